@@ -1,0 +1,122 @@
+import { CompilationFailure } from "../errors.js";
+
+/**
+ * What an atom provides: one name for the whole result; names for the items of an array
+ * result (`["low", "high"]`); or `{ name: key }` pairs for properties of an object result
+ * (TaskFlow's set form is `{ a: "a", b: "b" }`).
+ */
+export type ProvidesSpec = string | readonly string[] | Readonly<Record<string, string | number>>;
+
+/** Options every atom takes. JavaScript cannot read parameter names, so arguments are declared. */
+export interface AtomOptions<Args extends object = Record<string, unknown>> {
+  /** Unique in its flow; defaults to the class name. */
+  name?: string;
+  /** Names of the arguments `execute` must receive (looked up in storage by name, see `rebind`). */
+  requires?: ReadonlyArray<keyof Args & string>;
+  /** Arguments that may be missing, with their defaults. */
+  optional?: { readonly [K in keyof Args]?: Args[K] };
+  /** Reads argument `arg` from storage name `rebind[arg]`; a list maps `requires` in order. */
+  rebind?: Readonly<Partial<Record<keyof Args & string, string>>> | readonly string[];
+  /** Fixed argument values for this atom (they win over everything in storage). */
+  inject?: { readonly [K in keyof Args]?: Args[K] };
+  provides?: ProvidesSpec;
+  /** `"major.minor"`: a major change refuses to resume a flow stored by the older version. */
+  version?: string;
+  /** Among atoms ready at the same time, higher priority runs first. */
+  priority?: number;
+}
+
+/** The shared part of tasks and retries: naming, argument mapping and what it provides. */
+export abstract class Atom<Args extends object = Record<string, unknown>> {
+  abstract readonly kind: "task" | "retry";
+  readonly name: string;
+  readonly version: string;
+  readonly priority: number;
+  /** Argument name → storage name, for the required arguments. */
+  readonly requiredArgs: ReadonlyMap<string, string>;
+  /** Argument name → storage name, for the optional arguments. */
+  readonly optionalArgs: ReadonlyMap<string, string>;
+  readonly defaults: Readonly<Record<string, unknown>>;
+  readonly inject: Readonly<Record<string, unknown>>;
+  /** Storage name → where it is in the result: `null` for the whole result, else a key or index. */
+  readonly saveAs: ReadonlyMap<string, string | number | null>;
+
+  constructor(options: AtomOptions<Args> = {}) {
+    this.name = options.name ?? this.constructor.name;
+    if (!this.name) throw new CompilationFailure("an atom needs a name");
+    this.version = options.version ?? "1.0";
+    if (!/^\d+\.\d+$/.test(this.version)) {
+      throw new CompilationFailure(`atom "${this.name}": version "${this.version}" must be "major.minor"`);
+    }
+    this.priority = options.priority ?? 0;
+    this.defaults = { ...(options.optional ?? {}) } as Record<string, unknown>;
+    this.inject = { ...(options.inject ?? {}) } as Record<string, unknown>;
+    const required = [...(options.requires ?? [])] as string[];
+    const optional = Object.keys(this.defaults);
+    const rebind = normalizeRebind(this.name, options.rebind, [...required, ...optional]);
+    const bound = (arg: string) => rebind.get(arg) ?? arg;
+    this.requiredArgs = new Map(required.map((a) => [a, bound(a)]));
+    this.optionalArgs = new Map(optional.filter((a) => !this.requiredArgs.has(a)).map((a) => [a, bound(a)]));
+    this.saveAs = normalizeProvides(this.name, options.provides);
+  }
+
+  /** Storage names this atom cannot run without (injected arguments excluded). */
+  get requires(): string[] {
+    return [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym);
+  }
+
+  /** Storage names this atom reads when present. */
+  get optional(): string[] {
+    return [...this.optionalArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym);
+  }
+
+  /** Storage names this atom's result is saved under. */
+  get provides(): string[] {
+    return [...this.saveAs.keys()];
+  }
+}
+
+function normalizeRebind(
+  name: string,
+  rebind: AtomOptions["rebind"],
+  args: string[],
+): Map<string, string> {
+  const map = new Map<string, string>();
+  if (rebind === undefined) return map;
+  if (Array.isArray(rebind)) {
+    if (rebind.length > args.length) {
+      throw new CompilationFailure(
+        `atom "${name}": rebind lists ${rebind.length} names but it declares only ${args.length} arguments (${args.join(", ")})`,
+      );
+    }
+    rebind.forEach((sym, i) => map.set(args[i] as string, sym));
+    return map;
+  }
+  for (const [arg, sym] of Object.entries(rebind as Record<string, string>)) {
+    if (!args.includes(arg)) {
+      throw new CompilationFailure(
+        `atom "${name}": rebind names argument "${arg}", which is not declared; declare it in requires or optional`,
+      );
+    }
+    map.set(arg, sym);
+  }
+  return map;
+}
+
+function normalizeProvides(name: string, provides: ProvidesSpec | undefined): Map<string, string | number | null> {
+  const map = new Map<string, string | number | null>();
+  if (provides === undefined) return map;
+  if (typeof provides === "string") return map.set(provides, null);
+  if (Array.isArray(provides)) {
+    provides.forEach((p, i) => {
+      if (typeof p !== "string") throw new CompilationFailure(`atom "${name}": provides must list names (strings)`);
+      map.set(p, i);
+    });
+    return map;
+  }
+  if (typeof provides !== "object" || provides === null) {
+    throw new CompilationFailure(`atom "${name}": provides must be a name, a list of names or { name: key }`);
+  }
+  for (const [sym, key] of Object.entries(provides)) map.set(sym, key as string | number);
+  return map;
+}

@@ -1,0 +1,74 @@
+import type { Failure } from "../failure.js";
+import { Atom, type AtomOptions } from "./atom.js";
+
+/** What `execute` receives beside its arguments. */
+export interface TaskContext {
+  /** The atom's name. */
+  readonly name: string;
+  /** Aborted when the engine gives up on the task (the run stops, or is abandoned). */
+  readonly signal: AbortSignal;
+  /**
+   * How many times execute has been started for this atom in this flow detail, this one
+   * included. Tasks run at least once: after a crash a RUNNING task runs again.
+   */
+  readonly attempt: number;
+  /** `"<flow detail id>:<atom name>:<attempt>"`: stable across a crash, to deduplicate side effects. */
+  readonly idempotencyKey: string;
+  /** Reports progress (clamped to 0..1) to listeners and into the atom's meta. */
+  updateProgress(fraction: number, details?: unknown): void;
+}
+
+/** What `revert` receives beside its arguments. */
+export interface RevertContext extends TaskContext {
+  /** What execute returned, or its {@link Failure} when it threw (undefined if it never finished). */
+  readonly result: unknown;
+  /** The failures of the flow that caused this revert, by atom name. */
+  readonly flowFailures: Readonly<Record<string, Failure>>;
+}
+
+/**
+ * One action that can be undone. Subclass it, or use {@link task}.
+ *
+ * @example
+ * class Charge extends Task<{ amount: number }, string> {
+ *   constructor() { super({ requires: ["amount"], provides: "receipt" }); }
+ *   async execute({ amount }: { amount: number }) { return `paid ${amount}`; }
+ *   async revert({ amount }: { amount: number }) { await refund(amount); }
+ * }
+ */
+export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown> extends Atom<Args> {
+  readonly kind = "task" as const;
+  abstract execute(args: Args, context: TaskContext): Result | Promise<Result>;
+  /** Undoes execute. Runs for a task that succeeded, and for the one that failed. */
+  revert?(args: Args, context: RevertContext): unknown;
+}
+
+/** Options of {@link task}: the atom options plus the functions. */
+export interface TaskSpec<Args extends object, Result> extends AtomOptions<Args> {
+  name: string;
+  execute(args: Args, context: TaskContext): Result | Promise<Result>;
+  revert?(args: Args, context: RevertContext): unknown;
+}
+
+class FunctionTask<Args extends object, Result> extends Task<Args, Result> {
+  private readonly spec: TaskSpec<Args, Result>;
+  constructor(spec: TaskSpec<Args, Result>) {
+    super(spec);
+    this.spec = spec;
+    if (spec.revert) this.revert = (args, ctx) => (spec.revert as NonNullable<typeof spec.revert>)(args, ctx);
+  }
+  execute(args: Args, context: TaskContext): Result | Promise<Result> {
+    return this.spec.execute(args, context);
+  }
+}
+
+/**
+ * A task from functions.
+ * @example
+ * const double = task({ name: "double", requires: ["x"], provides: "y", execute: ({ x }: { x: number }) => x * 2 });
+ */
+export function task<Args extends object = Record<string, unknown>, Result = unknown>(
+  spec: TaskSpec<Args, Result>,
+): Task<Args, Result> {
+  return new FunctionTask(spec);
+}

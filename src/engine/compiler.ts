@@ -1,0 +1,203 @@
+import type { Atom } from "../atoms/atom.js";
+import { CompilationFailure, Duplicate } from "../errors.js";
+import { Flow, type FlowItem } from "../patterns/flow.js";
+import { GraphFlow, type Decider, type DeciderDepth } from "../patterns/graph.js";
+
+/** One level of the flow tree, for scoping and decider depths. */
+export interface FlowScope {
+  readonly flow: Flow;
+  readonly parent: FlowScope | undefined;
+  readonly depth: number;
+  /** Position of each direct item in the flow. */
+  readonly positions: ReadonlyMap<FlowItem, number>;
+}
+
+/** A node of the execution graph: an atom, or the entry or exit marker of a flow. */
+export interface ExecNode {
+  readonly index: number;
+  readonly kind: "task" | "retry" | "flow" | "flow-end";
+  readonly name: string;
+  readonly atom: Atom<any> | undefined;
+  /** The flow this node belongs to (for a flow marker: the flow it marks). */
+  readonly scope: FlowScope;
+  readonly preds: number[];
+  readonly succs: number[];
+  /** Decider edges into this node. */
+  readonly deciders: Array<{ from: number; decider: Decider; depth: DeciderDepth }>;
+  /** For atoms: the items enclosing it at each level of the tree, root first. */
+  readonly path: readonly FlowItem[];
+  /** For atoms: argument → where to look it up (storage name and providers, nearest first). */
+  readonly args: Map<string, { symbol: string; optional: boolean; providers: string[] }>;
+}
+
+/** A flow compiled for running: the nodes in compile order, and atoms by name. */
+export interface ExecutionGraph {
+  readonly root: FlowItem;
+  readonly nodes: readonly ExecNode[];
+  readonly atoms: ReadonlyMap<string, ExecNode>;
+}
+
+interface Span {
+  entry: number;
+  exit: number;
+}
+
+/**
+ * Flattens a flow into an execution graph. Each flow becomes an entry and an exit marker so
+ * that linking two large unordered flows costs one edge per item, not one per pair.
+ * @throws Duplicate for two atoms of one name or one object added twice
+ */
+export function compile(root: FlowItem): ExecutionGraph {
+  const nodes: ExecNode[] = [];
+  const atoms = new Map<string, ExecNode>();
+  const seen = new Set<FlowItem>();
+
+  const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
+    const n: ExecNode = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: new Map() };
+    nodes.push(n);
+    return n.index;
+  };
+  const edge = (from: number, to: number) => {
+    (nodes[from] as ExecNode).succs.push(to);
+    (nodes[to] as ExecNode).preds.push(from);
+  };
+
+  const visit = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[]): Span => {
+    if (seen.has(item)) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
+    seen.add(item);
+    if (!(item instanceof Flow)) {
+      const s = scope ?? { flow: undefined as unknown as Flow, parent: undefined, depth: 0, positions: new Map() };
+      if (atoms.has(item.name)) {
+        throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
+      }
+      const i = node(item.kind, item.name, item, s, [...path, item]);
+      atoms.set(item.name, nodes[i] as ExecNode);
+      return { entry: i, exit: i };
+    }
+    const flowScope: FlowScope = {
+      flow: item,
+      parent: scope,
+      depth: scope ? scope.depth + 1 : 0,
+      positions: new Map(item.items.map((c, i) => [c, i])),
+    };
+    const childPath = [...path, item];
+    const entry = node("flow", item.name, undefined, flowScope, childPath);
+    const spans = item.items.map((c) => visit(c, flowScope, childPath));
+    const exit = node("flow-end", `${item.name}[$]`, undefined, flowScope, childPath);
+    if (item.pattern === "linear") {
+      let prev = entry;
+      for (const s of spans) {
+        edge(prev, s.entry);
+        prev = s.exit;
+      }
+      edge(prev, exit);
+    } else {
+      const hasIn = new Set<FlowItem>();
+      const hasOut = new Set<FlowItem>();
+      if (item instanceof GraphFlow) {
+        for (const e of item.edges) {
+          const from = spans[flowScope.positions.get(e.from) as number] as Span;
+          const to = spans[flowScope.positions.get(e.to) as number] as Span;
+          edge(from.exit, to.entry);
+          if (e.decider) (nodes[to.entry] as ExecNode).deciders.push({ from: from.exit, decider: e.decider, depth: e.deciderDepth ?? "ALL" });
+          hasOut.add(e.from);
+          hasIn.add(e.to);
+        }
+      }
+      item.items.forEach((c, i) => {
+        const s = spans[i] as Span;
+        if (!hasIn.has(c)) edge(entry, s.entry);
+        if (!hasOut.has(c)) edge(s.exit, exit);
+      });
+    }
+    return { entry, exit };
+  };
+
+  if (!(root instanceof Flow) && root.kind === "retry") {
+    throw new CompilationFailure(`retry "${root.name}" cannot be the root of a flow; attach it to a flow`);
+  }
+  visit(root, undefined, []);
+  resolveArguments(atoms);
+  return { root, nodes, atoms };
+}
+
+/** Precomputes, for every argument of every atom, which atoms may provide it, nearest first. */
+function resolveArguments(atoms: Map<string, ExecNode>): void {
+  const providers = new Map<string, ExecNode[]>();
+  for (const n of atoms.values()) {
+    for (const sym of (n.atom as Atom<any>).provides) {
+      const list = providers.get(sym) ?? [];
+      list.push(n);
+      providers.set(sym, list);
+    }
+  }
+  const reach = new GraphReach();
+  for (const n of atoms.values()) {
+    const atom = n.atom as Atom<any>;
+    const add = (arg: string, symbol: string, optional: boolean) => {
+      const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && reach.sees(n, c));
+      visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
+      n.args.set(arg, { symbol, optional, providers: visible.map((v) => v.name) });
+    };
+    for (const [arg, sym] of atom.requiredArgs) add(arg, sym, false);
+    for (const [arg, sym] of atom.optionalArgs) add(arg, sym, true);
+  }
+}
+
+/** Depth of the deepest flow enclosing both atoms. */
+function lcaDepth(a: ExecNode, b: ExecNode): number {
+  let d = 0;
+  while (d < a.path.length - 1 && d < b.path.length - 1 && a.path[d] === b.path[d]) d++;
+  return d;
+}
+
+/**
+ * TaskFlow's scoping: an atom sees the atoms that run before it, in its flow or an enclosing
+ * one; siblings of an unordered flow do not see each other.
+ */
+class GraphReach {
+  private positions = new Map<Flow, Map<FlowItem, number>>();
+  private preds = new Map<GraphFlow, Map<FlowItem, FlowItem[]>>();
+
+  sees(reader: ExecNode, candidate: ExecNode): boolean {
+    const d = lcaDepth(reader, candidate);
+    const flow = reader.path[d - 1] as Flow | undefined;
+    const mine = reader.path[d];
+    const theirs = candidate.path[d];
+    if (!flow || mine === undefined || theirs === undefined || mine === theirs) return false;
+    if (flow.pattern === "linear") {
+      const pos = this.positionsOf(flow);
+      return (pos.get(theirs) as number) < (pos.get(mine) as number);
+    }
+    if (flow instanceof GraphFlow) return this.reaches(flow, theirs, mine);
+    return false;
+  }
+
+  private positionsOf(flow: Flow): Map<FlowItem, number> {
+    let pos = this.positions.get(flow);
+    if (!pos) this.positions.set(flow, (pos = new Map(flow.items.map((c, i) => [c, i]))));
+    return pos;
+  }
+
+  /** Whether `from` runs before `to` in the graph flow (a backward search from `to`). */
+  private reaches(flow: GraphFlow, from: FlowItem, to: FlowItem): boolean {
+    let preds = this.preds.get(flow);
+    if (!preds) {
+      preds = new Map();
+      for (const e of flow.edges) preds.set(e.to, [...(preds.get(e.to) ?? []), e.from]);
+      this.preds.set(flow, preds);
+    }
+    const seen = new Set<FlowItem>();
+    const stack = [to];
+    while (stack.length > 0) {
+      for (const p of preds.get(stack.pop() as FlowItem) ?? []) {
+        if (p === from) return true;
+        if (!seen.has(p)) {
+          seen.add(p);
+          stack.push(p);
+        }
+      }
+    }
+    return false;
+  }
+}

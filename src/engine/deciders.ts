@@ -1,0 +1,52 @@
+import type { ExecNode, ExecutionGraph } from "./compiler.js";
+import type { DeciderDepth } from "../patterns/graph.js";
+import type { Flow } from "../patterns/flow.js";
+
+/** The atoms of the flow that a flow-entry node marks (its whole subtree). */
+function atomsInside(graph: ExecutionGraph, entry: ExecNode): ExecNode[] {
+  const flow = entry.scope.flow;
+  return [...graph.atoms.values()].filter((n) => n.path.includes(flow));
+}
+
+function exitOf(graph: ExecutionGraph, entry: ExecNode): ExecNode {
+  return graph.nodes.find((n) => n.kind === "flow-end" && n.scope === entry.scope) as ExecNode;
+}
+
+/** The flow an atom or a flow marker sits in. */
+function parentFlow(n: ExecNode): Flow | undefined {
+  return n.atom ? (n.path[n.path.length - 2] as Flow | undefined) : n.scope.parent?.flow;
+}
+
+/**
+ * The atoms a decider's "no" on `target` skips, by TaskFlow's depths: ATOM the target only;
+ * NEIGHBORS the target and the atoms right after it; FLOW the target and what follows it in its
+ * own flow (not in nested flows); ALL the target and everything after it.
+ */
+export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): ExecNode[] {
+  const region = new Set<ExecNode>(target.atom ? [target] : atomsInside(graph, target));
+  const from = target.atom ? target : exitOf(graph, target);
+  const next = (n: ExecNode) => n.succs.map((i) => graph.nodes[i] as ExecNode);
+  if (depth === "NEIGHBORS") {
+    for (const s of next(from)) if (s.atom) region.add(s);
+  } else if (depth === "FLOW") {
+    const flow = parentFlow(target);
+    const stack = next(from).filter((s) => s.atom && parentFlow(s) === flow);
+    while (stack.length > 0) {
+      const s = stack.pop() as ExecNode;
+      if (region.has(s)) continue;
+      region.add(s);
+      stack.push(...next(s).filter((x) => x.atom && parentFlow(x) === flow));
+    }
+  } else if (depth === "ALL") {
+    const stack = next(from);
+    const seen = new Set<ExecNode>();
+    while (stack.length > 0) {
+      const s = stack.pop() as ExecNode;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      if (s.atom) region.add(s);
+      stack.push(...next(s));
+    }
+  }
+  return [...region];
+}

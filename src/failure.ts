@@ -1,0 +1,238 @@
+import * as z from "zod/mini";
+import * as errors from "./errors.js";
+import { InvalidFormat, TaskFlowError } from "./errors.js";
+
+/** The plain-data form of a {@link Failure}: what the log book and a Worker boundary carry. */
+export interface FailureData {
+  version: 1;
+  /** The error's message. */
+  exceptionStr: string;
+  /** The error's class chain, most derived first: `["NotFound", "TaskFlowError", "Error"]`. */
+  excTypeNames: string[];
+  tracebackStr?: string | undefined;
+  causes: FailureData[];
+  /** Any structured-cloneable data the error carried in its own `extra` property. */
+  extra?: unknown;
+}
+
+export const failureDataSchema: z.ZodMiniType<FailureData> = z.object({
+  version: z.literal(1),
+  exceptionStr: z.string(),
+  excTypeNames: z.array(z.string()).check(z.minLength(1)),
+  tracebackStr: z.optional(z.string()),
+  causes: z.array(z.lazy(() => failureDataSchema)),
+  extra: z.optional(z.unknown()),
+});
+
+type ErrorClass = new (message: string, ...rest: never[]) => Error;
+
+/** The class's own `name` on its prototype (ours), else the constructor's name (users'). */
+function classNameOf(cls: abstract new (...a: never[]) => Error): string {
+  return Object.hasOwn(cls.prototype, "name") ? (cls.prototype.name as string) : cls.name;
+}
+const registry = new Map<string, ErrorClass>();
+
+/**
+ * Makes errors of class `cls` come back as that class when a stored {@link Failure} is rethrown.
+ * TaskFlow's own errors and JavaScript's built-in errors are registered already.
+ * @example registerErrorClass(PaymentDeclined)
+ */
+export function registerErrorClass(cls: ErrorClass, name: string = classNameOf(cls)): void {
+  registry.set(name, cls);
+}
+for (const cls of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
+  registerErrorClass(cls as ErrorClass, cls.name);
+}
+for (const cls of Object.values(errors)) registerErrorClass(cls as ErrorClass);
+
+function classChain(error: Error): string[] {
+  const names: string[] = [];
+  const add = (n: unknown) => {
+    if (typeof n === "string" && n.length > 0 && !names.includes(n)) names.push(n);
+  };
+  add(error.name);
+  for (let proto = Object.getPrototypeOf(error); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    add(Object.prototype.hasOwnProperty.call(proto, "name") ? proto.name : undefined);
+    add((proto.constructor as { name?: string } | undefined)?.name);
+  }
+  if (!names.includes("Error")) names.push("Error");
+  return names;
+}
+
+/**
+ * An error captured as data: it can be stored in a log book, sent across a thread, compared,
+ * and rethrown as an error of its original class (matched by name).
+ *
+ * @example
+ * const f = Failure.fromError(new TypeError("bad"));
+ * const back = Failure.fromJSON(JSON.parse(JSON.stringify(f)));
+ * back.check(TypeError); // "TypeError"
+ * back.reraise();        // throws a TypeError("bad")
+ */
+export class Failure {
+  readonly exceptionStr: string;
+  readonly excTypeNames: readonly string[];
+  readonly tracebackStr: string | undefined;
+  readonly causes: readonly Failure[];
+  readonly extra: unknown;
+  /** The live error, when this failure was captured in this process (not serialized). */
+  readonly exception: Error | undefined;
+
+  private constructor(data: Omit<FailureData, "version" | "causes"> & { causes: readonly Failure[] }, exception?: Error) {
+    this.exceptionStr = data.exceptionStr;
+    this.excTypeNames = Object.freeze([...data.excTypeNames]);
+    this.tracebackStr = data.tracebackStr;
+    this.causes = data.causes;
+    this.extra = data.extra;
+    this.exception = exception;
+  }
+
+  /** Captures anything thrown (non-errors become an `Error` with their string form). */
+  static fromError(thrown: unknown, seen: Set<unknown> = new Set()): Failure {
+    const error = thrown instanceof Error ? thrown : new Error(typeof thrown === "string" ? thrown : safeString(thrown));
+    seen.add(thrown);
+    const cause = (error as { cause?: unknown }).cause;
+    const causes = cause !== undefined && !seen.has(cause) ? [Failure.fromError(cause, seen)] : [];
+    return new Failure(
+      {
+        exceptionStr: error.message,
+        excTypeNames: classChain(error),
+        tracebackStr: error.stack,
+        causes,
+        extra: (error as { extra?: unknown }).extra,
+      },
+      error,
+    );
+  }
+
+  /** Rebuilds a failure from its plain data, validating it. @throws InvalidFormat */
+  static fromJSON(data: unknown): Failure {
+    const parsed = failureDataSchema.safeParse(data);
+    if (!parsed.success) {
+      throw new InvalidFormat(`not a failure record: ${z.prettifyError(parsed.error)}`);
+    }
+    return Failure.fromData(parsed.data);
+  }
+
+  private static fromData(d: FailureData): Failure {
+    return new Failure({ ...d, causes: d.causes.map((c) => Failure.fromData(c)) });
+  }
+
+  /** The most derived class name of the captured error. */
+  get name(): string {
+    return this.excTypeNames[0] ?? "Error";
+  }
+
+  toJSON(): FailureData {
+    const data: FailureData = {
+      version: 1,
+      exceptionStr: this.exceptionStr,
+      excTypeNames: [...this.excTypeNames],
+      causes: this.causes.map((c) => c.toJSON()),
+    };
+    if (this.tracebackStr !== undefined) data.tracebackStr = this.tracebackStr;
+    if (this.extra !== undefined) data.extra = this.extra;
+    return data;
+  }
+
+  /**
+   * The first of `classesOrNames` that this failure's class chain contains, or `undefined`.
+   * Works on failures read back from storage, where the live error is gone.
+   */
+  check(...classesOrNames: Array<string | (abstract new (...a: never[]) => Error)>): string | undefined {
+    for (const c of classesOrNames) {
+      const name = typeof c === "string" ? c : classNameOf(c);
+      if (this.excTypeNames.includes(name)) return name;
+    }
+    return undefined;
+  }
+
+  /** Equal as data: same classes, message, traceback and causes (the live error is ignored). */
+  matches(other: Failure): boolean {
+    return (
+      this.exceptionStr === other.exceptionStr &&
+      this.tracebackStr === other.tracebackStr &&
+      this.excTypeNames.length === other.excTypeNames.length &&
+      this.excTypeNames.every((n, i) => n === other.excTypeNames[i]) &&
+      this.causes.length === other.causes.length &&
+      this.causes.every((c, i) => c.matches(other.causes[i] as Failure))
+    );
+  }
+
+  /**
+   * An error of the original class (the first registered name of its chain), with the original
+   * message, stack and cause chain. The live error itself when it is still at hand.
+   */
+  toError(): Error {
+    if (this.exception) return this.exception;
+    const cls = this.excTypeNames.map((n) => registry.get(n)).find((c) => c !== undefined) ?? Error;
+    const error = Object.create(cls.prototype) as Error & { cause?: unknown; extra?: unknown };
+    const own = (key: string, value: unknown) =>
+      Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
+    own("message", this.exceptionStr);
+    if (this.tracebackStr !== undefined) own("stack", this.tracebackStr);
+    if (this.name !== cls.prototype.name) own("name", this.name);
+    if (this.causes[0]) own("cause", this.causes[0].toError());
+    if (this.extra !== undefined) own("extra", this.extra);
+    if (error instanceof errors.MissingDependencies) own("missing", []);
+    if (error instanceof errors.IncompatibleVersion) own("differences", []);
+    return error;
+  }
+
+  /** Throws {@link toError}. */
+  reraise(): never {
+    throw this.toError();
+  }
+
+  /** `"Failure: RuntimeError: Woot!"`, as TaskFlow prints it. */
+  toString(): string {
+    return `Failure: ${this.name}: ${this.exceptionStr}`;
+  }
+
+  /** Throws nothing for none, the error itself for one, a {@link WrappedFailure} for several. */
+  static reraiseIfAny(failures: Iterable<Failure>): void {
+    const list = [...failures];
+    if (list.length === 1) (list[0] as Failure).reraise();
+    if (list.length > 1) throw new WrappedFailure(list);
+  }
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * Several failures that happened together (parallel atoms, or an execute failure followed by a
+ * revert failure). Nested wraps are flattened; iterate it or use `check`.
+ */
+export class WrappedFailure extends TaskFlowError implements Iterable<Failure> {
+  readonly failures: readonly Failure[];
+  constructor(failures: Iterable<Failure | WrappedFailure>) {
+    const flat: Failure[] = [];
+    for (const f of failures) {
+      if (f instanceof WrappedFailure) flat.push(...f.failures);
+      else flat.push(f);
+    }
+    super(`${flat.length} failures: ${flat.map((f) => `${f.name}: ${f.exceptionStr}`).join("; ")}`);
+    this.failures = flat;
+  }
+  [Symbol.iterator](): Iterator<Failure> {
+    return this.failures[Symbol.iterator]();
+  }
+  /** The first matching class name over all wrapped failures. */
+  check(...classesOrNames: Array<string | (abstract new (...a: never[]) => Error)>): string | undefined {
+    for (const f of this.failures) {
+      const hit = f.check(...classesOrNames);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  static {
+    this.prototype.name = "WrappedFailure";
+  }
+}
+registerErrorClass(WrappedFailure as unknown as ErrorClass);

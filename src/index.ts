@@ -1,0 +1,26 @@
+/**
+ * taskflow-ts: OpenStack TaskFlow's model of structured, persisted workflow state (tasks,
+ * flows, engines, log books, resume) for any JavaScript runtime.
+ */
+export * from "./errors.js";
+export * from "./states.js";
+export { Failure, WrappedFailure, registerErrorClass, type FailureData } from "./failure.js";
+export { Atom, type AtomOptions, type ProvidesSpec } from "./atoms/atom.js";
+export { Task, task, type TaskContext, type RevertContext, type TaskSpec } from "./atoms/task.js";
+export { Flow, type FlowItem } from "./patterns/flow.js";
+export { LinearFlow, linearFlow } from "./patterns/linear.js";
+export { UnorderedFlow, unorderedFlow } from "./patterns/unordered.js";
+export { GraphFlow, graphFlow, type Decider, type DeciderDepth, type LinkOptions, type GraphEdge } from "./patterns/graph.js";
+export { compile, type ExecutionGraph, type ExecNode } from "./engine/compiler.js";
+export { toDot, toMermaid } from "./engine/export-graph.js";
+export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engine.js";
+export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
+export { Storage } from "./storage/storage.js";
+export type { Backend } from "./ports/backend.js";
+export { type Clock, systemClock, ManualClock } from "./ports/clock.js";
+export { type IdGenerator, defaultIds } from "./ports/ids.js";
+export * from "./persistence/models.js";
+export { logBookSchema, flowDetailSchema, atomDetailSchema, parseRecord } from "./persistence/schemas.js";
+export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";
+export type { FlowEvent, AtomEvent, ProgressEvent, EngineEvents, Listener } from "./notify/notifier.js";
+export { captureListener, printingListener, durationListener, formatEvent } from "./notify/listeners.js";

@@ -1,0 +1,78 @@
+import type { Failure } from "../failure.js";
+import type { AtomState, FlowState, Intention } from "../states.js";
+
+/** A flow changed state. */
+export interface FlowEvent {
+  readonly type: "flow";
+  readonly flowName: string;
+  readonly flowUuid: string;
+  readonly state: FlowState;
+  readonly oldState: FlowState;
+}
+
+/** An atom changed state. `result` is set on SUCCESS and REVERTED, `failure` on FAILURE and REVERT_FAILURE. */
+export interface AtomEvent {
+  readonly type: "atom";
+  readonly name: string;
+  readonly kind: "task" | "retry";
+  readonly flowUuid: string;
+  readonly state: AtomState;
+  readonly oldState: AtomState;
+  readonly intention: Intention;
+  readonly result?: unknown;
+  readonly failure?: Failure | undefined;
+}
+
+/** A task reported progress (the engine reports 0 when it starts and 1 when it ends). */
+export interface ProgressEvent {
+  readonly type: "progress";
+  readonly name: string;
+  readonly flowUuid: string;
+  readonly progress: number;
+  readonly details?: unknown;
+}
+
+export interface EngineEvents {
+  flow: FlowEvent;
+  atom: AtomEvent;
+  progress: ProgressEvent;
+}
+
+export type Listener<T> = (event: T) => void;
+
+/**
+ * Typed subscriptions. Events are delivered synchronously when a transition is decided, before
+ * the batch holding it is committed, so a listener may add to that batch (see the duration
+ * listener). A listener that throws is reported to `onListenerError` and never stops the engine.
+ */
+export class Notifier {
+  private readonly listeners: { [K in keyof EngineEvents]: Set<Listener<EngineEvents[K]>> } = {
+    flow: new Set(),
+    atom: new Set(),
+    progress: new Set(),
+  };
+
+  constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof EngineEvents>(type: K, listener: Listener<EngineEvents[K]>): () => void {
+    const set = this.listeners[type] as Set<Listener<EngineEvents[K]>>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Whether anyone listens, so that the engine builds events only when they are read. */
+  has(type: keyof EngineEvents): boolean {
+    return this.listeners[type].size > 0;
+  }
+
+  emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K]): void {
+    for (const listener of this.listeners[type] as Set<Listener<EngineEvents[K]>>) {
+      try {
+        listener(event);
+      } catch (e) {
+        this.onListenerError(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import { AmbiguousDependency, DependencyFailure, NotFound } from "../errors.js";
+import { Flow, type FlowItem } from "./flow.js";
+
+/** How far a decider's "no" reaches (TaskFlow's decider depths). */
+export type DeciderDepth = "ALL" | "FLOW" | "NEIGHBORS" | "ATOM";
+
+/** Votes on whether the target of a link runs; receives the results of the link's source atoms. */
+export type Decider = (history: Record<string, unknown>) => boolean;
+
+export interface LinkOptions {
+  decider?: Decider;
+  /** Default `"ALL"`: everything after the target is skipped too. */
+  deciderDepth?: DeciderDepth;
+}
+
+/** An edge of a graph flow: explicit (`link`) or inferred from requires/provides. */
+export interface GraphEdge {
+  from: FlowItem;
+  to: FlowItem;
+  /** The names that made the edge, when it was inferred. */
+  symbols: string[];
+  decider?: Decider | undefined;
+  deciderDepth?: DeciderDepth | undefined;
+}
+
+/**
+ * Items ordered by their data: an item that requires a name runs after the item that provides
+ * it, plus explicit links. A cycle or an ambiguous provider is refused at `add`/`link` time
+ * and the change is discarded. Add subflows once they are complete: their requires and provides
+ * are read when they are added.
+ */
+export class GraphFlow extends Flow {
+  readonly pattern = "graph" as const;
+  private readonly providers = new Map<string, FlowItem>();
+  private readonly consumers = new Map<string, FlowItem[]>();
+  private readonly out = new Map<FlowItem, Map<FlowItem, GraphEdge>>();
+
+  override add(...items: FlowItem[]): this {
+    for (const item of items) {
+      super.add(item);
+      try {
+        this.wire(item);
+      } catch (e) {
+        this.unwire(item);
+        this.children.pop();
+        throw e;
+      }
+    }
+    return this;
+  }
+
+  /** An explicit edge `from → to`, optionally guarded by a decider. */
+  link(from: FlowItem, to: FlowItem, options: LinkOptions = {}): this {
+    for (const n of [from, to]) {
+      if (!this.children.includes(n)) throw new NotFound(`graph flow "${this.name}": "${n.name}" is not in it; add it first`);
+    }
+    const edges = this.edgesFrom(from);
+    const previous = edges.get(to);
+    const edge: GraphEdge = { from, to, symbols: previous?.symbols ?? [], decider: options.decider, deciderDepth: options.deciderDepth };
+    edges.set(to, edge);
+    const cycle = this.pathBetween(to, from);
+    if (cycle) {
+      if (previous) edges.set(to, previous);
+      else edges.delete(to);
+      throw new DependencyFailure(
+        `graph flow "${this.name}": linking "${from.name}" → "${to.name}" makes a cycle: ${[from, to, ...cycle].map((n) => n.name).join(" → ")}`,
+      );
+    }
+    return this;
+  }
+
+  /** Every edge, explicit and inferred. */
+  get edges(): GraphEdge[] {
+    return [...this.out.values()].flatMap((m) => [...m.values()]);
+  }
+
+  get requires(): string[] {
+    return [...new Set(this.children.flatMap((c) => c.requires.filter((r) => this.providers.get(r) === undefined)))];
+  }
+
+  private wire(item: FlowItem): void {
+    for (const sym of item.provides) {
+      const other = this.providers.get(sym);
+      if (other && other !== item) {
+        throw new AmbiguousDependency(
+          `graph flow "${this.name}": "${sym}" is provided by both "${other.name}" and "${item.name}"; rename one with provides, or put them in separate subflows`,
+        );
+      }
+    }
+    for (const sym of item.provides) {
+      this.providers.set(sym, item);
+      for (const c of this.consumers.get(sym) ?? []) if (c !== item) this.addInferred(item, c, sym);
+    }
+    for (const sym of item.requires) {
+      const list = this.consumers.get(sym) ?? [];
+      list.push(item);
+      this.consumers.set(sym, list);
+      const p = this.providers.get(sym);
+      if (p && p !== item) this.addInferred(p, item, sym);
+    }
+    // A new item can only close a cycle through itself.
+    const cycle = this.pathBetween(item, item);
+    if (cycle) {
+      throw new DependencyFailure(
+        `graph flow "${this.name}": adding "${item.name}" makes a cycle: ${[item, ...cycle].map((n) => n.name).join(" → ")} (through the names they require and provide)`,
+      );
+    }
+  }
+
+  private unwire(item: FlowItem): void {
+    for (const sym of item.provides) if (this.providers.get(sym) === item) this.providers.delete(sym);
+    for (const sym of item.requires) {
+      const list = this.consumers.get(sym);
+      if (list) this.consumers.set(sym, list.filter((c) => c !== item));
+    }
+    this.out.delete(item);
+    for (const m of this.out.values()) m.delete(item);
+  }
+
+  private addInferred(from: FlowItem, to: FlowItem, sym: string): void {
+    const edges = this.edgesFrom(from);
+    const edge = edges.get(to);
+    if (edge) edge.symbols.push(sym);
+    else edges.set(to, { from, to, symbols: [sym] });
+  }
+
+  private edgesFrom(item: FlowItem): Map<FlowItem, GraphEdge> {
+    let m = this.out.get(item);
+    if (!m) this.out.set(item, (m = new Map()));
+    return m;
+  }
+
+  /** A path of at least one edge from `start` to `goal` (excluding `start`), or undefined. */
+  private pathBetween(start: FlowItem, goal: FlowItem): FlowItem[] | undefined {
+    const parent = new Map<FlowItem, FlowItem>();
+    const stack: FlowItem[] = [start];
+    const seen = new Set<FlowItem>();
+    while (stack.length > 0) {
+      const n = stack.pop() as FlowItem;
+      for (const next of this.out.get(n)?.keys() ?? []) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        parent.set(next, n);
+        if (next === goal) {
+          const path = [next];
+          for (let p = parent.get(next); p !== undefined && p !== start; p = parent.get(p)) path.unshift(p);
+          return path;
+        }
+        stack.push(next);
+      }
+    }
+    return undefined;
+  }
+}
+
+/** @example graphFlow("build", compile, link, test) // ordered by what each requires */
+export function graphFlow(name: string, ...items: FlowItem[]): GraphFlow {
+  return new GraphFlow(name).add(...items);
+}

@@ -1,0 +1,96 @@
+import type { FailureData } from "../failure.js";
+import type { AtomState, FlowState, Intention } from "../states.js";
+
+/** Version of the record layout below; bumped with a migration when it changes. */
+export const SCHEMA_VERSION = 1;
+
+/** A named collection of flow details: one per job, wizard session, tenant… */
+export interface LogBook {
+  schemaVersion: 1;
+  uuid: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  meta: Record<string, unknown>;
+}
+
+/** The stored fingerprint of one atom of a definition, compared on resume. */
+export interface AtomFingerprint {
+  name: string;
+  kind: "task" | "retry";
+  requires: string[];
+  optional: string[];
+  provides: string[];
+  version: string;
+}
+
+/** How a flow was built, so a host can rebuild it by name (TaskFlow's `load_from_factory`). */
+export interface FactoryRef {
+  name: string;
+  args: unknown[];
+}
+
+/** One run of one flow definition, in a log book. */
+export interface FlowDetail {
+  schemaVersion: 1;
+  uuid: string;
+  bookUuid: string;
+  name: string;
+  state: FlowState;
+  createdAt: number;
+  updatedAt: number;
+  meta: {
+    /** The definition this detail was run with. */
+    fingerprint?: AtomFingerprint[] | undefined;
+    factory?: FactoryRef | undefined;
+    /** Values injected persistently at the flow level (the `store` of `load`). */
+    store?: Record<string, unknown> | undefined;
+    /** Why the flow last stopped short of a final state. */
+    suspendedReason?: string | undefined;
+    [key: string]: unknown;
+  };
+}
+
+/** Free-form details of an atom that the engine and listeners keep. */
+export interface AtomMeta {
+  progress?: number | undefined;
+  progressDetails?: { atProgress: number; details: unknown } | undefined;
+  /** Atom-level arguments injected persistently. */
+  injected?: Record<string, unknown> | undefined;
+  /** When each state was last entered (ms since the epoch), keyed by state. */
+  timestamps?: Partial<Record<AtomState, number>> | undefined;
+  /** Seconds of the last execute or revert, written by the duration listener. */
+  duration?: number | undefined;
+  /** How many times execute has been started, across crashes and resumes. */
+  attempts?: number | undefined;
+  [key: string]: unknown;
+}
+
+/** The state of one atom of one flow detail. */
+export interface AtomDetail {
+  schemaVersion: 1;
+  uuid: string;
+  flowUuid: string;
+  name: string;
+  kind: "task" | "retry";
+  state: AtomState;
+  intention: Intention;
+  /** The execute result, present only after a successful execute. */
+  result?: unknown;
+  failure?: FailureData | undefined;
+  revertResult?: unknown;
+  revertFailure?: FailureData | undefined;
+  version: string;
+  meta: AtomMeta;
+  updatedAt: number;
+}
+
+/**
+ * A set of record updates that a backend commits atomically: all of them or none.
+ * Records are complete (upserts), so a backend never merges partial records.
+ */
+export interface WriteBatch {
+  logBooks: LogBook[];
+  flows: FlowDetail[];
+  atoms: AtomDetail[];
+}

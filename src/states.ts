@@ -1,0 +1,95 @@
+import { InvalidState } from "./errors.js";
+
+/** States of a flow (TaskFlow's `states.py`). */
+export type FlowState =
+  | "PENDING"
+  | "RUNNING"
+  | "SUCCESS"
+  | "FAILURE"
+  | "REVERTED"
+  | "SUSPENDING"
+  | "SUSPENDED"
+  | "RESUMING";
+
+/** States of an atom. `RETRYING` is only reachable by retry atoms. */
+export type AtomState =
+  | "PENDING"
+  | "RUNNING"
+  | "SUCCESS"
+  | "FAILURE"
+  | "REVERTING"
+  | "REVERTED"
+  | "REVERT_FAILURE"
+  | "IGNORE"
+  | "RETRYING";
+
+/** What the engine means to do with an atom next. */
+export type Intention = "EXECUTE" | "IGNORE" | "REVERT" | "RETRY";
+
+/** States of the engine's runner state machine, as yielded by `engine.runIter()`. */
+export type RunnerState =
+  | "RESUMING"
+  | "SCHEDULING"
+  | "WAITING"
+  | "ANALYZING"
+  | "SUCCESS"
+  | "FAILURE"
+  | "REVERTED"
+  | "SUSPENDED";
+
+export const FLOW_STATES: readonly FlowState[] = [
+  "PENDING", "RUNNING", "SUCCESS", "FAILURE", "REVERTED", "SUSPENDING", "SUSPENDED", "RESUMING",
+];
+export const ATOM_STATES: readonly AtomState[] = [
+  "PENDING", "RUNNING", "SUCCESS", "FAILURE", "REVERTING", "REVERTED", "REVERT_FAILURE", "IGNORE", "RETRYING",
+];
+export const INTENTIONS: readonly Intention[] = ["EXECUTE", "IGNORE", "REVERT", "RETRY"];
+
+const pairs = (list: string): Set<string> => new Set(list.trim().split(/\s+/));
+
+const ALLOWED_FLOW = pairs(`
+  PENDING>RUNNING RUNNING>SUCCESS RUNNING>FAILURE RUNNING>REVERTED RUNNING>SUSPENDING
+  RUNNING>RESUMING SUCCESS>RUNNING FAILURE>RUNNING REVERTED>PENDING SUCCESS>PENDING
+  SUSPENDING>SUSPENDED SUSPENDING>SUCCESS SUSPENDING>FAILURE SUSPENDING>REVERTED
+  SUSPENDING>RESUMING SUSPENDED>RUNNING RESUMING>SUSPENDED`);
+
+// TaskFlow ignores (rather than refuses) a request to suspend or resume a flow at rest.
+const IGNORED_FLOW_FROM = new Set<FlowState>(["PENDING", "FAILURE", "SUCCESS", "SUSPENDED", "REVERTED"]);
+const IGNORED_FLOW_TO = new Set<FlowState>(["SUSPENDING", "SUSPENDED", "RESUMING"]);
+
+const ALLOWED_TASK = pairs(`
+  PENDING>RUNNING PENDING>IGNORE RUNNING>SUCCESS RUNNING>FAILURE FAILURE>REVERTING
+  SUCCESS>REVERTING REVERTING>REVERTED REVERTING>REVERT_FAILURE REVERTED>PENDING IGNORE>PENDING`);
+
+const ALLOWED_RETRY = new Set([...ALLOWED_TASK, "SUCCESS>RETRYING", "RETRYING>RUNNING"]);
+
+/**
+ * Checks a flow transition against TaskFlow's table: `true` to move, `false` when the
+ * request is ignored (same state, or suspend/resume of a flow at rest).
+ * @throws InvalidState for any transition the table does not list.
+ */
+export function checkFlowTransition(from: FlowState, to: FlowState): boolean {
+  if (from === to) return false;
+  if (ALLOWED_FLOW.has(`${from}>${to}`)) return true;
+  if (IGNORED_FLOW_FROM.has(from) && IGNORED_FLOW_TO.has(to)) return false;
+  throw new InvalidState(`flow transition from ${from} to ${to} is not allowed`);
+}
+
+/** `true` when TaskFlow's task table allows the transition. */
+export function isTaskTransitionAllowed(from: AtomState, to: AtomState): boolean {
+  return ALLOWED_TASK.has(`${from}>${to}`);
+}
+
+/** `true` when TaskFlow's retry table (the task table plus RETRYING) allows the transition. */
+export function isRetryTransitionAllowed(from: AtomState, to: AtomState): boolean {
+  return ALLOWED_RETRY.has(`${from}>${to}`);
+}
+
+/**
+ * Checks an atom transition; the engine calls this on every change it makes.
+ * @throws InvalidState naming the atom when the transition is not in the table.
+ */
+export function checkAtomTransition(kind: "task" | "retry", name: string, from: AtomState, to: AtomState): void {
+  const allowed = kind === "retry" ? isRetryTransitionAllowed(from, to) : isTaskTransitionAllowed(from, to);
+  if (!allowed) throw new InvalidState(`${kind} "${name}": transition from ${from} to ${to} is not allowed`);
+}

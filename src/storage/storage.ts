@@ -1,0 +1,298 @@
+import { MissingDependencies, NotFound } from "../errors.js";
+import { Failure } from "../failure.js";
+import type { ExecNode, ExecutionGraph } from "../engine/compiler.js";
+import type { AtomDetail, AtomMeta, FlowDetail, LogBook } from "../persistence/models.js";
+import { PendingBatch } from "../persistence/batch.js";
+import type { Backend } from "../ports/backend.js";
+import type { Clock } from "../ports/clock.js";
+import type { AtomState, FlowState } from "../states.js";
+
+/** Argument lookup goes through these layers in order (TaskFlow's scoping rules). */
+const RESULT_READABLE = new Set<AtomState>(["SUCCESS", "FAILURE", "REVERTING"]);
+
+/**
+ * The engine's view of one flow detail: atom states and results, injected values, and the
+ * batch of changes not yet committed. Records are replaced, never mutated, once handed to the
+ * batch, so a backend may read them while the engine goes on.
+ *
+ * @example
+ * await engine.run();
+ * engine.storage.fetch("receipt");  // the value an atom provided
+ * engine.storage.fetchAll();        // every provided and injected name
+ */
+export class Storage {
+  private readonly details = new Map<string, AtomDetail>();
+  private readonly batch = new PendingBatch();
+  private readonly transient: Record<string, unknown> = {};
+  private readonly atomTransient = new Map<string, Record<string, unknown>>();
+  private readonly failureCache = new Map<string, Failure>();
+  private flow: FlowDetail;
+
+  /** @internal built by the engine */
+  constructor(
+    private readonly backend: Backend,
+    private readonly graph: ExecutionGraph,
+    readonly book: LogBook,
+    flow: FlowDetail,
+    details: Iterable<AtomDetail>,
+    private readonly clock: Clock,
+  ) {
+    this.flow = flow;
+    for (const d of details) this.details.set(d.name, d);
+  }
+
+  /** The flow detail as last changed (committed or about to be). */
+  get flowDetail(): Readonly<FlowDetail> {
+    return this.flow;
+  }
+
+  get flowState(): FlowState {
+    return this.flow.state;
+  }
+
+  /** Every atom detail, in compile order. */
+  atomDetails(): AtomDetail[] {
+    return [...this.graph.atoms.keys()].map((n) => this.detail(n));
+  }
+
+  /** @throws NotFound for a name that is not an atom of this flow */
+  detail(name: string): AtomDetail {
+    const d = this.details.get(name);
+    if (!d) throw new NotFound(`flow "${this.flow.name}" has no atom named "${name}"`);
+    return d;
+  }
+
+  getAtomState(name: string): AtomState {
+    return this.detail(name).state;
+  }
+
+  /**
+   * What the atom's execute returned. Readable in SUCCESS, FAILURE and REVERTING only.
+   * @throws NotFound otherwise
+   */
+  getResult(name: string): unknown {
+    const d = this.detail(name);
+    if (!RESULT_READABLE.has(d.state)) {
+      throw new NotFound(`atom "${name}" has no result in state ${d.state}`);
+    }
+    return d.failure ? this.getFailure(name) : d.result;
+  }
+
+  /** The atom's execute failure, if it has one. */
+  getFailure(name: string): Failure | undefined {
+    return this.cachedFailure(`x:${name}`, this.detail(name).failure);
+  }
+
+  /** The atom's revert failure, if it has one. */
+  getRevertFailure(name: string): Failure | undefined {
+    return this.cachedFailure(`r:${name}`, this.detail(name).revertFailure);
+  }
+
+  /** Execute failures by atom name. */
+  executeFailures(): Record<string, Failure> {
+    return this.collect((n) => this.getFailure(n));
+  }
+
+  /** Revert failures by atom name. */
+  revertFailures(): Record<string, Failure> {
+    return this.collect((n) => this.getRevertFailure(n));
+  }
+
+  /**
+   * Injects values at the flow level. Persistent ones (the default) are stored in the flow
+   * detail and survive a resume; transient ones live only in this engine. Injected values win
+   * over what atoms provide, as in TaskFlow.
+   */
+  inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
+    if (options.transient) Object.assign(this.transient, values);
+    else this.setFlow({ meta: { ...this.flow.meta, store: { ...(this.flow.meta.store ?? {}), ...values } } });
+  }
+
+  /** Injects argument values for one atom (by argument name). */
+  injectAtomArgs(name: string, values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
+    if (options.transient) {
+      this.atomTransient.set(name, { ...(this.atomTransient.get(name) ?? {}), ...values });
+    } else {
+      const d = this.detail(name);
+      this.setAtom(name, { meta: { ...d.meta, injected: { ...(d.meta.injected ?? {}), ...values } } });
+    }
+  }
+
+  /**
+   * The value of a name, ignoring scope: injected values first, then the first atom that
+   * provided it. @throws NotFound
+   */
+  fetch(name: string): unknown {
+    const found = this.lookup(name, this.providersOf(name));
+    if (!found.ok) throw new NotFound(`no value named "${name}": nothing injected it and no atom provided it yet`);
+    return found.value;
+  }
+
+  /** Every injected and provided name with its value; a list where several atoms provided one name. */
+  fetchAll(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const names = new Set([...Object.keys(this.flow.meta.store ?? {}), ...Object.keys(this.transient)]);
+    this.providersOf("");
+    for (const p of this.providerIndex?.keys() ?? []) names.add(p);
+    for (const name of names) {
+      const values: unknown[] = [];
+      const injected = this.injected(name);
+      if (injected.ok) values.push(injected.value);
+      for (const p of this.providersOf(name)) {
+        const v = this.provided(p, name);
+        if (v.ok) values.push(v.value);
+      }
+      if (values.length === 1) out[name] = values[0];
+      else if (values.length > 1) out[name] = values;
+    }
+    return out;
+  }
+
+  /**
+   * The arguments of an atom, by TaskFlow's lookup order: atom transient inject, atom persistent
+   * inject, the atom's own `inject`, flow transient, flow persistent (store), then providers
+   * visible from the atom, nearest first. Optional arguments fall back to their defaults.
+   * @throws MissingDependencies naming the atom and what it could not find
+   */
+  fetchArgs(node: ExecNode): Record<string, unknown> {
+    const atom = node.atom;
+    const args: Record<string, unknown> = {};
+    if (!atom) return args;
+    const atomTransient = this.atomTransient.get(node.name);
+    const atomPersistent = this.details.get(node.name)?.meta.injected;
+    const missing: string[] = [];
+    for (const [arg, spec] of node.args) {
+      if (atomTransient && arg in atomTransient) args[arg] = atomTransient[arg];
+      else if (atomPersistent && arg in atomPersistent) args[arg] = atomPersistent[arg];
+      else if (arg in atom.inject) args[arg] = atom.inject[arg];
+      else {
+        const found = this.lookup(spec.symbol, spec.providers);
+        if (found.ok) args[arg] = found.value;
+        else if (spec.optional) args[arg] = atom.defaults[arg];
+        else missing.push(spec.symbol === arg ? `"${arg}"` : `"${spec.symbol}" (argument "${arg}")`);
+      }
+    }
+    if (missing.length > 0) {
+      throw new MissingDependencies(
+        `atom "${node.name}" cannot find ${missing.join(", ")}: no earlier atom provided it and nothing injected it`,
+        missing.map((symbol) => ({ atom: node.name, symbol })),
+      );
+    }
+    return args;
+  }
+
+  /** Whether a name is injected at the flow level (for validation). */
+  isInjected(name: string): boolean {
+    return this.injected(name).ok;
+  }
+
+  // --- changes (engine only) ---------------------------------------------------------------
+
+  /** @internal Replaces an atom detail with a changed copy and queues it for the next commit. */
+  setAtom(name: string, patch: Partial<AtomDetail>): AtomDetail {
+    const next: AtomDetail = { ...this.detail(name), ...patch, updatedAt: this.clock.now() };
+    this.details.set(name, next);
+    if ("failure" in patch) this.failureCache.delete(`x:${name}`);
+    if ("revertFailure" in patch) this.failureCache.delete(`r:${name}`);
+    this.batch.atom(next);
+    return next;
+  }
+
+  /** @internal Records a live failure so it can be rethrown with its original class. */
+  rememberFailure(name: string, which: "execute" | "revert", failure: Failure): void {
+    this.failureCache.set(`${which === "execute" ? "x" : "r"}:${name}`, failure);
+  }
+
+  /** @internal */
+  setAtomMeta(name: string, meta: Partial<AtomMeta>): void {
+    this.setAtom(name, { meta: { ...this.detail(name).meta, ...meta } });
+  }
+
+  /** @internal */
+  setFlow(patch: Partial<FlowDetail>): void {
+    this.flow = { ...this.flow, ...patch, updatedAt: this.clock.now() };
+    this.batch.flow(this.flow);
+  }
+
+  /** @internal Queues the log book (when the engine created it). */
+  queueBook(): void {
+    this.batch.book(this.book);
+  }
+
+  /** @internal Queues every atom detail (when the engine created them). */
+  queueAtoms(details: Iterable<AtomDetail>): void {
+    for (const d of details) this.batch.atom(d);
+  }
+
+  /** Changes not yet committed. */
+  get pendingWrites(): number {
+    return this.batch.size;
+  }
+
+  /** Commits the pending changes as one batch (nothing when there are none). */
+  async commit(): Promise<void> {
+    if (this.batch.size === 0) return;
+    await this.backend.commit(this.batch.take());
+  }
+
+  // --- lookups ------------------------------------------------------------------------------
+
+  private providerIndex: Map<string, string[]> | undefined;
+
+  private providersOf(name: string): string[] {
+    if (!this.providerIndex) {
+      this.providerIndex = new Map();
+      for (const n of this.graph.atoms.values()) {
+        for (const p of n.atom?.provides ?? []) this.providerIndex.set(p, [...(this.providerIndex.get(p) ?? []), n.name]);
+      }
+    }
+    return this.providerIndex.get(name) ?? [];
+  }
+
+  private injected(name: string): { ok: boolean; value?: unknown } {
+    if (name in this.transient) return { ok: true, value: this.transient[name] };
+    const store = this.flow.meta.store;
+    if (store && name in store) return { ok: true, value: store[name] };
+    return { ok: false };
+  }
+
+  private lookup(name: string, providers: readonly string[]): { ok: boolean; value?: unknown } {
+    const injected = this.injected(name);
+    if (injected.ok) return injected;
+    for (const p of providers) {
+      const v = this.provided(p, name);
+      if (v.ok) return v;
+    }
+    return { ok: false };
+  }
+
+  private provided(atomName: string, name: string): { ok: boolean; value?: unknown } {
+    const d = this.details.get(atomName);
+    if (!d || d.state !== "SUCCESS") return { ok: false };
+    const where = this.graph.atoms.get(atomName)?.atom?.saveAs.get(name);
+    if (where === undefined) return { ok: false };
+    if (where === null) return { ok: true, value: d.result };
+    const result = d.result as Record<string | number, unknown> | null;
+    if (result === null || typeof result !== "object" || !(where in result)) return { ok: false };
+    return { ok: true, value: result[where] };
+  }
+
+  private cachedFailure(key: string, data: AtomDetail["failure"]): Failure | undefined {
+    if (!data) return undefined;
+    let f = this.failureCache.get(key);
+    if (!f) {
+      f = Failure.fromJSON(data);
+      this.failureCache.set(key, f);
+    }
+    return f;
+  }
+
+  private collect(get: (name: string) => Failure | undefined): Record<string, Failure> {
+    const out: Record<string, Failure> = {};
+    for (const name of this.graph.atoms.keys()) {
+      const f = get(name);
+      if (f) out[name] = f;
+    }
+    return out;
+  }
+}
