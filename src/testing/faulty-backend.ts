@@ -1,0 +1,56 @@
+import { StorageFailure } from "../errors.js";
+import type { Backend } from "../ports/backend.js";
+import type { WriteBatch } from "../persistence/models.js";
+
+/** How the host dies at the chosen write: the write fails, or the host vanishes mid-write. */
+export type CrashMode = "fail" | "kill";
+
+/**
+ * Wraps a backend and breaks it at the `at`-th commit (1-based): in `"fail"` mode that commit
+ * and every later one throw `StorageFailure` without writing; in `"kill"` mode they never settle,
+ * as if the page was closed or the isolate evicted while writing. `at = Infinity` never breaks
+ * and only counts. Reads pass through.
+ */
+export class FaultyBackend implements Backend {
+  /** Commits that reached the inner backend. */
+  readonly committed: string[] = [];
+  private attempts = 0;
+  private signalCrash!: () => void;
+  /** Settles when the crash point is reached. */
+  readonly crashed: Promise<void> = new Promise((resolve) => (this.signalCrash = resolve));
+
+  constructor(
+    private readonly inner: Backend,
+    private readonly at: number,
+    private readonly mode: CrashMode,
+  ) {}
+
+  async commit(batch: WriteBatch): Promise<void> {
+    this.attempts++;
+    if (this.attempts >= this.at) {
+      this.signalCrash();
+      if (this.mode === "kill") return new Promise<void>(() => {});
+      throw new StorageFailure(`simulated storage failure at write ${this.attempts}`);
+    }
+    await this.inner.commit(batch);
+    this.committed.push(describe(batch));
+  }
+
+  getLogBook = (uuid: string) => this.inner.getLogBook(uuid);
+  listLogBooks = () => this.inner.listLogBooks();
+  destroyLogBook = (uuid: string) => this.inner.destroyLogBook(uuid);
+  getFlowDetails = (bookUuid: string) => this.inner.getFlowDetails(bookUuid);
+  getFlowDetail = (uuid: string) => this.inner.getFlowDetail(uuid);
+  getAtomDetails = (flowUuid: string) => this.inner.getAtomDetails(flowUuid);
+  close = () => this.inner.close();
+}
+
+/** A one-line summary of a batch: `flow RUNNING; a SUCCESS, b RUNNING`. */
+export function describe(batch: WriteBatch): string {
+  const parts = [
+    ...batch.logBooks.map((b) => `book ${b.name}`),
+    ...batch.flows.map((f) => `flow ${f.state}`),
+    ...batch.atoms.map((a) => `${a.name} ${a.state}${a.intention !== "EXECUTE" ? `/${a.intention}` : ""}`),
+  ];
+  return parts.join(", ");
+}
