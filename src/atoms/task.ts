@@ -12,7 +12,11 @@ export interface TaskContext {
    * included. Tasks run at least once: after a crash a RUNNING task runs again.
    */
   readonly attempt: number;
-  /** `"<flow detail id>:<atom name>:<attempt>"`: stable across a crash, to deduplicate side effects. */
+  /**
+   * `"<flow detail id>:<atom name>:<generation>"`: the same when execute runs again after a crash,
+   * so a task can deduplicate its side effects (an HTTP idempotency header, a database key); a new
+   * one when the atom is reset to run anew (a reset, or a retry).
+   */
   readonly idempotencyKey: string;
   /** Reports progress (clamped to 0..1) to listeners and into the atom's meta. */
   updateProgress(fraction: number, details?: unknown): void;

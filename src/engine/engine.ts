@@ -217,7 +217,8 @@ export class Engine {
     const storage = this.storage;
     for (const d of storage.atomDetails()) {
       if (d.state !== "PENDING" || d.intention !== "EXECUTE") {
-        storage.setAtom(d.name, { state: "PENDING", intention: "EXECUTE", result: undefined, failure: undefined, revertResult: undefined, revertFailure: undefined });
+        const generation = d.state === "PENDING" ? d.meta.generation : (d.meta.generation ?? 0) + 1;
+        storage.setAtom(d.name, { state: "PENDING", intention: "EXECUTE", result: undefined, failure: undefined, revertResult: undefined, revertFailure: undefined, meta: { ...d.meta, generation } });
       }
     }
     this.stale.clear();
@@ -387,7 +388,7 @@ export class Engine {
       name: node.name,
       signal,
       attempt,
-      idempotencyKey: `${this.storage.flowDetail.uuid}:${node.name}:${attempt}`,
+      idempotencyKey: `${this.storage.flowDetail.uuid}:${node.name}:${d.meta.generation ?? 0}`,
       updateProgress: (fraction, details) => this.progress(node.name, fraction, details),
     };
   }
@@ -541,7 +542,8 @@ export class Engine {
     const kind = (node.atom as Atom<any>).kind;
     if (old.state !== state || !this.stale.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
     const now = this.clock.now();
-    const meta = patch.meta ?? old.meta;
+    let meta = patch.meta ?? old.meta;
+    if (state === "PENDING" && old.state !== "PENDING") meta = { ...meta, generation: (meta.generation ?? 0) + 1 };
     const d = storage.setAtom(node.name, { ...patch, state, meta: { ...meta, timestamps: { ...meta.timestamps, [state]: now } } });
     if (this.notifier.has("atom")) {
       const failure = state === "FAILURE" ? storage.getFailure(node.name) : state === "REVERT_FAILURE" ? storage.getRevertFailure(node.name) : undefined;

@@ -61,6 +61,8 @@ export interface AtomMeta {
   timestamps?: Partial<Record<AtomState, number>> | undefined;
   /** Seconds of the last execute or revert, written by the duration listener. */
   duration?: number | undefined;
+  /** How many times the atom was reset to PENDING to run anew; part of the idempotency key. */
+  generation?: number | undefined;
   /** How many times execute has been started, across crashes and resumes. */
   attempts?: number | undefined;
   [key: string]: unknown;
