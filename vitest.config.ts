@@ -1,11 +1,21 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+// Examples and tests import the package by its name, as users do; this points that name at
+// the sources so nothing needs building first.
+const alias = {
+  "taskflow-ts/testing": fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)),
+  "taskflow-ts": fileURLToPath(new URL("./src/index.ts", import.meta.url)),
+};
 
 // One `vitest run` holds every project; the browser (Chromium) and workerd projects join it
 // with the IndexedDB and Durable Object adapters.
 export default defineConfig({
+  resolve: { alias },
   test: {
     projects: [
       {
+        resolve: { alias },
         test: {
           name: "node",
           include: ["test/unit/**/*.test.ts", "test/contract/**/*.test.ts"],
