@@ -44,7 +44,7 @@ function checkout() {
     graphFlow(
       "fulfil",
       task({ name: "ship", requires: ["reservation", "customer"], provides: "tracking", execute: async () => (await pause(150), "TRK-42") }),
-      task({ name: "email", requires: ["receipt", "tracking"], provides: "sent", execute: async ({ tracking }: { tracking: string }) => (await pause(100), `mailed ${tracking}`) }),
+      task({ name: "email", requires: ["receipt", "tracking"], provides: "sent", execute: async ({ tracking }: { receipt: unknown; tracking: string }) => (await pause(100), `mailed ${tracking}`) }),
     ),
   );
 }
