@@ -244,7 +244,7 @@ export class Engine {
     try {
       yield* this.runLoop();
     } catch (e) {
-      if (e instanceof StorageFailure || !(e instanceof Error && "code" in e)) this.needsReload = true;
+      // Whatever is still running belongs to a run that is over: tell it through its signal.
       for (const c of this.controllers.values()) c.abort(e);
       throw e;
     } finally {
@@ -254,9 +254,9 @@ export class Engine {
 
   // --- the runner ---------------------------------------------------------------------------
 
-  private inflight = 0;
-  private completed: Outcome[] = [];
-  private wake: (() => void) | undefined;
+  /** Actions of the current run; a new run gets a new one, so a late answer to a run that
+   * ended (its host's storage failed) cannot leak into the next. */
+  private actions: { inflight: number; completed: Outcome[]; wake: (() => void) | undefined } = { inflight: 0, completed: [], wake: undefined };
   private failures: Failure[] = [];
   private forward!: Gates;
   private backward: Gates | undefined;
@@ -275,8 +275,8 @@ export class Engine {
     }
     this.setFlowState("RUNNING");
     this.failures = [];
-    this.completed = [];
-    this.inflight = 0;
+    this.actions = { inflight: 0, completed: [], wake: undefined };
+    const actions = this.actions;
     yield "RESUMING";
     this.forward = new Gates(graph.nodes, "forward", this.topo);
     this.backward = undefined;
@@ -294,15 +294,15 @@ export class Engine {
         await this.schedule();
       }
       yield "WAITING";
-      if (this.completed.length === 0 && this.inflight > 0) {
+      if (actions.completed.length === 0 && actions.inflight > 0) {
         await this.commit(); // group commit: results that arrived while nothing new could start
-        if (this.completed.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
+        if (actions.completed.length === 0) await new Promise<void>((resolve) => (actions.wake = resolve));
       }
       yield "ANALYZING";
       this.analyze();
       const canSchedule = storage.flowState === "RUNNING" && this.failures.length === 0 && this.ready.size > 0;
       if (canSchedule) next = "SCHEDULING";
-      else if (this.inflight > 0) next = "WAITING";
+      else if (actions.inflight > 0) next = "WAITING";
       else break;
     }
     const end = this.gameOver();
@@ -326,7 +326,7 @@ export class Engine {
   private async schedule(): Promise<void> {
     const storage = this.storage;
     const started: Array<{ node: ExecNode; mode: "execute" | "revert" }> = [];
-    while (this.inflight + started.length < this.maxConcurrency && this.ready.size > 0 && storage.flowState === "RUNNING" && this.failures.length === 0) {
+    while (this.actions.inflight + started.length < this.maxConcurrency && this.ready.size > 0 && storage.flowState === "RUNNING" && this.failures.length === 0) {
       const node = this.ready.pop() as ExecNode;
       const d = storage.detail(node.name);
       if (this.backward && !this.isStaleRun(node)) {
@@ -360,16 +360,17 @@ export class Engine {
   }
 
   private launch(node: ExecNode, mode: "execute" | "revert"): void {
-    this.inflight++;
+    const actions = this.actions;
+    actions.inflight++;
     this.stale.delete(node.name);
     const controller = new AbortController();
     this.controllers.set(node.name, controller);
     const finish = (outcome: Outcome) => {
       this.controllers.delete(node.name);
-      this.inflight--;
-      this.completed.push(outcome);
-      const wake = this.wake;
-      this.wake = undefined;
+      actions.inflight--;
+      actions.completed.push(outcome);
+      const wake = actions.wake;
+      actions.wake = undefined;
       wake?.();
     };
     // The action runs in its own promise so that a throw, sync or async, becomes a Failure.
@@ -426,7 +427,7 @@ export class Engine {
   /** Records finished actions and works out what they unblock. */
   private analyze(): void {
     const storage = this.storage;
-    for (const o of this.completed.splice(0)) {
+    for (const o of this.actions.completed.splice(0)) {
       const { node } = o;
       if (o.mode === "execute") {
         this.statistics.executed++;
