@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 // the sources so nothing needs building first.
 const alias = {
   "taskflow-ts/testing": fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)),
+  "taskflow-ts/schemas": fileURLToPath(new URL("./src/schemas.ts", import.meta.url)),
   "taskflow-ts": fileURLToPath(new URL("./src/index.ts", import.meta.url)),
 };
 

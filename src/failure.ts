@@ -1,4 +1,3 @@
-import * as z from "zod/mini";
 import * as errors from "./errors.js";
 import { InvalidFormat, TaskFlowError } from "./errors.js";
 
@@ -14,15 +13,6 @@ export interface FailureData {
   /** Any structured-cloneable data the error carried in its own `extra` property. */
   extra?: unknown;
 }
-
-export const failureDataSchema: z.ZodMiniType<FailureData> = z.object({
-  version: z.literal(1),
-  exceptionStr: z.string(),
-  excTypeNames: z.array(z.string()).check(z.minLength(1)),
-  tracebackStr: z.optional(z.string()),
-  causes: z.array(z.lazy(() => failureDataSchema)),
-  extra: z.optional(z.unknown()),
-});
 
 type ErrorClass = new (message: string, ...rest: never[]) => Error;
 
@@ -105,13 +95,15 @@ export class Failure {
     );
   }
 
-  /** Rebuilds a failure from its plain data, validating it. @throws InvalidFormat */
+  /**
+   * Rebuilds a failure from its plain data. Checks the shape it relies on (records read from a
+   * backend were validated in full by their zod schemas already, see `taskflow-ts/schemas`).
+   * @throws InvalidFormat
+   */
   static fromJSON(data: unknown): Failure {
-    const parsed = failureDataSchema.safeParse(data);
-    if (!parsed.success) {
-      throw new InvalidFormat(`not a failure record: ${z.prettifyError(parsed.error)}`);
-    }
-    return Failure.fromData(parsed.data);
+    const problem = shapeProblem(data, "failure");
+    if (problem) throw new InvalidFormat(`not a failure record: ${problem}`);
+    return Failure.fromData(data as FailureData);
   }
 
   private static fromData(d: FailureData): Failure {
@@ -195,6 +187,23 @@ export class Failure {
     if (list.length === 1) (list[0] as Failure).reraise();
     if (list.length > 1) throw new WrappedFailure(list);
   }
+}
+
+function shapeProblem(d: unknown, path: string): string | undefined {
+  if (d === null || typeof d !== "object") return `${path} is not an object`;
+  const f = d as Partial<Record<keyof FailureData, unknown>>;
+  if (f.version !== 1) return `${path}.version is ${String(f.version)}, expected 1`;
+  if (typeof f.exceptionStr !== "string") return `${path}.exceptionStr is not a string`;
+  if (!Array.isArray(f.excTypeNames) || f.excTypeNames.length === 0 || !f.excTypeNames.every((n) => typeof n === "string")) {
+    return `${path}.excTypeNames is not a list of class names`;
+  }
+  if (f.tracebackStr !== undefined && typeof f.tracebackStr !== "string") return `${path}.tracebackStr is not a string`;
+  if (!Array.isArray(f.causes)) return `${path}.causes is not a list`;
+  for (let i = 0; i < f.causes.length; i++) {
+    const p = shapeProblem(f.causes[i], `${path}.causes.${i}`);
+    if (p) return p;
+  }
+  return undefined;
 }
 
 function safeString(value: unknown): string {

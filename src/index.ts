@@ -20,7 +20,6 @@ export type { Backend } from "./ports/backend.js";
 export { type Clock, systemClock, ManualClock } from "./ports/clock.js";
 export { type IdGenerator, defaultIds } from "./ports/ids.js";
 export * from "./persistence/models.js";
-export { logBookSchema, flowDetailSchema, atomDetailSchema, parseRecord } from "./persistence/schemas.js";
 export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";
 export type { FlowEvent, AtomEvent, ProgressEvent, EngineEvents, Listener } from "./notify/notifier.js";
 export { captureListener, printingListener, durationListener, formatEvent } from "./notify/listeners.js";

@@ -1,7 +1,7 @@
 import { NotFound, StorageFailure } from "../errors.js";
 import type { Backend } from "../ports/backend.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
-import { atomDetailSchema, flowDetailSchema, logBookSchema, parseRecord } from "./schemas.js";
+import { loadSchemas } from "./lazy-schemas.js";
 
 /** Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are). */
 export interface MemoryDump {
@@ -80,11 +80,13 @@ export class MemoryBackend implements Backend {
     this.ensureOpen();
     const raw = this.books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
+    const { parseRecord, logBookSchema } = await loadSchemas();
     return parseRecord(logBookSchema, "log book", uuid, structuredClone(raw));
   }
 
   async listLogBooks(): Promise<LogBook[]> {
     this.ensureOpen();
+    const { parseRecord, logBookSchema } = await loadSchemas();
     return [...this.books.entries()].map(([k, v]) => parseRecord(logBookSchema, "log book", k, structuredClone(v)));
   }
 
@@ -102,18 +104,23 @@ export class MemoryBackend implements Backend {
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.ensureOpen();
     if (!this.books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const details = [...(this.flowsOfBook.get(bookUuid) ?? [])].map((id) => this.readFlow(id));
+    const { parseRecord, flowDetailSchema } = await loadSchemas();
+    const details = [...(this.flowsOfBook.get(bookUuid) ?? [])].map((id) => parseRecord(flowDetailSchema, "flow detail", id, structuredClone(this.flows.get(id))));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
     this.ensureOpen();
-    return this.readFlow(uuid);
+    const raw = this.flows.get(uuid);
+    if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
+    const { parseRecord, flowDetailSchema } = await loadSchemas();
+    return parseRecord(flowDetailSchema, "flow detail", uuid, structuredClone(raw));
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     this.ensureOpen();
     if (!this.flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
+    const { parseRecord, atomDetailSchema } = await loadSchemas();
     return [...(this.atomsOfFlow.get(flowUuid) ?? [])].map((id) =>
       parseRecord(atomDetailSchema, "atom detail", id, structuredClone(this.atoms.get(id))),
     );
@@ -121,12 +128,6 @@ export class MemoryBackend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
-  }
-
-  private readFlow(uuid: string): FlowDetail {
-    const raw = this.flows.get(uuid);
-    if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    return parseRecord(flowDetailSchema, "flow detail", uuid, structuredClone(raw));
   }
 
   private putFlow(f: unknown): void {

@@ -1,8 +1,22 @@
 import * as z from "zod/mini";
 import { InvalidFormat } from "../errors.js";
-import { failureDataSchema } from "../failure.js";
+import type { FailureData } from "../failure.js";
 import { ATOM_STATES, FLOW_STATES, INTENTIONS } from "../states.js";
 import type { AtomDetail, FlowDetail, LogBook } from "./models.js";
+
+/** `path.to.field: message; …`, shorter than zod's pretty printer and without its weight. */
+function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  return issues.map((i) => `${i.path.map(String).join(".") || "(record)"}: ${i.message}`).join("; ");
+}
+
+export const failureDataSchema: z.ZodMiniType<FailureData> = z.object({
+  version: z.literal(1),
+  exceptionStr: z.string(),
+  excTypeNames: z.array(z.string()).check(z.minLength(1)),
+  tracebackStr: z.optional(z.string()),
+  causes: z.array(z.lazy(() => failureDataSchema)),
+  extra: z.optional(z.unknown()),
+});
 
 // zod/mini keeps a page's bundle small (about 6 KiB against about 90 KiB for the classic API).
 const meta = z.record(z.string(), z.unknown());
@@ -76,6 +90,6 @@ export function parseRecord<T>(schema: z.ZodMiniType<T>, kind: string, key: stri
       ? ` (schema version ${String(value.schemaVersion)}; this build reads version 1: upgrade taskflow-ts)`
       : "";
   throw new InvalidFormat(
-    `${kind} "${key}" in the log book is corrupted or foreign${hint}: ${z.prettifyError(parsed.error)}`,
+    `${kind} "${key}" in the log book is corrupted or foreign${hint}: ${describeIssues(parsed.error.issues)}`,
   );
 }

@@ -1,5 +1,6 @@
 import { build } from "esbuild";
 import { builtinModules } from "node:module";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 
 // The core must run in a page, a Web Worker, a Cloudflare Worker, Deno or Node: it bundles for
@@ -34,6 +35,26 @@ describe("the core bundles for any runtime", () => {
       }
     });
   }
+
+  it("keeps what a page loads up front for the core entry within 15 KiB min+gzip", async () => {
+    // zod (the record schemas) is split into a chunk loaded on the first read of a log book.
+    const result = await build({
+      entryPoints: ["src/index.ts"], bundle: true, write: false, minify: true, format: "esm", platform: "neutral",
+      mainFields: ["module", "main"], splitting: true, outdir: "out", metafile: true, logLevel: "silent",
+    });
+    const outputs = result.metafile.outputs;
+    const entry = Object.keys(outputs).find((k) => outputs[k]?.entryPoint === "src/index.ts") as string;
+    const upFront = new Set([entry]);
+    for (const name of upFront) {
+      for (const i of outputs[name]?.imports ?? []) if (i.kind === "import-statement") upFront.add(i.path);
+    }
+    const lazy = Object.keys(outputs).filter((k) => !upFront.has(k) && k.endsWith(".js"));
+    const size = (name: string) => gzipSync(result.outputFiles.find((f) => f.path.endsWith(name))?.text ?? "").length;
+    const kib = [...upFront].reduce((s, n) => s + size(n), 0) / 1024;
+    expect(lazy.some((k) => k.includes("schemas"))).toBe(true);
+    expect(kib).toBeGreaterThan(1);
+    expect(kib).toBeLessThanOrEqual(15);
+  });
 
   it("catches a Node built-in if one sneaks in", async () => {
     await expect(
