@@ -1,0 +1,140 @@
+// The contract every log book backend must meet, run against each backend in its real runtime
+// (memory in Node here; IndexedDB in Chromium and Durable Objects in workerd with their adapters).
+import { describe, expect, it } from "vitest";
+import { Failure, InvalidFormat, NotFound, type AtomDetail, type Backend, type FlowDetail, type LogBook } from "../../src/index.js";
+
+export interface ContractHooks {
+  /** A fresh, empty backend. */
+  make: () => Backend | Promise<Backend>;
+  /**
+   * Overwrites a stored record with raw data, bypassing validation, as a foreign tool or a disk
+   * error would; returns the backend to read from afterwards (the same one, or a reopened one).
+   */
+  corrupt?: (backend: Backend, kind: "book" | "flow" | "atom", uuid: string, raw: unknown) => Promise<Backend>;
+}
+
+let seq = 0;
+const id = (p: string) => `${p}-${++seq}`;
+export const book = (over: Partial<LogBook> = {}): LogBook => ({ schemaVersion: 1, uuid: id("lb"), name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...over });
+export const flow = (bookUuid: string, over: Partial<FlowDetail> = {}): FlowDetail => ({
+  schemaVersion: 1, uuid: id("fd"), bookUuid, name: "flow", state: "PENDING", createdAt: 2, updatedAt: 2, meta: {}, ...over,
+});
+export const atom = (flowUuid: string, over: Partial<AtomDetail> = {}): AtomDetail => ({
+  schemaVersion: 1, uuid: id("ad"), flowUuid, name: id("a"), kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 3, ...over,
+});
+const batch = (b: Partial<{ logBooks: LogBook[]; flows: FlowDetail[]; atoms: AtomDetail[] }>) => ({ logBooks: [], flows: [], atoms: [], ...b });
+
+export function describeBackendContract(name: string, hooks: ContractHooks): void {
+  describe(`backend contract: ${name}`, () => {
+    it("stores a log book, its flow details and atom details in one commit, and reads them back", async () => {
+      const backend = await hooks.make();
+      const lb = book({ name: "orders", meta: { tenant: "t1" } });
+      const fd = flow(lb.uuid, { meta: { store: { x: 1 } } });
+      const ad = atom(fd.uuid, { state: "SUCCESS", result: { total: 3, at: [1, 2] } });
+      await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [ad] }));
+      expect(await backend.getLogBook(lb.uuid)).toEqual(lb);
+      expect(await backend.getFlowDetails(lb.uuid)).toEqual([fd]);
+      expect(await backend.getFlowDetail(fd.uuid)).toEqual(fd);
+      expect(await backend.getAtomDetails(fd.uuid)).toEqual([ad]);
+      expect((await backend.listLogBooks()).map((b) => b.uuid)).toContain(lb.uuid);
+    });
+
+    it("refuses a flow detail whose log book is not stored, and writes nothing of that batch", async () => {
+      const backend = await hooks.make();
+      const lb = book();
+      await backend.commit(batch({ logBooks: [lb] }));
+      const good = flow(lb.uuid);
+      const orphan = flow("no-such-book");
+      await expect(backend.commit(batch({ flows: [good, orphan] }))).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.getFlowDetail(good.uuid)).rejects.toBeInstanceOf(NotFound);
+    });
+
+    it("refuses an atom detail whose flow detail is not stored", async () => {
+      const backend = await hooks.make();
+      await expect(backend.commit(batch({ atoms: [atom("no-such-flow")] }))).rejects.toBeInstanceOf(NotFound);
+    });
+
+    it("replaces records on update and keeps the latest", async () => {
+      const backend = await hooks.make();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      const ad = atom(fd.uuid);
+      await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [ad] }));
+      await backend.commit(batch({ flows: [{ ...fd, state: "RUNNING" }], atoms: [{ ...ad, state: "RUNNING", intention: "REVERT" }] }));
+      expect((await backend.getFlowDetail(fd.uuid)).state).toBe("RUNNING");
+      const [stored] = await backend.getAtomDetails(fd.uuid);
+      expect(stored?.state).toBe("RUNNING");
+      expect(stored?.intention).toBe("REVERT");
+    });
+
+    it("round-trips failures and revert failures", async () => {
+      const backend = await hooks.make();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      const cause = new RangeError("inner");
+      const failure = Failure.fromError(new TypeError("outer", { cause })).toJSON();
+      const revertFailure = Failure.fromError(new Error("Gotcha!")).toJSON();
+      const ad = atom(fd.uuid, { state: "REVERT_FAILURE", failure, revertFailure });
+      await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [ad] }));
+      const [stored] = await backend.getAtomDetails(fd.uuid);
+      const back = Failure.fromJSON(stored?.failure);
+      expect(back.matches(Failure.fromJSON(failure))).toBe(true);
+      expect(back.causes[0]?.check(RangeError)).toBe("RangeError");
+      expect(Failure.fromJSON(stored?.revertFailure).exceptionStr).toBe("Gotcha!");
+    });
+
+    it("hands out copies: mutating what it returned, or what it was given, changes nothing stored", async () => {
+      const backend = await hooks.make();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      const ad = atom(fd.uuid, { state: "SUCCESS", result: { items: ["a"] } });
+      await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [ad] }));
+      (ad.result as { items: string[] }).items.push("given");
+      const [read] = await backend.getAtomDetails(fd.uuid);
+      (read?.result as { items: string[] }).items.push("returned");
+      const [again] = await backend.getAtomDetails(fd.uuid);
+      expect(again?.result).toEqual({ items: ["a"] });
+    });
+
+    it("destroys a log book with everything in it; an unknown one is NotFound", async () => {
+      const backend = await hooks.make();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [atom(fd.uuid)] }));
+      await backend.destroyLogBook(lb.uuid);
+      await expect(backend.getLogBook(lb.uuid)).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.getFlowDetail(fd.uuid)).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.getAtomDetails(fd.uuid)).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.destroyLogBook(lb.uuid)).rejects.toBeInstanceOf(NotFound);
+    });
+
+    it("reports unknown ids as NotFound", async () => {
+      const backend = await hooks.make();
+      await expect(backend.getLogBook("nope")).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.getFlowDetail("nope")).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.getFlowDetails("nope")).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.getAtomDetails("nope")).rejects.toBeInstanceOf(NotFound);
+    });
+
+    if (hooks.corrupt) {
+      const corrupt = hooks.corrupt;
+      it("reports a corrupted or foreign record with its id, and leaves the others readable", async () => {
+        let backend = await hooks.make();
+        const lb = book();
+        const fd = flow(lb.uuid);
+        const good = atom(fd.uuid);
+        const bad = atom(fd.uuid);
+        await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [good, bad] }));
+        backend = await corrupt(backend, "atom", bad.uuid, { ...bad, state: "EXPLODED" });
+        const error = await backend.getAtomDetails(fd.uuid).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidFormat);
+        expect((error as Error).message).toContain(bad.uuid);
+        expect((error as Error).message).toMatch(/state/);
+        expect(await backend.getFlowDetail(fd.uuid)).toEqual(fd);
+
+        backend = await corrupt(backend, "flow", fd.uuid, { ...fd, schemaVersion: 7 });
+        await expect(backend.getFlowDetail(fd.uuid)).rejects.toThrow(/schema version 7.*upgrade taskflow-ts/);
+      });
+    }
+  });
+}

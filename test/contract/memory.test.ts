@@ -1,0 +1,12 @@
+import { MemoryBackend, type Backend } from "../../src/index.js";
+import { describeBackendContract } from "./backend-contract.js";
+
+// A memory backend is corrupted through its dump, as a foreign tool writing that JSON would.
+async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: string, raw: unknown): Promise<Backend> {
+  const dump = (backend as MemoryBackend).dump();
+  const list = kind === "book" ? dump.logBooks : kind === "flow" ? dump.flows : dump.atoms;
+  list[list.findIndex((r) => (r as { uuid: string }).uuid === uuid)] = raw;
+  return MemoryBackend.fromDump(dump);
+}
+
+describeBackendContract("memory", { make: () => new MemoryBackend(), corrupt });
