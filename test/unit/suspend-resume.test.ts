@@ -1,0 +1,359 @@
+/**
+ * Suspending and resuming, after TaskFlow's `test_suspend.py` and the resumption rules of the
+ * reference (§1 "Suspend and resume"). In this port a resume is checked against the stored
+ * definition: removing an atom or changing what it requires/provides is refused.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  captureListener,
+  IncompatibleVersion,
+  linearFlow,
+  load,
+  MemoryBackend,
+  MissingDependencies,
+  task,
+  unorderedFlow,
+  type Engine,
+  type FlowItem,
+  type MemoryDump,
+} from "../../src/index.js";
+import { ENGINES, failing, progressing, rejection, RuntimeError, sleep, WOOT } from "./helpers.js";
+
+/** Suspends the engine when atom `name` enters `state` (TaskFlow's SuspendingListener). */
+function suspendOn(engine: Engine, name: string, state: string): void {
+  engine.on("atom", (e) => {
+    if (e.name === name && e.state === state) engine.suspend();
+  });
+}
+
+const abc = () => linearFlow("linear", progressing("a"), progressing("b"), progressing("c"));
+const abFailC = () => linearFlow("linear", progressing("a"), progressing("b"), failing("c"));
+
+describe.each(ENGINES)("%s engine", (engine) => {
+  const make = (flow: FlowItem, options: Parameters<typeof load>[1] = {}) => load(flow, { engine, ...options });
+
+  it("suspending on an atom that never reaches the state does nothing (suspend_one_task)", async () => {
+    const e = make(progressing("a"));
+    suspendOn(e, "b", "SUCCESS");
+    const capture = captureListener(e, { flow: false });
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUCCESS");
+    expect(capture.values).toEqual(["a.t RUNNING", "a.t SUCCESS(5)"]);
+    capture.values.length = 0;
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUCCESS");
+    expect(capture.values).toEqual([]);
+  });
+
+  it("suspend after b succeeds: SUSPENDED; running again runs only c (suspend_linear_flow)", async () => {
+    const e = make(abc());
+    const capture = captureListener(e);
+    suspendOn(e, "b", "SUCCESS");
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+    expect(capture.values).toEqual([
+      "linear.f RUNNING",
+      "a.t RUNNING", "a.t SUCCESS(5)",
+      "b.t RUNNING", "b.t SUCCESS(5)",
+      "linear.f SUSPENDING",
+      "linear.f SUSPENDED",
+    ]);
+    expect(e.storage.getAtomState("c")).toBe("PENDING");
+    capture.values.length = 0;
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUCCESS");
+    expect(capture.values).toEqual(["linear.f RUNNING", "c.t RUNNING", "c.t SUCCESS(5)", "linear.f SUCCESS"]);
+  });
+
+  it("a later engine on the same flow detail runs only c", async () => {
+    const backend = new MemoryBackend();
+    const e = make(abc(), { backend });
+    suspendOn(e, "b", "SUCCESS");
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+    expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("SUSPENDED");
+
+    const e2 = make(abc(), { backend, flowDetailId: e.flowDetailId });
+    const capture = captureListener(e2, { flow: false });
+    await e2.run();
+    expect(capture.values).toEqual(["c.t RUNNING", "c.t SUCCESS(5)"]);
+    expect(e2.storage.flowDetail.state).toBe("SUCCESS");
+    expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("SUCCESS");
+  });
+
+  it("suspend during revert; running again finishes the revert and raises Woot (suspend_linear_flow_on_revert)", async () => {
+    const e = make(abFailC());
+    suspendOn(e, "b", "REVERTED");
+    const capture = captureListener(e, { flow: false });
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+    expect(capture.values).toEqual([
+      "a.t RUNNING", "a.t SUCCESS(5)",
+      "b.t RUNNING", "b.t SUCCESS(5)",
+      "c.t RUNNING", `c.t ${WOOT}`,
+      "c.t REVERTING", "c.t REVERTED(None)",
+      "b.t REVERTING", "b.t REVERTED(None)",
+    ]);
+    capture.values.length = 0;
+    const error = await rejection(e.run());
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect(error.message).toMatch(/^Woot/);
+    expect(e.storage.flowDetail.state).toBe("REVERTED");
+    expect(capture.values).toEqual(["a.t REVERTING", "a.t REVERTED(None)"]);
+  });
+
+  it("suspend during revert; a new engine finishes the revert and raises Woot from the stored failure", async () => {
+    const backend = new MemoryBackend();
+    const e = make(abFailC(), { backend });
+    suspendOn(e, "b", "REVERTED");
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+
+    // Through a JSON dump, as if another process resumed it: the live error is gone.
+    const restored = MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
+    const e2 = make(abFailC(), { backend: restored, flowDetailId: e.flowDetailId });
+    const capture = captureListener(e2, { flow: false });
+    const error = await rejection(e2.run());
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect(error.message).toMatch(/^Woot/);
+    expect(e2.storage.flowDetail.state).toBe("REVERTED");
+    expect(capture.values).toEqual(["a.t REVERTING", "a.t REVERTED(None)"]);
+  });
+
+  it("suspend from runIter at the first WAITING: task1 finishes, task2 waits (iter_suspend_resume)", async () => {
+    const e = make(linearFlow("flow-2", progressing("task1"), progressing("task2")));
+    const capture = captureListener(e, { flow: false });
+    const states: string[] = [];
+    for await (const s of e.runIter()) {
+      states.push(s);
+      if (s === "WAITING") e.suspend();
+    }
+    expect(states.at(-1)).toBe("SUSPENDED");
+    expect(capture.values).toEqual(["task1.t RUNNING", "task1.t SUCCESS(5)"]);
+    expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+    capture.values.length = 0;
+    const again: string[] = [];
+    for await (const s of e.runIter()) again.push(s);
+    expect(again.at(-1)).toBe("SUCCESS");
+    expect(capture.values).toEqual(["task2.t RUNNING", "task2.t SUCCESS(5)"]);
+  });
+
+  it("suspend() on an engine that is not running does nothing", async () => {
+    const e = make(abc());
+    e.suspend();
+    await e.prepare();
+    e.suspend();
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUCCESS");
+    e.suspend();
+    expect(e.storage.flowDetail.state).toBe("SUCCESS");
+  });
+
+  describe("resuming with a changed definition", () => {
+    const suspended = async () => {
+      const backend = new MemoryBackend();
+      const e = make(
+        linearFlow(
+          "linear",
+          progressing("a", { provides: "x" }),
+          task({ name: "b", requires: ["x"], provides: "y", execute: () => 5 }),
+          progressing("c"),
+        ),
+        { backend },
+      );
+      suspendOn(e, "a", "SUCCESS");
+      await e.run();
+      expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+      return { backend, id: e.flowDetailId };
+    };
+
+    it("removing an atom and changing requires are refused with IncompatibleVersion listing each change", async () => {
+      const { backend, id } = await suspended();
+      const changed = linearFlow(
+        "linear",
+        progressing("a", { provides: "x" }),
+        task({ name: "b", requires: ["x", "w"], provides: "y", execute: () => 5 }),
+      );
+      const e = make(changed, { backend, flowDetailId: id, store: { w: 1 } });
+      const capture = captureListener(e);
+      const error = await rejection(e.run());
+      expect(error).toBeInstanceOf(IncompatibleVersion);
+      const differences = (error as IncompatibleVersion).differences;
+      expect(differences).toHaveLength(2);
+      expect(differences.some((d) => d.includes('"c"') && /removed/.test(d))).toBe(true);
+      expect(differences.some((d) => d.includes('"b"') && d.includes("requires"))).toBe(true);
+      expect(error.message).toContain('"c"');
+      expect(capture.values).toEqual([]);
+      // Nothing was changed in the log book.
+      expect((await backend.getFlowDetail(id)).state).toBe("SUSPENDED");
+    });
+
+    it("changing provides or the major version is refused; a minor version bump is allowed", async () => {
+      const { backend, id } = await suspended();
+      const withProvides = linearFlow(
+        "linear",
+        progressing("a", { provides: "x" }),
+        task({ name: "b", requires: ["x"], provides: "z", execute: () => 5 }),
+        progressing("c"),
+      );
+      const e1 = await rejection(make(withProvides, { backend, flowDetailId: id }).run());
+      expect(e1).toBeInstanceOf(IncompatibleVersion);
+      expect((e1 as IncompatibleVersion).differences).toEqual([expect.stringMatching(/"b".*provides/)]);
+
+      const major = linearFlow(
+        "linear",
+        progressing("a", { provides: "x", version: "2.0" }),
+        task({ name: "b", requires: ["x"], provides: "y", execute: () => 5 }),
+        progressing("c"),
+      );
+      const e2 = await rejection(make(major, { backend, flowDetailId: id }).run());
+      expect(e2).toBeInstanceOf(IncompatibleVersion);
+      expect((e2 as IncompatibleVersion).differences).toEqual([expect.stringMatching(/"a".*major version/)]);
+
+      const minor = linearFlow(
+        "linear",
+        progressing("a", { provides: "x", version: "1.1" }),
+        task({ name: "b", requires: ["x"], provides: "y", execute: () => 5 }),
+        progressing("c"),
+      );
+      const e3 = make(minor, { backend, flowDetailId: id });
+      const capture = captureListener(e3, { flow: false });
+      await e3.run();
+      expect(capture.values).toEqual(["b.t RUNNING", "b.t SUCCESS(5)", "c.t RUNNING", "c.t SUCCESS(5)"]);
+    });
+
+    it("adding an atom is allowed: the new atom starts PENDING and runs", async () => {
+      const { backend, id } = await suspended();
+      const bigger = linearFlow(
+        "linear",
+        progressing("a", { provides: "x" }),
+        task({ name: "b", requires: ["x"], provides: "y", execute: () => 5 }),
+        progressing("c"),
+        progressing("d"),
+      );
+      const e = make(bigger, { backend, flowDetailId: id });
+      const capture = captureListener(e, { flow: false });
+      await e.run();
+      expect(capture.values).toEqual(["b.t RUNNING", "b.t SUCCESS(5)", "c.t RUNNING", "c.t SUCCESS(5)", "d.t RUNNING", "d.t SUCCESS(5)"]);
+      expect(e.storage.fetchAll()).toEqual({ x: 5, y: 5 });
+      const names = (await backend.getAtomDetails(id)).map((a) => a.name).sort();
+      expect(names).toEqual(["a", "b", "c", "d"]);
+    });
+
+    it("injected inputs removed before resuming raise MissingDependencies (storage_is_rechecked)", async () => {
+      const backend = new MemoryBackend();
+      const flow = () => linearFlow("linear", progressing("b", { requires: ["foo"] }), progressing("c"));
+      const e = make(flow(), { backend });
+      await e.prepare();
+      e.storage.inject({ foo: "bar" });
+      suspendOn(e, "b", "SUCCESS");
+      await e.run();
+      expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+      const dump = backend.dump();
+      const fd = dump.flows[0] as { meta: { store?: Record<string, unknown> } };
+      expect(fd.meta.store).toEqual({ foo: "bar" });
+      fd.meta.store = {};
+      const e2 = make(flow(), { backend: MemoryBackend.fromDump(dump), flowDetailId: e.flowDetailId });
+      await expect(e2.run()).rejects.toBeInstanceOf(MissingDependencies);
+    });
+  });
+
+  describe("after a crash", () => {
+    it("a task left RUNNING runs again, with the next attempt number; flow events RESUMING, SUSPENDED, RUNNING", async () => {
+      const backend = new MemoryBackend();
+      let snapshot: MemoryDump | undefined;
+      const attempts: number[] = [];
+      const b = (onRun: () => void) =>
+        task({
+          name: "b",
+          provides: "y",
+          execute: (_args, ctx) => {
+            attempts.push(ctx.attempt);
+            onRun();
+            return "b-done";
+          },
+        });
+      const e = make(linearFlow("linear", progressing("a"), b(() => (snapshot ??= backend.dump())), progressing("c")), { backend });
+      await e.run();
+      expect(attempts).toEqual([1]);
+
+      // The snapshot is the log book as it was while b was running: the host went away there.
+      const crashed = MemoryBackend.fromDump(snapshot as MemoryDump);
+      expect((await crashed.getFlowDetail(e.flowDetailId)).state).toBe("RUNNING");
+      const e2 = make(linearFlow("linear", progressing("a"), b(() => {}), progressing("c")), { backend: crashed, flowDetailId: e.flowDetailId });
+      const capture = captureListener(e2);
+      await e2.run();
+      expect(attempts).toEqual([1, 2]);
+      expect(capture.values).toEqual([
+        "linear.f RESUMING",
+        "linear.f SUSPENDED",
+        "linear.f RUNNING",
+        "b.t RUNNING",
+        "b.t SUCCESS(b-done)",
+        "c.t RUNNING",
+        "c.t SUCCESS(5)",
+        "linear.f SUCCESS",
+      ]);
+      expect(e2.storage.fetchAll()).toEqual({ y: "b-done" });
+    });
+
+    it("a task left REVERTING is reverted again, then the earlier ones, and the failure is raised", async () => {
+      const backend = new MemoryBackend();
+      let snapshot: MemoryDump | undefined;
+      const reverts: string[] = [];
+      const flow = (onRevertB: () => void) =>
+        linearFlow(
+          "linear",
+          task({ name: "a", execute: () => 1, revert: () => void reverts.push("a") }),
+          task({
+            name: "b",
+            execute: () => 2,
+            revert: () => {
+              reverts.push("b");
+              onRevertB();
+            },
+          }),
+          failing("c"),
+        );
+      const e = make(flow(() => (snapshot ??= backend.dump())), { backend });
+      await expect(e.run()).rejects.toBeInstanceOf(RuntimeError);
+      expect(reverts).toEqual(["b", "a"]);
+
+      const crashed = MemoryBackend.fromDump(JSON.parse(JSON.stringify(snapshot)) as MemoryDump);
+      reverts.length = 0;
+      const e2 = make(flow(() => {}), { backend: crashed, flowDetailId: e.flowDetailId });
+      await e2.prepare();
+      expect(e2.storage.getAtomState("b")).toBe("REVERTING");
+      const error = await rejection(e2.run());
+      expect(error).toBeInstanceOf(RuntimeError);
+      expect(error.message).toBe("Woot!");
+      expect(reverts).toEqual(["b", "a"]);
+      expect(e2.storage.flowDetail.state).toBe("REVERTED");
+    });
+  });
+});
+
+describe("parallel engine", () => {
+  it("suspending while two atoms run lets both finish and starts nothing new", async () => {
+    const slow = (name: string) =>
+      task({
+        name,
+        execute: async () => {
+          await sleep(10);
+          return name;
+        },
+      });
+    const flow = linearFlow("root", unorderedFlow("u", slow("u1"), slow("u2")), progressing("after"));
+    const e = load(flow, { engine: "parallel" });
+    e.on("atom", (ev) => {
+      if (ev.name === "u1" && ev.state === "SUCCESS") e.suspend();
+    });
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+    expect(e.storage.getAtomState("u1")).toBe("SUCCESS");
+    expect(e.storage.getAtomState("u2")).toBe("SUCCESS");
+    expect(e.storage.getAtomState("after")).toBe("PENDING");
+    await e.run();
+    expect(e.storage.getAtomState("after")).toBe("SUCCESS");
+  });
+});
