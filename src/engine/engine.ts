@@ -54,7 +54,8 @@ export interface EngineStatistics {
 type Outcome = { node: ExecNode; mode: "execute" | "revert"; ok: true; value: unknown } | { node: ExecNode; mode: "execute" | "revert"; ok: false; failure: Failure };
 
 const FORWARD_DONE = new Set<AtomState>(["SUCCESS", "IGNORE"]);
-const BACKWARD_DONE = new Set<AtomState>(["PENDING", "REVERTED", "IGNORE"]);
+/** Going back, atoms that never ran pass the order through rather than ending it. */
+const NEVER_RAN = new Set<AtomState>(["PENDING", "IGNORE"]);
 
 /**
  * Runs one flow against one flow detail of a log book, through TaskFlow's runner state machine,
@@ -474,8 +475,8 @@ export class Engine {
   private startReverting(): void {
     const storage = this.storage;
     this.ready = new ReadyQueue(true);
-    this.backward = new Gates(this.compile().nodes, "backward", this.topo);
-    this.backward.init((n) => BACKWARD_DONE.has(storage.getAtomState(n.name)), (n) => this.openBackward(n));
+    this.backward = new Gates(this.compile().nodes, "backward", this.topo, (n) => !n.atom || NEVER_RAN.has(storage.getAtomState(n.name)));
+    this.backward.init((n) => storage.getAtomState(n.name) === "REVERTED", (n) => this.openBackward(n));
     for (const name of this.stale) {
       const n = this.compile().atoms.get(name) as ExecNode;
       if (this.isStaleRun(n)) this.ready.push(n);

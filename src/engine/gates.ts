@@ -3,8 +3,9 @@ import type { ExecNode } from "./compiler.js";
 /**
  * Counts, for every node, how many of its neighbours (predecessors going forward, successors
  * going back) are not done yet, so that finding the next ready atoms costs O(edges touched) and
- * a flow of 10,000 atoms schedules as cheaply per atom as one of 100. Flow markers are done as
- * soon as their own count reaches zero.
+ * a flow of 10,000 atoms schedules as cheaply per atom as one of 100. Pass-through nodes (flow
+ * markers; going back, also atoms that never ran) are done as soon as their own count reaches
+ * zero, so an order through them is kept: a→b(IGNORE)→c reverts c before a.
  */
 export class Gates {
   private readonly count: Int32Array;
@@ -15,6 +16,7 @@ export class Gates {
     private readonly direction: "forward" | "backward",
     /** Nodes in an order where every node comes after its predecessors. */
     private readonly topo: readonly number[],
+    private readonly passThrough: (n: ExecNode) => boolean = (n) => !n.atom,
   ) {
     this.count = new Int32Array(nodes.length);
     this.done = new Uint8Array(nodes.length);
@@ -33,9 +35,9 @@ export class Gates {
       let c = 0;
       for (const j of this.neighbours(n)) if (!this.done[j]) c++;
       this.count[i] = c;
-      if (n.atom ? atomDone(n) : false) this.done[i] = 1;
+      if (n.atom && atomDone(n)) this.done[i] = 1;
       else if (c === 0) {
-        if (!n.atom) this.done[i] = 1;
+        if (this.passThrough(n)) this.done[i] = 1;
         opened.push(n);
       }
     }
@@ -63,9 +65,10 @@ export class Gates {
         this.count[j] = left;
         if (left !== 0 || this.done[j]) continue;
         const m = this.nodes[j] as ExecNode;
-        if (!m.atom) this.done[j] = 1;
+        const through = this.passThrough(m);
+        if (through) this.done[j] = 1;
         onOpen(m);
-        if (!m.atom && this.done[j]) stack.push(m);
+        if (through) stack.push(m);
       }
     }
   }
