@@ -1,0 +1,283 @@
+/**
+ * Benchmark: taskflow-ts against OpenStack TaskFlow (the Python peer) on the same flow shapes.
+ *
+ *   npm run bench              human table, side by side with the peer
+ *   npm run bench -- --json    one JSON object per line (ours and the peer's)
+ *
+ * Cases: linear (linear flow of no-op tasks, no data), chain (graph flow, each task requires the
+ * previous task's result), fan (unordered flow of no-op tasks); each at n = 100, 1000, 10000 on
+ * the serial and the parallel engine (parallel: 8 at once, as the peer's 8 workers). The time
+ * covers building the flow, load and run, against a fresh MemoryBackend.
+ *
+ * The peer (`../shared/peer/taskflow_bench.py`, needs `apt-get install -y python3-taskflow`) runs
+ * at n = 100 and 1000 only: at 10000 it takes far too long.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
+
+type CaseName = "linear" | "chain" | "fan";
+type EngineKind = "serial" | "parallel";
+
+const JSON_OUT = process.argv.includes("--json");
+const CASES: CaseName[] = ["linear", "chain", "fan"];
+const ENGINES: EngineKind[] = ["serial", "parallel"];
+const SIZES = [100, 1000, 10000];
+const PEER_SIZES = [100, 1000];
+const MAX_CONCURRENCY = 8;
+/** Warm-up: every case on every engine at this size, this many times, before measuring. */
+const WARMUP_N = 500;
+const WARMUP_RUNS = 2;
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const PEER_SCRIPT = resolve(REPO_ROOT, "..", "shared", "peer", "taskflow_bench.py");
+const PYTHON = "/usr/bin/python3";
+
+// --- flows ------------------------------------------------------------------------------------
+
+function build(name: CaseName, n: number): { flow: FlowItem; store?: Record<string, unknown> } {
+  switch (name) {
+    case "linear": {
+      const tasks = Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => 1 }));
+      return { flow: linearFlow("linear", ...tasks) };
+    }
+    case "chain": {
+      const flow = graphFlow("chain");
+      for (let i = 0; i < n; i++) {
+        flow.add(
+          task<{ x: number }, number>({
+            name: `c${i}`,
+            requires: ["x"],
+            rebind: { x: `x${i}` },
+            provides: `x${i + 1}`,
+            execute: ({ x }) => x + 1,
+          }),
+        );
+      }
+      return { flow, store: { x0: 0 } };
+    }
+    case "fan": {
+      const tasks = Array.from({ length: n }, (_, i) => task({ name: `u${i}`, execute: () => 1 }));
+      return { flow: unorderedFlow("fan", ...tasks) };
+    }
+  }
+}
+
+interface Sample {
+  ms: number;
+  commits: number;
+  engineCommits: number;
+  executed: number;
+}
+
+/** A full collection between measured runs, so that one run's garbage is not charged to the next. */
+const collect: () => void = (() => {
+  try {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as unknown;
+    if (typeof gc === "function") return gc as () => void;
+  } catch {
+    // no forced collection on this runtime
+  }
+  return () => {};
+})();
+
+async function once(name: CaseName, engine: EngineKind, n: number): Promise<Sample> {
+  collect();
+  const backend = new MemoryBackend();
+  const start = performance.now();
+  const { flow, store } = build(name, n);
+  const e = load(flow, { backend, engine, maxConcurrency: MAX_CONCURRENCY, store });
+  await e.run();
+  const ms = performance.now() - start;
+  if (e.statistics.executed !== n) throw new Error(`${name}/${engine}/${n}: executed ${e.statistics.executed} atoms, expected ${n}`);
+  if (name === "chain" && e.storage.fetch(`x${n}`) !== n) throw new Error(`chain/${engine}/${n}: wrong final value`);
+  return { ms, commits: backend.commits, engineCommits: e.statistics.commits, executed: e.statistics.executed };
+}
+
+async function measure(name: CaseName, engine: EngineKind, n: number): Promise<Sample> {
+  const runs = n <= 1000 ? 3 : 1;
+  let best: Sample | undefined;
+  for (let r = 0; r < runs; r++) {
+    const s = await once(name, engine, n);
+    if (!best || s.ms < best.ms) best = s;
+  }
+  return best as Sample;
+}
+
+// --- peer -------------------------------------------------------------------------------------
+
+interface PeerLine {
+  peer: string;
+  case: string;
+  n: number;
+  backend: string;
+  ms: number;
+  us_per_atom: number;
+}
+
+function peerAvailable(): boolean {
+  if (!existsSync(PYTHON) || !existsSync(PEER_SCRIPT)) return false;
+  try {
+    execFileSync(PYTHON, ["-c", "import taskflow"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runPeer(n: number): PeerLine[] {
+  const out = execFileSync(PYTHON, [PEER_SCRIPT, String(n), "memory"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 10 * 60 * 1000,
+  });
+  const lines: PeerLine[] = [];
+  for (const line of out.split("\n")) {
+    const t = line.trim();
+    if (!t.startsWith("{")) continue;
+    try {
+      lines.push(JSON.parse(t) as PeerLine);
+    } catch {
+      // not one of the peer's result lines
+    }
+  }
+  return lines;
+}
+
+function peerCaseOf(name: CaseName, engine: EngineKind): string {
+  if (name === "fan") return engine === "serial" ? "fan-serial" : "fan-parallel";
+  return name;
+}
+
+// --- main -------------------------------------------------------------------------------------
+
+interface Row {
+  case: CaseName;
+  engine: EngineKind;
+  backend: "memory";
+  n: number;
+  ms: number;
+  us_per_atom: number;
+  commits: number;
+  commits_per_atom: number;
+  growth: number | null;
+  peer_us_per_atom: number | null;
+  speedup: number | null;
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  const log = (s: string) => {
+    if (!JSON_OUT) console.log(s);
+  };
+  const startAll = performance.now();
+
+  // Warm-up: every case and engine on a small flow, so that the n = 100 baseline measures the
+  // engine rather than the JIT compiling it.
+  for (let r = 0; r < WARMUP_RUNS; r++) for (const name of CASES) for (const engine of ENGINES) await once(name, engine, WARMUP_N);
+
+  const rows: Row[] = [];
+  for (const name of CASES) {
+    for (const engine of ENGINES) {
+      for (const n of SIZES) {
+        const s = await measure(name, engine, n);
+        const us = (s.ms * 1000) / n;
+        rows.push({
+          case: name, engine, backend: "memory", n, ms: round(s.ms, 1), us_per_atom: round(us), commits: s.commits,
+          commits_per_atom: round(s.commits / n, 3), growth: null, peer_us_per_atom: null, speedup: null,
+        });
+        if (!JSON_OUT) process.stderr.write(`  ours ${name}/${engine}/${n}: ${round(us)} µs/atom\n`);
+      }
+    }
+  }
+  for (const r of rows) {
+    const base = rows.find((b) => b.case === r.case && b.engine === r.engine && b.n === 100);
+    if (base) r.growth = round(r.us_per_atom / base.us_per_atom);
+  }
+  const oursMs = performance.now() - startAll;
+
+  // Peer.
+  const peerLines: PeerLine[] = [];
+  let peerNote: string | undefined;
+  if (peerAvailable()) {
+    for (const n of PEER_SIZES) {
+      if (!JSON_OUT) process.stderr.write(`  running the peer (TaskFlow, Python) at n=${n}...\n`);
+      try {
+        peerLines.push(...runPeer(n));
+      } catch (e) {
+        peerNote = `peer failed at n=${n}: ${(e as Error).message.split("\n")[0]}`;
+        break;
+      }
+    }
+  } else {
+    peerNote = `peer not available (${PYTHON} cannot import taskflow, or ${PEER_SCRIPT} is missing); install it with: apt-get install -y python3-taskflow`;
+  }
+  for (const r of rows) {
+    const p = peerLines.find((l) => l.case === peerCaseOf(r.case, r.engine) && l.n === r.n && l.backend === "memory");
+    if (p) {
+      r.peer_us_per_atom = p.us_per_atom;
+      r.speedup = r.us_per_atom > 0 ? round(p.us_per_atom / r.us_per_atom, 1) : null;
+    }
+  }
+
+  // Targets.
+  const checks: Array<{ target: string; case: string; engine: string; value: number | null; limit: string; pass: boolean | null }> = [];
+  for (const name of ["linear", "chain"] as const) {
+    for (const engine of ENGINES) {
+      const r = rows.find((x) => x.case === name && x.engine === engine && x.n === 1000) as Row;
+      checks.push({ target: "speedup@1000>=500", case: name, engine, value: r.speedup, limit: "≥ 500×", pass: r.speedup === null ? null : r.speedup >= 500 });
+    }
+  }
+  for (const name of CASES) {
+    for (const engine of ENGINES) {
+      const r = rows.find((x) => x.case === name && x.engine === engine && x.n === 10000) as Row;
+      checks.push({ target: "growth@10000<=1.5", case: name, engine, value: r.growth, limit: "≤ 1.5×", pass: r.growth === null ? null : r.growth <= 1.5 });
+    }
+  }
+
+  if (JSON_OUT) {
+    for (const r of rows) console.log(JSON.stringify(r));
+    for (const p of peerLines) console.log(JSON.stringify(p));
+    if (peerNote) console.log(JSON.stringify({ note: peerNote }));
+    for (const c of checks) console.log(JSON.stringify({ check: c.target, case: c.case, engine: c.engine, value: c.value, pass: c.pass }));
+    return;
+  }
+
+  const header = ["case", "engine", "n", "ours µs/atom", "commits/atom", "growth vs 100", "peer µs/atom", "speed-up ×"];
+  const body = rows.map((r) => [
+    r.case, r.engine, String(r.n), r.us_per_atom.toFixed(2), r.commits_per_atom.toFixed(3),
+    r.growth === null ? "-" : `${r.growth.toFixed(2)}×`,
+    r.peer_us_per_atom === null ? "-" : r.peer_us_per_atom.toFixed(1),
+    r.speedup === null ? "-" : `${r.speedup.toFixed(1)}×`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ");
+  log("");
+  log(`taskflow-ts benchmark: memory backend; time = build + load + run; parallel engine maxConcurrency ${MAX_CONCURRENCY}; best of 3 for n ≤ 1000, one run at 10000`);
+  log(fmt(header));
+  log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const b of body) log(fmt(b));
+  if (peerNote) log(`\n${peerNote}`);
+  log(`\nours took ${(oursMs / 1000).toFixed(1)} s in all (warm-up and repeats included)`);
+
+  log("\nTargets:");
+  for (const c of checks) {
+    const verdict = c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL";
+    const what = c.target.startsWith("speedup") ? "speed-up vs peer at n=1000" : "growth µs/atom 10000 vs 100";
+    const value = c.value === null ? "-" : `${c.value}×`;
+    log(`  ${verdict}  ${c.case.padEnd(6)} ${c.engine.padEnd(8)} ${what}: ${value} (target ${c.limit})`);
+  }
+  const passed = checks.filter((c) => c.pass === true).length;
+  const failed = checks.filter((c) => c.pass === false).length;
+  log(`  ${passed} passed, ${failed} failed, ${checks.length - passed - failed} not measured`);
+}
+
+await main();
