@@ -8,6 +8,7 @@ export type FlowItem = Atom<any> | Flow;
 export abstract class Flow {
   abstract readonly pattern: "linear" | "unordered" | "graph";
   protected readonly children: FlowItem[] = [];
+  private readonly added = new Set<FlowItem>();
 
   constructor(readonly name: string) {}
 
@@ -19,9 +20,10 @@ export abstract class Flow {
   /** Adds items; the same object may be added only once. */
   add(...items: FlowItem[]): this {
     for (const item of items) {
-      if (this.children.includes(item)) {
+      if (this.added.has(item)) {
         throw new Duplicate(`flow "${this.name}": "${item.name}" was already added to it`);
       }
+      this.added.add(item);
       this.children.push(item);
     }
     return this;
@@ -34,6 +36,12 @@ export abstract class Flow {
 
   /** Names this flow needs from outside (from the store or an earlier flow). */
   abstract get requires(): string[];
+
+  /** Takes back the last item added (a graph flow refusing it). */
+  protected dropLast(): void {
+    const item = this.children.pop();
+    if (item) this.added.delete(item);
+  }
 
   /** Every atom of the flow and its subflows, depth first. */
   *atoms(): Generator<Atom<any>> {

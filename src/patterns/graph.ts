@@ -42,7 +42,7 @@ export class GraphFlow extends Flow {
         this.wire(item);
       } catch (e) {
         this.unwire(item);
-        this.children.pop();
+        this.dropLast();
         throw e;
       }
     }
@@ -52,7 +52,7 @@ export class GraphFlow extends Flow {
   /** An explicit edge `from → to`, optionally guarded by a decider. */
   link(from: FlowItem, to: FlowItem, options: LinkOptions = {}): this {
     for (const n of [from, to]) {
-      if (!this.children.includes(n)) throw new NotFound(`graph flow "${this.name}": "${n.name}" is not in it; add it first`);
+      if (!this.out.has(n) && !this.children.includes(n)) throw new NotFound(`graph flow "${this.name}": "${n.name}" is not in it; add it first`);
     }
     const edges = this.edgesFrom(from);
     const previous = edges.get(to);

@@ -1,4 +1,5 @@
 import { NotFound, StorageFailure } from "../errors.js";
+import { cloneRecord } from "./clone.js";
 import type { Backend } from "../ports/backend.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 import { loadSchemas } from "./lazy-schemas.js";
@@ -33,15 +34,15 @@ export class MemoryBackend implements Backend {
   /** A backend holding what {@link dump} returned (records are validated when read). */
   static fromDump(dump: MemoryDump): MemoryBackend {
     const backend = new MemoryBackend();
-    for (const b of dump.logBooks) backend.books.set(keyOf(b), structuredClone(b));
-    for (const f of dump.flows) backend.putFlow(structuredClone(f));
-    for (const a of dump.atoms) backend.putAtom(structuredClone(a));
+    for (const b of dump.logBooks) backend.books.set(keyOf(b), cloneRecord(b));
+    for (const f of dump.flows) backend.putFlow(cloneRecord(f));
+    for (const a of dump.atoms) backend.putAtom(cloneRecord(a));
     return backend;
   }
 
   /** A copy of every stored record, as stored. */
   dump(): MemoryDump {
-    return structuredClone({
+    return cloneRecord({
       logBooks: [...this.books.values()],
       flows: [...this.flows.values()],
       atoms: [...this.atoms.values()],
@@ -66,7 +67,7 @@ export class MemoryBackend implements Backend {
     // leaves the store as it was, as a failed transaction would.
     let copy: WriteBatch;
     try {
-      copy = structuredClone(batch);
+      copy = cloneRecord(batch);
     } catch (e) {
       throw new StorageFailure(`commit refused: a record is not structured-cloneable (${(e as Error).message})`, { cause: e });
     }
@@ -81,13 +82,13 @@ export class MemoryBackend implements Backend {
     const raw = this.books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
     const { parseRecord, logBookSchema } = await loadSchemas();
-    return parseRecord(logBookSchema, "log book", uuid, structuredClone(raw));
+    return parseRecord(logBookSchema, "log book", uuid, cloneRecord(raw));
   }
 
   async listLogBooks(): Promise<LogBook[]> {
     this.ensureOpen();
     const { parseRecord, logBookSchema } = await loadSchemas();
-    return [...this.books.entries()].map(([k, v]) => parseRecord(logBookSchema, "log book", k, structuredClone(v)));
+    return [...this.books.entries()].map(([k, v]) => parseRecord(logBookSchema, "log book", k, cloneRecord(v)));
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
@@ -105,7 +106,7 @@ export class MemoryBackend implements Backend {
     this.ensureOpen();
     if (!this.books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
     const { parseRecord, flowDetailSchema } = await loadSchemas();
-    const details = [...(this.flowsOfBook.get(bookUuid) ?? [])].map((id) => parseRecord(flowDetailSchema, "flow detail", id, structuredClone(this.flows.get(id))));
+    const details = [...(this.flowsOfBook.get(bookUuid) ?? [])].map((id) => parseRecord(flowDetailSchema, "flow detail", id, cloneRecord(this.flows.get(id))));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -114,7 +115,7 @@ export class MemoryBackend implements Backend {
     const raw = this.flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
     const { parseRecord, flowDetailSchema } = await loadSchemas();
-    return parseRecord(flowDetailSchema, "flow detail", uuid, structuredClone(raw));
+    return parseRecord(flowDetailSchema, "flow detail", uuid, cloneRecord(raw));
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
@@ -122,7 +123,7 @@ export class MemoryBackend implements Backend {
     if (!this.flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
     const { parseRecord, atomDetailSchema } = await loadSchemas();
     return [...(this.atomsOfFlow.get(flowUuid) ?? [])].map((id) =>
-      parseRecord(atomDetailSchema, "atom detail", id, structuredClone(this.atoms.get(id))),
+      parseRecord(atomDetailSchema, "atom detail", id, cloneRecord(this.atoms.get(id))),
     );
   }
 
