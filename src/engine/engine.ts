@@ -79,7 +79,8 @@ export class Engine {
   private needsReload = false;
   /** Atoms found RUNNING or REVERTING in the log book at load: their host went away mid-action. */
   private stale = new Set<string>();
-  private controllers = new Map<string, AbortController>();
+  /** Running actions, so that a run that ends early can abort them. */
+  private runningActions = new Set<ActionSignal>();
 
   constructor(flow: FlowItem, private readonly options: EngineOptions = {}) {
     this.flow = flow;
@@ -246,7 +247,7 @@ export class Engine {
       yield* this.runLoop();
     } catch (e) {
       // Whatever is still running belongs to a run that is over: tell it through its signal.
-      for (const c of this.controllers.values()) c.abort(e);
+      for (const a of this.runningActions) a.abort(e);
       throw e;
     } finally {
       this.running = false;
@@ -364,10 +365,10 @@ export class Engine {
     const actions = this.actions;
     actions.inflight++;
     this.stale.delete(node.name);
-    const controller = new AbortController();
-    this.controllers.set(node.name, controller);
+    const signal = new ActionSignal();
+    this.runningActions.add(signal);
     const finish = (outcome: Outcome) => {
-      this.controllers.delete(node.name);
+      this.runningActions.delete(signal);
       actions.inflight--;
       actions.completed.push(outcome);
       const wake = actions.wake;
@@ -376,29 +377,31 @@ export class Engine {
     };
     // The action runs in its own promise so that a throw, sync or async, becomes a Failure.
     Promise.resolve()
-      .then(() => (mode === "execute" ? this.execute(node, controller.signal) : this.revert(node, controller.signal)))
+      .then(() => (mode === "execute" ? this.execute(node, signal) : this.revert(node, signal)))
       .then(
         (value) => finish({ node, mode, ok: true, value }),
         (error: unknown) => finish({ node, mode, ok: false, failure: Failure.fromError(error) }),
       );
   }
 
-  private context(node: ExecNode, signal: AbortSignal): TaskContext {
+  private context(node: ExecNode, signal: ActionSignal): TaskContext {
     const d = this.storage.detail(node.name);
     const attempt = d.meta.attempts ?? 1;
     return {
       name: node.name,
-      signal,
+      get signal() {
+        return signal.get();
+      },
       attempt,
       idempotencyKey: `${this.storage.flowDetail.uuid}:${node.name}:${d.meta.generation ?? 0}`,
       updateProgress: (fraction, details) => this.progress(node.name, fraction, details),
     };
   }
 
-  private async execute(node: ExecNode, signal: AbortSignal): Promise<unknown> {
+  private async execute(node: ExecNode, signal: ActionSignal): Promise<unknown> {
     const task = node.atom as Task<any>;
     const args = this.storage.fetchArgs(node);
-    this.progress(node.name, 0);
+    this.reportProgress(node.name, 0);
     const result = await task.execute(args, this.context(node, signal));
     const bad = findUnstorable(result);
     if (bad !== undefined) {
@@ -407,7 +410,7 @@ export class Engine {
     return result;
   }
 
-  private async revert(node: ExecNode, signal: AbortSignal): Promise<unknown> {
+  private async revert(node: ExecNode, signal: ActionSignal): Promise<unknown> {
     const task = node.atom as Task<any>;
     const storage = this.storage;
     if (!task.revert) return undefined;
@@ -418,7 +421,7 @@ export class Engine {
       result: d.failure ? storage.getFailure(node.name) : d.result,
       flowFailures: storage.executeFailures(),
     };
-    this.progress(node.name, 0);
+    this.reportProgress(node.name, 0);
     const result = await task.revert(args, context);
     const bad = findUnstorable(result, "revert result");
     if (bad !== undefined) throw new InvalidFormat(`task "${node.name}" revert returned a value the log book cannot store: ${bad}`);
@@ -434,23 +437,21 @@ export class Engine {
         this.statistics.executed++;
         if (o.ok) {
           this.setAtomState(node, "SUCCESS", { result: o.value, failure: undefined });
-          this.progress(node.name, 1);
+          this.reportProgress(node.name, 1);
           if (storage.detail(node.name).intention === "EXECUTE") this.forward.markDone(node, (n) => this.openForward(n));
           else if (this.backward) this.openBackward(node);
         } else {
-          storage.rememberFailure(node.name, "execute", o.failure);
-          this.setAtomState(node, "FAILURE", { failure: o.failure.toJSON(), result: undefined });
+          this.setAtomState(node, "FAILURE", { failure: storage.rememberFailure(o.failure), result: undefined });
           this.resolve(node.name, o.failure);
         }
       } else {
         this.statistics.reverted++;
         if (o.ok) {
           this.setAtomState(node, "REVERTED", { revertResult: o.value, revertFailure: undefined });
-          this.progress(node.name, 1);
+          this.reportProgress(node.name, 1);
           this.backward?.markDone(node, (n) => this.openBackward(n));
         } else {
-          storage.rememberFailure(node.name, "revert", o.failure);
-          this.setAtomState(node, "REVERT_FAILURE", { revertFailure: o.failure.toJSON() });
+          this.setAtomState(node, "REVERT_FAILURE", { revertFailure: storage.rememberFailure(o.failure) });
           this.failures.push(o.failure);
         }
       }
@@ -544,9 +545,13 @@ export class Engine {
     const kind = (node.atom as Atom<any>).kind;
     if (old.state !== state || !this.stale.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
     const now = this.clock.now();
-    let meta = patch.meta ?? old.meta;
-    if (state === "PENDING" && old.state !== "PENDING") meta = { ...meta, generation: (meta.generation ?? 0) + 1 };
-    const d = storage.setAtom(node.name, { ...patch, state, meta: { ...meta, timestamps: { ...meta.timestamps, [state]: now } } });
+    const meta = { ...(patch.meta ?? old.meta), timestamps: { ...old.meta.timestamps, [state]: now } };
+    if (state === "PENDING" && old.state !== "PENDING") meta.generation = (meta.generation ?? 0) + 1;
+    // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
+    // transition instead of costing a record update of their own.
+    if (state === "SUCCESS" || state === "REVERTED") meta.progress = 1;
+    else if ((state === "RUNNING" || state === "REVERTING") && meta.progress !== undefined) meta.progress = 0;
+    const d = storage.setAtom(node.name, { ...patch, state, meta });
     if (this.notifier.has("atom")) {
       const failure = state === "FAILURE" ? storage.getFailure(node.name) : state === "REVERT_FAILURE" ? storage.getRevertFailure(node.name) : undefined;
       this.notifier.emit("atom", {
@@ -566,14 +571,16 @@ export class Engine {
     this.notifier.emit("flow", { type: "flow", flowName: storage.flowDetail.name, flowUuid: storage.flowDetail.uuid, state, oldState: old });
   }
 
+  /** A task's own report: stored in its meta (with the next commit) and sent to listeners. */
   private progress(name: string, fraction: number, details?: unknown): void {
     const p = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-    const storage = this.storage;
-    if (details !== undefined || p !== 0 || storage.detail(name).meta.progress !== undefined) {
-      storage.setAtomMeta(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
-    }
+    this.storage.setAtomMeta(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
+    this.reportProgress(name, p, details);
+  }
+
+  private reportProgress(name: string, progress: number, details?: unknown): void {
     if (this.notifier.has("progress")) {
-      this.notifier.emit("progress", { type: "progress", name, flowUuid: storage.flowDetail.uuid, progress: p, details });
+      this.notifier.emit("progress", { type: "progress", name, flowUuid: this.storage.flowDetail.uuid, progress, details });
     }
   }
 
@@ -587,5 +594,27 @@ export class Engine {
       throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${this.flow.name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     this.statistics.commits++;
+  }
+}
+
+/**
+ * The abort signal of one action, created only when the task reads `ctx.signal`: most tasks
+ * never do, and an AbortController per atom is a measurable share of a no-op atom's cost.
+ */
+class ActionSignal {
+  private controller: AbortController | undefined;
+  private reason: { value: unknown } | undefined;
+
+  get(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason.value);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.reason ??= { value: reason };
+    this.controller?.abort(reason);
   }
 }

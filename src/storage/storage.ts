@@ -1,5 +1,5 @@
 import { MissingDependencies, NotFound } from "../errors.js";
-import { Failure } from "../failure.js";
+import { Failure, type FailureData } from "../failure.js";
 import type { ExecNode, ExecutionGraph } from "../engine/compiler.js";
 import type { AtomDetail, AtomMeta, FlowDetail, LogBook } from "../persistence/models.js";
 import { PendingBatch } from "../persistence/batch.js";
@@ -25,7 +25,8 @@ export class Storage {
   private readonly batch = new PendingBatch();
   private readonly transient: Record<string, unknown> = {};
   private readonly atomTransient = new Map<string, Record<string, unknown>>();
-  private readonly failureCache = new Map<string, Failure>();
+  /** Live failures by their stored data, so an error is rethrown as the very object thrown. */
+  private readonly failureCache = new WeakMap<object, Failure>();
   private flow: FlowDetail;
 
   /** @internal built by the engine */
@@ -80,12 +81,12 @@ export class Storage {
 
   /** The atom's execute failure, if it has one. */
   getFailure(name: string): Failure | undefined {
-    return this.cachedFailure(`x:${name}`, this.detail(name).failure);
+    return this.cachedFailure(this.detail(name).failure);
   }
 
   /** The atom's revert failure, if it has one. */
   getRevertFailure(name: string): Failure | undefined {
-    return this.cachedFailure(`r:${name}`, this.detail(name).revertFailure);
+    return this.cachedFailure(this.detail(name).revertFailure);
   }
 
   /** Execute failures by atom name. */
@@ -192,15 +193,15 @@ export class Storage {
   setAtom(name: string, patch: Partial<AtomDetail>): AtomDetail {
     const next: AtomDetail = { ...this.detail(name), ...patch, updatedAt: this.clock.now() };
     this.details.set(name, next);
-    if ("failure" in patch) this.failureCache.delete(`x:${name}`);
-    if ("revertFailure" in patch) this.failureCache.delete(`r:${name}`);
     this.batch.atom(next);
     return next;
   }
 
-  /** @internal Records a live failure so it can be rethrown with its original class. */
-  rememberFailure(name: string, which: "execute" | "revert", failure: Failure): void {
-    this.failureCache.set(`${which === "execute" ? "x" : "r"}:${name}`, failure);
+  /** @internal The failure's data for a record, remembering the live failure behind it. */
+  rememberFailure(failure: Failure): FailureData {
+    const data = failure.toJSON();
+    this.failureCache.set(data, failure);
+    return data;
   }
 
   /** @internal */
@@ -277,12 +278,12 @@ export class Storage {
     return { ok: true, value: result[where] };
   }
 
-  private cachedFailure(key: string, data: AtomDetail["failure"]): Failure | undefined {
+  private cachedFailure(data: AtomDetail["failure"]): Failure | undefined {
     if (!data) return undefined;
-    let f = this.failureCache.get(key);
+    let f = this.failureCache.get(data);
     if (!f) {
       f = Failure.fromJSON(data);
-      this.failureCache.set(key, f);
+      this.failureCache.set(data, f);
     }
     return f;
   }

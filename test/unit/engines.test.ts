@@ -118,7 +118,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     // registered with registerErrorClass not even an instance of it. TaskFlow reraises the
     // original exception (failure.reraise() with its exc_info); Failure.toError documents "the
     // live error itself when it is still at hand". Expected: the very error object thrown.
-    it.fails("run() rejects with the very error object the task threw (unregistered class)", async () => {
+    it("run() rejects with the very error object the task threw (unregistered class)", async () => {
       class NotRegistered extends Error {
         override name = "NotRegistered";
       }

@@ -240,7 +240,7 @@ describe("engine storage", () => {
   // engine's own storage no longer has the live error (TaskFlow keeps failures cached in memory
   // because serialisation drops the exception). Expected: getFailure(...).exception is the
   // error the task threw, for execute failures and revert failures alike.
-  it.fails("the engine's storage keeps the live error of a failure it saw", async () => {
+  it("the engine's storage keeps the live error of a failure it saw", async () => {
     const thrownError = new RuntimeError("Woot!");
     const e = load(linearFlow("f", task({ name: "fail", execute: () => { throw thrownError; } })));
     await expect(e.run()).rejects.toBeInstanceOf(RuntimeError);
