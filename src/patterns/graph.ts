@@ -31,7 +31,7 @@ export interface GraphEdge {
  */
 export class GraphFlow extends Flow {
   readonly pattern = "graph" as const;
-  private readonly providers = new Map<string, FlowItem>();
+  private readonly providers = new Map<string, FlowItem[]>();
   private readonly consumers = new Map<string, FlowItem[]>();
   private readonly out = new Map<FlowItem, Map<FlowItem, GraphEdge>>();
 
@@ -75,28 +75,32 @@ export class GraphFlow extends Flow {
   }
 
   get requires(): string[] {
-    return [...new Set(this.children.flatMap((c) => c.requires.filter((r) => this.providers.get(r) === undefined)))];
+    // A name is satisfied inside the graph only by another item (TaskFlow: a task that requires
+    // and provides "x" still requires it).
+    const inside = (item: FlowItem, name: string) => (this.providers.get(name) ?? []).some((p) => p !== item);
+    return [...new Set(this.children.flatMap((c) => c.requires.filter((r) => !inside(c, r))))];
   }
 
   private wire(item: FlowItem): void {
-    for (const sym of item.provides) {
-      const other = this.providers.get(sym);
-      if (other && other !== item) {
+    // As TaskFlow: adding an item that requires a name two others provide is ambiguous; two
+    // providers of a name nobody requires (yet) are not.
+    for (const sym of item.requires) {
+      const found = (this.providers.get(sym) ?? []).filter((p) => p !== item);
+      if (found.length > 1) {
         throw new AmbiguousDependency(
-          `graph flow "${this.name}": "${sym}" is provided by both "${other.name}" and "${item.name}"; rename one with provides, or put them in separate subflows`,
+          `graph flow "${this.name}": "${item.name}" requires "${sym}", which ${found.map((p) => `"${p.name}"`).join(" and ")} all provide; rename one with provides, or put them in separate subflows`,
         );
       }
     }
     for (const sym of item.provides) {
-      this.providers.set(sym, item);
+      this.providers.set(sym, [...(this.providers.get(sym) ?? []), item]);
       for (const c of this.consumers.get(sym) ?? []) if (c !== item) this.addInferred(item, c, sym);
     }
     for (const sym of item.requires) {
       const list = this.consumers.get(sym) ?? [];
       list.push(item);
       this.consumers.set(sym, list);
-      const p = this.providers.get(sym);
-      if (p && p !== item) this.addInferred(p, item, sym);
+      for (const p of this.providers.get(sym) ?? []) if (p !== item) this.addInferred(p, item, sym);
     }
     // A new item can only close a cycle through itself.
     const cycle = this.pathBetween(item, item);
@@ -108,7 +112,7 @@ export class GraphFlow extends Flow {
   }
 
   private unwire(item: FlowItem): void {
-    for (const sym of item.provides) if (this.providers.get(sym) === item) this.providers.delete(sym);
+    for (const sym of item.provides) this.providers.set(sym, (this.providers.get(sym) ?? []).filter((p) => p !== item));
     for (const sym of item.requires) {
       const list = this.consumers.get(sym);
       if (list) this.consumers.set(sym, list.filter((c) => c !== item));

@@ -86,7 +86,7 @@ describe("flow requires and provides (test_flow_dependencies)", () => {
   // item provides it, including the item that requires it, so graphFlow("gf", task requiring
   // and providing "x").requires is [] instead of ["x"]. TaskFlow 5.0 gives {'x'} for graph,
   // linear and unordered flows alike (checked with the installed peer).
-  it.fails("a task requiring and providing the same name requires it (graph)", () => {
+  it("a task requiring and providing the same name requires it (graph)", () => {
     const flow = graphFlow("gf", t("task1", ["x"], "x"));
     expect(flow.requires).toEqual(["x"]);
     expect(flow.provides).toEqual(["x"]);
@@ -146,17 +146,21 @@ describe("graph flow construction", () => {
     expect(() => flow.link(a, a)).toThrow(DependencyFailure);
   });
 
-  it("two providers of one name raise AmbiguousDependency, and the second is discarded", () => {
+  it("adding a consumer of a name two items provide raises AmbiguousDependency, and the consumer is discarded", () => {
+    // As the peer: two providers are fine until something requires the name.
     const a = t("a", [], "x");
     const b = t("b", [], "x");
-    const flow = graphFlow("g", a);
-    const e = thrown(() => flow.add(b));
+    const flow = graphFlow("g", a, b);
+    expect(flow.provides).toEqual(["x"]);
+    const c = t("c", ["x"]);
+    const e = thrown(() => flow.add(c));
     expect(e).toBeInstanceOf(AmbiguousDependency);
     expect(e).toBeInstanceOf(DependencyFailure);
     expect(e.message).toContain('"x"');
     expect(e.message).toContain('"a"');
     expect(e.message).toContain('"b"');
-    expect(flow.items).toEqual([a]);
+    expect(e.message).toContain('"c"');
+    expect(flow.items).toEqual([a, b]);
   });
 
   it("linking an item that is not in the flow raises NotFound", () => {
