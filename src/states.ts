@@ -47,6 +47,16 @@ export const INTENTIONS: readonly Intention[] = ["EXECUTE", "IGNORE", "REVERT", 
 
 const pairs = (list: string): Set<string> => new Set(list.trim().split(/\s+/));
 
+/** `table[from][to]`: a lookup on the engine's hot path without building a string. */
+function lookup(allowed: Set<string>): Record<string, Record<string, true>> {
+  const table: Record<string, Record<string, true>> = {};
+  for (const pair of allowed) {
+    const [from, to] = pair.split(">") as [string, string];
+    (table[from] ??= {})[to] = true;
+  }
+  return table;
+}
+
 const ALLOWED_FLOW = pairs(`
   PENDING>RUNNING RUNNING>SUCCESS RUNNING>FAILURE RUNNING>REVERTED RUNNING>SUSPENDING
   RUNNING>RESUMING SUCCESS>RUNNING FAILURE>RUNNING REVERTED>PENDING SUCCESS>PENDING
@@ -63,6 +73,9 @@ const ALLOWED_TASK = pairs(`
 
 const ALLOWED_RETRY = new Set([...ALLOWED_TASK, "SUCCESS>RETRYING", "RETRYING>RUNNING"]);
 
+const TASK_TABLE = lookup(ALLOWED_TASK);
+const RETRY_TABLE = lookup(ALLOWED_RETRY);
+
 /**
  * Checks a flow transition against TaskFlow's table: `true` to move, `false` when the
  * request is ignored (same state, or suspend/resume of a flow at rest).
@@ -77,12 +90,12 @@ export function checkFlowTransition(from: FlowState, to: FlowState): boolean {
 
 /** `true` when TaskFlow's task table allows the transition. */
 export function isTaskTransitionAllowed(from: AtomState, to: AtomState): boolean {
-  return ALLOWED_TASK.has(`${from}>${to}`);
+  return TASK_TABLE[from]?.[to] === true;
 }
 
 /** `true` when TaskFlow's retry table (the task table plus RETRYING) allows the transition. */
 export function isRetryTransitionAllowed(from: AtomState, to: AtomState): boolean {
-  return ALLOWED_RETRY.has(`${from}>${to}`);
+  return RETRY_TABLE[from]?.[to] === true;
 }
 
 /**

@@ -234,17 +234,60 @@ export class Engine {
    * `WrappedFailure`) when it ends REVERTED or FAILURE.
    */
   async run(): Promise<void> {
-    for await (const _ of this.runIter()) {
-      // Each yielded state is a step of the runner; run() only needs the end.
+    await this.drive(undefined);
+  }
+
+  /**
+   * Runs the flow, yielding each state of the runner state machine as it enters it; the runner
+   * waits for the consumer before going on. Leaving the loop early suspends the engine (as
+   * TaskFlow does when its `run_iter` generator is closed) and waits for running atoms to end.
+   */
+  async *runIter(): AsyncGenerator<RunnerState, void, undefined> {
+    const states: RunnerState[] = [];
+    let wakeConsumer: (() => void) | undefined;
+    let wakeRunner: (() => void) | undefined;
+    let detached = false;
+    let end: { error?: unknown } | undefined;
+    const driving = this.drive(async (state) => {
+      if (detached) return;
+      states.push(state);
+      wakeConsumer?.();
+      await new Promise<void>((resolve) => (wakeRunner = resolve));
+    }).then(
+      () => void (end = {}),
+      (error: unknown) => void (end = { error }),
+    ).finally(() => wakeConsumer?.());
+    try {
+      for (;;) {
+        if (states.length === 0 && !end) await new Promise<void>((resolve) => (wakeConsumer = resolve));
+        wakeConsumer = undefined;
+        const state = states.shift();
+        if (state !== undefined) {
+          yield state;
+          const resume = wakeRunner;
+          wakeRunner = undefined;
+          resume?.();
+        } else if (end) {
+          if ("error" in end) throw end.error;
+          return;
+        }
+      }
+    } finally {
+      if (!end) {
+        detached = true;
+        this.suspend();
+        wakeRunner?.();
+        await driving;
+      }
     }
   }
 
-  /** Runs the flow, yielding each state of the runner state machine as it enters it. */
-  async *runIter(): AsyncGenerator<RunnerState, void, undefined> {
+  /** Runs the loop, handing each runner state to `hook` when there is one (runIter). */
+  private async drive(hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
     if (this.running) throw new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`);
     this.running = true;
     try {
-      yield* this.runLoop();
+      await this.runLoop(hook);
     } catch (e) {
       // Whatever is still running belongs to a run that is over: tell it through its signal.
       for (const a of this.runningActions) a.abort(e);
@@ -264,7 +307,7 @@ export class Engine {
   private backward: Gates | undefined;
   private ready = new ReadyQueue();
 
-  private async *runLoop(): AsyncGenerator<RunnerState> {
+  private async runLoop(hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
     await this.prepare();
     this.validate();
     const storage = this.storage;
@@ -279,7 +322,7 @@ export class Engine {
     this.failures = [];
     this.actions = { inflight: 0, completed: [], wake: undefined };
     const actions = this.actions;
-    yield "RESUMING";
+    if (hook) await hook("RESUMING");
     this.forward = new Gates(graph.nodes, "forward", this.topo);
     this.backward = undefined;
     this.ready = new ReadyQueue();
@@ -292,15 +335,15 @@ export class Engine {
     let next: "SCHEDULING" | "WAITING" = "SCHEDULING";
     for (;;) {
       if (next === "SCHEDULING") {
-        yield "SCHEDULING";
+        if (hook) await hook("SCHEDULING");
         await this.schedule();
       }
-      yield "WAITING";
+      if (hook) await hook("WAITING");
       if (actions.completed.length === 0 && actions.inflight > 0) {
         await this.commit(); // group commit: results that arrived while nothing new could start
         if (actions.completed.length === 0) await new Promise<void>((resolve) => (actions.wake = resolve));
       }
-      yield "ANALYZING";
+      if (hook) await hook("ANALYZING");
       this.analyze();
       const canSchedule = storage.flowState === "RUNNING" && this.failures.length === 0 && this.ready.size > 0;
       if (canSchedule) next = "SCHEDULING";
@@ -310,7 +353,7 @@ export class Engine {
     const end = this.gameOver();
     this.setFlowState(end);
     await this.commit();
-    yield end;
+    if (hook) await hook(end);
     if (end === "FAILURE") Failure.reraiseIfAny(this.failures);
     if (end === "REVERTED") Failure.reraiseIfAny([...Object.values(storage.executeFailures()), ...Object.values(storage.revertFailures())]);
   }
@@ -545,7 +588,9 @@ export class Engine {
     const kind = (node.atom as Atom<any>).kind;
     if (old.state !== state || !this.stale.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
     const now = this.clock.now();
-    const meta = { ...(patch.meta ?? old.meta), timestamps: { ...old.meta.timestamps, [state]: now } };
+    const timestamps = { ...old.meta.timestamps };
+    timestamps[state] = now;
+    const meta = { ...(patch.meta ?? old.meta), timestamps };
     if (state === "PENDING" && old.state !== "PENDING") meta.generation = (meta.generation ?? 0) + 1;
     // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
     // transition instead of costing a record update of their own.

@@ -30,6 +30,9 @@ function copy<T>(value: T, depth: number): T {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key], depth + 1);
+  const from = value as Record<string, unknown>;
+  // for…in over a plain object (its prototype is Object.prototype or null) sees own keys only,
+  // and avoids the array Object.keys would allocate.
+  for (const key in from) out[key] = copy(from[key], depth + 1);
   return out as T;
 }
