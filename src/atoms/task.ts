@@ -47,8 +47,11 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
   revert?(args: Args, context: RevertContext): unknown;
 }
 
-/** Options of {@link task}: the atom options plus the functions. */
-export interface TaskSpec<Args extends object, Result> extends AtomOptions<Args> {
+/**
+ * Options of {@link task}: the atom options plus the functions. The argument types come from
+ * `execute` alone (`NoInfer`), so `requires`, `optional` and `inject` are checked against them.
+ */
+export interface TaskSpec<Args extends object, Result> extends AtomOptions<NoInfer<Args>> {
   name: string;
   execute(args: Args, context: TaskContext): Result | Promise<Result>;
   revert?(args: Args, context: RevertContext): unknown;
