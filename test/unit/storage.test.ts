@@ -283,7 +283,6 @@ describe("engine storage", () => {
     const backend = new MemoryBackend();
     let seen: string | undefined;
     let flowState: string | undefined;
-    // eslint-disable-next-line prefer-const
     let engine: ReturnType<typeof load>;
     const probe = task({
       name: "probe",
