@@ -9,8 +9,8 @@ const alias = {
   "taskflow-ts": fileURLToPath(new URL("./src/index.ts", import.meta.url)),
 };
 
-// One `vitest run` holds every project; the browser (Chromium) and workerd projects join it
-// with the IndexedDB and Durable Object adapters.
+// One `vitest run` holds every project: node here, and each `vitest.<runtime>.config.ts` beside
+// this file (Chromium for IndexedDB, workerd for Durable Objects).
 export default defineConfig({
   resolve: { alias },
   test: {
@@ -23,6 +23,7 @@ export default defineConfig({
           environment: "node",
         },
       },
+      "./vitest.*.config.ts",
     ],
   },
 });

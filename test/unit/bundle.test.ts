@@ -30,6 +30,9 @@ describe("the core bundles for any runtime", () => {
       const { code, inputs } = await bundle(entry);
       const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
       expect(inputs.filter((i) => builtins.has(i) || i.startsWith("node:"))).toEqual([]);
+      // The core's only packages are nanoid and zod; adapters bring their own (idb, workers).
+      const packages = new Set(inputs.filter((i) => i.startsWith("node_modules/")).map((i) => i.split("/")[1]));
+      expect([...packages].filter((p) => p !== "nanoid" && p !== "zod")).toEqual([]);
       for (const name of FORBIDDEN_GLOBALS) {
         expect(code, `uses the global ${name}`).not.toMatch(new RegExp(`(?<![.\\w$])${name}\\s*[.(\\[]`));
       }

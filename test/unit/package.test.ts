@@ -7,8 +7,8 @@ const root = new URL("../../", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
 describe("the package", () => {
-  it("depends at run time on nanoid and zod only, and has no side effects", () => {
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["nanoid", "zod"]);
+  it("depends at run time on nanoid and zod (and idb for its IndexedDB adapter), and has no side effects", () => {
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["idb", "nanoid", "zod"]);
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.type).toBe("module");
   });
