@@ -57,6 +57,12 @@ export class RequestTimeout extends ExecutionFailure {
     this.prototype.name = "RequestTimeout";
   }
 }
+/** The flow was cancelled (`engine.cancel()`): what ran was reverted. `cause` holds the reason given. */
+export class Cancelled extends ExecutionFailure {
+  static {
+    this.prototype.name = "Cancelled";
+  }
+}
 /** A state transition that TaskFlow's tables do not allow. */
 export class InvalidState extends ExecutionFailure {
   static {

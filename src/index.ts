@@ -6,8 +6,14 @@ export * from "./errors.js";
 export * from "./states.js";
 export { Failure, WrappedFailure, registerErrorClass, type FailureData } from "./failure.js";
 export { Atom, type AtomOptions, type ProvidesSpec } from "./atoms/atom.js";
-export { Task, task, type TaskContext, type RevertContext, type TaskSpec } from "./atoms/task.js";
-export { Flow, type FlowItem } from "./patterns/flow.js";
+export { Task, task, type TaskContext, type RevertContext, type TaskSpec, type TaskOptions, type TaskRetry } from "./atoms/task.js";
+export {
+  Retry, History, Times, ForEach, ParameterizedForEach, AlwaysRevert, AlwaysRevertAll,
+  type RetryDecision, type RetryOptions, type HistoryEntry,
+} from "./atoms/retry.js";
+export { type Backoff, backoffDelay } from "./atoms/backoff.js";
+export { Sleep, sleep, sleepUntil } from "./atoms/sleep.js";
+export { Flow, type FlowItem, type FlowOptions } from "./patterns/flow.js";
 export { LinearFlow, linearFlow } from "./patterns/linear.js";
 export { UnorderedFlow, unorderedFlow } from "./patterns/unordered.js";
 export { GraphFlow, graphFlow, type Decider, type DeciderDepth, type LinkOptions, type GraphEdge } from "./patterns/graph.js";
@@ -21,5 +27,5 @@ export { type Clock, systemClock, ManualClock } from "./ports/clock.js";
 export { type IdGenerator, defaultIds } from "./ports/ids.js";
 export * from "./persistence/models.js";
 export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";
-export type { FlowEvent, AtomEvent, ProgressEvent, EngineEvents, Listener } from "./notify/notifier.js";
+export type { FlowEvent, AtomEvent, ProgressEvent, WaitEvent, EngineEvents, Listener } from "./notify/notifier.js";
 export { captureListener, printingListener, durationListener, formatEvent } from "./notify/listeners.js";

@@ -15,3 +15,5 @@ interface AbortController {
 }
 declare var AbortController: { prototype: AbortController; new (): AbortController };
 declare function structuredClone<T>(value: T): T;
+declare function setTimeout(callback: () => void, ms?: number): unknown;
+declare function clearTimeout(handle: unknown): void;

@@ -1,5 +1,28 @@
 import type { Failure } from "../failure.js";
 import { Atom, type AtomOptions } from "./atom.js";
+import { type Backoff, checkBackoff } from "./backoff.js";
+
+/** `retry` shorthand of a task: the engine wraps it in a flow with a `Times` retry. */
+export interface TaskRetry {
+  /** Tries in all, the first included. */
+  attempts: number;
+  backoff?: Backoff;
+  /** Revert everything (not only this task) once the attempts are spent. */
+  revertAll?: boolean;
+}
+
+/** Options of a task: the atom options plus how it is run. */
+export interface TaskOptions<Args extends object = Record<string, unknown>> extends AtomOptions<Args> {
+  /** Fails the task with `RequestTimeout` (and aborts its signal) when execute takes longer. */
+  timeoutMs?: number;
+  /**
+   * The task needs the network: while the host reports it offline the task does not start, and a
+   * failure while offline does not spend a retry attempt: the task is reverted and waits.
+   */
+  needsNetwork?: boolean;
+  /** Retries this task alone: compiles to a retry atom (`<name>_retry`) around it. */
+  retry?: TaskRetry;
+}
 
 /** What `execute` receives beside its arguments. */
 export interface TaskContext {
@@ -42,6 +65,18 @@ export interface RevertContext extends TaskContext {
  */
 export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown> extends Atom<Args> {
   readonly kind = "task" as const;
+  readonly timeoutMs: number | undefined;
+  readonly needsNetwork: boolean;
+  readonly retry: TaskRetry | undefined;
+
+  constructor(options: TaskOptions<Args> = {}) {
+    super(options);
+    this.timeoutMs = options.timeoutMs;
+    this.needsNetwork = options.needsNetwork ?? false;
+    this.retry = options.retry;
+    if (options.retry?.backoff) checkBackoff(`${this.name}_retry`, options.retry.backoff);
+  }
+
   abstract execute(args: Args, context: TaskContext): Result | Promise<Result>;
   /** Undoes execute. Runs for a task that succeeded, and for the one that failed. */
   revert?(args: Args, context: RevertContext): unknown;
@@ -51,7 +86,7 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
  * Options of {@link task}: the atom options plus the functions. The argument types come from
  * `execute` alone (`NoInfer`), so `requires`, `optional` and `inject` are checked against them.
  */
-export interface TaskSpec<Args extends object, Result> extends AtomOptions<NoInfer<Args>> {
+export interface TaskSpec<Args extends object, Result> extends TaskOptions<NoInfer<Args>> {
   name: string;
   execute(args: Args, context: TaskContext): Result | Promise<Result>;
   revert?(args: Args, context: RevertContext): unknown;

@@ -1,7 +1,10 @@
 import type { Atom } from "../atoms/atom.js";
+import { Times } from "../atoms/retry.js";
+import { Task } from "../atoms/task.js";
 import { CompilationFailure, Duplicate } from "../errors.js";
 import { Flow, type FlowItem } from "../patterns/flow.js";
 import { GraphFlow, type Decider, type DeciderDepth } from "../patterns/graph.js";
+import { LinearFlow } from "../patterns/linear.js";
 
 /** One level of the flow tree, for scoping and decider depths. */
 export interface FlowScope {
@@ -28,6 +31,10 @@ export interface ExecNode {
   readonly path: readonly FlowItem[];
   /** For atoms: argument → where to look it up (storage name and providers, nearest first). */
   readonly args: Map<string, { symbol: string; optional: boolean; providers: string[] }>;
+  /** The nearest enclosing retry (for a retry: its parent flow's retry). */
+  retry: ExecNode | undefined;
+  /** For a retry: the atoms of its flow, subflows included (not the retry itself). */
+  readonly subgraph: ExecNode[];
 }
 
 /** A flow compiled for running: the nodes in compile order, and atoms by name. */
@@ -53,7 +60,7 @@ export function compile(root: FlowItem): ExecutionGraph {
   const seen = new Set<FlowItem>();
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
-    const n: ExecNode = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: new Map() };
+    const n: ExecNode = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: new Map(), retry: undefined, subgraph: [] };
     nodes.push(n);
     return n.index;
   };
@@ -62,7 +69,14 @@ export function compile(root: FlowItem): ExecutionGraph {
     (nodes[to] as ExecNode).preds.push(from);
   };
 
-  const visit = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[]): Span => {
+  const visit = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[], retry: ExecNode | undefined): Span => {
+    if (item instanceof Task && item.retry && !wrapped.has(item)) {
+      // The retry shorthand: the task runs in a flow of its own with a Times retry.
+      wrapped.add(item);
+      const { attempts, backoff, revertAll } = item.retry;
+      const own = new LinearFlow(`${item.name}[retry]`, { retry: new Times(attempts, { name: `${item.name}_retry`, backoff, revertAll }) });
+      return visit(own.add(item), scope, path, retry);
+    }
     if (seen.has(item)) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
     seen.add(item);
     if (!(item instanceof Flow)) {
@@ -71,7 +85,10 @@ export function compile(root: FlowItem): ExecutionGraph {
         throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
       }
       const i = node(item.kind, item.name, item, s, [...path, item]);
-      atoms.set(item.name, nodes[i] as ExecNode);
+      const n = nodes[i] as ExecNode;
+      atoms.set(item.name, n);
+      n.retry = retry;
+      for (let r = retry; r; r = r.retry) r.subgraph.push(n);
       return { entry: i, exit: i };
     }
     const flowScope: FlowScope = {
@@ -81,8 +98,17 @@ export function compile(root: FlowItem): ExecutionGraph {
       positions: new Map(item.items.map((c, i) => [c, i])),
     };
     const childPath = [...path, item];
-    const entry = node("flow", item.name, undefined, flowScope, childPath);
-    const spans = item.items.map((c) => visit(c, flowScope, childPath));
+    const flowEntry = node("flow", item.name, undefined, flowScope, childPath);
+    let entry = flowEntry;
+    let inner = retry;
+    if (item.retry) {
+      // A retry runs after its flow's entry and before everything in the flow.
+      const r = visit(item.retry, flowScope, childPath, retry);
+      edge(flowEntry, r.entry);
+      entry = r.exit;
+      inner = nodes[r.entry] as ExecNode;
+    }
+    const spans = item.items.map((c) => visit(c, flowScope, childPath, inner));
     const exit = node("flow-end", `${item.name}[$]`, undefined, flowScope, childPath);
     if (item.pattern === "linear") {
       let prev = entry;
@@ -110,13 +136,14 @@ export function compile(root: FlowItem): ExecutionGraph {
         if (!hasOut.has(c)) edge(s.exit, exit);
       });
     }
-    return { entry, exit };
+    return { entry: flowEntry, exit };
   };
+  const wrapped = new Set<FlowItem>();
 
   if (!(root instanceof Flow) && root.kind === "retry") {
     throw new CompilationFailure(`retry "${root.name}" cannot be the root of a flow; attach it to a flow`);
   }
-  visit(root, undefined, []);
+  visit(root, undefined, [], undefined);
   resolveArguments(atoms);
   return { root, nodes, atoms };
 }
@@ -165,6 +192,7 @@ class GraphReach {
     const mine = reader.path[d];
     const theirs = candidate.path[d];
     if (!flow || mine === undefined || theirs === undefined || mine === theirs) return false;
+    if (theirs === flow.retry) return true; // a flow's retry runs before all of its items
     if (flow.pattern === "linear") {
       const pos = this.positionsOf(flow);
       return (pos.get(theirs) as number) < (pos.get(mine) as number);

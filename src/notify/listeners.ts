@@ -40,7 +40,7 @@ export function captureListener(
  * Writes each transition and progress report as a line, with elapsed time.
  * @example printingListener(engine, console.log)
  */
-export function printingListener(engine: Engine, write: (line: string) => void, now: () => number = () => Date.now()): () => void {
+export function printingListener(engine: Engine, write: (line: string) => void, now: () => number = () => engine.clock.now()): () => void {
   const start = now();
   const stamp = () => `+${String(now() - start).padStart(5)}ms`;
   const offs = [
@@ -57,7 +57,7 @@ export function printingListener(engine: Engine, write: (line: string) => void, 
  * Writes how long each execute and revert took (in seconds) into the atom's `meta.duration`,
  * in the same batch as the transition that ends it.
  */
-export function durationListener(engine: Engine, now: () => number = () => Date.now()): () => void {
+export function durationListener(engine: Engine, now: () => number = () => engine.clock.now()): () => void {
   const started = new Map<string, number>();
   return engine.on("atom", (e) => {
     if (e.state === "RUNNING" || e.state === "REVERTING") started.set(e.name, now());

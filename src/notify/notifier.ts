@@ -32,10 +32,23 @@ export interface ProgressEvent {
   readonly details?: unknown;
 }
 
+/**
+ * A run ended because the flow waits: for a time (`wakeAt`, ms since the epoch), or for the
+ * network. The host runs the engine again then (a page timer, a Durable Object alarm, the
+ * browser's `online` event).
+ */
+export interface WaitEvent {
+  readonly type: "wait";
+  readonly flowUuid: string;
+  readonly reason: "waiting" | "offline";
+  readonly wakeAt?: number | undefined;
+}
+
 export interface EngineEvents {
   flow: FlowEvent;
   atom: AtomEvent;
   progress: ProgressEvent;
+  wait: WaitEvent;
 }
 
 export type Listener<T> = (event: T) => void;
@@ -50,6 +63,7 @@ export class Notifier {
     flow: new Set(),
     atom: new Set(),
     progress: new Set(),
+    wait: new Set(),
   };
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}

@@ -1,16 +1,31 @@
 import type { Atom } from "../atoms/atom.js";
+import type { Retry } from "../atoms/retry.js";
 import { Duplicate } from "../errors.js";
 
 /** Anything a flow can hold: an atom or another flow. */
 export type FlowItem = Atom<any> | Flow;
+
+/** Options of a flow. */
+export interface FlowOptions {
+  /** Decides what happens when an atom of this flow fails (try again, revert, revert all). */
+  retry?: Retry<any>;
+}
 
 /** A structure of atoms and subflows. The pattern decides how the items are ordered. */
 export abstract class Flow {
   abstract readonly pattern: "linear" | "unordered" | "graph";
   protected readonly children: FlowItem[] = [];
   private readonly added = new Set<FlowItem>();
+  /** The retry controller of this flow, if any; it runs before the flow's atoms. */
+  readonly retry: Retry<any> | undefined;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    options: FlowOptions = {},
+  ) {
+    this.retry = options.retry;
+    this.retry?.adopt(name);
+  }
 
   /** The items in the order they were added. */
   get items(): readonly FlowItem[] {
@@ -29,9 +44,9 @@ export abstract class Flow {
     return this;
   }
 
-  /** Names this flow's atoms provide. */
+  /** Names this flow's atoms (and its retry) provide. */
   get provides(): string[] {
-    return [...new Set(this.children.flatMap((c) => c.provides))];
+    return [...new Set([...(this.retry?.provides ?? []), ...this.children.flatMap((c) => c.provides)])];
   }
 
   /** Names this flow needs from outside (from the store or an earlier flow). */
@@ -43,8 +58,9 @@ export abstract class Flow {
     if (item) this.added.delete(item);
   }
 
-  /** Every atom of the flow and its subflows, depth first. */
+  /** Every atom of the flow and its subflows (retries included), depth first. */
   *atoms(): Generator<Atom<any>> {
+    if (this.retry) yield this.retry;
     for (const c of this.children) {
       if (c instanceof Flow) yield* c.atoms();
       else yield c;
@@ -52,3 +68,11 @@ export abstract class Flow {
   }
 }
 
+
+/** Splits a factory's arguments: an optional {@link FlowOptions} object first, then the items. */
+export function splitItems(args: Array<FlowItem | FlowOptions>): { options: FlowOptions; items: FlowItem[] } {
+  const [first, ...rest] = args;
+  const isItem = (x: unknown) => x instanceof Flow || (typeof x === "object" && x !== null && "kind" in x && "saveAs" in x);
+  if (first !== undefined && !isItem(first)) return { options: first as FlowOptions, items: rest as FlowItem[] };
+  return { options: {}, items: args as FlowItem[] };
+}

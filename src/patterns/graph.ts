@@ -1,5 +1,5 @@
 import { AmbiguousDependency, DependencyFailure, NotFound } from "../errors.js";
-import { Flow, type FlowItem } from "./flow.js";
+import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
 
 /** How far a decider's "no" reaches (TaskFlow's decider depths). */
 export type DeciderDepth = "ALL" | "FLOW" | "NEIGHBORS" | "ATOM";
@@ -78,7 +78,9 @@ export class GraphFlow extends Flow {
     // A name is satisfied inside the graph only by another item (TaskFlow: a task that requires
     // and provides "x" still requires it).
     const inside = (item: FlowItem, name: string) => (this.providers.get(name) ?? []).some((p) => p !== item);
-    return [...new Set(this.children.flatMap((c) => c.requires.filter((r) => !inside(c, r))))];
+    const fromRetry = new Set(this.retry?.provides ?? []);
+    const needed = this.children.flatMap((c) => c.requires.filter((r) => !inside(c, r) && !fromRetry.has(r)));
+    return [...new Set([...(this.retry?.requires ?? []), ...needed])];
   }
 
   private wire(item: FlowItem): void {
@@ -158,6 +160,7 @@ export class GraphFlow extends Flow {
 }
 
 /** @example graphFlow("build", compile, link, test) // ordered by what each requires */
-export function graphFlow(name: string, ...items: FlowItem[]): GraphFlow {
-  return new GraphFlow(name).add(...items);
+export function graphFlow(name: string, ...items: Array<FlowItem | FlowOptions>): GraphFlow {
+  const split = splitItems(items);
+  return new GraphFlow(name, split.options).add(...split.items);
 }

@@ -45,8 +45,12 @@ export interface FlowDetail {
     factory?: FactoryRef | undefined;
     /** Values injected persistently at the flow level (the `store` of `load`). */
     store?: Record<string, unknown> | undefined;
-    /** Why the flow last stopped short of a final state. */
+    /** Why the flow last stopped short of a final state: "suspended", "waiting" (a timer), "offline". */
     suspendedReason?: string | undefined;
+    /** When the flow has something to do again (ms since the epoch), if it is waiting on a timer. */
+    wakeAt?: number | undefined;
+    /** Set by `engine.cancel()`: the flow is to be reverted. */
+    cancelled?: { reason: string; at: number } | undefined;
     [key: string]: unknown;
   };
 }
@@ -61,6 +65,10 @@ export interface AtomMeta {
   timestamps?: Partial<Record<AtomState, number>> | undefined;
   /** Seconds of the last execute or revert, written by the duration listener. */
   duration?: number | undefined;
+  /** Not before this time (ms since the epoch): a sleep, or a retry's backoff. */
+  wakeAt?: number | undefined;
+  /** Reverted because it failed while the host was offline: it runs again, no attempt spent. */
+  requeue?: boolean | undefined;
   /** How many times the atom was reset to PENDING to run anew; part of the idempotency key. */
   generation?: number | undefined;
   /** How many times execute has been started, across crashes and resumes. */

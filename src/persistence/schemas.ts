@@ -55,6 +55,8 @@ export const flowDetailSchema: z.ZodMiniType<FlowDetail> = z.object({
       factory: z.optional(z.object({ name: z.string(), args: z.array(z.unknown()) })),
       store: z.optional(meta),
       suspendedReason: z.optional(z.string()),
+      wakeAt: z.optional(z.number()),
+      cancelled: z.optional(z.object({ reason: z.string(), at: z.number() })),
     }),
     z.unknown(),
   ),

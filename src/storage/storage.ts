@@ -1,6 +1,7 @@
 import { MissingDependencies, NotFound } from "../errors.js";
 import { Failure, type FailureData } from "../failure.js";
 import type { ExecNode, ExecutionGraph } from "../engine/compiler.js";
+import type { HistoryEntry } from "../atoms/retry.js";
 import type { AtomDetail, AtomMeta, FlowDetail, LogBook } from "../persistence/models.js";
 import { PendingBatch } from "../persistence/batch.js";
 import type { Backend } from "../ports/backend.js";
@@ -272,8 +273,10 @@ export class Storage {
     if (!d || d.state !== "SUCCESS") return { ok: false };
     const where = this.graph.atoms.get(atomName)?.atom?.saveAs.get(name);
     if (where === undefined) return { ok: false };
-    if (where === null) return { ok: true, value: d.result };
-    const result = d.result as Record<string | number, unknown> | null;
+    // A retry's stored result is its history; it provides the value of the latest try.
+    const value = d.kind === "retry" ? (d.result as HistoryEntry[] | undefined)?.at(-1)?.value : d.result;
+    if (where === null) return { ok: true, value };
+    const result = value as Record<string | number, unknown> | null;
     if (result === null || typeof result !== "object" || !(where in result)) return { ok: false };
     return { ok: true, value: result[where] };
   }

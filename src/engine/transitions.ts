@@ -1,0 +1,69 @@
+import type { Atom } from "../atoms/atom.js";
+import type { Notifier } from "../notify/notifier.js";
+import type { AtomDetail } from "../persistence/models.js";
+import type { Clock } from "../ports/clock.js";
+import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState } from "../states.js";
+import type { Storage } from "../storage/storage.js";
+import type { ExecNode } from "./compiler.js";
+
+/**
+ * Every state change of a flow detail goes through here: checked against TaskFlow's tables,
+ * stamped with the time, queued for the next commit, then announced to listeners.
+ */
+export class Transitions {
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly notifier: Notifier,
+    /** Atoms whose host went away mid-action: their first transition repeats the stored one. */
+    private readonly stale: ReadonlySet<string>,
+  ) {}
+
+  atom(node: ExecNode, state: AtomState, patch: Partial<AtomDetail> = {}): AtomDetail {
+    const storage = this.storage;
+    const old = storage.detail(node.name);
+    const kind = (node.atom as Atom<any>).kind;
+    if (old.state !== state || !this.stale.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
+    const timestamps = { ...old.meta.timestamps };
+    timestamps[state] = this.clock.now();
+    const meta = { ...(patch.meta ?? old.meta), timestamps };
+    if (state === "PENDING" && old.state !== "PENDING") meta.generation = (meta.generation ?? 0) + 1;
+    // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
+    // transition instead of costing a record update of their own.
+    if (state === "SUCCESS" || state === "REVERTED") meta.progress = 1;
+    else if ((state === "RUNNING" || state === "REVERTING") && meta.progress !== undefined) meta.progress = 0;
+    const d = storage.setAtom(node.name, { ...patch, state, meta });
+    if (this.notifier.has("atom")) {
+      const failure = state === "FAILURE" ? storage.getFailure(node.name) : state === "REVERT_FAILURE" ? storage.getRevertFailure(node.name) : undefined;
+      this.notifier.emit("atom", {
+        type: "atom", name: node.name, kind, flowUuid: storage.flowDetail.uuid, state, oldState: old.state, intention: d.intention,
+        ...(state === "SUCCESS" ? { result: d.result } : state === "REVERTED" ? { result: d.revertResult } : {}),
+        failure,
+      });
+    }
+    return d;
+  }
+
+  /** Moves the flow; `false` when TaskFlow's table says to ignore the request. */
+  flow(state: FlowState, force = false): boolean {
+    const storage = this.storage;
+    const old = storage.flowState;
+    if (force ? old === state : !checkFlowTransition(old, state)) return false;
+    storage.setFlow({ state });
+    this.notifier.emit("flow", { type: "flow", flowName: storage.flowDetail.name, flowUuid: storage.flowDetail.uuid, state, oldState: old });
+    return true;
+  }
+
+  /** A task's own report: stored in its meta (with the next commit) and sent to listeners. */
+  progress(name: string, fraction: number, details?: unknown): void {
+    const p = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+    this.storage.setAtomMeta(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
+    this.reportProgress(name, p, details);
+  }
+
+  reportProgress(name: string, progress: number, details?: unknown): void {
+    if (this.notifier.has("progress")) {
+      this.notifier.emit("progress", { type: "progress", name, flowUuid: this.storage.flowDetail.uuid, progress, details });
+    }
+  }
+}
