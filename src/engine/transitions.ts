@@ -37,7 +37,8 @@ export class Transitions {
       const failure = state === "FAILURE" ? storage.getFailure(node.name) : state === "REVERT_FAILURE" ? storage.getRevertFailure(node.name) : undefined;
       this.notifier.emit("atom", {
         type: "atom", name: node.name, kind, flowUuid: storage.flowDetail.uuid, state, oldState: old.state, intention: d.intention,
-        ...(state === "SUCCESS" ? { result: d.result } : state === "REVERTED" ? { result: d.revertResult } : {}),
+        // A retry stores its history; listeners see the value it provided, as TaskFlow shows it.
+        ...(state === "SUCCESS" ? { result: kind === "retry" ? (d.result as Array<{ value: unknown }> | undefined)?.at(-1)?.value : d.result } : state === "REVERTED" ? { result: d.revertResult } : {}),
         failure,
       });
     }
