@@ -13,6 +13,7 @@ export {
 } from "./atoms/retry.js";
 export { type Backoff, backoffDelay } from "./atoms/backoff.js";
 export { Sleep, sleep, sleepUntil } from "./atoms/sleep.js";
+export { WaitFor, waitFor, type WaitForOptions, type InputSchema } from "./atoms/wait-for.js";
 export { Flow, type FlowItem, type FlowOptions } from "./patterns/flow.js";
 export { LinearFlow, linearFlow } from "./patterns/linear.js";
 export { UnorderedFlow, unorderedFlow } from "./patterns/unordered.js";

@@ -1,7 +1,8 @@
 import { History, type HistoryEntry, type Retry } from "../atoms/retry.js";
 import { Sleep } from "../atoms/sleep.js";
 import type { RevertContext, Task, TaskContext } from "../atoms/task.js";
-import { InvalidFormat } from "../errors.js";
+import { InvalidFormat, RequestTimeout } from "../errors.js";
+import { WaitFor } from "../atoms/wait-for.js";
 import { findUnstorable } from "../storage/storable.js";
 import type { Storage } from "../storage/storage.js";
 import type { ExecNode } from "./compiler.js";
@@ -67,6 +68,12 @@ export async function execute(storage: Storage, transitions: Transitions, node: 
   const task = node.atom as Task<any>;
   // A sleep's waiting is done by the engine before it starts; it provides its wake-up time.
   if (task instanceof Sleep) return storage.detail(node.name).meta.wakeAt ?? 0;
+  if (task instanceof WaitFor) {
+    // The engine starts a wait only once its input is stored, or once its deadline has passed.
+    const inputs = storage.flowDetail.meta.inputs;
+    if (inputs && task.input in inputs) return inputs[task.input];
+    throw new RequestTimeout(`no value was provided for "${task.input}" before its deadline`);
+  }
   return storable(node, await task.execute(args, context(storage, transitions, node, signal)), "result");
 }
 

@@ -1,5 +1,7 @@
 import type { Atom } from "../atoms/atom.js";
-import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies, StorageFailure } from "../errors.js";
+import { WaitFor } from "../atoms/wait-for.js";
+import { Cancelled, DisallowedAccess, ExecutionFailure, IncompatibleVersion, InvalidFormat, MissingDependencies, NotFound, StorageFailure } from "../errors.js";
+import { findUnstorable } from "../storage/storable.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
 import type { FlowItem } from "../patterns/flow.js";
@@ -10,7 +12,7 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage } from "../storage/storage.js";
-import { compile, type ExecutionGraph } from "./compiler.js";
+import { compile, type ExecNode, type ExecutionGraph } from "./compiler.js";
 import { fingerprint, incompatibilities } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
 import type { Runner } from "./runner.js";
@@ -255,16 +257,144 @@ export class Engine {
 
   /**
    * When the flow next has something to do (ms since the epoch), if it waits on a timer: a sleep,
-   * or a retry's backoff. Hosts arm a timer or an alarm for it; resuming earlier waits the rest.
+   * a retry's backoff, or a wait's deadline. Hosts arm a timer or an alarm for it; resuming
+   * earlier waits the rest.
    */
   nextWakeup(): number | undefined {
     let next: number | undefined;
     for (const d of this.storage.atomDetails()) {
-      const at = d.meta.wakeAt;
+      const at = d.meta.wakeAt ?? d.meta.deadline;
       const waiting = d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
       if (waiting && at !== undefined && at > this.clock.now() && (next === undefined || at < next)) next = at;
     }
     return next;
+  }
+
+  /**
+   * What the flow waits for now: each input whose wait has been reached without a value, with
+   * its schema, description and deadline. A page calls it after a reload to render the step.
+   */
+  async waitingFor(): Promise<Array<{ name: string; atom: string; description?: string | undefined; deadline?: number | undefined; schema?: WaitFor["schema"] }>> {
+    await this.prepare();
+    const storage = this.storage;
+    const inputs = storage.flowDetail.meta.inputs ?? {};
+    const done = new Map<ExecNode, boolean>();
+    const graph = this.compile();
+    // Whether everything before `n` is done (through flow markers), as the runner's gates say.
+    const before = (n: ExecNode): boolean =>
+      n.preds.every((i) => {
+        const p = graph.nodes[i] as ExecNode;
+        let ok = done.get(p);
+        if (ok === undefined) {
+          const d = p.atom ? storage.detail(p.name) : undefined;
+          ok = d ? d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE") : before(p);
+          done.set(p, ok);
+        }
+        return ok;
+      });
+    const out = [];
+    for (const n of graph.atoms.values()) {
+      if (!(n.atom instanceof WaitFor)) continue;
+      const d = storage.detail(n.name);
+      if (d.state !== "PENDING" || d.intention !== "EXECUTE" || n.atom.input in inputs || !before(n)) continue;
+      out.push({ name: n.atom.input, atom: n.name, description: n.atom.description, deadline: d.meta.deadline, schema: n.atom.schema });
+    }
+    return out;
+  }
+
+  /**
+   * Provides a value a wait is (or will be) waiting for: validated with the wait's schema (a
+   * refused value changes nothing), stored in the log book, then the flow goes on (this runs it,
+   * unless `{ run: false }`; a running engine picks it up). A value provided before its wait is
+   * reached is kept until then.
+   * @throws NotFound for a name no wait of the flow has; InvalidFormat for a refused value;
+   * DisallowedAccess when the wait already took its value (use {@link revise})
+   */
+  async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
+    await this.prepare();
+    const waits = this.waitsFor(name);
+    const storage = this.storage;
+    if (waits.some((n) => storage.getAtomState(n.name) !== "PENDING")) {
+      throw new DisallowedAccess(`flow "${this.flow.name}" already has its "${name}"; to change it, use revise("${name}", value)`);
+    }
+    const checked = await this.check(waits, name, value);
+    storage.setFlow({ meta: { ...storage.flowDetail.meta, inputs: { ...(storage.flowDetail.meta.inputs ?? {}), [name]: checked } } });
+    await this.continueWith(options.run ?? true);
+  }
+
+  /**
+   * Changes an input the flow already read (a store value, or a value provided to a wait), and
+   * redoes only what depends on it: the atoms that read it, directly or through what they
+   * provide, are reverted (latest first) and run again with the new value; the others keep their
+   * results. Every step is written to the log book like any other transition.
+   * @throws NotFound when no atom reads `name`; InvalidFormat for a value a wait's schema refuses;
+   * DisallowedAccess while an affected atom is running
+   */
+  async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
+    await this.prepare();
+    const storage = this.storage;
+    const graph = this.compile();
+    const waits = [...graph.atoms.values()].filter((n) => n.atom instanceof WaitFor && n.atom.input === name);
+    const readers = (symbol: string) => [...graph.atoms.values()].filter((n) => [...n.args.values()].some((a) => a.symbol === symbol));
+    const affected = new Set<ExecNode>([...waits, ...(waits.length > 0 ? [] : readers(name))]);
+    if (affected.size === 0) {
+      throw new NotFound(`flow "${this.flow.name}" does not read an input named "${name}": no wait and no atom requires it`);
+    }
+    for (const n of affected) for (const p of n.atom?.provides ?? []) for (const r of readers(p)) affected.add(r);
+    const busy = [...affected].filter((n) => ["RUNNING", "REVERTING", "RETRYING"].includes(storage.getAtomState(n.name)) && this.running);
+    if (busy.length > 0) {
+      throw new DisallowedAccess(`cannot revise "${name}" while ${busy.map((n) => `"${n.name}"`).join(", ")} ${busy.length > 1 ? "are" : "is"} running; try again when ${busy.length > 1 ? "they end" : "it ends"}`);
+    }
+    const checked = await this.check(waits, name, value);
+    for (const n of affected) {
+      const d = storage.detail(n.name);
+      if (d.state === "SUCCESS" || d.state === "FAILURE") storage.setAtom(n.name, { intention: "REVERT", meta: { ...d.meta, requeue: true } });
+    }
+    const meta = storage.flowDetail.meta;
+    storage.setFlow({
+      meta: waits.length > 0 ? { ...meta, inputs: { ...(meta.inputs ?? {}), [name]: checked } } : { ...meta, store: { ...(meta.store ?? {}), [name]: checked } },
+    });
+    await this.continueWith(options.run ?? true);
+  }
+
+  private waitsFor(name: string): ExecNode[] {
+    const waits = [...this.compile().atoms.values()].filter((n) => n.atom instanceof WaitFor && n.atom.input === name);
+    if (waits.length === 0) {
+      const names = [...this.compile().atoms.values()].flatMap((n) => (n.atom instanceof WaitFor ? [n.atom.input] : []));
+      throw new NotFound(`flow "${this.flow.name}" has no wait for "${name}"; it waits for: ${names.join(", ") || "nothing"}`);
+    }
+    return waits;
+  }
+
+  /** The value as the waits' schemas accept it. @throws InvalidFormat with the schema's messages */
+  private async check(waits: ExecNode[], name: string, value: unknown): Promise<unknown> {
+    let checked = value;
+    for (const n of waits) {
+      const schema = (n.atom as WaitFor).schema;
+      if (!schema) continue;
+      const result = await schema["~standard"].validate(checked);
+      if (result.issues) {
+        const why = result.issues.map((i) => {
+          const path = (i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");
+          return path ? `${path}: ${i.message}` : i.message;
+        });
+        throw new InvalidFormat(`value for "${name}" refused: ${why.join("; ")}`);
+      }
+      checked = result.value;
+    }
+    const bad = findUnstorable(checked, name);
+    if (bad !== undefined) throw new InvalidFormat(`value for "${name}" cannot be stored: ${bad}; provide plain, structured-cloneable data`);
+    return checked;
+  }
+
+  /** Stores what changed; a running engine looks again, an idle one runs when asked to. */
+  private async continueWith(run: boolean): Promise<void> {
+    await this.commit();
+    if (this.running && this.runner) {
+      this.runner.refresh();
+      return;
+    }
+    if (run) await this.run();
   }
 
   /** Puts every atom back to PENDING so that the next run starts over (TaskFlow's `reset`). */

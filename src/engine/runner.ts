@@ -1,6 +1,7 @@
 import { backoffDelay } from "../atoms/backoff.js";
 import type { Retry } from "../atoms/retry.js";
 import { Sleep } from "../atoms/sleep.js";
+import { WaitFor } from "../atoms/wait-for.js";
 import type { Task } from "../atoms/task.js";
 import { Cancelled, RequestTimeout } from "../errors.js";
 import { Failure } from "../failure.js";
@@ -56,6 +57,8 @@ export class Runner {
   private timed = new Map<ExecNode, number>();
   /** Ready atoms that need the network while the host is offline. */
   private offline = new Set<ExecNode>();
+  /** Waits whose input has not come yet, with their deadlines. */
+  private awaiting = new Map<ExecNode, number | undefined>();
   private inflight = 0;
   private completed: Outcome[] = [];
   private wakeUp: (() => void) | undefined;
@@ -110,6 +113,8 @@ export class Runner {
     }
     const end = this.gameOver();
     this.recordWhy(end);
+    // TaskFlow's table reaches SUSPENDED only through SUSPENDING.
+    if (end === "SUSPENDED" && storage.flowState === "RUNNING") transitions.flow("SUSPENDING");
     transitions.flow(end);
     await this.host.commit();
     if (hook) await hook(end);
@@ -124,6 +129,11 @@ export class Runner {
   /** Sets every intention to REVERT (a cancel) and looks again. */
   revertAll(): void {
     apply(this.host.storage, this.host.graph, { kind: "REVERT_ALL", implicit: false });
+    this.refresh();
+  }
+
+  /** Intentions or inputs changed from outside (a provide, a revision): look again. */
+  refresh(): void {
     this.rebuild();
     this.poke();
   }
@@ -140,12 +150,20 @@ export class Runner {
     this.toRevert = new ReadyQueue(true);
     this.timed.clear();
     this.offline.clear();
+    this.awaiting.clear();
     this.forward = new Gates(graph.nodes, "forward", topo);
     this.forward.init((n) => {
       const d = storage.detail(n.name);
       return d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     }, (n) => this.openForward(n));
-    this.backward = new Gates(graph.nodes, "backward", topo, (n) => !n.atom || NEVER_RAN.has(storage.getAtomState(n.name)));
+    // Going back, what never ran, and what stays as it is (an atom a revision leaves alone),
+    // passes the order through.
+    const through = (n: ExecNode) => {
+      if (!n.atom) return true;
+      const d = storage.detail(n.name);
+      return NEVER_RAN.has(d.state) || (d.state === "SUCCESS" && d.intention === "EXECUTE");
+    };
+    this.backward = new Gates(graph.nodes, "backward", topo, through);
     this.backward.init((n) => storage.getAtomState(n.name) === "REVERTED", (n) => this.openBackward(n));
     // An execute cut short by a crash runs again, even if the flow has since turned to reverting.
     for (const name of this.host.stale) {
@@ -183,9 +201,22 @@ export class Runner {
     this.gate(n);
   }
 
-  /** Queues a ready atom, or holds it for its wake-up time or for the network. */
+  /** Queues a ready atom, or holds it for its input, its wake-up time or the network. */
   private gate(n: ExecNode): void {
     const { storage, clock } = this.host;
+    if (n.atom instanceof WaitFor && storage.getAtomState(n.name) === "PENDING") {
+      const inputs = storage.flowDetail.meta.inputs;
+      let deadline = storage.detail(n.name).meta.deadline;
+      if (deadline === undefined && n.atom.timeoutMs !== undefined) {
+        deadline = clock.now() + n.atom.timeoutMs; // stored, so a reload keeps the same deadline
+        storage.setAtomMeta(n.name, { deadline });
+      }
+      const due = deadline !== undefined && deadline <= clock.now();
+      if (!(inputs && n.atom.input in inputs) && !due) {
+        this.awaiting.set(n, deadline);
+        return;
+      }
+    }
     let wakeAt = storage.detail(n.name).meta.wakeAt;
     if (wakeAt === undefined && n.atom instanceof Sleep && storage.getAtomState(n.name) === "PENDING") {
       // Stored before the engine waits, so a host that goes away resumes the same wait.
@@ -202,9 +233,15 @@ export class Runner {
     if (n.atom && this.backward.isOpen(n) && this.isRevertReady(n)) this.toRevert.push(n);
   }
 
-  /** Moves held atoms whose time has come, or whose network is back, to the ready queue. */
+  /** Moves held atoms whose time has come, input arrived, or network is back, to the ready queue. */
   private release(): void {
     const now = this.host.clock.now();
+    const inputs = this.host.storage.flowDetail.meta.inputs ?? {};
+    for (const [n, deadline] of this.awaiting) {
+      if (!((n.atom as WaitFor).input in inputs) && !(deadline !== undefined && deadline <= now)) continue;
+      this.awaiting.delete(n);
+      this.gate(n);
+    }
     for (const [n, at] of this.timed) {
       if (at > now) continue;
       this.timed.delete(n);
@@ -374,6 +411,7 @@ export class Runner {
         if (o.ok) {
           const d = transitions.atom(node, "SUCCESS", { result: o.value, failure: undefined });
           transitions.reportProgress(node.name, 1);
+          if (node.atom instanceof WaitFor) this.consume(node.atom.input);
           if (d.intention === "EXECUTE") this.forward.markDone(node, (n) => this.openForward(n));
           else this.openBackward(node);
         } else {
@@ -418,6 +456,13 @@ export class Runner {
     this.rebuild();
   }
 
+  /** A wait took its input: the buffer keeps only inputs not yet waited for. */
+  private consume(input: string): void {
+    const { storage } = this.host;
+    const { [input]: _taken, ...rest } = storage.flowDetail.meta.inputs ?? {};
+    storage.setFlow({ meta: { ...storage.flowDetail.meta, inputs: rest } });
+  }
+
   private resetReverted(): void {
     const { storage, transitions } = this.host;
     for (const d of storage.atomDetails()) {
@@ -434,7 +479,7 @@ export class Runner {
 
   private gameOver(): "SUCCESS" | "FAILURE" | "REVERTED" | "SUSPENDED" {
     if (this.failures.length > 0) return "FAILURE";
-    if (this.toExecute.size + this.toRevert.size + this.timed.size + this.offline.size > 0) return "SUSPENDED";
+    if (this.toExecute.size + this.toRevert.size + this.timed.size + this.offline.size + this.awaiting.size > 0) return "SUSPENDED";
     const details = this.host.storage.atomDetails();
     if (details.every((d) => d.state === "SUCCESS" || d.state === "IGNORE")) return "SUCCESS";
     return "REVERTED";
@@ -443,15 +488,26 @@ export class Runner {
   /** Writes why a suspended flow stopped, so a host that loads it knows what it waits for. */
   private recordWhy(end: string): void {
     const { storage, notifier } = this.host;
-    const { suspendedReason: _r, wakeAt: _w, ...meta } = storage.flowDetail.meta;
+    const { suspendedReason: _r, wakeAt: _w, waitingFor: _i, ...meta } = storage.flowDetail.meta;
     if (end !== "SUSPENDED") {
-      if (_r !== undefined || _w !== undefined) storage.setFlow({ meta });
+      if (_r !== undefined || _w !== undefined || _i !== undefined) storage.setFlow({ meta });
       return;
     }
-    const waiting = this.toExecute.size + this.toRevert.size === 0;
-    const reason = !waiting ? "suspended" : this.timed.size > 0 ? "waiting" : "offline";
-    const wakeAt = reason === "waiting" ? this.nextWakeAt() : undefined;
-    storage.setFlow({ meta: { ...meta, suspendedReason: reason, ...(wakeAt !== undefined ? { wakeAt } : {}) } });
-    if (reason !== "suspended") notifier.emit("wait", { type: "wait", flowUuid: storage.flowDetail.uuid, reason, wakeAt });
+    const held = this.toExecute.size + this.toRevert.size === 0;
+    const reason = !held ? "suspended" : this.awaiting.size > 0 ? "input" : this.timed.size > 0 ? "waiting" : "offline";
+    const deadlines = [...this.awaiting.values()].filter((d): d is number => d !== undefined);
+    const times = [...deadlines, ...this.timed.values()];
+    const wakeAt = reason === "suspended" || times.length === 0 ? undefined : Math.min(...times);
+    const waitingFor = [...this.awaiting].map(([n, deadline]) => ({
+      name: (n.atom as WaitFor).input,
+      ...((n.atom as WaitFor).description !== undefined ? { description: (n.atom as WaitFor).description } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
+    }));
+    storage.setFlow({
+      meta: { ...meta, suspendedReason: reason, ...(wakeAt !== undefined ? { wakeAt } : {}), ...(waitingFor.length > 0 ? { waitingFor } : {}) },
+    });
+    if (reason !== "suspended") {
+      notifier.emit("wait", { type: "wait", flowUuid: storage.flowDetail.uuid, reason, wakeAt, inputs: waitingFor.map((w) => w.name) });
+    }
   }
 }

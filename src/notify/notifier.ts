@@ -40,7 +40,9 @@ export interface ProgressEvent {
 export interface WaitEvent {
   readonly type: "wait";
   readonly flowUuid: string;
-  readonly reason: "waiting" | "offline";
+  readonly reason: "input" | "waiting" | "offline";
+  /** For "input": the names the flow waits for. */
+  readonly inputs?: readonly string[] | undefined;
   readonly wakeAt?: number | undefined;
 }
 

@@ -45,10 +45,14 @@ export interface FlowDetail {
     factory?: FactoryRef | undefined;
     /** Values injected persistently at the flow level (the `store` of `load`). */
     store?: Record<string, unknown> | undefined;
-    /** Why the flow last stopped short of a final state: "suspended", "waiting" (a timer), "offline". */
+    /** Why the flow last stopped short of a final state: "suspended", "input", "waiting" (a timer), "offline". */
     suspendedReason?: string | undefined;
     /** When the flow has something to do again (ms since the epoch), if it is waiting on a timer. */
     wakeAt?: number | undefined;
+    /** Values provided for waits (`engine.provide`), kept until the wait consumes them. */
+    inputs?: Record<string, unknown> | undefined;
+    /** What a flow suspended for input waits for: the input names, descriptions and deadlines. */
+    waitingFor?: Array<{ name: string; description?: string | undefined; deadline?: number | undefined }> | undefined;
     /** Set by `engine.cancel()`: the flow is to be reverted. */
     cancelled?: { reason: string; at: number } | undefined;
     [key: string]: unknown;
@@ -67,6 +71,8 @@ export interface AtomMeta {
   duration?: number | undefined;
   /** Not before this time (ms since the epoch): a sleep, or a retry's backoff. */
   wakeAt?: number | undefined;
+  /** A wait's deadline (ms since the epoch): stored when the wait starts. */
+  deadline?: number | undefined;
   /** Reverted because it failed while the host was offline: it runs again, no attempt spent. */
   requeue?: boolean | undefined;
   /** How many times the atom was reset to PENDING to run anew; part of the idempotency key. */

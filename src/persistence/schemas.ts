@@ -57,6 +57,8 @@ export const flowDetailSchema: z.ZodMiniType<FlowDetail> = z.object({
       suspendedReason: z.optional(z.string()),
       wakeAt: z.optional(z.number()),
       cancelled: z.optional(z.object({ reason: z.string(), at: z.number() })),
+      inputs: z.optional(meta),
+      waitingFor: z.optional(z.array(z.object({ name: z.string(), description: z.optional(z.string()), deadline: z.optional(z.number()) }))),
     }),
     z.unknown(),
   ),

@@ -1,0 +1,60 @@
+import { Task, type TaskOptions } from "./task.js";
+
+/**
+ * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
+ * implement) that a wait needs: validate a value, and say what is wrong.
+ */
+export interface InputSchema<T = unknown> {
+  readonly "~standard": {
+    readonly validate: (value: unknown) =>
+      | { readonly value: T; readonly issues?: undefined }
+      | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> }
+      | Promise<{ readonly value: T; readonly issues?: undefined } | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> }>;
+  };
+  readonly description?: string;
+}
+
+/** Options of {@link waitFor}. */
+export interface WaitForOptions<T> extends Omit<TaskOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject"> {
+  /** Checks a provided value; a value it refuses is rejected and nothing changes. */
+  schema?: InputSchema<T>;
+  /** Shown to a host asking what the flow waits for (defaults to the schema's description). */
+  description?: string;
+  /** Fails the wait (so its flow's retry or revert applies) when no value came in time. */
+  timeoutMs?: number;
+}
+
+/**
+ * An atom that waits for a person (or any outside party) to provide a value. When the engine
+ * reaches it without the value, it stores that the flow waits (the name, the description, the
+ * deadline) and ends the run SUSPENDED; `engine.provide(name, value)` validates the value, stores
+ * it in the log book and goes on. A value provided early is kept until the wait starts.
+ * Provides the value under `name` unless `provides` says otherwise.
+ *
+ * @example linearFlow("signup", waitFor("email", { schema: z.email() }), sendCode, waitFor("code"), verify)
+ */
+export class WaitFor<T = unknown> extends Task<Record<string, never>, T> {
+  readonly schema: InputSchema<T> | undefined;
+  readonly description: string | undefined;
+
+  constructor(
+    /** The input's name: what `provide` and `revise` are called with. */
+    readonly input: string,
+    options: WaitForOptions<T> = {},
+  ) {
+    const { schema, description, ...rest } = options;
+    super({ name: `wait:${input}`, provides: input, ...rest });
+    this.schema = schema;
+    this.description = description ?? schema?.description;
+  }
+
+  /** @internal the engine hands over the stored input */
+  execute(): T {
+    throw new Error(`wait "${this.input}" is run by the engine`);
+  }
+}
+
+/** @example waitFor("address", { schema: addressSchema, timeoutMs: 15 * 60_000 }) */
+export function waitFor<T = unknown>(input: string, options: WaitForOptions<T> = {}): WaitFor<T> {
+  return new WaitFor(input, options);
+}
