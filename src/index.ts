@@ -14,6 +14,7 @@ export {
 export { type Backoff, backoffDelay } from "./atoms/backoff.js";
 export { Sleep, sleep, sleepUntil } from "./atoms/sleep.js";
 export { WaitFor, waitFor, type WaitForOptions, type InputSchema } from "./atoms/wait-for.js";
+export type { Waiting } from "./engine/inputs.js";
 export { Flow, type FlowItem, type FlowOptions } from "./patterns/flow.js";
 export { LinearFlow, linearFlow } from "./patterns/linear.js";
 export { UnorderedFlow, unorderedFlow } from "./patterns/unordered.js";
@@ -24,7 +25,7 @@ export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engi
 export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
 export { Storage } from "./storage/storage.js";
 export type { Backend } from "./ports/backend.js";
-export { type Clock, systemClock, ManualClock } from "./ports/clock.js";
+export { type Clock, systemClock } from "./ports/clock.js";
 export { type IdGenerator, defaultIds } from "./ports/ids.js";
 export * from "./persistence/models.js";
 export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";

@@ -1,7 +1,6 @@
 import type { Atom } from "../atoms/atom.js";
-import { WaitFor } from "../atoms/wait-for.js";
-import { Cancelled, DisallowedAccess, ExecutionFailure, IncompatibleVersion, InvalidFormat, MissingDependencies, NotFound, StorageFailure } from "../errors.js";
-import { findUnstorable } from "../storage/storable.js";
+import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies, StorageFailure } from "../errors.js";
+import type { Waiting } from "./inputs.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
 import type { FlowItem } from "../patterns/flow.js";
@@ -12,7 +11,7 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage } from "../storage/storage.js";
-import { compile, type ExecNode, type ExecutionGraph } from "./compiler.js";
+import { compile, type ExecutionGraph } from "./compiler.js";
 import { fingerprint, incompatibilities } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
 import type { Runner } from "./runner.js";
@@ -74,50 +73,53 @@ export class Engine {
   readonly flow: FlowItem;
   readonly backend: Backend;
   readonly statistics: EngineStatistics = { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 };
-  private readonly notifier: Notifier;
+  readonly #notifier: Notifier;
   /** Where this engine reads the time (and how it waits). */
   readonly clock: Clock;
-  private readonly ids: IdGenerator;
-  private readonly maxConcurrency: number;
-  private graph: ExecutionGraph | undefined;
-  private topo: number[] = [];
-  private store: Storage | undefined;
-  private running = false;
-  private needsReload = false;
+  readonly #ids: IdGenerator;
+  readonly #maxConcurrency: number;
+  #graph: ExecutionGraph | undefined;
+  #topo: number[] = [];
+  #store: Storage | undefined;
+  #running = false;
+  #needsReload = false;
   /** Atoms found RUNNING or REVERTING in the log book at load: their host went away mid-action. */
-  private stale = new Set<string>();
-  private runner: Runner | undefined;
-  private runPromise: Promise<void> | undefined;
-  private isOnline: boolean;
+  #stale = new Set<string>();
+  #runner: Runner | undefined;
+  #runPromise: Promise<void> | undefined;
+  #isOnline: boolean;
 
-  constructor(flow: FlowItem, private readonly options: EngineOptions = {}) {
+  readonly #options: EngineOptions;
+
+  constructor(flow: FlowItem, options: EngineOptions = {}) {
+    this.#options = options;
     this.flow = flow;
     this.backend = options.backend ?? new MemoryBackend();
     this.clock = options.clock ?? systemClock;
-    this.ids = options.ids ?? defaultIds;
-    this.maxConcurrency = options.engine === "parallel" ? Math.max(1, options.maxConcurrency ?? 64) : 1;
-    this.notifier = new Notifier(options.onListenerError);
-    this.isOnline = options.online ?? true;
+    this.#ids = options.ids ?? defaultIds;
+    this.#maxConcurrency = options.engine === "parallel" ? Math.max(1, options.maxConcurrency ?? 64) : 1;
+    this.#notifier = new Notifier(options.onListenerError);
+    this.#isOnline = options.online ?? true;
   }
 
   /** Subscribes to flow transitions, atom transitions or progress; returns the unsubscribe function. */
   on<K extends keyof EngineEvents>(type: K, listener: Listener<EngineEvents[K]>): () => void {
-    return this.notifier.on(type, listener);
+    return this.#notifier.on(type, listener);
   }
 
   /** The compiled execution graph (compiled on first use). */
   compile(): ExecutionGraph {
-    if (!this.graph) {
-      this.graph = compile(this.flow);
-      this.topo = topologicalOrder(this.graph.nodes);
+    if (!this.#graph) {
+      this.#graph = compile(this.flow);
+      this.#topo = topologicalOrder(this.#graph.nodes);
     }
-    return this.graph;
+    return this.#graph;
   }
 
   /** The storage facade; available once {@link prepare} (or a run) has loaded the flow detail. */
   get storage(): Storage {
-    if (!this.store) throw new ExecutionFailure("the engine is not prepared yet: await engine.prepare() or engine.run() first");
-    return this.store;
+    if (!this.#store) throw new ExecutionFailure("the engine is not prepared yet: await engine.prepare() or engine.run() first");
+    return this.#store;
   }
 
   /** The id of the flow detail this engine runs (to resume it later). */
@@ -131,11 +133,11 @@ export class Engine {
    * @throws IncompatibleVersion listing every difference
    */
   async prepare(): Promise<void> {
-    if (this.store && !this.needsReload) return;
+    if (this.#store && !this.#needsReload) return;
     const graph = this.compile();
     const now = this.clock.now();
     const current = fingerprint(graph);
-    const id = this.options.flowDetailId;
+    const id = this.#options.flowDetailId;
     let book: LogBook;
     let flow: FlowDetail;
     const stored = new Map<string, AtomDetail>();
@@ -152,21 +154,21 @@ export class Engine {
         );
       }
     } else {
-      const ref = this.options.book;
+      const ref = this.#options.book;
       if (ref && "uuid" in ref) book = await this.backend.getLogBook(ref.uuid);
       else {
-        book = { schemaVersion: 1, uuid: this.ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
+        book = { schemaVersion: 1, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
         newBook = true;
       }
       flow = {
         schemaVersion: 1,
-        uuid: this.ids(),
+        uuid: this.#ids(),
         bookUuid: book.uuid,
         name: this.flow.name,
         state: "PENDING",
         createdAt: now,
         updatedAt: now,
-        meta: { fingerprint: current, store: { ...(this.options.store ?? {}) }, factory: this.options.factory },
+        meta: { fingerprint: current, store: { ...(this.#options.store ?? {}) }, factory: this.#options.factory },
       };
     }
     const created: AtomDetail[] = [];
@@ -175,7 +177,7 @@ export class Engine {
       if (old) return old;
       const atom = n.atom as Atom<any>;
       const d: AtomDetail = {
-        schemaVersion: 1, uuid: this.ids(), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
+        schemaVersion: 1, uuid: this.#ids(), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
         intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: now,
       };
       created.push(d);
@@ -186,9 +188,9 @@ export class Engine {
     if (id === undefined) store.setFlow({});
     store.queueAtoms(created);
     if (id !== undefined && flow.meta.fingerprint && created.length > 0) store.setFlow({ meta: { ...flow.meta, fingerprint: current } });
-    this.stale = new Set(details.filter((d) => d.state === "RUNNING" || d.state === "REVERTING").map((d) => d.name));
-    this.store = store;
-    this.needsReload = false;
+    this.#stale = new Set(details.filter((d) => d.state === "RUNNING" || d.state === "REVERTING").map((d) => d.name));
+    this.#store = store;
+    this.#needsReload = false;
   }
 
   /**
@@ -219,8 +221,8 @@ export class Engine {
    * SUSPENDED. A later run (on this engine or a new one on the same flow detail) resumes.
    */
   suspend(): void {
-    if (!this.store || !this.running) return;
-    if (this.transitions().flow("SUSPENDING")) this.runner?.poke();
+    if (!this.#store || !this.#running) return;
+    if (this.#transitions().flow("SUSPENDING")) this.#runner?.poke();
   }
 
   /**
@@ -236,10 +238,10 @@ export class Engine {
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });
-    if (this.running && this.runner && this.runPromise) {
-      this.runner.abortActions(new Cancelled(`flow "${this.flow.name}" was cancelled: ${reason}`));
-      this.runner.revertAll();
-      return settle(this.runPromise);
+    if (this.#running && this.#runner && this.#runPromise) {
+      this.#runner.abortActions(new Cancelled(`flow "${this.flow.name}" was cancelled: ${reason}`));
+      this.#runner.revertAll();
+      return settle(this.#runPromise);
     }
     for (const d of storage.atomDetails()) if (d.intention !== "REVERT") storage.setAtom(d.name, { intention: "REVERT" });
     return settle(this.run());
@@ -251,8 +253,8 @@ export class Engine {
    * while offline do not spend retry attempts.
    */
   setOnline(online: boolean): void {
-    this.isOnline = online;
-    if (online) this.runner?.poke();
+    this.#isOnline = online;
+    if (online) this.#runner?.poke();
   }
 
   /**
@@ -274,32 +276,9 @@ export class Engine {
    * What the flow waits for now: each input whose wait has been reached without a value, with
    * its schema, description and deadline. A page calls it after a reload to render the step.
    */
-  async waitingFor(): Promise<Array<{ name: string; atom: string; description?: string | undefined; deadline?: number | undefined; schema?: WaitFor["schema"] }>> {
+  async waitingFor(): Promise<Waiting[]> {
     await this.prepare();
-    const storage = this.storage;
-    const inputs = storage.flowDetail.meta.inputs ?? {};
-    const done = new Map<ExecNode, boolean>();
-    const graph = this.compile();
-    // Whether everything before `n` is done (through flow markers), as the runner's gates say.
-    const before = (n: ExecNode): boolean =>
-      n.preds.every((i) => {
-        const p = graph.nodes[i] as ExecNode;
-        let ok = done.get(p);
-        if (ok === undefined) {
-          const d = p.atom ? storage.detail(p.name) : undefined;
-          ok = d ? d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE") : before(p);
-          done.set(p, ok);
-        }
-        return ok;
-      });
-    const out = [];
-    for (const n of graph.atoms.values()) {
-      if (!(n.atom instanceof WaitFor)) continue;
-      const d = storage.detail(n.name);
-      if (d.state !== "PENDING" || d.intention !== "EXECUTE" || n.atom.input in inputs || !before(n)) continue;
-      out.push({ name: n.atom.input, atom: n.name, description: n.atom.description, deadline: d.meta.deadline, schema: n.atom.schema });
-    }
-    return out;
+    return (await import("./inputs.js")).waitingFor(this.storage, this.compile());
   }
 
   /**
@@ -312,14 +291,8 @@ export class Engine {
    */
   async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    const waits = this.waitsFor(name);
-    const storage = this.storage;
-    if (waits.some((n) => storage.getAtomState(n.name) !== "PENDING")) {
-      throw new DisallowedAccess(`flow "${this.flow.name}" already has its "${name}"; to change it, use revise("${name}", value)`);
-    }
-    const checked = await this.check(waits, name, value);
-    storage.setFlow({ meta: { ...storage.flowDetail.meta, inputs: { ...(storage.flowDetail.meta.inputs ?? {}), [name]: checked } } });
-    await this.continueWith(options.run ?? true);
+    await (await import("./inputs.js")).provide(this.storage, this.compile(), name, value);
+    await this.#continueWith(options.run ?? true);
   }
 
   /**
@@ -332,66 +305,15 @@ export class Engine {
    */
   async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    const storage = this.storage;
-    const graph = this.compile();
-    const waits = [...graph.atoms.values()].filter((n) => n.atom instanceof WaitFor && n.atom.input === name);
-    const readers = (symbol: string) => [...graph.atoms.values()].filter((n) => [...n.args.values()].some((a) => a.symbol === symbol));
-    const affected = new Set<ExecNode>([...waits, ...(waits.length > 0 ? [] : readers(name))]);
-    if (affected.size === 0) {
-      throw new NotFound(`flow "${this.flow.name}" does not read an input named "${name}": no wait and no atom requires it`);
-    }
-    for (const n of affected) for (const p of n.atom?.provides ?? []) for (const r of readers(p)) affected.add(r);
-    const busy = [...affected].filter((n) => ["RUNNING", "REVERTING", "RETRYING"].includes(storage.getAtomState(n.name)) && this.running);
-    if (busy.length > 0) {
-      throw new DisallowedAccess(`cannot revise "${name}" while ${busy.map((n) => `"${n.name}"`).join(", ")} ${busy.length > 1 ? "are" : "is"} running; try again when ${busy.length > 1 ? "they end" : "it ends"}`);
-    }
-    const checked = await this.check(waits, name, value);
-    for (const n of affected) {
-      const d = storage.detail(n.name);
-      if (d.state === "SUCCESS" || d.state === "FAILURE") storage.setAtom(n.name, { intention: "REVERT", meta: { ...d.meta, requeue: true } });
-    }
-    const meta = storage.flowDetail.meta;
-    storage.setFlow({
-      meta: waits.length > 0 ? { ...meta, inputs: { ...(meta.inputs ?? {}), [name]: checked } } : { ...meta, store: { ...(meta.store ?? {}), [name]: checked } },
-    });
-    await this.continueWith(options.run ?? true);
-  }
-
-  private waitsFor(name: string): ExecNode[] {
-    const waits = [...this.compile().atoms.values()].filter((n) => n.atom instanceof WaitFor && n.atom.input === name);
-    if (waits.length === 0) {
-      const names = [...this.compile().atoms.values()].flatMap((n) => (n.atom instanceof WaitFor ? [n.atom.input] : []));
-      throw new NotFound(`flow "${this.flow.name}" has no wait for "${name}"; it waits for: ${names.join(", ") || "nothing"}`);
-    }
-    return waits;
-  }
-
-  /** The value as the waits' schemas accept it. @throws InvalidFormat with the schema's messages */
-  private async check(waits: ExecNode[], name: string, value: unknown): Promise<unknown> {
-    let checked = value;
-    for (const n of waits) {
-      const schema = (n.atom as WaitFor).schema;
-      if (!schema) continue;
-      const result = await schema["~standard"].validate(checked);
-      if (result.issues) {
-        const why = result.issues.map((i) => {
-          const path = (i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");
-          return path ? `${path}: ${i.message}` : i.message;
-        });
-        throw new InvalidFormat(`value for "${name}" refused: ${why.join("; ")}`);
-      }
-      checked = result.value;
-    }
-    const bad = findUnstorable(checked, name);
-    if (bad !== undefined) throw new InvalidFormat(`value for "${name}" cannot be stored: ${bad}; provide plain, structured-cloneable data`);
-    return checked;
+    await (await import("./inputs.js")).revise(this.storage, this.compile(), name, value, this.#running);
+    await this.#continueWith(options.run ?? true);
   }
 
   /** Stores what changed; a running engine looks again, an idle one runs when asked to. */
-  private async continueWith(run: boolean): Promise<void> {
-    await this.commit();
-    if (this.running && this.runner) {
-      this.runner.refresh();
+  async #continueWith(run: boolean): Promise<void> {
+    await this.#commit();
+    if (this.#running && this.#runner) {
+      this.#runner.refresh();
       return;
     }
     if (run) await this.run();
@@ -408,9 +330,9 @@ export class Engine {
         storage.setAtom(d.name, { state: "PENDING", intention: "EXECUTE", result: undefined, failure: undefined, revertResult: undefined, revertFailure: undefined, meta });
       }
     }
-    this.stale.clear();
-    this.transitions().flow("PENDING", true);
-    await this.commit();
+    this.#stale.clear();
+    this.#transitions().flow("PENDING", true);
+    await this.#commit();
   }
 
   /**
@@ -419,7 +341,7 @@ export class Engine {
    * `WrappedFailure`) when it ends REVERTED or FAILURE.
    */
   async run(): Promise<void> {
-    await this.drive(undefined);
+    await this.#drive(undefined);
   }
 
   /**
@@ -433,7 +355,7 @@ export class Engine {
     let wakeRunner: (() => void) | undefined;
     let detached = false;
     let end: { error?: unknown } | undefined;
-    const driving = this.drive(async (state) => {
+    const driving = this.#drive(async (state) => {
       if (detached) return;
       states.push(state);
       wakeConsumer?.();
@@ -468,57 +390,57 @@ export class Engine {
   }
 
   /** Runs the loop, handing each runner state to `hook` when there is one (runIter). */
-  private drive(hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
-    if (this.running) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
-    this.running = true;
-    this.runPromise = (async () => {
+  #drive(hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
+    if (this.#running) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
+    this.#running = true;
+    this.#runPromise = (async () => {
       try {
         await this.prepare();
         this.validate();
         const graph = this.compile();
         // The runner is most of the engine's code: a page loads it when it first runs a flow.
         const { Runner } = await import("./runner.js");
-        this.runner = new Runner({
+        this.#runner = new Runner({
           storage: this.storage,
           graph,
-          topo: this.topo,
+          topo: this.#topo,
           clock: this.clock,
-          notifier: this.notifier,
-          transitions: this.transitions(),
-          stale: this.stale,
+          notifier: this.#notifier,
+          transitions: this.#transitions(),
+          stale: this.#stale,
           statistics: this.statistics,
-          maxConcurrency: this.maxConcurrency,
-          maxWaitMs: this.options.maxWaitMs ?? Infinity,
-          neverResolve: this.options.neverResolve ?? false,
-          deferReverts: this.options.deferReverts ?? false,
-          random: this.options.random ?? Math.random,
-          online: () => this.isOnline,
-          commit: () => this.commit(),
+          maxConcurrency: this.#maxConcurrency,
+          maxWaitMs: this.#options.maxWaitMs ?? Infinity,
+          neverResolve: this.#options.neverResolve ?? false,
+          deferReverts: this.#options.deferReverts ?? false,
+          random: this.#options.random ?? Math.random,
+          online: () => this.#isOnline,
+          commit: () => this.#commit(),
         });
-        await this.runner.run(hook);
+        await this.#runner.run(hook);
       } catch (e) {
         // Whatever is still running belongs to a run that is over: tell it through its signal.
-        this.runner?.abortActions(e);
+        this.#runner?.abortActions(e);
         throw e;
       } finally {
-        this.running = false;
-        this.runner = undefined;
+        this.#running = false;
+        this.#runner = undefined;
       }
     })();
-    return this.runPromise;
+    return this.#runPromise;
   }
 
-  private transitions(): Transitions {
-    return new Transitions(this.storage, this.clock, this.notifier, this.stale);
+  #transitions(): Transitions {
+    return new Transitions(this.storage, this.clock, this.#notifier, this.#stale);
   }
 
-  private async commit(): Promise<void> {
+  async #commit(): Promise<void> {
     const storage = this.storage;
     if (storage.pendingWrites === 0) return;
     try {
       await storage.commit();
     } catch (e) {
-      this.needsReload = true;
+      this.#needsReload = true;
       throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${this.flow.name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     this.statistics.commits++;

@@ -31,17 +31,17 @@ export interface GraphEdge {
  */
 export class GraphFlow extends Flow {
   readonly pattern = "graph" as const;
-  private readonly providers = new Map<string, FlowItem[]>();
-  private readonly consumers = new Map<string, FlowItem[]>();
-  private readonly out = new Map<FlowItem, Map<FlowItem, GraphEdge>>();
+  readonly #providers = new Map<string, FlowItem[]>();
+  readonly #consumers = new Map<string, FlowItem[]>();
+  readonly #out = new Map<FlowItem, Map<FlowItem, GraphEdge>>();
 
   override add(...items: FlowItem[]): this {
     for (const item of items) {
       super.add(item);
       try {
-        this.wire(item);
+        this.#wire(item);
       } catch (e) {
-        this.unwire(item);
+        this.#unwire(item);
         this.dropLast();
         throw e;
       }
@@ -52,13 +52,13 @@ export class GraphFlow extends Flow {
   /** An explicit edge `from → to`, optionally guarded by a decider. */
   link(from: FlowItem, to: FlowItem, options: LinkOptions = {}): this {
     for (const n of [from, to]) {
-      if (!this.out.has(n) && !this.children.includes(n)) throw new NotFound(`graph flow "${this.name}": "${n.name}" is not in it; add it first`);
+      if (!this.#out.has(n) && !this.children.includes(n)) throw new NotFound(`graph flow "${this.name}": "${n.name}" is not in it; add it first`);
     }
-    const edges = this.edgesFrom(from);
+    const edges = this.#edgesFrom(from);
     const previous = edges.get(to);
     const edge: GraphEdge = { from, to, symbols: previous?.symbols ?? [], decider: options.decider, deciderDepth: options.deciderDepth };
     edges.set(to, edge);
-    const cycle = this.pathBetween(to, from);
+    const cycle = this.#pathBetween(to, from);
     if (cycle) {
       if (previous) edges.set(to, previous);
       else edges.delete(to);
@@ -71,23 +71,23 @@ export class GraphFlow extends Flow {
 
   /** Every edge, explicit and inferred. */
   get edges(): GraphEdge[] {
-    return [...this.out.values()].flatMap((m) => [...m.values()]);
+    return [...this.#out.values()].flatMap((m) => [...m.values()]);
   }
 
   get requires(): string[] {
     // A name is satisfied inside the graph only by another item (TaskFlow: a task that requires
     // and provides "x" still requires it).
-    const inside = (item: FlowItem, name: string) => (this.providers.get(name) ?? []).some((p) => p !== item);
+    const inside = (item: FlowItem, name: string) => (this.#providers.get(name) ?? []).some((p) => p !== item);
     const fromRetry = new Set(this.retry?.provides ?? []);
     const needed = this.children.flatMap((c) => c.requires.filter((r) => !inside(c, r) && !fromRetry.has(r)));
     return [...new Set([...(this.retry?.requires ?? []), ...needed])];
   }
 
-  private wire(item: FlowItem): void {
+  #wire(item: FlowItem): void {
     // As TaskFlow: adding an item that requires a name two others provide is ambiguous; two
     // providers of a name nobody requires (yet) are not.
     for (const sym of item.requires) {
-      const found = (this.providers.get(sym) ?? []).filter((p) => p !== item);
+      const found = (this.#providers.get(sym) ?? []).filter((p) => p !== item);
       if (found.length > 1) {
         throw new AmbiguousDependency(
           `graph flow "${this.name}": "${item.name}" requires "${sym}", which ${found.map((p) => `"${p.name}"`).join(" and ")} all provide; rename one with provides, or put them in separate subflows`,
@@ -95,17 +95,17 @@ export class GraphFlow extends Flow {
       }
     }
     for (const sym of item.provides) {
-      this.providers.set(sym, [...(this.providers.get(sym) ?? []), item]);
-      for (const c of this.consumers.get(sym) ?? []) if (c !== item) this.addInferred(item, c, sym);
+      this.#providers.set(sym, [...(this.#providers.get(sym) ?? []), item]);
+      for (const c of this.#consumers.get(sym) ?? []) if (c !== item) this.#addInferred(item, c, sym);
     }
     for (const sym of item.requires) {
-      const list = this.consumers.get(sym) ?? [];
+      const list = this.#consumers.get(sym) ?? [];
       list.push(item);
-      this.consumers.set(sym, list);
-      for (const p of this.providers.get(sym) ?? []) if (p !== item) this.addInferred(p, item, sym);
+      this.#consumers.set(sym, list);
+      for (const p of this.#providers.get(sym) ?? []) if (p !== item) this.#addInferred(p, item, sym);
     }
     // A new item can only close a cycle through itself.
-    const cycle = this.pathBetween(item, item);
+    const cycle = this.#pathBetween(item, item);
     if (cycle) {
       throw new DependencyFailure(
         `graph flow "${this.name}": adding "${item.name}" makes a cycle: ${[item, ...cycle].map((n) => n.name).join(" → ")} (through the names they require and provide)`,
@@ -113,37 +113,37 @@ export class GraphFlow extends Flow {
     }
   }
 
-  private unwire(item: FlowItem): void {
-    for (const sym of item.provides) this.providers.set(sym, (this.providers.get(sym) ?? []).filter((p) => p !== item));
+  #unwire(item: FlowItem): void {
+    for (const sym of item.provides) this.#providers.set(sym, (this.#providers.get(sym) ?? []).filter((p) => p !== item));
     for (const sym of item.requires) {
-      const list = this.consumers.get(sym);
-      if (list) this.consumers.set(sym, list.filter((c) => c !== item));
+      const list = this.#consumers.get(sym);
+      if (list) this.#consumers.set(sym, list.filter((c) => c !== item));
     }
-    this.out.delete(item);
-    for (const m of this.out.values()) m.delete(item);
+    this.#out.delete(item);
+    for (const m of this.#out.values()) m.delete(item);
   }
 
-  private addInferred(from: FlowItem, to: FlowItem, sym: string): void {
-    const edges = this.edgesFrom(from);
+  #addInferred(from: FlowItem, to: FlowItem, sym: string): void {
+    const edges = this.#edgesFrom(from);
     const edge = edges.get(to);
     if (edge) edge.symbols.push(sym);
     else edges.set(to, { from, to, symbols: [sym] });
   }
 
-  private edgesFrom(item: FlowItem): Map<FlowItem, GraphEdge> {
-    let m = this.out.get(item);
-    if (!m) this.out.set(item, (m = new Map()));
+  #edgesFrom(item: FlowItem): Map<FlowItem, GraphEdge> {
+    let m = this.#out.get(item);
+    if (!m) this.#out.set(item, (m = new Map()));
     return m;
   }
 
   /** A path of at least one edge from `start` to `goal` (excluding `start`), or undefined. */
-  private pathBetween(start: FlowItem, goal: FlowItem): FlowItem[] | undefined {
+  #pathBetween(start: FlowItem, goal: FlowItem): FlowItem[] | undefined {
     const parent = new Map<FlowItem, FlowItem>();
     const stack: FlowItem[] = [start];
     const seen = new Set<FlowItem>();
     while (stack.length > 0) {
       const n = stack.pop() as FlowItem;
-      for (const next of this.out.get(n)?.keys() ?? []) {
+      for (const next of this.#out.get(n)?.keys() ?? []) {
         if (seen.has(next)) continue;
         seen.add(next);
         parent.set(next, n);

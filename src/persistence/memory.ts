@@ -22,44 +22,44 @@ export interface MemoryDump {
  * const saved = JSON.stringify(backend.dump()); // and later: MemoryBackend.fromDump(JSON.parse(saved))
  */
 export class MemoryBackend implements Backend {
-  private books = new Map<string, unknown>();
-  private flows = new Map<string, unknown>();
-  private atoms = new Map<string, unknown>();
-  private flowsOfBook = new Map<string, Set<string>>();
-  private atomsOfFlow = new Map<string, Set<string>>();
-  private closed = false;
+  #books = new Map<string, unknown>();
+  #flows = new Map<string, unknown>();
+  #atoms = new Map<string, unknown>();
+  #flowsOfBook = new Map<string, Set<string>>();
+  #atomsOfFlow = new Map<string, Set<string>>();
+  #closed = false;
   /** Number of successful commits. */
   commits = 0;
 
   /** A backend holding what {@link dump} returned (records are validated when read). */
   static fromDump(dump: MemoryDump): MemoryBackend {
     const backend = new MemoryBackend();
-    for (const b of dump.logBooks) backend.books.set(keyOf(b), cloneRecord(b));
-    for (const f of dump.flows) backend.putFlow(cloneRecord(f));
-    for (const a of dump.atoms) backend.putAtom(cloneRecord(a));
+    for (const b of dump.logBooks) backend.#books.set(keyOf(b), cloneRecord(b));
+    for (const f of dump.flows) backend.#putFlow(cloneRecord(f));
+    for (const a of dump.atoms) backend.#putAtom(cloneRecord(a));
     return backend;
   }
 
   /** A copy of every stored record, as stored. */
   dump(): MemoryDump {
     return cloneRecord({
-      logBooks: [...this.books.values()],
-      flows: [...this.flows.values()],
-      atoms: [...this.atoms.values()],
+      logBooks: [...this.#books.values()],
+      flows: [...this.#flows.values()],
+      atoms: [...this.#atoms.values()],
     });
   }
 
   async commit(batch: WriteBatch): Promise<void> {
-    this.ensureOpen();
+    this.#ensureOpen();
     const bookIds = new Set(batch.logBooks.map((b) => b.uuid));
     const flowIds = new Set(batch.flows.map((f) => f.uuid));
     for (const f of batch.flows) {
-      if (!bookIds.has(f.bookUuid) && !this.books.has(f.bookUuid)) {
+      if (!bookIds.has(f.bookUuid) && !this.#books.has(f.bookUuid)) {
         throw new NotFound(`flow detail "${f.uuid}": log book "${f.bookUuid}" is not stored; save the log book first`);
       }
     }
     for (const a of batch.atoms) {
-      if (!flowIds.has(a.flowUuid) && !this.flows.has(a.flowUuid)) {
+      if (!flowIds.has(a.flowUuid) && !this.#flows.has(a.flowUuid)) {
         throw new NotFound(`atom detail "${a.uuid}": flow detail "${a.flowUuid}" is not stored; save the flow detail first`);
       }
     }
@@ -71,80 +71,80 @@ export class MemoryBackend implements Backend {
     } catch (e) {
       throw new StorageFailure(`commit refused: a record is not structured-cloneable (${(e as Error).message})`, { cause: e });
     }
-    for (const b of copy.logBooks) this.books.set(b.uuid, b);
-    for (const f of copy.flows) this.putFlow(f);
-    for (const a of copy.atoms) this.putAtom(a);
+    for (const b of copy.logBooks) this.#books.set(b.uuid, b);
+    for (const f of copy.flows) this.#putFlow(f);
+    for (const a of copy.atoms) this.#putAtom(a);
     this.commits++;
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
-    this.ensureOpen();
-    const raw = this.books.get(uuid);
+    this.#ensureOpen();
+    const raw = this.#books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
     const { parseRecord, logBookSchema } = await loadSchemas();
     return parseRecord(logBookSchema, "log book", uuid, cloneRecord(raw));
   }
 
   async listLogBooks(): Promise<LogBook[]> {
-    this.ensureOpen();
+    this.#ensureOpen();
     const { parseRecord, logBookSchema } = await loadSchemas();
-    return [...this.books.entries()].map(([k, v]) => parseRecord(logBookSchema, "log book", k, cloneRecord(v)));
+    return [...this.#books.entries()].map(([k, v]) => parseRecord(logBookSchema, "log book", k, cloneRecord(v)));
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
-    this.ensureOpen();
-    if (!this.books.delete(uuid)) throw new NotFound(`log book "${uuid}" is not stored`);
-    for (const f of this.flowsOfBook.get(uuid) ?? []) {
-      for (const a of this.atomsOfFlow.get(f) ?? []) this.atoms.delete(a);
-      this.atomsOfFlow.delete(f);
-      this.flows.delete(f);
+    this.#ensureOpen();
+    if (!this.#books.delete(uuid)) throw new NotFound(`log book "${uuid}" is not stored`);
+    for (const f of this.#flowsOfBook.get(uuid) ?? []) {
+      for (const a of this.#atomsOfFlow.get(f) ?? []) this.#atoms.delete(a);
+      this.#atomsOfFlow.delete(f);
+      this.#flows.delete(f);
     }
-    this.flowsOfBook.delete(uuid);
+    this.#flowsOfBook.delete(uuid);
   }
 
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
-    this.ensureOpen();
-    if (!this.books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
+    this.#ensureOpen();
+    if (!this.#books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
     const { parseRecord, flowDetailSchema } = await loadSchemas();
-    const details = [...(this.flowsOfBook.get(bookUuid) ?? [])].map((id) => parseRecord(flowDetailSchema, "flow detail", id, cloneRecord(this.flows.get(id))));
+    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => parseRecord(flowDetailSchema, "flow detail", id, cloneRecord(this.#flows.get(id))));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
-    this.ensureOpen();
-    const raw = this.flows.get(uuid);
+    this.#ensureOpen();
+    const raw = this.#flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
     const { parseRecord, flowDetailSchema } = await loadSchemas();
     return parseRecord(flowDetailSchema, "flow detail", uuid, cloneRecord(raw));
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
-    this.ensureOpen();
-    if (!this.flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
+    this.#ensureOpen();
+    if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
     const { parseRecord, atomDetailSchema } = await loadSchemas();
-    return [...(this.atomsOfFlow.get(flowUuid) ?? [])].map((id) =>
-      parseRecord(atomDetailSchema, "atom detail", id, cloneRecord(this.atoms.get(id))),
+    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) =>
+      parseRecord(atomDetailSchema, "atom detail", id, cloneRecord(this.#atoms.get(id))),
     );
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.#closed = true;
   }
 
-  private putFlow(f: unknown): void {
+  #putFlow(f: unknown): void {
     const id = keyOf(f);
-    this.flows.set(id, f);
-    index(this.flowsOfBook, String((f as { bookUuid?: unknown }).bookUuid), id);
+    this.#flows.set(id, f);
+    index(this.#flowsOfBook, String((f as { bookUuid?: unknown }).bookUuid), id);
   }
 
-  private putAtom(a: unknown): void {
+  #putAtom(a: unknown): void {
     const id = keyOf(a);
-    this.atoms.set(id, a);
-    index(this.atomsOfFlow, String((a as { flowUuid?: unknown }).flowUuid), id);
+    this.#atoms.set(id, a);
+    index(this.#atomsOfFlow, String((a as { flowUuid?: unknown }).flowUuid), id);
   }
 
-  private ensureOpen(): void {
-    if (this.closed) throw new StorageFailure("the memory backend is closed");
+  #ensureOpen(): void {
+    if (this.#closed) throw new StorageFailure("the memory backend is closed");
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where the engine reads the time and how it waits. Hosts and tests inject their own: a
- * simulated clock in tests, so nothing ever sleeps for real; a Durable Object host that ends the
+ * simulated clock in tests (`ManualClock` from `taskflow-ts/testing`), so nothing ever sleeps for real; a Durable Object host that ends the
  * run and sets an alarm instead of waiting (`maxWaitMs: 0`).
  */
 export interface Clock {
@@ -25,65 +25,3 @@ export const systemClock: Clock = {
       signal?.addEventListener("abort", done, { once: true });
     }),
 };
-
-/**
- * A clock that only moves when told to, for tests: `advance(ms)` wakes the sleepers whose time
- * has come. With `{ autoAdvance: true }`, a sleep moves the clock forward by itself, so a run
- * that waits an hour finishes at once, and its timestamps still say an hour passed.
- *
- * @example const clock = new ManualClock(0, { autoAdvance: true }); await run(flow, { clock });
- */
-export class ManualClock implements Clock {
-  private sleepers: Array<{ at: number; wake: () => void }> = [];
-
-  constructor(
-    private current = 0,
-    private readonly options: { autoAdvance?: boolean } = {},
-  ) {}
-
-  now(): number {
-    return this.current;
-  }
-
-  /** Moves time forward and wakes every sleeper whose time has come. */
-  advance(ms: number): void {
-    this.current += ms;
-    const due = this.sleepers.filter((s) => s.at <= this.current);
-    this.sleepers = this.sleepers.filter((s) => s.at > this.current);
-    for (const s of due) s.wake();
-  }
-
-  /** Sets the time (it never goes back). */
-  set(ms: number): void {
-    this.advance(Math.max(0, ms - this.current));
-  }
-
-  /** How many sleeps are pending (a test can wait for the engine to start waiting). */
-  get waiting(): number {
-    return this.sleepers.length;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.options.autoAdvance) {
-      if (!signal?.aborted) this.advance(Math.max(0, ms));
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const sleeper = {
-        at: this.current + Math.max(0, ms),
-        wake: () => {
-          signal?.removeEventListener("abort", cancel);
-          resolve();
-        },
-      };
-      const cancel = () => {
-        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-        resolve();
-      };
-      signal?.addEventListener("abort", cancel, { once: true });
-      if (sleeper.at <= this.current) sleeper.wake();
-      else this.sleepers.push(sleeper);
-    });
-  }
-}

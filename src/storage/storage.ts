@@ -22,45 +22,45 @@ const RESULT_READABLE = new Set<AtomState>(["SUCCESS", "FAILURE", "REVERTING"]);
  * engine.storage.fetchAll();        // every provided and injected name
  */
 export class Storage {
-  private readonly details = new Map<string, AtomDetail>();
-  private readonly batch = new PendingBatch();
-  private readonly transient: Record<string, unknown> = {};
-  private readonly atomTransient = new Map<string, Record<string, unknown>>();
+  readonly #details = new Map<string, AtomDetail>();
+  readonly #batch = new PendingBatch();
+  readonly #transient: Record<string, unknown> = {};
+  readonly #atomTransient = new Map<string, Record<string, unknown>>();
   /** Live failures by their stored data, so an error is rethrown as the very object thrown. */
-  private readonly failureCache = new WeakMap<object, Failure>();
-  private flow: FlowDetail;
+  readonly #failureCache = new WeakMap<object, Failure>();
+  #flow: FlowDetail;
 
   /** @internal built by the engine */
-  constructor(
-    private readonly backend: Backend,
-    private readonly graph: ExecutionGraph,
-    readonly book: LogBook,
-    flow: FlowDetail,
-    details: Iterable<AtomDetail>,
-    private readonly clock: Clock,
-  ) {
-    this.flow = flow;
-    for (const d of details) this.details.set(d.name, d);
+  readonly #backend: Backend;
+  readonly #graph: ExecutionGraph;
+  readonly #clock: Clock;
+
+  constructor(backend: Backend, graph: ExecutionGraph, readonly book: LogBook, flow: FlowDetail, details: Iterable<AtomDetail>, clock: Clock) {
+    this.#backend = backend;
+    this.#graph = graph;
+    this.#clock = clock;
+    this.#flow = flow;
+    for (const d of details) this.#details.set(d.name, d);
   }
 
   /** The flow detail as last changed (committed or about to be). */
   get flowDetail(): Readonly<FlowDetail> {
-    return this.flow;
+    return this.#flow;
   }
 
   get flowState(): FlowState {
-    return this.flow.state;
+    return this.#flow.state;
   }
 
   /** Every atom detail, in compile order. */
   atomDetails(): AtomDetail[] {
-    return [...this.graph.atoms.keys()].map((n) => this.detail(n));
+    return [...this.#graph.atoms.keys()].map((n) => this.detail(n));
   }
 
   /** @throws NotFound for a name that is not an atom of this flow */
   detail(name: string): AtomDetail {
-    const d = this.details.get(name);
-    if (!d) throw new NotFound(`flow "${this.flow.name}" has no atom named "${name}"`);
+    const d = this.#details.get(name);
+    if (!d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${name}"`);
     return d;
   }
 
@@ -82,22 +82,22 @@ export class Storage {
 
   /** The atom's execute failure, if it has one. */
   getFailure(name: string): Failure | undefined {
-    return this.cachedFailure(this.detail(name).failure);
+    return this.#cachedFailure(this.detail(name).failure);
   }
 
   /** The atom's revert failure, if it has one. */
   getRevertFailure(name: string): Failure | undefined {
-    return this.cachedFailure(this.detail(name).revertFailure);
+    return this.#cachedFailure(this.detail(name).revertFailure);
   }
 
   /** Execute failures by atom name. */
   executeFailures(): Record<string, Failure> {
-    return this.collect((n) => this.getFailure(n));
+    return this.#collect((n) => this.getFailure(n));
   }
 
   /** Revert failures by atom name. */
   revertFailures(): Record<string, Failure> {
-    return this.collect((n) => this.getRevertFailure(n));
+    return this.#collect((n) => this.getRevertFailure(n));
   }
 
   /**
@@ -106,14 +106,14 @@ export class Storage {
    * over what atoms provide, as in TaskFlow.
    */
   inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
-    if (options.transient) Object.assign(this.transient, values);
-    else this.setFlow({ meta: { ...this.flow.meta, store: { ...(this.flow.meta.store ?? {}), ...values } } });
+    if (options.transient) Object.assign(this.#transient, values);
+    else this.setFlow({ meta: { ...this.#flow.meta, store: { ...(this.#flow.meta.store ?? {}), ...values } } });
   }
 
   /** Injects argument values for one atom (by argument name). */
   injectAtomArgs(name: string, values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
     if (options.transient) {
-      this.atomTransient.set(name, { ...(this.atomTransient.get(name) ?? {}), ...values });
+      this.#atomTransient.set(name, { ...(this.#atomTransient.get(name) ?? {}), ...values });
     } else {
       const d = this.detail(name);
       this.setAtom(name, { meta: { ...d.meta, injected: { ...(d.meta.injected ?? {}), ...values } } });
@@ -125,7 +125,7 @@ export class Storage {
    * provided it. @throws NotFound
    */
   fetch(name: string): unknown {
-    const found = this.lookup(name, this.providersOf(name));
+    const found = this.#lookup(name, this.#providersOf(name));
     if (!found.ok) throw new NotFound(`no value named "${name}": nothing injected it and no atom provided it yet`);
     return found.value;
   }
@@ -133,15 +133,15 @@ export class Storage {
   /** Every injected and provided name with its value; a list where several atoms provided one name. */
   fetchAll(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const names = new Set([...Object.keys(this.flow.meta.store ?? {}), ...Object.keys(this.transient)]);
-    this.providersOf("");
-    for (const p of this.providerIndex?.keys() ?? []) names.add(p);
+    const names = new Set([...Object.keys(this.#flow.meta.store ?? {}), ...Object.keys(this.#transient)]);
+    this.#providersOf("");
+    for (const p of this.#providerIndex?.keys() ?? []) names.add(p);
     for (const name of names) {
       const values: unknown[] = [];
-      const injected = this.injected(name);
+      const injected = this.#injected(name);
       if (injected.ok) values.push(injected.value);
-      for (const p of this.providersOf(name)) {
-        const v = this.provided(p, name);
+      for (const p of this.#providersOf(name)) {
+        const v = this.#provided(p, name);
         if (v.ok) values.push(v.value);
       }
       if (values.length === 1) out[name] = values[0];
@@ -160,15 +160,15 @@ export class Storage {
     const atom = node.atom;
     const args: Record<string, unknown> = {};
     if (!atom) return args;
-    const atomTransient = this.atomTransient.get(node.name);
-    const atomPersistent = this.details.get(node.name)?.meta.injected;
+    const atomTransient = this.#atomTransient.get(node.name);
+    const atomPersistent = this.#details.get(node.name)?.meta.injected;
     const missing: string[] = [];
     for (const [arg, spec] of node.args) {
       if (atomTransient && arg in atomTransient) args[arg] = atomTransient[arg];
       else if (atomPersistent && arg in atomPersistent) args[arg] = atomPersistent[arg];
       else if (arg in atom.inject) args[arg] = atom.inject[arg];
       else {
-        const found = this.lookup(spec.symbol, spec.providers);
+        const found = this.#lookup(spec.symbol, spec.providers);
         if (found.ok) args[arg] = found.value;
         else if (spec.optional) args[arg] = atom.defaults[arg];
         else missing.push(spec.symbol === arg ? `"${arg}"` : `"${spec.symbol}" (argument "${arg}")`);
@@ -185,23 +185,23 @@ export class Storage {
 
   /** Whether a name is injected at the flow level (for validation). */
   isInjected(name: string): boolean {
-    return this.injected(name).ok;
+    return this.#injected(name).ok;
   }
 
   // --- changes (engine only) ---------------------------------------------------------------
 
   /** @internal Replaces an atom detail with a changed copy and queues it for the next commit. */
   setAtom(name: string, patch: Partial<AtomDetail>): AtomDetail {
-    const next: AtomDetail = { ...this.detail(name), ...patch, updatedAt: this.clock.now() };
-    this.details.set(name, next);
-    this.batch.atom(next);
+    const next: AtomDetail = { ...this.detail(name), ...patch, updatedAt: this.#clock.now() };
+    this.#details.set(name, next);
+    this.#batch.atom(next);
     return next;
   }
 
   /** @internal The failure's data for a record, remembering the live failure behind it. */
   rememberFailure(failure: Failure): FailureData {
     const data = failure.toJSON();
-    this.failureCache.set(data, failure);
+    this.#failureCache.set(data, failure);
     return data;
   }
 
@@ -212,66 +212,66 @@ export class Storage {
 
   /** @internal */
   setFlow(patch: Partial<FlowDetail>): void {
-    this.flow = { ...this.flow, ...patch, updatedAt: this.clock.now() };
-    this.batch.flow(this.flow);
+    this.#flow = { ...this.#flow, ...patch, updatedAt: this.#clock.now() };
+    this.#batch.flow(this.#flow);
   }
 
   /** @internal Queues the log book (when the engine created it). */
   queueBook(): void {
-    this.batch.book(this.book);
+    this.#batch.book(this.book);
   }
 
   /** @internal Queues every atom detail (when the engine created them). */
   queueAtoms(details: Iterable<AtomDetail>): void {
-    for (const d of details) this.batch.atom(d);
+    for (const d of details) this.#batch.atom(d);
   }
 
   /** Changes not yet committed. */
   get pendingWrites(): number {
-    return this.batch.size;
+    return this.#batch.size;
   }
 
   /** Commits the pending changes as one batch (nothing when there are none). */
   async commit(): Promise<void> {
-    if (this.batch.size === 0) return;
-    await this.backend.commit(this.batch.take());
+    if (this.#batch.size === 0) return;
+    await this.#backend.commit(this.#batch.take());
   }
 
   // --- lookups ------------------------------------------------------------------------------
 
-  private providerIndex: Map<string, string[]> | undefined;
+  #providerIndex: Map<string, string[]> | undefined;
 
-  private providersOf(name: string): string[] {
-    if (!this.providerIndex) {
-      this.providerIndex = new Map();
-      for (const n of this.graph.atoms.values()) {
-        for (const p of n.atom?.provides ?? []) this.providerIndex.set(p, [...(this.providerIndex.get(p) ?? []), n.name]);
+  #providersOf(name: string): string[] {
+    if (!this.#providerIndex) {
+      this.#providerIndex = new Map();
+      for (const n of this.#graph.atoms.values()) {
+        for (const p of n.atom?.provides ?? []) this.#providerIndex.set(p, [...(this.#providerIndex.get(p) ?? []), n.name]);
       }
     }
-    return this.providerIndex.get(name) ?? [];
+    return this.#providerIndex.get(name) ?? [];
   }
 
-  private injected(name: string): { ok: boolean; value?: unknown } {
-    if (name in this.transient) return { ok: true, value: this.transient[name] };
-    const store = this.flow.meta.store;
+  #injected(name: string): { ok: boolean; value?: unknown } {
+    if (name in this.#transient) return { ok: true, value: this.#transient[name] };
+    const store = this.#flow.meta.store;
     if (store && name in store) return { ok: true, value: store[name] };
     return { ok: false };
   }
 
-  private lookup(name: string, providers: readonly string[]): { ok: boolean; value?: unknown } {
-    const injected = this.injected(name);
+  #lookup(name: string, providers: readonly string[]): { ok: boolean; value?: unknown } {
+    const injected = this.#injected(name);
     if (injected.ok) return injected;
     for (const p of providers) {
-      const v = this.provided(p, name);
+      const v = this.#provided(p, name);
       if (v.ok) return v;
     }
     return { ok: false };
   }
 
-  private provided(atomName: string, name: string): { ok: boolean; value?: unknown } {
-    const d = this.details.get(atomName);
+  #provided(atomName: string, name: string): { ok: boolean; value?: unknown } {
+    const d = this.#details.get(atomName);
     if (!d || d.state !== "SUCCESS") return { ok: false };
-    const where = this.graph.atoms.get(atomName)?.atom?.saveAs.get(name);
+    const where = this.#graph.atoms.get(atomName)?.atom?.saveAs.get(name);
     if (where === undefined) return { ok: false };
     // A retry's stored result is its history; it provides the value of the latest try.
     const value = d.kind === "retry" ? (d.result as HistoryEntry[] | undefined)?.at(-1)?.value : d.result;
@@ -281,19 +281,19 @@ export class Storage {
     return { ok: true, value: result[where] };
   }
 
-  private cachedFailure(data: AtomDetail["failure"]): Failure | undefined {
+  #cachedFailure(data: AtomDetail["failure"]): Failure | undefined {
     if (!data) return undefined;
-    let f = this.failureCache.get(data);
+    let f = this.#failureCache.get(data);
     if (!f) {
       f = Failure.fromJSON(data);
-      this.failureCache.set(data, f);
+      this.#failureCache.set(data, f);
     }
     return f;
   }
 
-  private collect(get: (name: string) => Failure | undefined): Record<string, Failure> {
+  #collect(get: (name: string) => Failure | undefined): Record<string, Failure> {
     const out: Record<string, Failure> = {};
-    for (const name of this.graph.atoms.keys()) {
+    for (const name of this.#graph.atoms.keys()) {
       const f = get(name);
       if (f) out[name] = f;
     }

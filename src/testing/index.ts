@@ -6,3 +6,4 @@
  */
 export { checkCrashPoints, assertCrashSafe, CrashSafetyError, type CrashCheckOptions, type CrashProblem, type CrashReport } from "./crash-points.js";
 export { FaultyBackend, describe as describeBatch, type CrashMode } from "./faulty-backend.js";
+export { ManualClock } from "./manual-clock.js";

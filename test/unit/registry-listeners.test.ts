@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  durationListener, FlowRegistry, graphFlow, linearFlow, load, ManualClock, MemoryBackend, NotFound, printingListener, task, toDot, toMermaid,
+  durationListener, FlowRegistry, graphFlow, linearFlow, load, MemoryBackend, NotFound, printingListener, task, toDot, toMermaid,
 } from "../../src/index.js";
+import { ManualClock } from "../../src/testing/index.js";
 
 const add = (name: string, requires: string[], provides: string) =>
   task({ name, requires, provides, execute: (a: Record<string, number>) => requires.reduce((s, r) => s + (a[r] as number), 1) });
