@@ -3,9 +3,13 @@ import type { ExecNode } from "./compiler.js";
 /**
  * Counts, for every node, how many of its neighbours (predecessors going forward, successors
  * going back) are not done yet, so that finding the next ready atoms costs O(edges touched) and
- * a flow of 10,000 atoms schedules as cheaply per atom as one of 100. Pass-through nodes (flow
- * markers; going back, also atoms that never ran) are done as soon as their own count reaches
- * zero, so an order through them is kept: a→b(IGNORE)→c reverts c before a.
+ * a flow of 10,000 atoms schedules as cheaply per atom as one of 100.
+ *
+ * A node is done once all its neighbours are done and it passes the order through: flow markers
+ * always do; an atom does when its own state says it needs nothing more (going forward: it
+ * succeeded; going back: it was reverted, never ran, or stays as it is). So "done" is transitive:
+ * an atom that succeeded long ago does not release its successors while an atom before it is
+ * being redone (a revision), and a→b(IGNORE)→c reverts c before a.
  */
 export class Gates {
   private readonly count: Int32Array;
@@ -16,17 +20,17 @@ export class Gates {
     private readonly direction: "forward" | "backward",
     /** Nodes in an order where every node comes after its predecessors. */
     private readonly topo: readonly number[],
-    private readonly passThrough: (n: ExecNode) => boolean = (n) => !n.atom,
+    private readonly passThrough: (n: ExecNode) => boolean,
   ) {
     this.count = new Int32Array(nodes.length);
     this.done = new Uint8Array(nodes.length);
   }
 
   /**
-   * Recomputes every count from `atomDone`; calls `onOpen` for each node whose neighbours are
+   * Recomputes every count from the states; calls `onOpen` for each node whose neighbours are
    * all done (flow markers included), in dependency order.
    */
-  init(atomDone: (n: ExecNode) => boolean, onOpen: (n: ExecNode) => void): void {
+  init(onOpen: (n: ExecNode) => void): void {
     const order = this.direction === "forward" ? this.topo : [...this.topo].reverse();
     this.done.fill(0);
     const opened: ExecNode[] = [];
@@ -35,25 +39,20 @@ export class Gates {
       let c = 0;
       for (const j of this.neighbours(n)) if (!this.done[j]) c++;
       this.count[i] = c;
-      if (n.atom && atomDone(n)) this.done[i] = 1;
-      else if (c === 0) {
-        if (this.passThrough(n)) this.done[i] = 1;
-        opened.push(n);
-      }
+      if (c !== 0) continue;
+      const through = this.passThrough(n);
+      if (through) this.done[i] = 1;
+      if (!through || !n.atom) opened.push(n);
     }
     // Reported once every count is consistent, since a listener may mark more nodes done.
     for (const n of opened) onOpen(n);
-  }
-
-  isDone(n: ExecNode): boolean {
-    return this.done[n.index] === 1;
   }
 
   isOpen(n: ExecNode): boolean {
     return this.count[n.index] === 0;
   }
 
-  /** Marks a node done and opens whatever that unblocks (through flow markers). */
+  /** Marks a node done (it just finished) and opens whatever that unblocks. */
   markDone(start: ExecNode, onOpen: (n: ExecNode) => void): void {
     if (this.done[start.index]) return;
     this.done[start.index] = 1;
@@ -67,7 +66,7 @@ export class Gates {
         const m = this.nodes[j] as ExecNode;
         const through = this.passThrough(m);
         if (through) this.done[j] = 1;
-        onOpen(m);
+        if (!through || !m.atom) onOpen(m);
         if (through) stack.push(m);
       }
     }

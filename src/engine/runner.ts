@@ -151,20 +151,21 @@ export class Runner {
     this.timed.clear();
     this.offline.clear();
     this.awaiting.clear();
-    this.forward = new Gates(graph.nodes, "forward", topo);
-    this.forward.init((n) => {
-      const d = storage.detail(n.name);
+    const detail = (n: ExecNode) => storage.detail(n.name);
+    const succeeded = (n: ExecNode) => {
+      const d = detail(n);
       return d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
-    }, (n) => this.openForward(n));
-    // Going back, what never ran, and what stays as it is (an atom a revision leaves alone),
-    // passes the order through.
-    const through = (n: ExecNode) => {
-      if (!n.atom) return true;
-      const d = storage.detail(n.name);
-      return NEVER_RAN.has(d.state) || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
-    this.backward = new Gates(graph.nodes, "backward", topo, through);
-    this.backward.init((n) => storage.getAtomState(n.name) === "REVERTED", (n) => this.openBackward(n));
+    this.forward = new Gates(graph.nodes, "forward", topo, (n) => !n.atom || succeeded(n));
+    this.forward.init((n) => this.openForward(n));
+    // Going back, what was reverted, never ran, or stays as it is (an atom a revision leaves
+    // alone) passes the order through.
+    const settled = (n: ExecNode) => {
+      const d = detail(n);
+      return NEVER_RAN.has(d.state) || d.state === "REVERTED" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
+    };
+    this.backward = new Gates(graph.nodes, "backward", topo, (n) => !n.atom || settled(n));
+    this.backward.init((n) => this.openBackward(n));
     // An execute cut short by a crash runs again, even if the flow has since turned to reverting.
     for (const name of this.host.stale) {
       const n = this.node(name);

@@ -1,8 +1,6 @@
-import type { Atom } from "../atoms/atom.js";
-import type { Task } from "../atoms/task.js";
 import { Engine, type EngineOptions } from "../engine/engine.js";
 import { TaskFlowError } from "../errors.js";
-import { Flow, type FlowItem } from "../patterns/flow.js";
+import type { FlowItem } from "../patterns/flow.js";
 import { MemoryBackend } from "../persistence/memory.js";
 import type { Backend } from "../ports/backend.js";
 import type { AtomState, FlowState } from "../states.js";
@@ -23,6 +21,12 @@ export interface CrashCheckOptions {
   reopen?: (backend: Backend) => Backend | Promise<Backend>;
   /** `["fail", "kill"]` by default. */
   modes?: CrashMode[];
+  /**
+   * Drives an engine to the end: `engine.run()` by default; for an interactive flow, a loop that
+   * provides inputs (and revises answers) until it is done. It must work from any state, since it
+   * is called again on the resumed engine: ask `engine.waitingFor()`, do not count steps.
+   */
+  drive?: (engine: Engine) => Promise<void>;
 }
 
 /** One violated invariant. */
@@ -80,8 +84,9 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
   const modes = options.modes ?? ["fail", "kill"];
 
   const refBackend = new FaultyBackend(await makeBackend(), Infinity, "fail");
-  const refEngine = new Engine(instrument(options.makeFlow()).flow, { ...options.engine, backend: refBackend, store: options.store });
-  const reference = await finish(refEngine, refBackend);
+  const refEngine = new Engine(options.makeFlow(), { ...options.engine, backend: refBackend, store: options.store });
+  const drive = options.drive ?? ((engine: Engine) => engine.run());
+  const reference = await finish(refEngine, refBackend, drive);
   const points = refBackend.committed.length;
   const problems: CrashProblem[] = [];
   let scenarios = 0;
@@ -91,8 +96,8 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
       scenarios++;
       const inner = await makeBackend();
       const faulty = new FaultyBackend(inner, k, mode);
-      const first = new Engine(instrument(options.makeFlow()).flow, { ...options.engine, backend: faulty, store: options.store });
-      const running = first.run().then(
+      const first = new Engine(options.makeFlow(), { ...options.engine, backend: faulty, store: options.store });
+      const running = drive(first).then(
         () => "finished" as const,
         () => "failed" as const,
       );
@@ -111,24 +116,25 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
       const succeeded = new Set(before.filter((d) => d.state === "SUCCESS").map((d) => d.name));
       const reverted = new Set(before.filter((d) => d.state === "REVERTED").map((d) => d.name));
 
-      const resumed = instrument(options.makeFlow());
-      const engine = new Engine(resumed.flow, {
+      const engine = new Engine(options.makeFlow(), {
         ...options.engine,
         backend,
         ...(stored ? { flowDetailId: id } : { store: options.store }),
       });
+      // What was stored as done must not be done again, unless the flow undid it first (a
+      // retry or a revision reverts a SUCCESS atom before running it again).
+      engine.on("atom", (e) => {
+        if (e.state === "RUNNING" && succeeded.has(e.name)) report(`atom "${e.name}" was stored as SUCCESS but executed again on resume`);
+        if (e.state === "REVERTING" && reverted.has(e.name)) report(`atom "${e.name}" was stored as REVERTED but reverted again on resume`);
+        if (e.state === "REVERTED") succeeded.delete(e.name);
+        if (e.state === "RUNNING") reverted.delete(e.name);
+      });
       let outcome: Outcome;
       try {
-        outcome = await finish(engine, backend);
+        outcome = await finish(engine, backend, drive);
       } catch (e) {
         report(`resuming failed: ${(e as Error).message}`);
         continue;
-      }
-      for (const name of succeeded) {
-        if (resumed.executed.get(name)) report(`atom "${name}" was stored as SUCCESS but executed again on resume`);
-      }
-      for (const name of reverted) {
-        if (resumed.reverted.get(name)) report(`atom "${name}" was stored as REVERTED but reverted again on resume`);
       }
       for (const problem of compare(reference, outcome)) report(problem);
       try {
@@ -152,34 +158,10 @@ async function defaultReopen(backend: Backend): Promise<Backend> {
   return backend instanceof MemoryBackend ? MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))) : backend;
 }
 
-/** Counts executes and reverts of each task of a freshly built flow. */
-function instrument(flow: FlowItem): { flow: FlowItem; executed: Map<string, number>; reverted: Map<string, number> } {
-  const executed = new Map<string, number>();
-  const reverted = new Map<string, number>();
-  const atoms: Atom<any>[] = flow instanceof Flow ? [...flow.atoms()] : [flow];
-  for (const atom of atoms) {
-    if (atom.kind !== "task") continue;
-    const task = atom as Task<any>;
-    const execute = task.execute.bind(task);
-    task.execute = (args, ctx) => {
-      executed.set(task.name, (executed.get(task.name) ?? 0) + 1);
-      return execute(args, ctx);
-    };
-    const revert = task.revert?.bind(task);
-    if (revert) {
-      task.revert = (args, ctx) => {
-        reverted.set(task.name, (reverted.get(task.name) ?? 0) + 1);
-        return revert(args, ctx);
-      };
-    }
-  }
-  return { flow, executed, reverted };
-}
-
-async function finish(engine: Engine, backend: Backend): Promise<Outcome> {
+async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) => Promise<void>): Promise<Outcome> {
   let error: string | undefined;
   try {
-    await engine.run();
+    await drive(engine);
   } catch (e) {
     error = (e as Error).name;
   }

@@ -1,0 +1,238 @@
+import * as z from "zod/mini";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  captureListener, DisallowedAccess, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, NotFound, RequestTimeout, task,
+  unorderedFlow, waitFor, type Engine,
+} from "../../src/index.js";
+import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
+
+// A booking wizard: four steps wait for a person; a quote is computed from two answers
+// (nights, room) and a reservation is made from the quote; a greeting uses only the name.
+let executed: Record<string, number>;
+let reverted: string[];
+beforeEach(() => {
+  executed = {};
+  reverted = [];
+});
+const counted = <A extends object, R>(name: string, requires: Array<keyof A & string>, provides: string, fn: (a: A) => R) =>
+  task<A, R>({
+    name,
+    requires,
+    provides,
+    execute: (args) => {
+      executed[name] = (executed[name] ?? 0) + 1;
+      return fn(args);
+    },
+    revert: () => {
+      reverted.push(name);
+    },
+  });
+
+const wizard = () =>
+  linearFlow(
+    "booking",
+    waitFor("name", { schema: z.string().check(z.minLength(2)), description: "Your name" }),
+    counted("greet", ["name"], "greeting", ({ name }: { name: string }) => `Welcome, ${name}`),
+    waitFor("nights", { schema: z.number().check(z.int(), z.positive()), description: "How many nights" }),
+    waitFor("room", { schema: z.enum(["single", "double"]), description: "Room type" }),
+    counted("quote", ["nights", "room"], "price", ({ nights, room }: { nights: number; room: string }) => nights * (room === "double" ? 120 : 80)),
+    counted("reserve", ["price", "name"], "reservation", ({ price, name }: { price: number; name: string }) => `${name}:${price}`),
+    waitFor("confirm", { schema: z.literal(true), description: "Confirm the booking" }),
+  );
+
+const waiting = async (engine: Engine) => (await engine.waitingFor()).map((w) => w.name);
+/** A new engine on the same log book, as after a page reload (the log book round-trips JSON). */
+const reload = (backend: MemoryBackend, id: string) => {
+  const copy = MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())));
+  return { backend: copy, engine: load(wizard(), { backend: copy, flowDetailId: id }) };
+};
+
+describe("waiting for input", () => {
+  it("runs to the first wait, stores what it waits for, and returns control", async () => {
+    const backend = new MemoryBackend();
+    const engine = load(wizard(), { backend });
+    await engine.run();
+    expect(engine.storage.flowState).toBe("SUSPENDED");
+    const stored = await backend.getFlowDetail(engine.flowDetailId);
+    expect(stored.meta.suspendedReason).toBe("input");
+    expect(stored.meta.waitingFor).toEqual([{ name: "name", description: "Your name" }]);
+    const [first] = await engine.waitingFor();
+    expect(first).toMatchObject({ name: "name", atom: "wait:name", description: "Your name" });
+    expect(first?.schema).toBeDefined();
+    expect(executed).toEqual({});
+  });
+
+  it("goes step by step, surviving a reload between each, with an early answer kept until its step", async () => {
+    let backend = new MemoryBackend();
+    let engine = load(wizard(), { backend });
+    await engine.run();
+    const id = engine.flowDetailId;
+
+    // The room is answered early, before the wizard reaches it: kept in the log book.
+    await engine.provide("room", "double", { run: false });
+    expect((await backend.getFlowDetail(id)).meta.inputs).toEqual({ room: "double" });
+
+    ({ backend, engine } = reload(backend, id));
+    await engine.provide("name", "Ada");
+    expect(await waiting(engine)).toEqual(["nights"]);
+    expect(engine.storage.fetch("greeting")).toBe("Welcome, Ada");
+
+    ({ backend, engine } = reload(backend, id));
+    await engine.provide("nights", 3);
+    // The early room answer was consumed when its wait started: straight on to the quote.
+    expect(await waiting(engine)).toEqual(["confirm"]);
+    expect(engine.storage.fetch("price")).toBe(360);
+    expect(engine.storage.flowDetail.meta.inputs).toEqual({});
+
+    ({ backend, engine } = reload(backend, id));
+    await engine.provide("confirm", true);
+    expect(engine.storage.flowState).toBe("SUCCESS");
+    expect(engine.storage.fetch("reservation")).toBe("Ada:360");
+    expect(executed).toEqual({ greet: 1, quote: 1, reserve: 1 });
+  });
+
+  it("refuses a bad value with the schema's message and changes nothing", async () => {
+    const backend = new MemoryBackend();
+    const engine = load(wizard(), { backend });
+    await engine.run();
+    await engine.provide("name", "Ada");
+    const before = JSON.stringify(backend.dump());
+    const commits = backend.commits;
+    const error = await engine.provide("nights", 2.5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidFormat);
+    expect((error as Error).message).toMatch(/value for "nights" refused: .+/);
+    await expect(engine.provide("room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
+    expect(JSON.stringify(backend.dump())).toBe(before);
+    expect(backend.commits).toBe(commits);
+    expect(await waiting(engine)).toEqual(["nights"]);
+  });
+
+  it("names the inputs it has when given one it has not, and refuses to take an answer twice", async () => {
+    const engine = load(wizard());
+    await engine.run();
+    await expect(engine.provide("email", "a@b")).rejects.toThrow(/no wait for "email"; it waits for: name, nights, room, confirm/);
+    await expect(engine.provide("email", "a@b")).rejects.toBeInstanceOf(NotFound);
+    await engine.provide("name", "Ada");
+    await expect(engine.provide("name", "Bob")).rejects.toBeInstanceOf(DisallowedAccess);
+    await expect(engine.provide("name", "Bob")).rejects.toThrow(/use revise\("name", value\)/);
+  });
+
+  it("a wait's timeout fails it, so the flow reverts what ran", async () => {
+    const clock = new ManualClock(1_000);
+    const flow = linearFlow("quick", counted("hold", [], "held", () => "seat"), waitFor("pay", { timeoutMs: 60_000 }));
+    const backend = new MemoryBackend();
+    const engine = load(flow, { backend, clock });
+    await engine.run();
+    expect((await backend.getFlowDetail(engine.flowDetailId)).meta).toMatchObject({ suspendedReason: "input", wakeAt: 61_000 });
+    expect(engine.nextWakeup()).toBe(61_000);
+    clock.advance(60_000);
+    await expect(engine.run()).rejects.toBeInstanceOf(RequestTimeout);
+    expect(engine.storage.flowState).toBe("REVERTED");
+    expect(reverted).toEqual(["hold"]);
+  });
+});
+
+describe("revising an earlier answer", () => {
+  const toConfirm = async () => {
+    const backend = new MemoryBackend();
+    const engine = load(wizard(), { backend });
+    await engine.run();
+    for (const [name, value] of [["name", "Ada"], ["nights", 2], ["room", "double"]] as const) await engine.provide(name, value);
+    expect(await waiting(engine)).toEqual(["confirm"]);
+    return { backend, engine };
+  };
+
+  it("reverts exactly what depends on it, latest first, runs it again, and leaves the rest alone", async () => {
+    const { backend, engine } = await toConfirm();
+    const reloaded = reload(backend, engine.flowDetailId).engine;
+    const capture = captureListener(reloaded, { flow: false });
+    executed = {};
+    await reloaded.revise("room", "single");
+    // The quote and the reservation read the room (the reservation through the price).
+    expect(reverted).toEqual(["reserve", "quote"]);
+    expect(executed).toEqual({ quote: 1, reserve: 1 });
+    expect(capture.values).toEqual([
+      "reserve.t REVERTING", "reserve.t REVERTED(None)", "reserve.t PENDING",
+      "quote.t REVERTING", "quote.t REVERTED(None)", "quote.t PENDING",
+      "wait:room.t REVERTING", "wait:room.t REVERTED(None)", "wait:room.t PENDING",
+      "wait:room.t RUNNING", "wait:room.t SUCCESS(single)",
+      "quote.t RUNNING", "quote.t SUCCESS(160)",
+      "reserve.t RUNNING", "reserve.t SUCCESS(Ada:160)",
+    ]);
+    expect(reloaded.storage.fetchAll()).toMatchObject({ greeting: "Welcome, Ada", price: 160, reservation: "Ada:160" });
+    expect(await waiting(reloaded)).toEqual(["confirm"]);
+  });
+
+  it("revising the first answer redoes the greeting and the reservation, not the quote", async () => {
+    const { engine } = await toConfirm();
+    executed = {};
+    await engine.revise("name", "Grace");
+    expect(reverted).toEqual(["reserve", "greet"]);
+    expect(executed).toEqual({ greet: 1, reserve: 1 });
+    expect(engine.storage.fetchAll()).toMatchObject({ greeting: "Welcome, Grace", price: 240, reservation: "Grace:240" });
+    // Every step of the revision is in the log book: the reservation ran twice.
+    const reserve = engine.storage.detail("reserve");
+    expect(reserve.meta.attempts).toBe(2);
+    expect(reserve.meta.generation).toBe(1);
+  });
+
+  it("revises a store value the same way", async () => {
+    const flow = unorderedFlow(
+      "prices",
+      counted("net", ["amount"], "net", ({ amount }: { amount: number }) => amount),
+      counted("tax", ["amount", "rate"], "tax", ({ amount, rate }: { amount: number; rate: number }) => amount * rate),
+    );
+    const engine = load(flow, { store: { amount: 100, rate: 0.2 } });
+    await engine.run();
+    executed = {};
+    await engine.revise("rate", 0.5);
+    expect(executed).toEqual({ tax: 1 });
+    expect(reverted).toEqual(["tax"]);
+    expect(engine.storage.fetchAll()).toMatchObject({ net: 100, tax: 50, rate: 0.5 });
+  });
+
+  it("refuses an input the flow does not read, and a value the schema refuses, changing nothing", async () => {
+    const { backend, engine } = await toConfirm();
+    const before = JSON.stringify(backend.dump());
+    await expect(engine.revise("coupon", "X")).rejects.toBeInstanceOf(NotFound);
+    await expect(engine.revise("coupon", "X")).rejects.toThrow(/does not read an input named "coupon"/);
+    await expect(engine.revise("room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
+    expect(JSON.stringify(backend.dump())).toBe(before);
+  });
+
+  it("refuses while an affected atom is running", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const flow = graphFlow("slow", waitFor("x"), task({ name: "use", requires: ["x"], provides: "y", execute: async ({ x }: { x: number }) => (await gate, x) }));
+    const engine = load(flow);
+    await engine.provide("x", 1, { run: false });
+    const running = engine.run();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(engine.storage.getAtomState("use")).toBe("RUNNING");
+    await expect(engine.revise("x", 2)).rejects.toThrow(/cannot revise "x" while "use" is running/);
+    release();
+    await running;
+    expect(engine.storage.fetch("y")).toBe(1);
+  });
+});
+
+describe("the crash-point harness over the whole wizard", () => {
+  const answers: Record<string, unknown> = { name: "Ada", nights: 2, room: "double", confirm: true };
+  /** From any state: answer what is asked; once at the last step, revise the first answer once. */
+  const drive = async (engine: Engine) => {
+    await engine.run();
+    for (;;) {
+      const [next] = await engine.waitingFor();
+      if (!next) return;
+      if (next.name === "confirm" && engine.storage.fetch("name") !== "Grace") await engine.revise("name", "Grace");
+      else await engine.provide(next.name, answers[next.name]);
+    }
+  };
+
+  for (const kind of ["serial", "parallel"] as const) {
+    it(`ends as if uninterrupted, whatever write the host dies at (${kind})`, async () => {
+      const report = await assertCrashSafe({ makeFlow: wizard, drive, engine: { engine: kind } });
+      expect(report.points).toBeGreaterThan(10);
+    });
+  }
+});
