@@ -357,19 +357,20 @@ export class Runner {
     const signal = new ActionSignal();
     this.actions.add(signal);
     let settled = false;
-    const stopTimer = new AbortController();
+    const timeoutMs = mode === "execute" ? (node.atom as Task<any>).timeoutMs : undefined;
+    // Only a task with a timeout needs a cancellable timer (an AbortController is not free).
+    const stopTimer = timeoutMs !== undefined ? new AbortController() : undefined;
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
-      stopTimer.abort();
+      stopTimer?.abort();
       this.actions.delete(signal);
       this.inflight--;
       this.completed.push(outcome);
       this.poke();
     };
-    const timeoutMs = mode === "execute" ? (node.atom as Task<any>).timeoutMs : undefined;
-    if (timeoutMs !== undefined) {
-      void clock.sleep(timeoutMs, stopTimer.signal).then(() => {
+    if (stopTimer) {
+      void clock.sleep(timeoutMs as number, stopTimer.signal).then(() => {
         if (settled) return;
         const error = new RequestTimeout(`task "${node.name}" did not finish within ${timeoutMs} ms`);
         signal.abort(error);
@@ -393,9 +394,14 @@ export class Runner {
     if (this.inflight === 0 && !sleeping) return;
     await this.host.commit(); // group commit: results that arrived while nothing new could start
     if (this.completed.length > 0) return;
-    const stop = new AbortController();
     const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
-    await Promise.race(sleeping ? [woken, clock.sleep((at as number) - clock.now(), stop.signal)] : [woken]);
+    if (!sleeping) {
+      await woken;
+      return;
+    }
+    // Only a timed wait needs a cancellable sleep (an AbortController per wait is not free).
+    const stop = new AbortController();
+    await Promise.race([woken, clock.sleep((at as number) - clock.now(), stop.signal)]);
     stop.abort();
     this.wakeUp = undefined;
   }
