@@ -1,21 +1,35 @@
 // Async mistakes are errors here: a forgotten await in an engine is a lost revert.
 import tseslint from "typescript-eslint";
 
+const rules = {
+  "@typescript-eslint/no-floating-promises": "error",
+  "@typescript-eslint/no-misused-promises": "error",
+  "@typescript-eslint/await-thenable": "error",
+  "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+  "@typescript-eslint/no-import-type-side-effects": "error",
+};
+// Code that runs in workerd is type-checked against the Workers types, each by its own tsconfig.
+const workerd = [
+  { files: ["adapters/durable-object/**/*.ts", "test/workerd/**/*.ts"], project: "./test/workerd/tsconfig.json" },
+  { files: ["bench/durable-object/**/*.ts"], project: "./bench/durable-object/tsconfig.json" },
+];
+
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "scratch/", ".build-test-*/"] },
+  { ignores: ["dist/", "node_modules/", "scratch/", ".build-test-*/", "bench/durable-object/vitest.config.ts"] },
   {
     files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "examples/**/*.ts"],
+    ignores: workerd.flatMap((w) => w.files),
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { project: "./tsconfig.test.json", tsconfigRootDir: import.meta.dirname },
     },
     plugins: { "@typescript-eslint": tseslint.plugin },
-    rules: {
-      "@typescript-eslint/no-floating-promises": "error",
-      "@typescript-eslint/no-misused-promises": "error",
-      "@typescript-eslint/await-thenable": "error",
-      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
-      "@typescript-eslint/no-import-type-side-effects": "error",
-    },
+    rules,
   },
+  ...workerd.map(({ files, project }) => ({
+    files,
+    languageOptions: { parser: tseslint.parser, parserOptions: { project, tsconfigRootDir: import.meta.dirname } },
+    plugins: { "@typescript-eslint": tseslint.plugin },
+    rules,
+  })),
 );

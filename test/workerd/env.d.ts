@@ -1,7 +1,14 @@
 // The bindings of wrangler.jsonc, as `env` from "cloudflare:workers" sees them.
-declare namespace Cloudflare {
-  interface Env {
-    BACKEND_HOST: DurableObjectNamespace<import("./backend-host.js").BackendHost>;
-    FLOW_HOST: DurableObjectNamespace<import("./flow-host.js").FlowHost>;
+import type { BackendHost } from "./backend-host.js";
+import type { FlowHost } from "./flow-host.js";
+import type { LegacyKvHost } from "./legacy-kv-host.js";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      BACKEND_HOST: DurableObjectNamespace<BackendHost>;
+      FLOW_HOST: DurableObjectNamespace<FlowHost>;
+      LEGACY_KV_HOST: DurableObjectNamespace<LegacyKvHost>;
+    }
   }
 }

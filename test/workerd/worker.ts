@@ -1,6 +1,7 @@
 // The main module of the workerd test Worker (wrangler.jsonc): the Durable Objects under test.
 export { BackendHost } from "./backend-host.js";
 export { FlowHost } from "./flow-host.js";
+export { LegacyKvHost } from "./legacy-kv-host.js";
 
 export default {
   fetch: (): Response => new Response("taskflow-ts workerd tests: nothing to serve", { status: 404 }),

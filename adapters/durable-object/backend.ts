@@ -1,0 +1,199 @@
+import type { ZodMiniType } from "zod/mini";
+import { InvalidFormat, NotFound, StorageFailure } from "../../src/errors.js";
+import { loadSchemas } from "../../src/persistence/lazy-schemas.js";
+import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../../src/persistence/models.js";
+import type { Backend } from "../../src/ports/backend.js";
+import { atomKey, bookFlowsPrefix, bookKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, uuidOfKey } from "./keys.js";
+
+/** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
+export type SqliteStorage = Pick<DurableObjectStorage, "kv" | "transactionSync">;
+
+type Schemas = Awaited<ReturnType<typeof loadSchemas>>;
+
+/** A key no record uses (see keys.ts), read once to check that the storage is SQLite-backed. */
+const PROBE_KEY = "taskflow-ts:probe";
+
+/**
+ * Log books in a Durable Object's own storage, for the flows that object runs.
+ *
+ * Why the synchronous key-value API (`storage.kv`) inside `storage.transactionSync`, rather than
+ * SQL tables or the asynchronous `put`:
+ * - One batch is one SQLite transaction: the parent checks read and the records are written in
+ *   the same synchronous callback, and a throw anywhere (a missing parent, a value that cannot be
+ *   cloned, a record over the 2 MB that Cloudflare allows a key and its value, which local
+ *   workerd does not enforce) rolls all of it back. Nothing can interleave: no `await` inside.
+ * - Values are stored as structured clones, as the memory and IndexedDB backends keep them: a
+ *   `Date` or a `Map` in a result comes back as such, and copies come for free (what the caller
+ *   gave or got back is never the stored value). SQL columns would need JSON, which loses them.
+ * - The records are validated by the core's schemas on read anyway, so columns would only buy
+ *   indexes; ordered keys give the lookups needed by prefix (see `keys.ts`).
+ *
+ * Durability: the write is in SQLite when `commit` resolves, and the Durable Object's output gate
+ * holds every message the object sends (responses, `fetch`, RPC) until it is confirmed on disk;
+ * if it fails, the object restarts and those messages are dropped. So a task's side effect is
+ * never seen by the world before its RUNNING record is durable: write-ahead without waiting for
+ * `storage.sync()` on every commit; and commits that follow one another with no I/O in between
+ * reach the disk together (write coalescing).
+ *
+ * Needs a SQLite-backed class (`new_sqlite_classes` in the wrangler migrations). An atom detail
+ * is expected to stay with its flow detail (the engine never moves one).
+ *
+ * @example
+ * export class Jobs extends DurableObject {
+ *   backend = new DurableObjectBackend(this.ctx.storage);
+ *   async checkout(cart: string) { return run(checkoutFlow(), { backend: this.backend, store: { cart } }); }
+ * }
+ */
+export class DurableObjectBackend implements Backend {
+  /** Number of successful commits (each one SQLite transaction). */
+  commits = 0;
+  private closed = false;
+
+  constructor(private readonly storage: SqliteStorage) {
+    // A legacy (key-value backed) object has `kv` and `transactionSync` too, and the latter even
+    // runs its callback, but `kv` throws on use: probe with one read, so that the mistake shows
+    // here, with what to change, rather than at the first commit of a flow.
+    try {
+      storage.kv.get(PROBE_KEY);
+    } catch (e) {
+      throw new StorageFailure(
+        "DurableObjectBackend needs the storage of a SQLite-backed Durable Object: declare the class under " +
+          `new_sqlite_classes (not new_classes) in the wrangler migrations (${(e as Error).message})`,
+        { cause: e },
+      );
+    }
+  }
+
+  async commit(batch: WriteBatch): Promise<void> {
+    this.ensureOpen();
+    const { kv } = this.storage;
+    let key = "";
+    try {
+      this.storage.transactionSync(() => {
+        this.checkParents(batch);
+        for (const b of batch.logBooks) kv.put((key = bookKey(b.uuid)), b);
+        for (const f of batch.flows) {
+          const before = kv.get<string>(flowParentKey(f.uuid));
+          if (before !== undefined && before !== f.bookUuid) kv.delete(flowKey(before, f.uuid)); // moved to another book
+          kv.put((key = flowKey(f.bookUuid, f.uuid)), f);
+          kv.put((key = flowParentKey(f.uuid)), f.bookUuid);
+        }
+        for (const a of batch.atoms) kv.put((key = atomKey(a.flowUuid, a.uuid)), a);
+      });
+    } catch (e) {
+      if (e instanceof NotFound) throw e;
+      // A DataCloneError (a function in a result) or a value over the storage limit: the
+      // transaction is rolled back, and the caller learns which record it was.
+      throw new StorageFailure(`commit refused, nothing was written: storing "${key}" failed (${(e as Error).message})`, { cause: e });
+    }
+    this.commits++;
+  }
+
+  async getLogBook(uuid: string): Promise<LogBook> {
+    const schemas = await this.schemas();
+    const key = bookKey(uuid);
+    const raw = this.storage.kv.get(key);
+    if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
+    return read(schemas, schemas.logBookSchema, "log book", key, uuid, raw);
+  }
+
+  async listLogBooks(): Promise<LogBook[]> {
+    const schemas = await this.schemas();
+    const entries = [...this.storage.kv.list({ prefix: BOOKS_PREFIX })];
+    return entries.map(([key, raw]) => read(schemas, schemas.logBookSchema, "log book", key, uuidOfKey(key), raw));
+  }
+
+  async destroyLogBook(uuid: string): Promise<void> {
+    this.ensureOpen();
+    const { kv } = this.storage;
+    this.storage.transactionSync(() => {
+      if (!kv.delete(bookKey(uuid))) throw new NotFound(`log book "${uuid}" is not stored`);
+      // Keys are collected before deleting: a list is not a snapshot of what it iterates.
+      for (const flowRecordKey of [...kv.list({ prefix: bookFlowsPrefix(uuid) })].map(([k]) => k)) {
+        const flow = uuidOfKey(flowRecordKey);
+        for (const key of [...kv.list({ prefix: flowAtomsPrefix(flow) })].map(([k]) => k)) kv.delete(key);
+        kv.delete(flowParentKey(flow));
+        kv.delete(flowRecordKey);
+      }
+    });
+  }
+
+  async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
+    const schemas = await this.schemas();
+    const { kv } = this.storage;
+    if (kv.get(bookKey(bookUuid)) === undefined) throw new NotFound(`log book "${bookUuid}" is not stored`);
+    const entries = [...kv.list({ prefix: bookFlowsPrefix(bookUuid) })];
+    const details = entries.map(([key, raw]) => read(schemas, schemas.flowDetailSchema, "flow detail", key, uuidOfKey(key), raw));
+    return details.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async getFlowDetail(uuid: string): Promise<FlowDetail> {
+    const schemas = await this.schemas();
+    const { kv } = this.storage;
+    const book = kv.get<string>(flowParentKey(uuid));
+    if (book === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
+    const key = flowKey(book, uuid);
+    const raw = kv.get(key);
+    if (raw === undefined) {
+      throw new InvalidFormat(`flow detail "${uuid}" in the log book is corrupted: its parent "${flowParentKey(uuid)}" names book "${book}", but "${key}" is not stored`);
+    }
+    return read(schemas, schemas.flowDetailSchema, "flow detail", key, uuid, raw);
+  }
+
+  async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
+    const schemas = await this.schemas();
+    const { kv } = this.storage;
+    if (kv.get(flowParentKey(flowUuid)) === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
+    const entries = [...kv.list({ prefix: flowAtomsPrefix(flowUuid) })];
+    return entries.map(([key, raw]) => read(schemas, schemas.atomDetailSchema, "atom detail", key, uuidOfKey(key), raw));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** Runs inside the commit's transaction: a throw here rolls back whatever was written. */
+  private checkParents(batch: WriteBatch): void {
+    const { kv } = this.storage;
+    const books = new Set(batch.logBooks.map((b) => b.uuid));
+    const flows = new Set(batch.flows.map((f) => f.uuid));
+    for (const f of batch.flows) {
+      if (books.has(f.bookUuid)) continue;
+      if (kv.get(bookKey(f.bookUuid)) === undefined) {
+        throw new NotFound(`flow detail "${f.uuid}": log book "${f.bookUuid}" is not stored; save the log book first`);
+      }
+      books.add(f.bookUuid); // checked once per parent, however many children the batch holds
+    }
+    for (const a of batch.atoms) {
+      if (flows.has(a.flowUuid)) continue;
+      if (kv.get(flowParentKey(a.flowUuid)) === undefined) {
+        throw new NotFound(`atom detail "${a.uuid}": flow detail "${a.flowUuid}" is not stored; save the flow detail first`);
+      }
+      flows.add(a.flowUuid);
+    }
+  }
+
+  /**
+   * Loads the schemas before any storage read, so that each read method does all its reads in
+   * one synchronous stretch after its only `await`: what it returns is one consistent state.
+   */
+  private async schemas(): Promise<Schemas> {
+    this.ensureOpen();
+    const schemas = await loadSchemas();
+    this.ensureOpen();
+    return schemas;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StorageFailure("the Durable Object backend is closed");
+  }
+}
+
+/** Validates a stored value, and that it is the record its key says (a foreign write may not be). */
+function read<T extends { uuid: string }>(schemas: Schemas, schema: ZodMiniType<T>, kind: string, key: string, uuid: string, raw: unknown): T {
+  const record = schemas.parseRecord(schema, kind, key, raw);
+  if (record.uuid !== uuid) {
+    throw new InvalidFormat(`${kind} "${key}" in the log book is corrupted or foreign: it is stored under "${uuid}" but says its uuid is "${record.uuid}"`);
+  }
+  return record;
+}

@@ -1,0 +1,47 @@
+// The crash-point harness against the Durable Object backend, in workerd: the host dies at each
+// write (the write fails, or never returns), the Durable Object is evicted, and the flow resumes
+// from what a fresh instance of the object reads back from its storage.
+import { describe, expect, it } from "vitest";
+import { graphFlow, linearFlow, task, unorderedFlow, type Backend, type FlowItem } from "../../src/index.js";
+import { assertCrashSafe } from "../../src/testing/index.js";
+import { HostedBackend } from "./hosted-backend.js";
+
+const add = (name: string, requires: string[], provides: string) =>
+  task({
+    name,
+    requires,
+    provides,
+    execute: (args: Record<string, number>) => requires.reduce((sum, r) => sum + (args[r] as number), 1),
+    revert: () => `undid ${name}`,
+  });
+
+const flows: Record<string, () => FlowItem> = {
+  linear: () => linearFlow("linear", add("a", ["x"], "a"), add("b", ["a"], "b"), add("c", ["b"], "c"), add("d", ["c", "x"], "d")),
+  "fan-out and in": () =>
+    graphFlow("fan", add("l", ["x"], "l"), add("m", ["x"], "m"), add("r", ["x"], "r"), add("sum", ["l", "m", "r"], "sum")),
+  "failing, reverted": () =>
+    linearFlow(
+      "failing",
+      add("a", ["x"], "a"),
+      unorderedFlow("both", add("u1", ["a"], "u1"), add("u2", ["a"], "u2")),
+      task({ name: "boom", requires: ["u1", "u2"], execute: () => { throw new Error("card declined"); }, revert: () => "nothing to undo" }),
+    ),
+};
+
+describe("crash at every write on a Durable Object, evict it, resume", () => {
+  for (const engine of ["serial", "parallel"] as const) {
+    for (const [shape, makeFlow] of Object.entries(flows)) {
+      it(`${shape} on the ${engine} engine ends as if uninterrupted`, async () => {
+        const report = await assertCrashSafe({
+          makeFlow,
+          store: { x: 1 },
+          engine: { engine },
+          makeBackend: () => HostedBackend.fresh(),
+          reopen: (backend: Backend) => (backend as HostedBackend).evict(),
+        });
+        expect(report.points).toBeGreaterThanOrEqual(3);
+        expect(report.scenarios).toBe(report.points * 2);
+      });
+    }
+  }
+});

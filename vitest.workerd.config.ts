@@ -1,0 +1,13 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineProject } from "vitest/config";
+
+// The Durable Objects adapter in workerd, the runtime it ships to: tests, Durable Objects and
+// the core run in one Worker described by test/workerd/wrangler.jsonc (SQLite-backed objects,
+// no nodejs_compat).
+export default defineProject({
+  plugins: [cloudflareTest({ wrangler: { configPath: "./test/workerd/wrangler.jsonc" } })],
+  test: {
+    name: "workerd",
+    include: ["test/workerd/**/*.test.ts"],
+  },
+});
