@@ -79,6 +79,9 @@ export function compile(root: FlowItem): ExecutionGraph {
     }
     if (seen.has(item)) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
     seen.add(item);
+    if (!(item instanceof Flow) && item.kind === "retry" && !asRetry.has(item)) {
+      throw new CompilationFailure(`retry "${item.name}" is added as an item of a flow; attach it with linearFlow(name, { retry }, ...items)`);
+    }
     if (!(item instanceof Flow)) {
       const s = scope ?? { flow: undefined as unknown as Flow, parent: undefined, depth: 0, positions: new Map() };
       if (atoms.has(item.name)) {
@@ -103,6 +106,7 @@ export function compile(root: FlowItem): ExecutionGraph {
     let inner = retry;
     if (item.retry) {
       // A retry runs after its flow's entry and before everything in the flow.
+      asRetry.add(item.retry);
       const r = visit(item.retry, flowScope, childPath, retry);
       edge(flowEntry, r.entry);
       entry = r.exit;
@@ -139,6 +143,7 @@ export function compile(root: FlowItem): ExecutionGraph {
     return { entry: flowEntry, exit };
   };
   const wrapped = new Set<FlowItem>();
+  const asRetry = new Set<FlowItem>();
 
   if (!(root instanceof Flow) && root.kind === "retry") {
     throw new CompilationFailure(`retry "${root.name}" cannot be the root of a flow; attach it to a flow`);

@@ -12,7 +12,7 @@ import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage } from "../storage/storage.js";
 import { compile, type ExecutionGraph } from "./compiler.js";
-import { fingerprint, incompatibilities } from "./fingerprint.js";
+import { fingerprint } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
 import type { Runner } from "./runner.js";
 import { Transitions } from "./transitions.js";
@@ -146,6 +146,8 @@ export class Engine {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
       for (const d of await this.backend.getAtomDetails(id)) stored.set(d.name, d);
+      // Only a resume compares definitions: that code loads with it.
+      const { incompatibilities } = await import("./incompatibilities.js");
       const differences = incompatibilities(flow.meta.fingerprint ?? [], current);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
@@ -397,6 +399,7 @@ export class Engine {
       try {
         await this.prepare();
         this.validate();
+        Object.assign(this.statistics, { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 });
         const graph = this.compile();
         // The runner is most of the engine's code: a page loads it when it first runs a flow.
         const { Runner } = await import("./runner.js");

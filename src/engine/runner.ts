@@ -90,6 +90,10 @@ export class Runner {
     }
     transitions.flow("RUNNING");
     if (hook) await hook("RESUMING");
+    for (const d of storage.atomDetails()) {
+      // A retry stored RETRYING goes on with its next try; its flow must be PENDING for that.
+      if (d.state === "RETRYING" && d.intention === "EXECUTE") this.resetSubgraph(this.node(d.name));
+    }
     this.rebuild();
     for (const d of storage.atomDetails()) {
       // A failure stored before the host went away is resolved again (TaskFlow's RESUMING).
@@ -162,7 +166,8 @@ export class Runner {
     // alone) passes the order through.
     const settled = (n: ExecNode) => {
       const d = detail(n);
-      return NEVER_RAN.has(d.state) || d.state === "REVERTED" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
+      // A retry between two tries (RETRYING) has nothing of this try to undo: its flow was reverted.
+      return NEVER_RAN.has(d.state) || d.state === "REVERTED" || d.state === "RETRYING" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
     this.backward = new Gates(graph.nodes, "backward", topo, (n) => !n.atom || settled(n));
     this.backward.init((n) => this.openBackward(n));
@@ -342,13 +347,22 @@ export class Runner {
     const meta = { ...storage.detail(node.name).meta };
     meta.wakeAt = controller.backoff ? clock.now() + backoffDelay(controller.backoff, tries, this.host.random) : undefined;
     transitions.atom(node, "RETRYING", { intention: "EXECUTE", meta });
-    for (const a of node.subgraph) {
-      const d = storage.detail(a.name);
-      const fresh = { intention: "EXECUTE" as const, result: undefined, failure: undefined, revertResult: undefined, revertFailure: undefined };
-      if (d.state === "REVERTED" || d.state === "IGNORE") transitions.atom(a, "PENDING", { ...fresh, meta: { ...d.meta, wakeAt: undefined } });
-      else if (d.intention !== "EXECUTE") storage.setAtom(a.name, { intention: "EXECUTE" });
-    }
+    this.resetSubgraph(node);
     this.rebuild();
+  }
+
+  /** The atoms of a retrying flow go back to PENDING to run again, their old timers forgotten. */
+  private resetSubgraph(retry: ExecNode): void {
+    const { storage, transitions } = this.host;
+    for (const a of retry.subgraph) {
+      const d = storage.detail(a.name);
+      const meta = { ...d.meta, wakeAt: undefined, deadline: undefined };
+      const fresh = { intention: "EXECUTE" as const, result: undefined, failure: undefined, revertResult: undefined, revertFailure: undefined, meta };
+      if (d.state === "REVERTED" || d.state === "IGNORE") transitions.atom(a, "PENDING", fresh);
+      else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.meta.wakeAt !== undefined || d.meta.deadline !== undefined)) {
+        storage.setAtom(a.name, { intention: "EXECUTE", meta });
+      }
+    }
   }
 
   private launch(node: ExecNode, mode: Mode): void {
@@ -422,7 +436,8 @@ export class Runner {
           if (d.intention === "EXECUTE") this.forward.markDone(node, (n) => this.openForward(n));
           else this.openBackward(node);
         } else {
-          const d = transitions.atom(node, "FAILURE", { failure: storage.rememberFailure(o.failure), result: undefined });
+          // A retry's result is its history of tries: a failed try keeps it.
+          const d = transitions.atom(node, "FAILURE", { failure: storage.rememberFailure(o.failure), ...(node.kind === "retry" ? {} : { result: undefined }) });
           if (d.intention !== "EXECUTE") this.openBackward(node); // already being reverted (a cancel)
           else this.resolve(node, o.failure);
         }
@@ -473,9 +488,16 @@ export class Runner {
   private resetReverted(): void {
     const { storage, transitions } = this.host;
     for (const d of storage.atomDetails()) {
+      const meta = { ...d.meta, wakeAt: undefined, deadline: undefined };
       if (d.state === "REVERTED" || d.state === "IGNORE") {
-        transitions.atom(this.node(d.name), "PENDING", { intention: "EXECUTE", result: undefined, failure: undefined, meta: { ...d.meta, wakeAt: undefined } });
-      } else if (d.intention !== "EXECUTE") storage.setAtom(d.name, { intention: "EXECUTE" });
+        transitions.atom(this.node(d.name), "PENDING", { intention: "EXECUTE", result: undefined, failure: undefined, meta });
+      } else if (d.state === "RETRYING") {
+        // Cancelled between two tries: nothing of this try ran. TaskFlow's table has no way out
+        // of RETRYING but RUNNING, so the retry is reset directly, as TaskFlow's storage resets do.
+        storage.setAtom(d.name, { state: "PENDING", intention: "EXECUTE", result: [], failure: undefined, meta: { ...meta, generation: (d.meta.generation ?? 0) + 1 } });
+      } else if (d.intention !== "EXECUTE" || d.meta.wakeAt !== undefined || d.meta.deadline !== undefined) {
+        storage.setAtom(d.name, { intention: "EXECUTE", meta });
+      }
     }
     const { cancelled: _, ...meta } = storage.flowDetail.meta;
     storage.setFlow({ meta });

@@ -1,4 +1,4 @@
-import type { Clock } from "../ports/clock.js";
+import { type Clock, systemClock } from "../ports/clock.js";
 
 /**
  * A clock that only moves when told to, for tests: `advance(ms)` wakes the sleepers whose time
@@ -39,8 +39,12 @@ export class ManualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (this.options.autoAdvance) {
-      if (!signal?.aborted) this.advance(Math.max(0, ms));
-      return Promise.resolve();
+      const at = this.current + Math.max(0, ms);
+      // Advance only after a macrotask, and only if nobody cancelled the sleep meanwhile: work
+      // that is already running (promise jobs) finishes first, as it would against a real timer.
+      return systemClock.sleep(0).then(() => {
+        if (!signal?.aborted && at > this.current) this.set(at);
+      });
     }
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();

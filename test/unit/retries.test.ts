@@ -749,7 +749,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     // SUCCESS. Actual: t2 and t3 stay REVERTED, the run ends REVERTED without an error. This
     // engine writes RETRYING and the resets in one batch, so only a log book written otherwise
     // (by hand, or by another implementation) is in this state.
-    it.fails("a flow interrupted while RETRYING resets its reverted atoms and runs the retry (resume_..._interrupted_during_retrying)", async () => {
+    it("a flow interrupted while RETRYING resets its reverted atoms and runs the retry (resume_..._interrupted_during_retrying)", async () => {
       const three = () => linearFlow("flow-1", { retry: new Times(3, { name: "r1" }) }, progressing("t1"), progressing("t2"), progressing("t3"));
       const e = await crashed(three, { engine }, (atoms) => {
         Object.assign(atoms.r1 as AtomDetail, { state: "RETRYING" });
@@ -868,7 +868,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     // round is interrupted. Actual: CrashSafetyError 'atom "r1" was stored as SUCCESS but executed
     // again on resume' for the retry atom, which legitimately goes SUCCESS → RETRYING → RUNNING
     // (it should also forget it on RETRYING).
-    it.fails("assertCrashSafe over a retried flow (the harness counts a retry's next try as a re-execution)", async () => {
+    it("assertCrashSafe over a retried flow (the harness counts a retry's next try as a re-execution)", async () => {
       const [, makeFlow, store] = harnessFlows[0];
       await assertCrashSafe({ makeFlow, store: { ...store }, engine: { engine } });
     });
@@ -885,7 +885,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     // the flow's `retry` option) is compiled as an ordinary node. Expected (peer
     // test_use_retry_as_a_task, reference §2.8): the run is refused (TypeError there,
     // CompilationFailure here). Actual: the run succeeds and the retry executes like a task.
-    it.fails("a retry used as a task is refused (use_retry_as_a_task)", async () => {
+    it("a retry used as a task is refused (use_retry_as_a_task)", async () => {
       const e = make(linearFlow("test", new OneReturnRetry({ provides: "x" })));
       await expect(e.run()).rejects.toBeInstanceOf(CompilationFailure);
     });
@@ -960,7 +960,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     // for retries too): when a retry's execute throws on a later try, its stored history is
     // wiped. Expected (peer RetryDetail.put keeps the results when execute fails): the revert sees
     // history.provided == [1] and history.failure == ValueError('second'). Actual: provided == [].
-    it.fails("…and its revert still sees the history of the earlier tries", async () => {
+    it("…and its revert still sees the history of the earlier tries", async () => {
       const { seen, flow } = secondFails();
       const e = make(flow);
       await rejection(e.run());
