@@ -17,7 +17,9 @@ describe("the package", () => {
     // Inside the repository, so that the build finds its dependencies as an installed package would.
     const out = mkdtempSync(join(root, ".build-test-"));
     try {
-      execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], { cwd: root, stdio: "pipe" });
+      for (const config of ["tsconfig.build.json", "adapters/idb/tsconfig.build.json", "adapters/durable-object/tsconfig.build.json"]) {
+        execFileSync("npx", ["tsc", "-p", config, "--outDir", join(out, "dist")], { cwd: root, stdio: "pipe" });
+      }
       for (const [subpath, target] of Object.entries(pkg.exports as Record<string, { types: string; default: string }>)) {
         expect(Object.keys(target)[0], `${subpath}: types must come first`).toBe("types");
         for (const file of [target.types, target.default]) {
