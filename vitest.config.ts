@@ -19,7 +19,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "node",
-          include: ["test/unit/**/*.test.ts", "test/contract/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/contract/**/*.test.ts", "test/e2e/**/*.test.ts"],
           environment: "node",
         },
       },

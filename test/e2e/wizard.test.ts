@@ -1,0 +1,111 @@
+// The wizard in Debian's Chromium with a persistent profile: reloads, a browser restart, a page
+// killed mid-step and a cancel, driven from Node with playwright-core.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWizardServer } from "../../examples/wizard/serve.js";
+import { CHROMIUM_ARGS } from "../../vitest.browser.config.js";
+
+let server: { url: string; close: () => Promise<void> };
+const profiles: string[] = [];
+beforeAll(async () => {
+  server = await startWizardServer();
+}, 60_000);
+afterAll(async () => {
+  await server.close();
+  for (const p of profiles) rmSync(p, { recursive: true, force: true });
+});
+
+const profile = () => {
+  const dir = mkdtempSync(join(tmpdir(), "taskflow-wizard-"));
+  profiles.push(dir);
+  return dir;
+};
+const launch = (dir: string) =>
+  chromium.launchPersistentContext(dir, { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+
+async function open(context: BrowserContext, query = ""): Promise<Page> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(server.url + query);
+  await page.waitForSelector("body[data-ready=true]");
+  return page;
+}
+const stepIs = (page: Page, text: string) => page.waitForFunction((t) => document.getElementById("step")?.textContent === t, text);
+async function answer(page: Page, value: string, next: string): Promise<void> {
+  await page.fill("#answer", value);
+  await page.click("#next");
+  await stepIs(page, next);
+}
+const results = async (page: Page) => JSON.parse((await page.textContent("#results")) ?? "{}") as Record<string, unknown>;
+const stored = (page: Page, key: string) => page.evaluate((k) => localStorage.getItem(k), key);
+
+describe("the booking wizard survives refresh", () => {
+  it("resumes after a reload and after a browser restart; a cancel reverts in reverse order", async () => {
+    const dir = profile();
+    let context = await launch(dir);
+    let page = await open(context);
+    await stepIs(page, "Your name:");
+    await answer(page, "Ada", "Nights:");
+    await answer(page, "2", "Room:");
+
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]");
+    await stepIs(page, "Room:");
+    expect(await results(page)).toMatchObject({ name: "Ada", greeting: "Welcome, Ada", nights: 2 });
+
+    await context.close(); // the whole browser goes away; the profile stays
+    context = await launch(dir);
+    page = await open(context);
+    await stepIs(page, "Room:");
+    await answer(page, "double", "Confirm and pay:");
+    expect(await results(page)).toMatchObject({ price: 240, reservation: "R-ADA-240" });
+    expect([await stored(page, "executed:greet"), await stored(page, "executed:quote"), await stored(page, "executed:reserve")]).toEqual(["1", "1", "1"]);
+
+    await page.click("#cancel");
+    await page.waitForFunction(() => document.getElementById("state")?.textContent === "REVERTED");
+    expect(JSON.parse((await stored(page, "reverted")) ?? "[]")).toEqual(["reserve", "quote", "greet"]);
+    const log = await page.$$eval("#log li", (items) => items.map((li) => li.textContent?.replace(/^\+\d+ ms\s+/, "")));
+    const at = (line: string) => log.indexOf(line);
+    expect(at("reserve REVERTED")).toBeGreaterThan(-1);
+    expect(at("reserve REVERTED")).toBeLessThan(at("quote REVERTED"));
+    expect(at("quote REVERTED")).toBeLessThan(at("greet REVERTED"));
+    await context.close();
+  }, 90_000);
+
+  it("a page killed while a step runs: after a reload the step runs again, no finished step runs twice", async () => {
+    const dir = profile();
+    let context = await launch(dir);
+    let page = await open(context, "?slow=reserve");
+    await answer(page, "Grace", "Nights:");
+    await answer(page, "3", "Room:");
+    await page.fill("#answer", "single");
+    await page.click("#next");
+    await page.waitForFunction(() => localStorage.getItem("executed:reserve") === "1");
+    await context.close(); // killed while "reserve" is running
+
+    context = await launch(dir);
+    page = await open(context);
+    await stepIs(page, "Confirm and pay:");
+    expect(await stored(page, "executed:reserve")).toBe("2");
+    expect(await stored(page, "executed:quote")).toBe("1");
+    expect(await stored(page, "executed:greet")).toBe("1");
+    expect(await results(page)).toMatchObject({ price: 240, reservation: "R-GRA-240" });
+    await context.close();
+  }, 90_000);
+
+  it("changing an earlier answer redoes only what depends on it", async () => {
+    const context = await launch(profile());
+    const page = await open(context);
+    await answer(page, "Lin", "Nights:");
+    await answer(page, "1", "Room:");
+    await answer(page, "double", "Confirm and pay:");
+    await page.fill("#change-nights", "4");
+    await page.click("#revise-nights");
+    await page.waitForFunction(() => document.getElementById("results")?.textContent?.includes('"price": 480'));
+    await stepIs(page, "Confirm and pay:");
+    expect([await stored(page, "executed:greet"), await stored(page, "executed:quote"), await stored(page, "executed:reserve")]).toEqual(["1", "2", "2"]);
+    await context.close();
+  }, 90_000);
+});
