@@ -18,6 +18,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { measureIdb } from "./idb.js";
+import type { IdbFigure } from "./idb-page.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
 
 type CaseName = "linear" | "chain" | "fan";
@@ -243,7 +245,12 @@ async function main(): Promise<void> {
     }
   }
 
+  // IndexedDB, in Chromium: raw puts and the engine side by side in one page.
+  const idb = await idbSection();
+  for (const c of idb.checks) checks.push(c);
+
   if (JSON_OUT) {
+    for (const r of idb.lines) console.log(JSON.stringify(r));
     for (const r of rows) console.log(JSON.stringify(r));
     for (const p of peerLines) console.log(JSON.stringify(p));
     if (peerNote) console.log(JSON.stringify({ note: peerNote }));
@@ -268,16 +275,49 @@ async function main(): Promise<void> {
   if (peerNote) log(`\n${peerNote}`);
   log(`\nours took ${(oursMs / 1000).toFixed(1)} s in all (warm-up and repeats included)`);
 
+  log("");
+  for (const line of idb.table) log(line);
+
   log("\nTargets:");
   for (const c of checks) {
     const verdict = c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL";
-    const what = c.target.startsWith("speedup") ? "speed-up vs peer at n=1000" : "growth µs/atom 10000 vs 100";
+    const what = c.target.startsWith("speedup") ? "speed-up vs peer at n=1000" : c.target.startsWith("growth") ? "growth µs/atom 10000 vs 100" : c.target;
     const value = c.value === null ? "-" : `${c.value}×`;
     log(`  ${verdict}  ${c.case.padEnd(6)} ${c.engine.padEnd(8)} ${what}: ${value} (target ${c.limit})`);
   }
   const passed = checks.filter((c) => c.pass === true).length;
   const failed = checks.filter((c) => c.pass === false).length;
   log(`  ${passed} passed, ${failed} failed, ${checks.length - passed - failed} not measured`);
+}
+
+type Check = { target: string; case: string; engine: string; value: number | null; limit: string; pass: boolean | null };
+
+/** The IndexedDB figures (Chromium), their JSON lines, a table, and the issue's targets. */
+async function idbSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
+  if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) {
+    return { lines: [{ note: "IndexedDB section skipped: no Chromium (apt-get install -y chromium)" }], table: ["IndexedDB: skipped (no Chromium at /usr/bin/chromium)"], checks: [] };
+  }
+  if (!JSON_OUT) process.stderr.write("  measuring IndexedDB in Chromium...\n");
+  const figures = await measureIdb(1000);
+  const raw = figures.find((f) => f.case === "raw-put-per-transaction") as IdbFigure;
+  const batched = figures.find((f) => f.case === "raw-puts-one-transaction") as IdbFigure;
+  const lines = figures.map((f) => ({
+    backend: "idb", case: f.case, engine: f.engine, n: f.n, ms: round(f.ms, 1), us_per_atom: round(f.us_per_atom),
+    commits_per_atom: f.commits_per_atom === null ? null : round(f.commits_per_atom, 3),
+    ratio_to_raw: round(f.us_per_atom / raw.us_per_atom), ratio_to_batched: round(f.ms / batched.ms),
+  }));
+  const table = [
+    "IndexedDB in Chromium (n = 1000, durability strict): case, engine, µs/atom, commits/atom, × raw one-tx-per-atom, × raw one-tx-for-all",
+    ...lines.map((l) => `  ${l.case.padEnd(26)} ${String(l.engine ?? "-").padEnd(8)} ${l.us_per_atom.toFixed(1).padStart(8)}  ${String(l.commits_per_atom).padStart(6)}  ${l.ratio_to_raw.toFixed(2).padStart(6)}×  ${l.ratio_to_batched.toFixed(2).padStart(7)}×`),
+  ];
+  const linear = lines.find((l) => l.case === "linear") as (typeof lines)[number];
+  const fan = lines.find((l) => l.case === "fan") as (typeof lines)[number];
+  const checks: Check[] = [
+    { target: "idb serial commits/atom", case: "linear", engine: "serial", value: linear.commits_per_atom, limit: "≤ 1 (+ the final commit)", pass: (linear.commits_per_atom ?? 2) <= 1.001 },
+    { target: "idb serial time vs raw one-tx-per-atom", case: "linear", engine: "serial", value: linear.ratio_to_raw, limit: "≤ 1.3×", pass: linear.ratio_to_raw <= 1.3 },
+    { target: "idb fan-out time vs raw puts in one tx", case: "fan", engine: "parallel", value: fan.ratio_to_batched, limit: "≤ 3×", pass: fan.ratio_to_batched <= 3 },
+  ];
+  return { lines, table, checks };
 }
 
 await main();
