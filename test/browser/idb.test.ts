@@ -1,32 +1,12 @@
 // The IndexedDB adapter against Chromium's real IndexedDB.
-import { openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
-import { IndexedDbBackend } from "../../adapters/idb/index.js";
-import { linearFlow, task, unorderedFlow, type Backend } from "../../src/index.js";
+import { linearFlow, task, unorderedFlow } from "../../src/index.js";
 import { assertCrashSafe } from "../../src/testing/index.js";
 import { describeBackendContract } from "../contract/backend-contract.js";
+import { idbHooks } from "../contract/idb-hooks.js";
 
-const names: string[] = [];
-const opened: IndexedDbBackend[] = [];
-const fresh = async (name = `tf-browser-${crypto.randomUUID()}`) => {
-  if (!names.includes(name)) names.push(name);
-  const b = await IndexedDbBackend.open(name);
-  opened.push(b);
-  return b;
-};
-afterEach(async () => {
-  for (const b of opened.splice(0)) await b.close();
-  for (const name of names.splice(0)) indexedDB.deleteDatabase(name);
-});
-
-async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: string, raw: unknown): Promise<Backend> {
-  const name = (backend as IndexedDbBackend).name;
-  await backend.close();
-  const db = await openDB(name);
-  await db.put(kind === "book" ? "books" : kind === "flow" ? "flows" : "atoms", { ...(raw as object), uuid });
-  db.close();
-  return fresh(name);
-}
+const { fresh, corrupt, reopen, cleanUp } = idbHooks("tf-browser");
+afterEach(cleanUp);
 
 describeBackendContract("IndexedDB (Chromium)", { make: () => fresh(), corrupt });
 
@@ -47,11 +27,7 @@ describe("IndexedDbBackend in Chromium", () => {
         store: { x: 1 },
         engine: { engine },
         makeBackend: () => fresh(),
-        reopen: async (b) => {
-          const name = (b as IndexedDbBackend).name;
-          await b.close();
-          return fresh(name);
-        },
+        reopen,
       });
       expect(report.points).toBeGreaterThan(3);
     });

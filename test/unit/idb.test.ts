@@ -4,29 +4,13 @@ import "fake-indexeddb/auto";
 import { openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import { IndexedDbBackend } from "../../adapters/idb/index.js";
-import { linearFlow, load, NotFound, StorageFailure, task, unorderedFlow, type Backend } from "../../src/index.js";
+import { linearFlow, load, NotFound, StorageFailure, task, unorderedFlow } from "../../src/index.js";
 import { assertCrashSafe } from "../../src/testing/index.js";
 import { atom, book, describeBackendContract, flow } from "../contract/backend-contract.js";
+import { idbHooks } from "../contract/idb-hooks.js";
 
-let seq = 0;
-const opened: IndexedDbBackend[] = [];
-const fresh = async (name = `tf-${++seq}`) => {
-  const b = await IndexedDbBackend.open(name);
-  opened.push(b);
-  return b;
-};
-afterEach(async () => {
-  for (const b of opened.splice(0)) await b.close();
-});
-
-async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: string, raw: unknown): Promise<Backend> {
-  const name = (backend as IndexedDbBackend).name;
-  await backend.close();
-  const db = await openDB(name);
-  await db.put(kind === "book" ? "books" : kind === "flow" ? "flows" : "atoms", { ...(raw as object), uuid });
-  db.close();
-  return fresh(name);
-}
+const { fresh, corrupt, reopen, cleanUp } = idbHooks("tf-node");
+afterEach(cleanUp);
 
 describeBackendContract("IndexedDB (fake-indexeddb)", { make: () => fresh(), corrupt });
 
@@ -41,11 +25,7 @@ describe("IndexedDbBackend", () => {
         store: { x: 1 },
         engine: { engine },
         makeBackend: () => fresh(),
-        reopen: async (b) => {
-          const name = (b as IndexedDbBackend).name;
-          await b.close();
-          return fresh(name);
-        },
+        reopen,
       });
       expect(report.points).toBeGreaterThan(3);
     });
@@ -60,7 +40,7 @@ describe("IndexedDbBackend", () => {
   });
 
   it("refuses a database written by a newer schema version, and leaves it as it was", async () => {
-    const name = `tf-newer-${++seq}`;
+    const name = `tf-newer-${crypto.randomUUID()}`;
     const db = await openDB(name, 7, { upgrade: (d) => void d.createObjectStore("future").put("kept", "k") });
     db.close();
     const error = await IndexedDbBackend.open(name).catch((e: unknown) => e);
@@ -96,10 +76,9 @@ describe("IndexedDbBackend", () => {
   });
 
   it("lets go of the database when another tab upgrades it, and tells the app", async () => {
-    const name = `tf-upgrade-${++seq}`;
+    const name = `tf-upgrade-${crypto.randomUUID()}`;
     let told = 0;
     const backend = await IndexedDbBackend.open(name, { onVersionChange: () => told++ });
-    opened.push(backend);
     const other = await openDB(name, 2); // another tab, with a newer version of the app
     other.close();
     expect(told).toBe(1);
