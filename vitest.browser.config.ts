@@ -12,6 +12,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "taskflow-ts/testing": fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)),
+      "taskflow-ts/schemas": fileURLToPath(new URL("./src/schemas.ts", import.meta.url)),
       "taskflow-ts": fileURLToPath(new URL("./src/index.ts", import.meta.url)),
     },
   },

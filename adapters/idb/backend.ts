@@ -1,211 +1,210 @@
-import { type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
 import { NotFound, StorageFailure } from "../../src/errors.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../../src/persistence/models.js";
 import { atomDetailSchema, flowDetailSchema, logBookSchema, parseRecord } from "../../src/persistence/schemas.js";
 import type { Backend } from "../../src/ports/backend.js";
 import type { FlowState } from "../../src/states.js";
-
-/**
- * Version of the database layout. Each version adds its migration to `upgrade` below; a database
- * written by a newer version is refused, never wiped.
- */
-export const IDB_SCHEMA_VERSION = 1;
-
-const STORES = ["books", "flows", "atoms"] as const;
-type Store = (typeof STORES)[number];
-type Tx = IDBPTransaction<unknown, Store[], "readwrite">;
+import { connect, type Db, type StoreName } from "./connect.js";
+import { storageError } from "./errors.js";
+import { abortQuietly, all, deleteBook, handled, requireParents, type WriteTx } from "./transactions.js";
 
 /** Options of {@link IndexedDbBackend.open}. */
 export interface IndexedDbOptions {
   /**
-   * "strict" waits until the write is on disk before a commit resolves (about 0.42 ms a
-   * transaction in Chromium here); "relaxed" lets the browser flush later (about 0.33 ms) and can
-   * lose the last commits if the machine, not only the page, goes down. Default "strict": a
-   * workflow log book is about not losing a step.
+   * "strict" (the default) resolves a commit once the browser says the write is flushed to disk;
+   * "relaxed" may resolve before the OS has flushed it, and may then lose the last commits if the
+   * machine (not only the page) goes down. A log book exists so that no finished step is lost or
+   * run twice, and in Chromium here the two measured the same within noise (the round trip to the
+   * browser's storage process dominates), hence "strict". "default" leaves it to the browser, and
+   * browsers differ.
    */
   durability?: "strict" | "relaxed" | "default";
   /**
-   * Another tab opened this database with a newer version: this connection closes (and reopens on
-   * next use, failing if the schema is too new). Tell the user to reload.
+   * Called when another tab opens this database with a newer version (`newVersion`) or deletes it
+   * (`null`). This connection has closed already so as not to block that tab; the next call opens
+   * it again, and fails with a clear StorageFailure if the database is now too new. Tell the user
+   * to reload.
    */
-  onVersionChange?: () => void;
+  onVersionChange?: (newVersion: number | null) => void;
+  /**
+   * The IndexedDB to use; the global `indexedDB` by default. A Storage Bucket's keeps log books
+   * apart from the site's caches, with their own quota and eviction:
+   * `(await navigator.storageBuckets.open("flows", { persisted: true, durability: "strict" })).indexedDB`.
+   * Tests pass a fake's (`new IDBFactory()` from fake-indexeddb).
+   */
+  indexedDB?: IDBFactory;
 }
 
-const FINISHED = new Set<FlowState>(["SUCCESS", "REVERTED", "FAILURE"]);
+const ALL: StoreName[] = ["books", "flows", "atoms"];
 
 /**
- * Log books in the browser's IndexedDB: one object store per record kind, with the indexes a
- * viewer needs (flow details of a book, atoms of a flow, by state, by update time). A batch is one
- * readwrite transaction; every record read back is validated with the core's schemas.
+ * Log books in the browser's IndexedDB: one object store per record kind, with the indexes the
+ * engine and a viewer need (flow details of a book, atoms of a flow, by state, by update time). A
+ * batch is one readwrite transaction; every record read back is validated with the core's
+ * schemas, so a corrupted or foreign record is reported with its key and nothing is rewritten.
  *
  * @example
- * const backend = await IndexedDbBackend.open("checkout");
- * const engine = load(flow, { backend, flowDetailId: localStorage.flowId });
+ * const backend = await IndexedDbBackend.open("checkout", { onVersionChange: () => showReloadBanner() });
+ * const engine = load(flow, { backend, flowDetailId: localStorage.getItem("flowId") ?? undefined });
+ * await backend.expire({ olderThanMs: 30 * 86_400_000 }); // forget flows finished a month ago
  */
 export class IndexedDbBackend implements Backend {
-  #db: IDBPDatabase | undefined;
+  #connection: Promise<Db> | undefined;
   #closed = false;
 
   private constructor(
+    /** The IndexedDB database name. */
     readonly name: string,
     private readonly options: IndexedDbOptions,
-    db: IDBPDatabase,
-  ) {
-    this.#db = db;
-  }
+  ) {}
 
   /**
-   * Opens (or creates) the database.
-   * @throws StorageFailure when IndexedDB is unavailable (private mode, a blocked origin), blocked
-   * by another tab, or written by a newer version of taskflow-ts
+   * Opens (or creates, or migrates) the database, so that a browser refusing storage is known
+   * before the first flow runs.
+   * @throws StorageFailure when IndexedDB is unavailable (a private window, site data blocked) or
+   * the database was written by a newer version of taskflow-ts
    */
   static async open(name = "taskflow", options: IndexedDbOptions = {}): Promise<IndexedDbBackend> {
-    const backend = new IndexedDbBackend(name, options, await connect(name, () => backend.#lost()));
+    const backend = new IndexedDbBackend(name, options);
+    await backend.#database();
     return backend;
   }
 
-  /** Another tab upgraded the database: let go of it, reopen on next use. */
-  #lost(): void {
-    this.#db?.close();
-    this.#db = undefined;
-    this.options.onVersionChange?.();
+  #database(): Promise<Db> {
+    if (this.#closed) return Promise.reject(new StorageFailure(`IndexedDB log books "${this.name}" are closed; open a new IndexedDbBackend`));
+    // One pending open shared by concurrent callers: a reopen after a versionchange must not
+    // leave a second connection behind that would block the next upgrade.
+    this.#connection ??= this.#connect();
+    return this.#connection;
   }
 
-  async #database(): Promise<IDBPDatabase> {
-    if (this.#closed) throw new StorageFailure(`IndexedDB log books "${this.name}" are closed`);
-    this.#db ??= await connect(this.name, () => this.#lost());
-    return this.#db;
+  #connect(): Promise<Db> {
+    const pending: Promise<Db> = connect(this.name, this.options.indexedDB, {
+      versionChange: (newVersion) => {
+        this.#forget(pending);
+        this.options.onVersionChange?.(newVersion);
+      },
+      terminated: () => this.#forget(pending),
+    });
+    // A failed open is not kept: the next call tries again (the blocking tab may have gone).
+    pending.catch(() => this.#forget(pending));
+    return pending;
+  }
+
+  #forget(connection: Promise<Db>): void {
+    if (this.#connection === connection) this.#connection = undefined;
   }
 
   async commit(batch: WriteBatch): Promise<void> {
-    const db = await this.#database();
-    const tx = db.transaction(STORES, "readwrite", { durability: this.options.durability ?? "strict" }) as Tx;
-    try {
-      // Parents are checked in the same transaction, once each, and without waiting before the
-      // puts are queued: the answers arrive before the puts complete, so a missing parent still
-      // aborts the whole batch, and a commit costs one round trip, not two.
-      const books = new Set(batch.logBooks.map((b) => b.uuid));
-      const flows = new Set(batch.flows.map((f) => f.uuid));
-      const checks: Array<Promise<string | undefined>> = [];
-      const check = (store: Store, parent: string, problem: string) => {
-        const p = tx.objectStore(store).getKey(parent).then((key) => (key === undefined ? problem : undefined));
-        p.catch(() => {});
-        checks.push(p);
-      };
-      for (const f of batch.flows) {
-        if (books.has(f.bookUuid)) continue;
-        books.add(f.bookUuid);
-        check("books", f.bookUuid, `flow detail "${f.uuid}": log book "${f.bookUuid}" is not stored; save the log book first`);
-      }
-      for (const a of batch.atoms) {
-        if (flows.has(a.flowUuid)) continue;
-        flows.add(a.flowUuid);
-        check("flows", a.flowUuid, `atom detail "${a.uuid}": flow detail "${a.flowUuid}" is not stored; save the flow detail first`);
-      }
-      // Queue every put, then wait for the transaction: one commit for the whole batch. When one
-      // put fails, the transaction aborts and the others reject too: the first error is thrown.
-      const puts: Array<Promise<unknown>> = [];
-      const queue = (store: Store, records: readonly object[]) => {
-        for (const r of records) {
-          const p = tx.objectStore(store).put(r);
-          p.catch(() => {});
-          puts.push(p);
-        }
-      };
-      queue("books", batch.logBooks);
-      queue("flows", batch.flows);
-      queue("atoms", batch.atoms);
-      const missing = (await Promise.all(checks)).find((problem) => problem !== undefined);
-      if (missing) throw new NotFound(missing);
-      await Promise.all([...puts, tx.done]);
-    } catch (e) {
-      abortQuietly(tx);
-      throw storageError(e, "commit");
-    }
+    await this.#write("commit", async (tx) => {
+      const parents = requireParents(tx, batch);
+      handled(parents); // awaited below, unless a put throws first (a record that cannot be cloned)
+      // Queue every put and wait for the transaction only: one commit for the whole batch. A put
+      // that fails aborts the transaction, whose error `tx.done` then reports.
+      for (const b of batch.logBooks) handled(tx.objectStore("books").put(b));
+      for (const f of batch.flows) handled(tx.objectStore("flows").put(f));
+      for (const a of batch.atoms) handled(tx.objectStore("atoms").put(a));
+      await parents;
+    });
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
-    const raw: unknown = await this.#read((db) => db.get("books", uuid));
+    const raw = await this.#read((db) => db.get("books", uuid));
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
     return parseRecord(logBookSchema, "log book", uuid, raw);
   }
 
   async listLogBooks(): Promise<LogBook[]> {
-    const all: unknown[] = await this.#read((db) => db.getAll("books"));
-    return all.map((raw) => parseRecord(logBookSchema, "log book", keyOf(raw), raw));
+    const books = await this.#read((db) => db.getAll("books"));
+    return books.map(toLogBook);
   }
 
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
-    const db = await this.#database();
-    const tx = db.transaction(["books", "flows"], "readonly");
-    const [book, flows] = await Promise.all([tx.objectStore("books").getKey(bookUuid), tx.objectStore("flows").index("bookUuid").getAll(bookUuid)]);
+    const [book, flows] = await this.#read((db) => {
+      const tx = db.transaction(["books", "flows"], "readonly");
+      return all(tx, [tx.objectStore("books").getKey(bookUuid), tx.objectStore("flows").index("bookUuid").getAll(bookUuid)] as const);
+    });
     if (book === undefined) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    return (flows as unknown[]).map((raw) => parseRecord(flowDetailSchema, "flow detail", keyOf(raw), raw)).sort((a, b) => a.createdAt - b.createdAt);
+    return flows.map(toFlowDetail).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
-    const raw: unknown = await this.#read((db) => db.get("flows", uuid));
+    const raw = await this.#read((db) => db.get("flows", uuid));
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
     return parseRecord(flowDetailSchema, "flow detail", uuid, raw);
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
-    const db = await this.#database();
-    const tx = db.transaction(["flows", "atoms"], "readonly");
-    const [flow, atoms] = await Promise.all([tx.objectStore("flows").getKey(flowUuid), tx.objectStore("atoms").index("flowUuid").getAll(flowUuid)]);
+    const [flow, atoms] = await this.#read((db) => {
+      const tx = db.transaction(["flows", "atoms"], "readonly");
+      return all(tx, [tx.objectStore("flows").getKey(flowUuid), tx.objectStore("atoms").index("flowUuid").getAll(flowUuid)] as const);
+    });
     if (flow === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    return (atoms as unknown[]).map((raw) => parseRecord(atomDetailSchema, "atom detail", keyOf(raw), raw));
+    return atoms.map(toAtomDetail);
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
-    const db = await this.#database();
-    const tx = db.transaction(STORES, "readwrite", { durability: this.options.durability ?? "strict" }) as Tx;
-    try {
+    await this.#write("delete", async (tx) => {
       if ((await tx.objectStore("books").getKey(uuid)) === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-      const flowKeys = await tx.objectStore("flows").index("bookUuid").getAllKeys(uuid);
-      for (const flowKey of flowKeys) {
-        for (const atomKey of await tx.objectStore("atoms").index("flowUuid").getAllKeys(flowKey as string)) {
-          await tx.objectStore("atoms").delete(atomKey);
-        }
-        await tx.objectStore("flows").delete(flowKey);
-      }
-      await tx.objectStore("books").delete(uuid);
-      await tx.done;
-    } catch (e) {
-      abortQuietly(tx);
-      throw storageError(e, "delete");
-    }
+      await deleteBook(tx, uuid);
+    });
   }
 
   /**
-   * Log books whose every flow detail has finished (SUCCESS, REVERTED or FAILURE), oldest update
-   * first: what a garbage collection may delete.
+   * Log books whose flow details have all finished (SUCCESS, REVERTED or FAILURE), least recently
+   * active first: what a garbage collection may delete. A book without flow details is not
+   * listed: the engine never writes one, so it belongs to someone else.
    */
   async listFinished(): Promise<LogBook[]> {
-    const books = await this.listLogBooks();
-    const finished: LogBook[] = [];
-    for (const book of books) {
-      const flows = await this.getFlowDetails(book.uuid);
-      if (flows.length > 0 && flows.every((f) => FINISHED.has(f.state))) finished.push(book);
-    }
-    return finished.sort((a, b) => a.updatedAt - b.updatedAt);
+    return (await this.#finished()).map((f) => f.book);
   }
 
-  /** Deletes finished log books last updated more than `olderThanMs` ago; returns their ids. */
+  /**
+   * Deletes the finished log books (see {@link listFinished}) whose last activity (the latest
+   * update of the book or of its flow details) is more than `olderThanMs` before `now`; returns
+   * their ids. Each is checked again inside its deleting transaction, so a flow that another tab
+   * resumed or revised meanwhile is kept.
+   */
   async expire(options: { olderThanMs: number; now?: number }): Promise<string[]> {
     const limit = (options.now ?? Date.now()) - options.olderThanMs;
-    const old = (await this.listFinished()).filter((b) => b.updatedAt < limit);
-    for (const book of old) await this.destroyLogBook(book.uuid);
-    return old.map((b) => b.uuid);
+    const deleted: string[] = [];
+    for (const { book } of (await this.#finished()).filter((f) => f.lastActive < limit)) {
+      const gone = await this.#write("delete", async (tx) => {
+        const [raw, flows] = await Promise.all([tx.objectStore("books").get(book.uuid), tx.objectStore("flows").index("bookUuid").getAll(book.uuid)]);
+        if (raw === undefined) return false;
+        const still = toLogBook(raw);
+        const details = flows.map(toFlowDetail);
+        if (!isFinished(details) || lastActive(still, details) >= limit) return false;
+        await deleteBook(tx, book.uuid);
+        return true;
+      });
+      if (gone) deleted.push(book.uuid);
+    }
+    return deleted;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#db?.close();
-    this.#db = undefined;
+    const pending = this.#connection;
+    this.#connection = undefined;
+    (await pending?.catch(() => undefined))?.close();
   }
 
-  async #read<T>(read: (db: IDBPDatabase) => Promise<T>): Promise<T> {
+  /** The finished books with their last activity, in one snapshot of books and flow details. */
+  async #finished(): Promise<Array<{ book: LogBook; lastActive: number }>> {
+    const [books, flows] = await this.#read((db) => {
+      const tx = db.transaction(["books", "flows"], "readonly");
+      return all(tx, [tx.objectStore("books").getAll(), tx.objectStore("flows").getAll()] as const);
+    });
+    const byBook = new Map<string, FlowDetail[]>();
+    for (const f of flows.map(toFlowDetail)) byBook.set(f.bookUuid, [...(byBook.get(f.bookUuid) ?? []), f]);
+    return books
+      .map(toLogBook)
+      .filter((b) => isFinished(byBook.get(b.uuid) ?? []))
+      .map((book) => ({ book, lastActive: lastActive(book, byBook.get(book.uuid) ?? []) }))
+      .sort((a, b) => a.lastActive - b.lastActive);
+  }
+
+  async #read<T>(read: (db: Db) => Promise<T>): Promise<T> {
     const db = await this.#database();
     try {
       return await read(db);
@@ -213,74 +212,35 @@ export class IndexedDbBackend implements Backend {
       throw storageError(e, "read");
     }
   }
-}
 
-async function connect(name: string, onLost: () => void): Promise<IDBPDatabase> {
-  if (!(globalThis as { indexedDB?: IDBFactory }).indexedDB) {
-    throw new StorageFailure("IndexedDB is not available here (a private window, or storage blocked for this site); the flow cannot be saved in this browser");
-  }
-  try {
-    return await openDB(name, IDB_SCHEMA_VERSION, {
-      upgrade(db, oldVersion) {
-        if (oldVersion < 1) {
-          const books = db.createObjectStore("books", { keyPath: "uuid" });
-          books.createIndex("updatedAt", "updatedAt");
-          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
-          flows.createIndex("bookUuid", "bookUuid");
-          flows.createIndex("state", "state");
-          flows.createIndex("updatedAt", "updatedAt");
-          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
-          atoms.createIndex("flowUuid", "flowUuid");
-          atoms.createIndex("state", "state");
-          atoms.createIndex("updatedAt", "updatedAt");
-        }
-        // Later versions add their migrations here, each guarded by `oldVersion < N`.
-      },
-      blocked() {
-        // Another tab holds an older version open; it will be asked to close (its versionchange).
-      },
-      blocking() {
-        onLost();
-      },
-      terminated() {
-        onLost();
-      },
-    });
-  } catch (e) {
-    if ((e as { name?: string })?.name === "VersionError") {
-      throw new StorageFailure(
-        `IndexedDB "${name}" was written by a newer version of taskflow-ts (its schema is newer than version ${IDB_SCHEMA_VERSION}); update the app, nothing was changed`,
-        { cause: e },
-      );
+  /**
+   * Runs `work` in one readwrite transaction over every store and waits for it to commit. When
+   * `work` throws (a missing parent, a record that cannot be cloned), the transaction is aborted,
+   * so nothing it queued is written.
+   */
+  async #write<T>(doing: "commit" | "delete", work: (tx: WriteTx) => Promise<T>): Promise<T> {
+    const db = await this.#database();
+    let tx: WriteTx | undefined;
+    try {
+      tx = db.transaction(ALL, "readwrite", { durability: this.options.durability ?? "strict" });
+      const result = await work(tx);
+      await tx.done;
+      return result;
+    } catch (e) {
+      if (tx) abortQuietly(tx);
+      throw storageError(e, doing);
     }
-    throw storageError(e, "open");
   }
 }
 
-function abortQuietly(tx: Tx): void {
-  try {
-    tx.abort();
-  } catch {
-    // Already finished or aborted: nothing more to undo.
-  }
-  tx.done.catch(() => {});
-}
+const FINISHED: ReadonlySet<FlowState> = new Set(["SUCCESS", "REVERTED", "FAILURE"]);
+const isFinished = (flows: FlowDetail[]) => flows.length > 0 && flows.every((f) => FINISHED.has(f.state));
+// The engine stamps a book when it creates it, and a flow detail at every change: the latest
+// stamp is when the book was last active (for a finished book, when its last flow finished).
+const lastActive = (book: LogBook, flows: FlowDetail[]) => Math.max(book.updatedAt, ...flows.map((f) => f.updatedAt));
 
-/** The browser's errors, told in the log book's terms. */
-function storageError(e: unknown, doing: string): Error {
-  if (e instanceof NotFound || e instanceof StorageFailure) return e;
-  const name = (e as { name?: string })?.name;
-  const message = (e as Error)?.message ?? String(e);
-  if (name === "QuotaExceededError") {
-    return new StorageFailure(`the browser's storage quota for this site is full (${doing} refused, nothing half-written): free space or delete finished log books with expire()`, { cause: e });
-  }
-  if (name === "DataCloneError") {
-    return new StorageFailure(`a record cannot be stored in IndexedDB (${message}); results must be structured-cloneable`, { cause: e });
-  }
-  if (name === "AbortError") return new StorageFailure(`the IndexedDB transaction was aborted (${doing}); nothing of it was written`, { cause: e });
-  return new StorageFailure(`IndexedDB ${doing} failed: ${name ?? "Error"}: ${message}`, { cause: e });
-}
-
-function keyOf(raw: unknown): string {
-  return String((raw as { uuid?: unknown } | null)?.uuid);
-}
+// The key path is `uuid`, so a stored record's uuid is its key.
+const keyOf = (raw: unknown) => String((raw as { uuid?: unknown } | null)?.uuid);
+const toLogBook = (raw: unknown) => parseRecord(logBookSchema, "log book", keyOf(raw), raw);
+const toFlowDetail = (raw: unknown) => parseRecord(flowDetailSchema, "flow detail", keyOf(raw), raw);
+const toAtomDetail = (raw: unknown) => parseRecord(atomDetailSchema, "atom detail", keyOf(raw), raw);

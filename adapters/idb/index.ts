@@ -1,5 +1,6 @@
 /**
- * taskflow-ts/idb: log books in the browser's IndexedDB, so a flow survives a page reload, a
- * closed tab, or a browser restart.
+ * taskflow-ts/idb: log books in the browser's IndexedDB, so that a flow survives a page reload, a
+ * closed tab or a browser restart. For a page, a Web Worker or a Service Worker.
  */
-export { IndexedDbBackend, IDB_SCHEMA_VERSION, type IndexedDbOptions } from "./backend.js";
+export { IndexedDbBackend, type IndexedDbOptions } from "./backend.js";
+export { IDB_SCHEMA_VERSION } from "./connect.js";

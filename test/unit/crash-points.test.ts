@@ -1,34 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { graphFlow, linearFlow, task, unorderedFlow, type FlowItem } from "../../src/index.js";
+import { linearFlow, task } from "../../src/index.js";
 import { assertCrashSafe, checkCrashPoints } from "../../src/testing/index.js";
-
-const add = (name: string, requires: string[], provides: string) =>
-  task({
-    name,
-    requires,
-    provides,
-    execute: (args: Record<string, number>) => requires.reduce((s, r) => s + (args[r] as number), 1),
-    revert: () => `undid ${name}`,
-  });
-
-const shapes: Record<string, () => FlowItem> = {
-  linear: () => linearFlow("linear", add("a", ["x"], "a"), add("b", ["a"], "b"), add("c", ["b"], "c"), add("d", ["c", "x"], "d")),
-  graph: () =>
-    graphFlow("graph", add("sum", ["l", "r"], "sum"), add("l", ["x"], "l"), add("r", ["x"], "r"), add("out", ["sum"], "out")),
-  nested: () =>
-    linearFlow("nested", add("a", ["x"], "a"), unorderedFlow("fan", add("u1", ["a"], "u1"), add("u2", ["a"], "u2")), add("z", ["u1", "u2"], "z")),
-  failing: () =>
-    linearFlow(
-      "failing",
-      add("a", ["x"], "a"),
-      unorderedFlow("fan", add("u1", ["a"], "u1"), add("u2", ["a"], "u2")),
-      task({ name: "boom", requires: ["u1"], execute: () => { throw new Error("Woot!"); }, revert: () => "boom undone" }),
-    ),
-};
+import { crashFlows } from "../contract/crash-flows.js";
 
 describe("crash at every write, then resume", () => {
   for (const engine of ["serial", "parallel"] as const) {
-    for (const [shape, makeFlow] of Object.entries(shapes)) {
+    for (const [shape, makeFlow] of Object.entries(crashFlows)) {
       it(`${shape} flow on the ${engine} engine ends as if uninterrupted`, async () => {
         const report = await assertCrashSafe({ makeFlow, store: { x: 1 }, engine: { engine } });
         expect(report.points).toBeGreaterThan(2);

@@ -1,0 +1,118 @@
+import { type DBSchema, type IDBPDatabase, type StoreNames, wrap } from "idb";
+import { StorageFailure } from "../../src/errors.js";
+
+/**
+ * The database layout. Values are `unknown` on purpose: whatever comes back from disk may have
+ * been written by another version or another tool, and is typed only once the core's schemas
+ * have validated it.
+ */
+export interface LogBookDb extends DBSchema {
+  books: { key: string; value: unknown; indexes: { updatedAt: number } };
+  flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number } };
+  atoms: { key: string; value: unknown; indexes: { flowUuid: string; state: string; updatedAt: number } };
+}
+export type Db = IDBPDatabase<LogBookDb>;
+export type StoreName = StoreNames<LogBookDb>;
+
+/**
+ * One step per database version, applied in order from the version found on disk: migration i
+ * takes a database from version i to i + 1. A layout change appends a step here; never edit a
+ * step that has shipped, since databases in the field were built by it.
+ */
+const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> = [
+  // 0 → 1. Indexes: flow details of a book and atoms of a flow (the engine's reads), by state
+  // and by update time (what a viewer or a garbage collection asks).
+  (db) => {
+    const books = db.createObjectStore("books", { keyPath: "uuid" });
+    books.createIndex("updatedAt", "updatedAt");
+    const flows = db.createObjectStore("flows", { keyPath: "uuid" });
+    flows.createIndex("bookUuid", "bookUuid");
+    flows.createIndex("state", "state");
+    flows.createIndex("updatedAt", "updatedAt");
+    const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
+    atoms.createIndex("flowUuid", "flowUuid");
+    atoms.createIndex("state", "state");
+    atoms.createIndex("updatedAt", "updatedAt");
+  },
+];
+
+/** Version of the database layout this build writes: the number of migrations. */
+export const IDB_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** What the browser may do to an open connection behind our back. */
+export interface ConnectionEvents {
+  /** Another tab opens a newer version (`newVersion`) or deletes the database (`null`). */
+  versionChange: (newVersion: number | null) => void;
+  /** The browser closed the connection (site data cleared, disk error). */
+  terminated: () => void;
+}
+
+/**
+ * Opens the database in `factory` (the global `indexedDB` by default), creating or migrating
+ * it. A database of a newer version is refused (opening it at our version fails with
+ * VersionError before any change), so data written by a newer app is never wiped by an older
+ * one still open in some tab.
+ */
+export async function connect(name: string, factory: IDBFactory | undefined, events: ConnectionEvents): Promise<Db> {
+  const indexedDb = factory ?? globalIndexedDb();
+  let db: Db;
+  try {
+    const request = indexedDb.open(name, IDB_SCHEMA_VERSION);
+    request.addEventListener("upgradeneeded", (event) => {
+      // A migration that throws aborts the upgrade: the open fails and the old layout stays.
+      const upgrade = request.transaction as IDBTransaction;
+      for (const migrate of MIGRATIONS.slice(event.oldVersion)) migrate(request.result, upgrade);
+    });
+    // `blocked` (another tab holds an older version open) needs nothing: that tab's connection
+    // hears `versionchange` and closes (below), then this open proceeds.
+    db = (await wrap(request)) as unknown as Db;
+  } catch (e) {
+    throw openFailure(name, e);
+  }
+  db.addEventListener("versionchange", (event) => {
+    // Holding on would block the other tab's upgrade (or delete) until this tab is closed.
+    db.close();
+    events.versionChange(event.newVersion);
+  });
+  db.addEventListener("close", () => events.terminated());
+  return db;
+}
+
+/** The global `indexedDB`, read only now: the module can load where there is none. */
+function globalIndexedDb(): IDBFactory {
+  let factory: IDBFactory | undefined;
+  try {
+    factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  } catch (e) {
+    // Reading the global itself throws SecurityError in some sandboxed frames.
+    throw unavailable(e);
+  }
+  if (!factory) throw unavailable(undefined);
+  return factory;
+}
+
+function unavailable(cause: unknown): StorageFailure {
+  return new StorageFailure(
+    "IndexedDB is not available here (a private window, storage blocked for this site, or not a browser): " +
+      "the flow cannot be saved; allow site data, or use another backend such as MemoryBackend",
+    { cause },
+  );
+}
+
+function openFailure(name: string, e: unknown): StorageFailure {
+  const { name: kind, message } = e as { name?: string; message?: string };
+  if (kind === "VersionError") {
+    return new StorageFailure(
+      `IndexedDB "${name}" was written by a newer version of taskflow-ts (database version newer than ${IDB_SCHEMA_VERSION}): ` +
+        "nothing was changed; update or reload the app",
+      { cause: e },
+    );
+  }
+  // Browsers refuse storage in their own ways: Firefox's private windows (InvalidStateError),
+  // blocked site data (SecurityError, UnknownError), a full disk (QuotaExceededError).
+  return new StorageFailure(
+    `could not open IndexedDB "${name}" (${kind ?? "Error"}: ${message ?? String(e)}): storage may be blocked for this site ` +
+      "(a private window, site data not allowed) or the disk may be full; the flow cannot be saved until it opens",
+    { cause: e },
+  );
+}

@@ -1,0 +1,65 @@
+import type { IDBPTransaction } from "idb";
+import { NotFound } from "../../src/errors.js";
+import type { WriteBatch } from "../../src/persistence/models.js";
+import type { LogBookDb, StoreName } from "./connect.js";
+
+// What runs inside one IndexedDB transaction. IndexedDB commits a transaction as soon as it has
+// no request pending at the end of a task, so these only ever wait on requests of `tx` itself.
+
+export type WriteTx = IDBPTransaction<LogBookDb, StoreName[], "readwrite">;
+
+/**
+ * Looks up, inside the batch's own transaction, every parent outside the batch (one lookup per
+ * distinct parent: a round of atoms shares one flow); the promise rejects with NotFound for the
+ * first one missing. Start it before queueing the puts, so that the lookups and the puts travel
+ * in one round trip: the transaction cannot commit while the puts are pending, so aborting it
+ * when the promise rejects still undoes them.
+ */
+export function requireParents(tx: WriteTx, batch: WriteBatch): Promise<void> {
+  const booksInBatch = new Set(batch.logBooks.map((b) => b.uuid));
+  const flowsInBatch = new Set(batch.flows.map((f) => f.uuid));
+  const books = new Map<string, string>(); // parent id → the first record that needs it
+  const flows = new Map<string, string>();
+  for (const f of batch.flows) if (!booksInBatch.has(f.bookUuid) && !books.has(f.bookUuid)) books.set(f.bookUuid, f.uuid);
+  for (const a of batch.atoms) if (!flowsInBatch.has(a.flowUuid) && !flows.has(a.flowUuid)) flows.set(a.flowUuid, a.uuid);
+  const lookups = Promise.all([
+    Promise.all([...books.keys()].map((k) => tx.objectStore("books").getKey(k))),
+    Promise.all([...flows.keys()].map((k) => tx.objectStore("flows").getKey(k))),
+  ]);
+  return lookups.then(([bookKeys, flowKeys]) => {
+    const missingBook = [...books].find((_, i) => bookKeys[i] === undefined);
+    if (missingBook) throw new NotFound(`flow detail "${missingBook[1]}": log book "${missingBook[0]}" is not stored; save the log book first`);
+    const missingFlow = [...flows].find((_, i) => flowKeys[i] === undefined);
+    if (missingFlow) throw new NotFound(`atom detail "${missingFlow[1]}": flow detail "${missingFlow[0]}" is not stored; save the flow detail first`);
+  });
+}
+
+/** Deletes a log book with its flow and atom details, inside `tx`. */
+export async function deleteBook(tx: WriteTx, uuid: string): Promise<void> {
+  const flowKeys = await tx.objectStore("flows").index("bookUuid").getAllKeys(uuid);
+  const atomKeys = await Promise.all(flowKeys.map((f) => tx.objectStore("atoms").index("flowUuid").getAllKeys(f)));
+  for (const key of atomKeys.flat()) handled(tx.objectStore("atoms").delete(key));
+  for (const key of flowKeys) handled(tx.objectStore("flows").delete(key));
+  handled(tx.objectStore("books").delete(uuid));
+}
+
+/** Requests of one readonly transaction, and its completion, so that no rejection goes unheard. */
+export async function all<T extends readonly unknown[]>(tx: { done: Promise<void> }, requests: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const [results] = await Promise.all([Promise.all(requests), tx.done]);
+  return results as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/** A request whose failure the transaction reports (through `tx.done`): not an unhandled rejection. */
+export function handled(request: Promise<unknown>): void {
+  request.catch(() => {});
+}
+
+/** Rolls back what `tx` has queued, if it has not finished already. */
+export function abortQuietly(tx: WriteTx): void {
+  try {
+    tx.abort();
+  } catch {
+    // Already committed or aborted by the browser: nothing more to undo.
+  }
+  handled(tx.done);
+}

@@ -1,0 +1,272 @@
+// The IndexedDB adapter's suite, run wherever there is an IndexedDB: in Node under fake-indexeddb
+// (test/unit/idb.test.ts) and in Chromium (test/browser/idb.test.ts). Only how a full disk is
+// staged differs, so each runtime passes its own `FullStorage`.
+import { deleteDB, openDB } from "idb";
+import { afterEach, describe, expect, it } from "vitest";
+import { IDB_SCHEMA_VERSION, type IndexedDbBackend } from "../../adapters/idb/index.js";
+import { linearFlow, load, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type Backend, type FlowState, type WriteBatch } from "../../src/index.js";
+import { assertCrashSafe } from "../../src/testing/index.js";
+import { atom, book, describeBackendContract, flow } from "../contract/backend-contract.js";
+import { add, crashFlows } from "../contract/crash-flows.js";
+import { idbHooks, noise } from "../contract/idb-hooks.js";
+
+/** Storage that runs out, staged the way the runtime allows. */
+export interface FullStorage {
+  /** A backend on nearly full storage: a transaction adding 3 MB fails with QuotaExceededError, small ones pass. */
+  open: () => Promise<IndexedDbBackend>;
+  /** The same database through a new connection. */
+  reopen: (backend: IndexedDbBackend) => Promise<IndexedDbBackend>;
+  /** Makes room for a few such transactions, as an app would. */
+  makeRoom: (backend: IndexedDbBackend) => Promise<void>;
+}
+
+const batch = (b: Partial<WriteBatch>): WriteBatch => ({ logBooks: [], flows: [], atoms: [], ...b });
+const DAY = 86_400_000;
+
+export function describeIndexedDbBackend(runtime: string, full: FullStorage): void {
+  const { fresh, corrupt, reopen, newName, cleanUp } = idbHooks(`tf-${runtime}`);
+  afterEach(cleanUp);
+
+  describeBackendContract(`IndexedDB (${runtime})`, { make: () => fresh(), corrupt });
+
+  describe(`IndexedDbBackend (${runtime}): crash at every write, resumed through a new connection`, () => {
+    for (const engine of ["serial", "parallel"] as const) {
+      for (const [shape, makeFlow] of Object.entries(crashFlows)) {
+        it(`${shape} flow, ${engine} engine`, async () => {
+          const report = await assertCrashSafe({ makeFlow, store: { x: 1 }, engine: { engine }, makeBackend: () => fresh(), reopen });
+          expect(report.points).toBeGreaterThan(2);
+          expect(report.scenarios).toBe(report.points * 2);
+        });
+      }
+    }
+  });
+
+  describe(`IndexedDbBackend (${runtime})`, () => {
+    it("writes each commit in one readwrite transaction, strict unless asked otherwise", async () => {
+      const spy = spyTransactions();
+      try {
+        const serial = await fresh();
+        const commits = countCommits(serial);
+        const engine = load(linearFlow("l", ...[1, 2, 3, 4, 5].map((i) => add(`t${i}`, [], `v${i}`))), { backend: serial });
+        await engine.run();
+        // At most one commit per atom, plus the one that creates the log book.
+        expect(commits.count).toBeLessThanOrEqual(5 + 1);
+        expect(spy.writes()).toEqual(Array(commits.count).fill("strict"));
+
+        spy.reset();
+        const relaxed = await fresh(undefined, { durability: "relaxed" });
+        const fanCommits = countCommits(relaxed);
+        const fan = load(unorderedFlow("fan", ...[1, 2, 3, 4, 5, 6, 7, 8].map((i) => add(`u${i}`, [], `w${i}`))), { backend: relaxed, engine: "parallel" });
+        await fan.run();
+        expect(fanCommits.count).toBeLessThan(8);
+        expect(spy.writes()).toEqual(Array(fanCommits.count).fill("relaxed"));
+        expect((await relaxed.getAtomDetails(fan.flowDetailId)).map((d) => d.state)).toEqual(Array(8).fill("SUCCESS"));
+      } finally {
+        spy.restore();
+      }
+    });
+
+    it("keeps the indexes a viewer queries: flows of a book, atoms of a flow, by state, by update time", async () => {
+      const backend = await fresh();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      const running = atom(fd.uuid, { state: "RUNNING", updatedAt: 10 });
+      const done = [atom(fd.uuid, { state: "SUCCESS", updatedAt: 20 }), atom(fd.uuid, { state: "SUCCESS", updatedAt: 30 })];
+      await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [running, ...done] }));
+      const db = await openDB(backend.name);
+      try {
+        expect(db.version).toBe(IDB_SCHEMA_VERSION);
+        expect([...db.objectStoreNames]).toEqual(["atoms", "books", "flows"]);
+        const tx = db.transaction(["flows", "atoms"]);
+        expect([...tx.objectStore("flows").indexNames]).toEqual(["bookUuid", "state", "updatedAt"]);
+        expect([...tx.objectStore("atoms").indexNames]).toEqual(["flowUuid", "state", "updatedAt"]);
+        expect(await db.getAllKeysFromIndex("flows", "bookUuid", lb.uuid)).toEqual([fd.uuid]);
+        expect((await db.getAllKeysFromIndex("atoms", "state", "SUCCESS")).sort()).toEqual(done.map((d) => d.uuid).sort());
+        expect(await db.getAllKeysFromIndex("atoms", "updatedAt", IDBKeyRange.lowerBound(15))).toEqual(done.map((d) => d.uuid));
+      } finally {
+        db.close();
+      }
+    });
+
+    it("refuses a database written by a newer schema version, and leaves it as it was", async () => {
+      const name = newName();
+      const future = await openDB(name, IDB_SCHEMA_VERSION + 6, { upgrade: (db) => void db.createObjectStore("future").put("kept", "k") });
+      future.close();
+      const error = await fresh(name).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageFailure);
+      expect((error as Error).message).toMatch(/newer version of taskflow-ts.*nothing was changed/);
+      const again = await openDB(name);
+      expect(again.version).toBe(IDB_SCHEMA_VERSION + 6);
+      expect(await again.get("future", "k")).toBe("kept");
+      again.close();
+    });
+
+    it("lets go of the database when another tab upgrades it, tells the app, and refuses the newer layout", async () => {
+      const calls: Array<number | null> = [];
+      const backend = await fresh(undefined, { onVersionChange: (v) => calls.push(v) });
+      await backend.commit(batch({ logBooks: [book()] }));
+      // Resolves only once this backend's connection has closed: otherwise the other tab is blocked.
+      const other = await withTimeout(openDB(backend.name, IDB_SCHEMA_VERSION + 1), "the upgrade in the other tab stayed blocked");
+      other.close();
+      expect(calls).toEqual([IDB_SCHEMA_VERSION + 1]);
+      await expect(backend.listLogBooks()).rejects.toThrow(/newer version of taskflow-ts/);
+    });
+
+    it("lets another tab delete the database, then starts afresh with a single new connection", async () => {
+      const calls: Array<number | null> = [];
+      const backend = await fresh(undefined, { onVersionChange: (v) => calls.push(v) });
+      await backend.commit(batch({ logBooks: [book()] }));
+      await withTimeout(deleteDB(backend.name), "the delete in the other tab stayed blocked");
+      expect(calls).toEqual([null]);
+      const opens = spyOpens();
+      try {
+        const [a, b, c] = await Promise.all([backend.listLogBooks(), backend.listLogBooks(), backend.listLogBooks()]);
+        expect([a, b, c]).toEqual([[], [], []]);
+        expect(opens.count).toBe(1);
+      } finally {
+        opens.restore();
+      }
+      const lb = book();
+      await backend.commit(batch({ logBooks: [lb] }));
+      expect(await backend.getLogBook(lb.uuid)).toEqual(lb);
+    });
+
+    it("writes nothing of a batch holding a record that cannot be cloned, and says why", async () => {
+      const backend = await fresh();
+      const lb = book();
+      await backend.commit(batch({ logBooks: [lb] }));
+      const fd = flow(lb.uuid);
+      const good = atom(fd.uuid, { state: "SUCCESS", result: 1 });
+      const bad = atom(fd.uuid, { state: "SUCCESS", result: () => 1 });
+      const error = await backend.commit(batch({ flows: [fd], atoms: [good, bad] })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageFailure);
+      expect((error as Error).message).toMatch(/cannot be stored .*structured-cloneable.*nothing of it was written/);
+      await expect(backend.getFlowDetail(fd.uuid)).rejects.toBeInstanceOf(NotFound);
+      expect(await backend.getFlowDetails(lb.uuid)).toEqual([]);
+      expect(await backend.getLogBook(lb.uuid)).toEqual(lb);
+    });
+
+    it("refuses a commit that does not fit in the quota, naming it, and writes nothing of it", async () => {
+      const backend = await full.open();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      await backend.commit(batch({ logBooks: [lb], flows: [fd] }));
+      const big = atom(fd.uuid, { state: "SUCCESS", result: noise(3_000_000) });
+      const error = await backend.commit(batch({ flows: [{ ...fd, state: "RUNNING" }], atoms: [big] })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageFailure);
+      expect((error as Error).message).toMatch(/storage quota for this site is full; nothing of it was written.*expire\(\)/);
+      expect((await backend.getFlowDetail(fd.uuid)).state).toBe("PENDING");
+      expect(await backend.getAtomDetails(fd.uuid)).toEqual([]);
+    });
+
+    it("stops a flow at its last commit when storage is full; once there is room, it resumes and nothing finished runs twice", async () => {
+      const runs: Record<string, number> = {};
+      const step = (name: string, result: () => unknown = () => name) =>
+        task({ name, provides: name, execute: () => ((runs[name] = (runs[name] ?? 0) + 1), result()) });
+      const makeFlow = () => linearFlow("upload", step("a"), step("b"), step("big", () => noise(3_000_000)), step("c"));
+      const backend = await full.open();
+      const engine = load(makeFlow(), { backend });
+      const error = await engine.run().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StorageFailure);
+      expect((error as Error).message).toMatch(/quota/);
+
+      const again = await full.reopen(backend);
+      const id = engine.flowDetailId;
+      const states = async () => Object.fromEntries((await again.getAtomDetails(id)).map((d: AtomDetail) => [d.name, d.state]));
+      // As the last commit left it: big's RUNNING went with b's SUCCESS; its SUCCESS did not fit.
+      expect(await states()).toEqual({ a: "SUCCESS", b: "SUCCESS", big: "RUNNING", c: "PENDING" });
+      expect((await again.getFlowDetail(id)).state).toBe("RUNNING");
+
+      await full.makeRoom(again);
+      await load(makeFlow(), { backend: again, flowDetailId: id }).run();
+      expect(await states()).toEqual({ a: "SUCCESS", b: "SUCCESS", big: "SUCCESS", c: "SUCCESS" });
+      expect(runs).toEqual({ a: 1, b: 1, big: 2, c: 1 }); // big was running: it runs again (at least once)
+    });
+
+    it("lists finished log books by last activity and expires those idle for long, with everything in them", async () => {
+      const backend = await fresh();
+      const now = 100 * DAY;
+      const made: Record<string, { book: string; flows: string[] }> = {};
+      const make = async (name: string, states: FlowState[], lastActive: number) => {
+        const lb = book({ name, createdAt: now - 20 * DAY, updatedAt: now - 20 * DAY });
+        const fds = states.map((state) => flow(lb.uuid, { state, updatedAt: lastActive }));
+        await backend.commit(batch({ logBooks: [lb], flows: fds, atoms: fds.map((f) => atom(f.uuid, { state: "SUCCESS" })) }));
+        made[name] = { book: lb.uuid, flows: fds.map((f) => f.uuid) };
+      };
+      await make("recent", ["SUCCESS"], now - 3_600_000); // created long ago, finished an hour ago
+      await make("old-mixed", ["REVERTED", "FAILURE"], now - 9 * DAY);
+      await make("old-success", ["SUCCESS"], now - 10 * DAY);
+      await make("running", ["SUCCESS", "RUNNING"], now - 10 * DAY);
+      await make("suspended", ["SUSPENDED"], now - 10 * DAY);
+      await make("empty", [], now - 10 * DAY);
+
+      expect((await backend.listFinished()).map((b) => b.name)).toEqual(["old-success", "old-mixed", "recent"]);
+      const expired = await backend.expire({ olderThanMs: DAY, now });
+      expect(expired).toEqual([made["old-success"]?.book, made["old-mixed"]?.book]);
+      expect((await backend.listLogBooks()).map((b) => b.name).sort()).toEqual(["empty", "recent", "running", "suspended"]);
+      for (const name of ["old-success", "old-mixed"]) {
+        for (const fd of made[name]?.flows ?? []) await expect(backend.getAtomDetails(fd)).rejects.toBeInstanceOf(NotFound);
+      }
+      expect(await backend.getAtomDetails(made["recent"]?.flows[0] as string)).toHaveLength(1);
+      expect(await backend.expire({ olderThanMs: DAY, now })).toEqual([]);
+    });
+
+    it("refuses every call once closed, saying so", async () => {
+      const backend = await fresh();
+      await backend.close();
+      await expect(backend.listLogBooks()).rejects.toThrow(/are closed; open a new IndexedDbBackend/);
+      await expect(backend.commit(batch({ logBooks: [book()] }))).rejects.toBeInstanceOf(StorageFailure);
+    });
+  });
+}
+
+/** Counts the commits a backend receives. */
+function countCommits(backend: Backend): { count: number } {
+  const counter = { count: 0 };
+  const commit = backend.commit.bind(backend);
+  backend.commit = (b) => {
+    counter.count++;
+    return commit(b);
+  };
+  return counter;
+}
+
+/** Records the durability of every readwrite transaction opened, in this runtime's IndexedDB. */
+function spyTransactions() {
+  const proto = IDBDatabase.prototype;
+  const original = proto.transaction;
+  let writes: string[] = [];
+  proto.transaction = function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
+    if (mode === "readwrite") writes.push(options?.durability ?? "default");
+    return original.call(this, stores, mode, options);
+  } as typeof original;
+  return { writes: () => writes, reset: () => void (writes = []), restore: () => void (proto.transaction = original) };
+}
+
+/** Counts the databases opened. */
+function spyOpens() {
+  const proto = IDBFactory.prototype;
+  const original = proto.open;
+  const spy = {
+    count: 0,
+    restore: () => void (proto.open = original),
+  };
+  proto.open = function (this: IDBFactory, name: string, version?: number) {
+    spy.count++;
+    return original.call(this, name, version);
+  };
+  return spy;
+}
+
+async function withTimeout<T>(promise: Promise<T>, what: string, ms = 2000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} (${ms} ms)`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
