@@ -12,6 +12,7 @@ const rules = {
 const workerd = [
   { files: ["adapters/durable-object/**/*.ts", "test/workerd/**/*.ts"], project: "./test/workerd/tsconfig.json" },
   { files: ["bench/durable-object/**/*.ts"], project: "./bench/durable-object/tsconfig.json" },
+  { files: ["examples/edge-jobs/**/*.ts"], project: "./examples/edge-jobs/tsconfig.json" },
 ];
 
 export default tseslint.config(

@@ -4,5 +4,11 @@
  * @example
  * import { DurableObjectBackend } from "taskflow-ts/durable-object";
  * const backend = new DurableObjectBackend(this.ctx.storage);
+ * @example
+ * import { FlowRunner } from "taskflow-ts/durable-object";
+ * export class Jobs extends FlowRunner<Env> { protected readonly flows = registry; }
  */
 export { DurableObjectBackend, type SqliteStorage } from "./backend.js";
+export { FlowRunner, type FlowRunnerOptions, type Started } from "./flow-runner.js";
+export type { AtomStatus, Cloneable, FlowLog, FlowStatus, Wire } from "./runner-status.js";
+export type { Json } from "./runner-requests.js";

@@ -2,6 +2,8 @@
 import type { BackendHost } from "./backend-host.js";
 import type { FlowHost } from "./flow-host.js";
 import type { LegacyKvHost } from "./legacy-kv-host.js";
+import type { QuietJobs } from "./quiet-jobs.js";
+import type { TestRunner } from "./runner-host.js";
 
 declare global {
   namespace Cloudflare {
@@ -9,6 +11,10 @@ declare global {
       BACKEND_HOST: DurableObjectNamespace<BackendHost>;
       FLOW_HOST: DurableObjectNamespace<FlowHost>;
       LEGACY_KV_HOST: DurableObjectNamespace<LegacyKvHost>;
+      FLOW_RUNNER: DurableObjectNamespace<TestRunner>;
+      /** The example's Jobs object (examples/edge-jobs), as its Worker reaches it. */
+      JOBS: DurableObjectNamespace<QuietJobs>;
+      API_TOKEN: string;
     }
   }
 }

@@ -2,6 +2,8 @@
 export { BackendHost } from "./backend-host.js";
 export { FlowHost } from "./flow-host.js";
 export { LegacyKvHost } from "./legacy-kv-host.js";
+export { TestRunner } from "./runner-host.js";
+export { QuietJobs } from "./quiet-jobs.js";
 
 export default {
   fetch: (): Response => new Response("taskflow-ts workerd tests: nothing to serve", { status: 404 }),

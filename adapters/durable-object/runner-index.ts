@@ -1,0 +1,106 @@
+import * as z from "zod/mini";
+import { InvalidFormat } from "../../src/errors.js";
+import type { Json } from "./runner-requests.js";
+
+/**
+ * What a FlowRunner keeps about each flow it was asked to start, beside the log books:
+ * - `runner:flow:<id>`: the caller's id, the request (to tell a repeated start from a
+ *   conflicting one, and to create the flow detail again if the object died before writing it),
+ *   the flow detail it runs, and what the caller asked of it since (suspend, revise).
+ * - `runner:active:<id>`: present while the flow is unfinished, so that an alarm reads the flows
+ *   it may have to run, not every flow the object ever ran.
+ * Ids are percent-encoded as in keys.ts; the prefixes differ from the backend's (`lb:`, `fd:`,
+ * `fp:`, `ad:`), so both live in the object's one storage without meeting.
+ */
+export interface FlowEntry {
+  id: string;
+  /** The registry name of the flow. */
+  flow: string;
+  args: Json[];
+  store: { [name: string]: Json };
+  /** Set once the flow detail is created (it is written right after this entry). */
+  flowDetailId?: string | undefined;
+  createdAt: number;
+  /** Suspended on request: no alarm runs it until `resume`. */
+  held: boolean;
+  /** Has work to do that its stored state does not show (a revision, a cancel under way): run it at once. */
+  runNow: boolean;
+  /** Why the runner stopped trying to run it (the flow cannot be loaded or stored); cleared by `resume`. */
+  error?: string | undefined;
+}
+
+const ENTRY_PREFIX = "runner:flow:";
+const ACTIVE_PREFIX = "runner:active:";
+const entryKey = (id: string): string => ENTRY_PREFIX + encodeURIComponent(id);
+const activeKey = (id: string): string => ACTIVE_PREFIX + encodeURIComponent(id);
+
+const entrySchema: z.ZodMiniType<FlowEntry> = z.object({
+  id: z.string(),
+  flow: z.string(),
+  args: z.array(z.json()),
+  store: z.record(z.string(), z.json()),
+  flowDetailId: z.optional(z.string()),
+  createdAt: z.number(),
+  held: z.boolean(),
+  runNow: z.boolean(),
+  error: z.optional(z.string()),
+}) as z.ZodMiniType<FlowEntry>;
+
+/** The runner's entries, on the synchronous key-value API (no await: nothing interleaves). */
+export class FlowIndex {
+  constructor(private readonly kv: SyncKvStorage) {}
+
+  /** @throws InvalidFormat when the stored entry is not one (a foreign write under our key) */
+  get(id: string): FlowEntry | undefined {
+    const key = entryKey(id);
+    const raw = this.kv.get(key);
+    if (raw === undefined) return undefined;
+    const parsed = entrySchema.safeParse(raw);
+    if (!parsed.success) throw new InvalidFormat(`runner entry "${key}" is corrupted or foreign: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    return parsed.data;
+  }
+
+  /** Stores the entry; an unfinished flow is listed as active, a finished one is not. */
+  put(entry: FlowEntry, active: boolean): void {
+    this.kv.put(entryKey(entry.id), entry);
+    if (active) this.kv.put(activeKey(entry.id), 1);
+    else this.kv.delete(activeKey(entry.id));
+  }
+
+  isActive(id: string): boolean {
+    return this.kv.get(activeKey(id)) !== undefined;
+  }
+
+  delete(id: string): void {
+    this.kv.delete(entryKey(id));
+    this.kv.delete(activeKey(id));
+  }
+
+  /** Ids of the flows that are not finished. */
+  activeIds(): string[] {
+    return [...this.kv.list({ prefix: ACTIVE_PREFIX })].map(([key]) => decodeURIComponent(key.slice(ACTIVE_PREFIX.length)));
+  }
+}
+
+/** JSON with object keys sorted, so that two equal requests compare equal as strings. */
+export function canonical(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k] as Json)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What differs between a stored request and a new one with the same id; empty when they match. */
+export function requestDifferences(entry: FlowEntry, flow: string, args: Json[], store: { [name: string]: Json }): string[] {
+  const out: string[] = [];
+  if (entry.flow !== flow) out.push(`flow "${entry.flow}" ≠ "${flow}"`);
+  if (canonical(entry.args) !== canonical(args)) out.push("args differ");
+  if (canonical(entry.store) !== canonical(store)) out.push(`store differs (${storeDiff(entry.store, store).join(", ")})`);
+  return out;
+}
+
+function storeDiff(a: { [name: string]: Json }, b: { [name: string]: Json }): string[] {
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return names.filter((n) => !(n in a) || !(n in b) || canonical(a[n] as Json) !== canonical(b[n] as Json)).map((n) => `"${n}"`);
+}

@@ -1,0 +1,110 @@
+// What a FlowRunner says about a flow, and when its alarm must run it: both read from the
+// stored records alone, so they hold in any life of the object (no engine needed).
+import type { AtomDetail, FlowDetail, LogBook } from "../../src/persistence/models.js";
+import type { AtomState, FlowState } from "../../src/states.js";
+import type { FlowEntry } from "./runner-index.js";
+
+/**
+ * A value from the log book: structured-cloneable data (JSON, and also Dates, Maps, bytes…),
+ * checked by the engine before it was stored. Typed loosely on purpose: RPC stubs are typed only
+ * for serializable types (`unknown` is not one), and a recursive type is too deep for them.
+ */
+export type Cloneable = string | number | boolean | bigint | null | undefined | object;
+
+/** `T` with every `unknown` in it read as {@link Cloneable}: a stored record as RPC carries it. */
+export type Wire<T> = unknown extends T ? Cloneable : T extends Array<infer U> ? Array<Wire<U>> : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
+
+/** The state of one flow, as `get(id)` and `GET /flows/:id` return it. */
+export interface FlowStatus {
+  /** The caller's id. */
+  id: string;
+  /** The registry name of the flow. */
+  flow: string;
+  /** PENDING until the first run writes more (also while the flow detail is being created). */
+  state: FlowState;
+  /**
+   * Why a SUSPENDED flow stopped: "input" (see `waitingFor`), "waiting" (a timer, see
+   * `wakeAt`), or "suspended" (asked to; `resume` goes on).
+   */
+  suspendedReason?: string | undefined;
+  /** When the alarm runs the flow again (ms since the epoch): a sleep, a backoff, a wait's deadline. */
+  wakeAt?: number | undefined;
+  /** The inputs the flow waits for (`provide` them). */
+  waitingFor: Array<{ name: string; description?: string | undefined; deadline?: number | undefined }>;
+  /** Each atom's state, with its result, or its failure. */
+  atoms: { [name: string]: AtomStatus };
+  /**
+   * Whether the runner will run the flow again by itself: now (it was just started, given its
+   * input, revised, resumed, or interrupted), or at `wakeAt`. False when it waits for an input,
+   * is suspended, or has ended, so a client polling for the end stops when `pending` is false.
+   */
+  pending: boolean;
+  /** Why the runner stopped trying to run the flow (for example, a definition changed incompatibly); `resume` tries again. */
+  error?: string | undefined;
+  /** The flow detail in the log book (see `logBook(id)`). */
+  flowDetailId?: string | undefined;
+}
+
+export interface AtomStatus {
+  state: AtomState;
+  /** What execute returned (SUCCESS); for a retry, the value of its last try. */
+  result?: Cloneable;
+  failure?: { type: string; message: string } | undefined;
+}
+
+/** Every record of a flow, as `logBook(id)` and `GET /flows/:id/log` return them. */
+export type FlowLog = Wire<{ logBook: LogBook; flowDetail: FlowDetail; atomDetails: AtomDetail[] }>;
+
+export const FINAL_STATES: ReadonlySet<FlowState> = new Set(["SUCCESS", "REVERTED", "FAILURE"]);
+
+export function statusOf(entry: FlowEntry, detail: FlowDetail | undefined, atoms: AtomDetail[], now: number): FlowStatus {
+  const pending = dueAt(entry, detail, now) !== undefined;
+  const status: FlowStatus = { id: entry.id, flow: entry.flow, state: detail?.state ?? "PENDING", pending, waitingFor: [], atoms: {} };
+  if (detail) {
+    status.flowDetailId = detail.uuid;
+    const { suspendedReason, wakeAt, waitingFor } = detail.meta;
+    if (detail.state === "SUSPENDED") {
+      // A held flow stays suspended whatever it waited for: its timer no longer wakes it.
+      status.suspendedReason = entry.held ? "suspended" : suspendedReason;
+      if (!entry.held && wakeAt !== undefined) status.wakeAt = wakeAt;
+      status.waitingFor = waitingFor ?? [];
+    }
+  }
+  // In the order of the definition (the stored fingerprint), not the order of storage keys.
+  const order = new Map((detail?.meta.fingerprint ?? []).map((f, i) => [f.name, i]));
+  const rank = (a: AtomDetail) => order.get(a.name) ?? order.size;
+  for (const a of [...atoms].sort((x, y) => rank(x) - rank(y))) {
+    const failure = a.failure ?? a.revertFailure;
+    // A retry stores its history of tries; the value it provided is what a reader wants here
+    // (as the engine's events show it). The log book keeps the whole history.
+    const result = (a.kind === "retry" ? (a.result as Array<{ value: unknown }> | undefined)?.at(-1)?.value : a.result) as Cloneable;
+    status.atoms[a.name] = {
+      state: a.state,
+      ...(result !== undefined ? { result } : {}),
+      ...(failure ? { failure: { type: failure.excTypeNames[0] ?? "Error", message: failure.exceptionStr } } : {}),
+    };
+  }
+  if (entry.error !== undefined) status.error = entry.error;
+  return status;
+}
+
+/**
+ * When the alarm has to run this flow (ms since the epoch): `now` when it has work to do at
+ * once (never run, interrupted mid-run, resumed, given its input, revised), the stored wake-up
+ * time when it waits on a timer, undefined when nothing but a caller can move it (it waits for
+ * an input, it is held, it is finished).
+ */
+export function dueAt(entry: FlowEntry, detail: FlowDetail | undefined, now: number): number | undefined {
+  if (entry.held || entry.error !== undefined) return undefined;
+  if (!detail || entry.runNow) return now; // a start whose first write was lost, a revision, a cancel
+  if (FINAL_STATES.has(detail.state)) return undefined;
+  if (detail.state !== "SUSPENDED") return now; // PENDING, or RUNNING when the object went away
+  const { suspendedReason, wakeAt, waitingFor, inputs } = detail.meta;
+  if (suspendedReason === "input") {
+    // The value may have come in while a run was ending: the run did not take it, the next does.
+    const arrived = (waitingFor ?? []).some((w) => inputs !== undefined && w.name in inputs);
+    return arrived ? now : wakeAt; // a wait's deadline, if it has one
+  }
+  if (suspendedReason === "waiting") return wakeAt ?? now;
+  return now; // suspended on request, and no longer held
+}
