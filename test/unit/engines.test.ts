@@ -110,7 +110,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(error.message).toBe("Woot!");
     });
 
-    // BUG (src/engine/engine.ts, analyze(), with src/storage/storage.ts setAtom): analyze()
+    // Regression test for a fixed bug (src/engine/engine.ts, analyze(), with src/storage/storage.ts setAtom): analyze()
     // calls storage.rememberFailure(name, "execute", failure) and then setAtomState(..., "FAILURE",
     // { failure: ... }), whose storage.setAtom deletes the cache entry because "failure" is in the
     // patch (the same for "revert"/revertFailure). The live error is lost at once, so a run that
@@ -345,7 +345,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(e.storage.getAtomState("c")).toBe("SUCCESS");
     });
 
-    // BUG (src/engine/engine.ts, startReverting/openBackward with src/engine/gates.ts): the
+    // Regression test for a fixed bug (src/engine/engine.ts, startReverting/openBackward with src/engine/gates.ts): the
     // backward gates count only direct successors and treat an IGNOREd atom as done from the
     // start, so "a" (whose only successor is the ignored "b") is ready to revert at once, while
     // "c" (after "b") has not been reverted yet. TaskFlow waits for every transitive successor

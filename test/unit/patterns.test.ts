@@ -82,7 +82,7 @@ describe("flow requires and provides (test_flow_dependencies)", () => {
     expect(unorderedFlow("uf", t("task1", ["x"], "x")).requires).toEqual(["x"]);
   });
 
-  // BUG (src/patterns/graph.ts, GraphFlow.requires): a requirement counts as satisfied when any
+  // Regression test for a fixed bug (src/patterns/graph.ts, GraphFlow.requires): a requirement counts as satisfied when any
   // item provides it, including the item that requires it, so graphFlow("gf", task requiring
   // and providing "x").requires is [] instead of ["x"]. TaskFlow 5.0 gives {'x'} for graph,
   // linear and unordered flows alike (checked with the installed peer).

@@ -33,7 +33,7 @@ import {
   type MemoryDump,
   type RetryDecision,
 } from "../../src/index.js";
-import { assertCrashSafe, checkCrashPoints, type CrashReport } from "../../src/testing/index.js";
+import { assertCrashSafe, checkCrashPoints } from "../../src/testing/index.js";
 import { ENGINES, failing, nasty, noop, progressing, rejection, RuntimeError, WOOT } from "./helpers.js";
 
 /** Python's ValueError, for the peer's FailingRetry. */
@@ -742,7 +742,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(e.storage.fetchAll()).toEqual({ x: 2 });
     });
 
-    // BUG (src/engine/runner.ts, run()/rebuild(): RESUMING re-resolves stored FAILURE atoms but
+    // Regression test for a fixed bug (src/engine/runner.ts, run()/rebuild(): RESUMING re-resolves stored FAILURE atoms but
     // not RETRYING retries). Expected (peer test_resume_flow_that_had_been_interrupted_during_
     // retrying; reference §1 "RESUMING … re-resolving stored FAILURE atoms and RETRYING
     // retries"): the reverted atoms of a RETRYING retry are reset to PENDING and the flow ends
@@ -836,34 +836,14 @@ describe.each(ENGINES)("%s engine", (engine) => {
       ["a task with the retry shorthand, its attempts spent", () => linearFlow("flow-1", progressing("task1"), failing("task2", { retry: { attempts: 3 } })), {}],
     ] as const;
 
-    /**
-     * Problems of the harness itself, not of the engine: (1) it flags a retry atom that was stored
-     * SUCCESS and executed again, but a retry runs again legitimately after RETRYING (it forgets
-     * a stored SUCCESS only on REVERTED); a retry executed once too often would still show, as
-     * its history (its stored result) would differ from the reference. (2) It compares a retry's
-     * history with JSON.stringify, failure stack traces included, which may differ between an
-     * uninterrupted and a resumed run (another async path) for the same failure.
-     */
-    const realProblems = (report: CrashReport, makeFlow: () => FlowItem) => {
-      const retries = new Set([...load(makeFlow()).compile().atoms.values()].filter((n) => n.kind === "retry").map((n) => n.name));
-      const noStacks = (json: string) => JSON.stringify(JSON.parse(json, (k, v: unknown) => (k === "tracebackStr" ? undefined : v)));
-      return report.problems.filter(({ problem }) => {
-        const rerun = /^atom "(.+)" was stored as SUCCESS but executed again on resume$/.exec(problem);
-        if (rerun && retries.has(rerun[1] as string)) return false;
-        const result = /^atom "(.+)" result (.*), expected (.*)$/s.exec(problem);
-        if (result && retries.has(result[1] as string) && noStacks(result[2] as string) === noStacks(result[3] as string)) return false;
-        return true;
-      });
-    };
-
     it.each(harnessFlows)("the crash-point harness over %s: every crash resumes to the same end", async (_what, makeFlow, store) => {
       const report = await checkCrashPoints({ makeFlow, store: { ...store }, engine: { engine } });
       expect(report.points).toBeGreaterThan(5);
       expect(report.scenarios).toBe(report.points * 2);
-      expect(realProblems(report, makeFlow)).toEqual([]);
+      expect(report.problems).toEqual([]);
     });
 
-    // BUG (src/testing/crash-points.ts, checkCrashPoints(): the resume listener forgets a stored
+    // Regression test for a fixed bug (src/testing/crash-points.ts, checkCrashPoints(): the resume listener forgets a stored
     // SUCCESS only on REVERTED). Expected: assertCrashSafe passes over a flow with a retry whose
     // round is interrupted. Actual: CrashSafetyError 'atom "r1" was stored as SUCCESS but executed
     // again on resume' for the retry atom, which legitimately goes SUCCESS → RETRYING → RUNNING
@@ -881,7 +861,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(() => e.compile()).toThrow(/cannot be the root/);
     });
 
-    // BUG (src/engine/compiler.ts, compile()/visit()): a retry added to a flow as an item (not as
+    // Regression test for a fixed bug (src/engine/compiler.ts, compile()/visit()): a retry added to a flow as an item (not as
     // the flow's `retry` option) is compiled as an ordinary node. Expected (peer
     // test_use_retry_as_a_task, reference §2.8): the run is refused (TypeError there,
     // CompilationFailure here). Actual: the run succeeds and the retry executes like a task.
@@ -956,7 +936,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(seen.history?.failure?.check(ValueError)).toBe("ValueError");
     });
 
-    // BUG (src/engine/runner.ts, analyze(): the FAILURE transition patches `result: undefined`
+    // Regression test for a fixed bug (src/engine/runner.ts, analyze(): the FAILURE transition patches `result: undefined`
     // for retries too): when a retry's execute throws on a later try, its stored history is
     // wiped. Expected (peer RetryDetail.put keeps the results when execute fails): the revert sees
     // history.provided == [1] and history.failure == ValueError('second'). Actual: provided == [].

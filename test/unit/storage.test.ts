@@ -235,7 +235,7 @@ describe("engine storage", () => {
     expect(Object.keys(again.storage.executeFailures())).toEqual(["fail"]);
   });
 
-  // BUG (src/engine/engine.ts analyze() + src/storage/storage.ts setAtom): the live failure is
+  // Regression test for a fixed bug (src/engine/engine.ts analyze() + src/storage/storage.ts setAtom): the live failure is
   // remembered and then dropped from the cache by the setAtom that stores its JSON, so the
   // engine's own storage no longer has the live error (TaskFlow keeps failures cached in memory
   // because serialisation drops the exception). Expected: getFailure(...).exception is the
