@@ -70,10 +70,10 @@ export function statusOf(entry: FlowEntry, detail: FlowDetail | undefined, atoms
       status.waitingFor = waitingFor ?? [];
     }
   }
-  // In the order of the definition (the stored fingerprint), not the order of storage keys.
-  const order = new Map((detail?.meta.fingerprint ?? []).map((f, i) => [f.name, i]));
-  const rank = (a: AtomDetail) => order.get(a.name) ?? order.size;
-  for (const a of [...atoms].sort((x, y) => rank(x) - rank(y))) {
+  // In the order of the definition (the stored fingerprint), not the order of storage keys. An
+  // atom has a stored detail from its first transition on: until then it is PENDING.
+  for (const f of detail?.meta.fingerprint ?? []) status.atoms[f.name] = { state: "PENDING" };
+  for (const a of atoms) {
     const failure = a.failure ?? a.revertFailure;
     // A retry stores its history of tries; the value it provided is what a reader wants here
     // (as the engine's events show it). The log book keeps the whole history.

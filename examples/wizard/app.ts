@@ -100,9 +100,17 @@ async function viewerRows(): Promise<() => void> {
   const atoms = flow ? await backend.getAtomDetails(flow.uuid) : [];
   return () => {
     select.replaceChildren(...books.map((b) => Object.assign(document.createElement("option"), { value: b.uuid, textContent: b.name, selected: b.uuid === chosen })));
-    const rows = atoms.map((a) => `<tr class="${a.state}"><td>${a.name}</td><td>${a.state}</td><td>${a.intention}</td><td>${a.meta.attempts ?? 0}</td></tr>`);
+    // An atom has a stored detail from its first transition on; the fingerprint lists them all.
+    const stored = new Map(atoms.map((a) => [a.name, a]));
+    const names = flow?.meta.fingerprint?.map((f) => f.name) ?? [...stored.keys()];
+    const rows = names.map((name) => {
+      const a = stored.get(name);
+      return a
+        ? `<tr class="${a.state}"><td>${a.name}</td><td>${a.state}</td><td>${a.intention}</td><td>${a.meta.attempts ?? 0}</td></tr>`
+        : `<tr class="PENDING"><td>${name}</td><td>PENDING</td><td>EXECUTE</td><td>0</td></tr>`;
+    });
     $("atoms").innerHTML = `<tr><th>atom</th><th>state</th><th>intention</th><th>runs</th></tr>${rows.join("")}`;
-    $("graph").textContent = toMermaid(engine.compile(), Object.fromEntries(atoms.map((a) => [a.name, a.state])));
+    $("graph").textContent = toMermaid(engine.compile(), Object.fromEntries(names.map((name) => [name, stored.get(name)?.state ?? "PENDING"])));
   };
 }
 

@@ -83,6 +83,7 @@ export class Engine {
   #store: Storage | undefined;
   #running = false;
   #needsReload = false;
+  #trans: Transitions | undefined;
   /** Atoms found RUNNING or REVERTING in the log book at load: their host went away mid-action. */
   #stale = new Set<string>();
   #runner: Runner | undefined;
@@ -173,25 +174,26 @@ export class Engine {
         meta: { fingerprint: current, store: { ...(this.#options.store ?? {}) }, factory: this.#options.factory },
       };
     }
-    const created: AtomDetail[] = [];
+    // An atom's detail is written on its first change, not here: the fingerprint lists every
+    // atom already, and a fan-out of n atoms would otherwise pay n more puts before it starts.
+    // An atom without a stored detail is PENDING.
     const details = [...graph.atoms.values()].map((n) => {
-      const old = stored.get(n.name);
-      if (old) return old;
       const atom = n.atom as Atom<any>;
-      const d: AtomDetail = {
+      return stored.get(n.name) ?? {
         schemaVersion: 1, uuid: this.#ids(), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
         intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: now,
-      };
-      created.push(d);
-      return d;
+      } satisfies AtomDetail;
     });
-    const store = new Storage(this.backend, graph, book, flow, details, this.clock);
+    const store = new Storage(this.backend, graph, book, flow, details, this.clock, id !== undefined);
     if (newBook) store.queueBook();
     if (id === undefined) store.setFlow({});
-    store.queueAtoms(created);
-    if (id !== undefined && flow.meta.fingerprint && created.length > 0) store.setFlow({ meta: { ...flow.meta, fingerprint: current } });
+    // A compatible change (atoms added, a minor version bumped) becomes the stored definition.
+    else if (flow.meta.fingerprint && JSON.stringify(flow.meta.fingerprint) !== JSON.stringify(current)) {
+      store.setFlow({ meta: { ...flow.meta, fingerprint: current } });
+    }
     this.#stale = new Set(details.filter((d) => d.state === "RUNNING" || d.state === "REVERTING").map((d) => d.name));
     this.#store = store;
+    this.#trans = undefined; // they wrote to the storage replaced here
     this.#needsReload = false;
   }
 
@@ -324,16 +326,11 @@ export class Engine {
   /** Puts every atom back to PENDING so that the next run starts over (TaskFlow's `reset`). */
   async reset(): Promise<void> {
     await this.prepare();
-    const storage = this.storage;
-    for (const d of storage.atomDetails()) {
-      if (d.state !== "PENDING" || d.intention !== "EXECUTE") {
-        const generation = d.state === "PENDING" ? d.meta.generation : (d.meta.generation ?? 0) + 1;
-        const meta = { ...d.meta, generation, wakeAt: undefined };
-        storage.setAtom(d.name, { state: "PENDING", intention: "EXECUTE", result: undefined, failure: undefined, revertResult: undefined, revertFailure: undefined, meta });
-      }
-    }
+    const { startOver } = await import("./reset.js");
+    const transitions = this.#transitions();
+    for (const n of this.compile().atoms.values()) startOver(this.storage, transitions, n, true);
     this.#stale.clear();
-    this.#transitions().flow("PENDING", true);
+    transitions.flow("PENDING", true);
     await this.#commit();
   }
 
@@ -352,43 +349,8 @@ export class Engine {
    * TaskFlow does when its `run_iter` generator is closed) and waits for running atoms to end.
    */
   async *runIter(): AsyncGenerator<RunnerState, void, undefined> {
-    const states: RunnerState[] = [];
-    let wakeConsumer: (() => void) | undefined;
-    let wakeRunner: (() => void) | undefined;
-    let detached = false;
-    let end: { error?: unknown } | undefined;
-    const driving = this.#drive(async (state) => {
-      if (detached) return;
-      states.push(state);
-      wakeConsumer?.();
-      await new Promise<void>((resolve) => (wakeRunner = resolve));
-    }).then(
-      () => void (end = {}),
-      (error: unknown) => void (end = { error }),
-    ).finally(() => wakeConsumer?.());
-    try {
-      for (;;) {
-        if (states.length === 0 && !end) await new Promise<void>((resolve) => (wakeConsumer = resolve));
-        wakeConsumer = undefined;
-        const state = states.shift();
-        if (state !== undefined) {
-          yield state;
-          const resume = wakeRunner;
-          wakeRunner = undefined;
-          resume?.();
-        } else if (end) {
-          if ("error" in end) throw end.error;
-          return;
-        }
-      }
-    } finally {
-      if (!end) {
-        detached = true;
-        this.suspend();
-        wakeRunner?.();
-        await driving;
-      }
-    }
+    const { iterate } = await import("./run-iter.js");
+    yield* iterate((hook) => this.#drive(hook), () => this.suspend());
   }
 
   /** Runs the loop, handing each runner state to `hook` when there is one (runIter). */
@@ -434,7 +396,7 @@ export class Engine {
   }
 
   #transitions(): Transitions {
-    return new Transitions(this.storage, this.clock, this.#notifier, this.#stale);
+    return (this.#trans ??= new Transitions(this.storage, this.clock, this.#notifier, this.#stale));
   }
 
   async #commit(): Promise<void> {
@@ -444,6 +406,10 @@ export class Engine {
       await storage.commit();
     } catch (e) {
       this.#needsReload = true;
+      // What this engine holds is now ahead of the log book: it reloads before going on. The
+      // stored flow is marked SUSPENDED if the backend still takes that one small write (a full
+      // quota often does); if not, it stays as last committed, and a resume treats it as a crash.
+      await storage.storeSuspended("storage").catch(() => {});
       throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${this.flow.name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     this.statistics.commits++;

@@ -63,7 +63,12 @@ export async function provide(storage: Storage, graph: ExecutionGraph, name: str
 /** Marks what depends on `name` for a revert and a new run, and stores the new value (the caller commits). */
 export async function revise(storage: Storage, graph: ExecutionGraph, name: string, value: unknown, running: boolean): Promise<void> {
   const waits = waitsFor(graph, name);
-  const readers = (symbol: string) => [...graph.atoms.values()].filter((n) => [...n.args.values()].some((a) => a.symbol === symbol));
+  // Who reads each name, built once: following provides through a large flow stays linear.
+  const readersOf = new Map<string, Set<ExecNode>>();
+  for (const n of graph.atoms.values()) {
+    for (const a of n.args.values()) readersOf.set(a.symbol, (readersOf.get(a.symbol) ?? new Set()).add(n));
+  }
+  const readers = (symbol: string) => readersOf.get(symbol) ?? [];
   const affected = new Set<ExecNode>(waits.length > 0 ? waits : readers(name));
   if (affected.size === 0) {
     throw new NotFound(`flow "${storage.flowDetail.name}" does not read an input named "${name}": no wait and no atom requires it`);

@@ -10,6 +10,7 @@ import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
 import { ActionSignal, execute, historyOf, revert } from "./actions.js";
+import { startOver } from "./reset.js";
 import type { ExecNode, ExecutionGraph } from "./compiler.js";
 import { ignoredRegion } from "./deciders.js";
 import { Gates } from "./gates.js";
@@ -353,16 +354,7 @@ export class Runner {
 
   /** The atoms of a retrying flow go back to PENDING to run again, their old timers forgotten. */
   private resetSubgraph(retry: ExecNode): void {
-    const { storage, transitions } = this.host;
-    for (const a of retry.subgraph) {
-      const d = storage.detail(a.name);
-      const meta = { ...d.meta, wakeAt: undefined, deadline: undefined };
-      const fresh = { intention: "EXECUTE" as const, result: undefined, failure: undefined, revertResult: undefined, revertFailure: undefined, meta };
-      if (d.state === "REVERTED" || d.state === "IGNORE") transitions.atom(a, "PENDING", fresh);
-      else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.meta.wakeAt !== undefined || d.meta.deadline !== undefined)) {
-        storage.setAtom(a.name, { intention: "EXECUTE", meta });
-      }
-    }
+    for (const a of retry.subgraph) startOver(this.host.storage, this.host.transitions, a);
   }
 
   private launch(node: ExecNode, mode: Mode): void {
@@ -487,18 +479,9 @@ export class Runner {
 
   private resetReverted(): void {
     const { storage, transitions } = this.host;
-    for (const d of storage.atomDetails()) {
-      const meta = { ...d.meta, wakeAt: undefined, deadline: undefined };
-      if (d.state === "REVERTED" || d.state === "IGNORE") {
-        transitions.atom(this.node(d.name), "PENDING", { intention: "EXECUTE", result: undefined, failure: undefined, meta });
-      } else if (d.state === "RETRYING") {
-        // Cancelled between two tries: nothing of this try ran. TaskFlow's table has no way out
-        // of RETRYING but RUNNING, so the retry is reset directly, as TaskFlow's storage resets do.
-        storage.setAtom(d.name, { state: "PENDING", intention: "EXECUTE", result: [], failure: undefined, meta: { ...meta, generation: (d.meta.generation ?? 0) + 1 } });
-      } else if (d.intention !== "EXECUTE" || d.meta.wakeAt !== undefined || d.meta.deadline !== undefined) {
-        storage.setAtom(d.name, { intention: "EXECUTE", meta });
-      }
-    }
+    // A retry cancelled between two tries (RETRYING) ran nothing of its next try: it starts over
+    // with a new history. TaskFlow's table has no way out of RETRYING but RUNNING, hence `force`.
+    for (const n of this.host.graph.atoms.values()) startOver(storage, transitions, n, storage.detail(n.name).state === "RETRYING");
     const { cancelled: _, ...meta } = storage.flowDetail.meta;
     storage.setFlow({ meta });
     transitions.flow("PENDING");

@@ -45,7 +45,7 @@ export interface FlowDetail {
     factory?: FactoryRef | undefined;
     /** Values injected persistently at the flow level (the `store` of `load`). */
     store?: Record<string, unknown> | undefined;
-    /** Why the flow last stopped short of a final state: "suspended", "input", "waiting" (a timer), "offline". */
+    /** Why the flow last stopped short of a final state: "suspended", "input", "waiting" (a timer), "offline", "storage" (a write failed, e.g. a full quota). */
     suspendedReason?: string | undefined;
     /** When the flow has something to do again (ms since the epoch), if it is waiting on a timer. */
     wakeAt?: number | undefined;

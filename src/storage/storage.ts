@@ -29,17 +29,20 @@ export class Storage {
   /** Live failures by their stored data, so an error is rethrown as the very object thrown. */
   readonly #failureCache = new WeakMap<object, Failure>();
   #flow: FlowDetail;
+  /** The flow detail as the backend has it; undefined until it is first stored. */
+  #committedFlow: FlowDetail | undefined;
 
   /** @internal built by the engine */
   readonly #backend: Backend;
   readonly #graph: ExecutionGraph;
   readonly #clock: Clock;
 
-  constructor(backend: Backend, graph: ExecutionGraph, readonly book: LogBook, flow: FlowDetail, details: Iterable<AtomDetail>, clock: Clock) {
+  constructor(backend: Backend, graph: ExecutionGraph, readonly book: LogBook, flow: FlowDetail, details: Iterable<AtomDetail>, clock: Clock, stored: boolean) {
     this.#backend = backend;
     this.#graph = graph;
     this.#clock = clock;
     this.#flow = flow;
+    this.#committedFlow = stored ? flow : undefined;
     for (const d of details) this.#details.set(d.name, d);
   }
 
@@ -221,11 +224,6 @@ export class Storage {
     this.#batch.book(this.book);
   }
 
-  /** @internal Queues every atom detail (when the engine created them). */
-  queueAtoms(details: Iterable<AtomDetail>): void {
-    for (const d of details) this.#batch.atom(d);
-  }
-
   /** Changes not yet committed. */
   get pendingWrites(): number {
     return this.#batch.size;
@@ -234,7 +232,24 @@ export class Storage {
   /** Commits the pending changes as one batch (nothing when there are none). */
   async commit(): Promise<void> {
     if (this.#batch.size === 0) return;
-    await this.#backend.commit(this.#batch.take());
+    const batch = this.#batch.take();
+    await this.#backend.commit(batch);
+    this.#committedFlow = batch.flows[0] ?? this.#committedFlow;
+  }
+
+  /**
+   * @internal After a failed commit: stores the flow as last committed, but SUSPENDED, so the log
+   * book says the run stopped rather than that it is still running. Only the flow detail is
+   * written, and from its committed form, since the failed batch may have changed it together
+   * with atoms that are not stored (an input consumed by a step that did not finish). Nothing is
+   * written for a flow that was never stored. Rejects if this small write fails too.
+   */
+  async storeSuspended(reason: string): Promise<void> {
+    const last = this.#committedFlow;
+    if (!last || last.state === "SUSPENDED") return;
+    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.#clock.now(), meta: { ...last.meta, suspendedReason: reason } };
+    await this.#backend.commit({ logBooks: [], flows: [flow], atoms: [] });
+    this.#committedFlow = flow;
   }
 
   // --- lookups ------------------------------------------------------------------------------

@@ -54,6 +54,12 @@ describe("the booking wizard survives refresh", () => {
     await page.waitForSelector("body[data-ready=true]");
     await stepIs(page, "Room:");
     expect(await results(page)).toMatchObject({ name: "Ada", greeting: "Welcome, Ada", nights: 2 });
+    // The viewer, reading the log book back: steps not started yet have no stored detail, and
+    // are listed PENDING from the flow's fingerprint.
+    await page.waitForFunction(() => document.querySelectorAll("#atoms tr").length > 1);
+    const viewer = Object.fromEntries(await page.$$eval("#atoms tr td:first-child", (cells) => cells.map((c) => [c.textContent, c.nextElementSibling?.textContent])));
+    expect(viewer).toMatchObject({ greet: "SUCCESS", quote: "PENDING", reserve: "PENDING", pay: "PENDING" });
+    expect(Object.keys(viewer)).toHaveLength(8);
 
     await context.close(); // the whole browser goes away; the profile stays
     context = await launch(dir);

@@ -28,6 +28,7 @@ import {
   rejection,
   RuntimeError,
   sleep,
+  storeEveryAtom,
   WOOT,
 } from "./helpers.js";
 
@@ -810,8 +811,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
         linearFlow("lf-2-r", progressing("task1", { provides: "x1" }), progressing("task2", { provides: "x2" }));
       // Create the flow detail and its atom details without running anything.
       const first = make(flow(), { backend });
-      await first.prepare();
-      await first.storage.commit();
+      await storeEveryAtom(first);
       const dump = backend.dump();
       const td = dump.atoms.find((a) => (a as { name: string }).name === "task1") as Record<string, unknown>;
       td.state = "SUCCESS";

@@ -95,3 +95,13 @@ export function thrown(fn: () => unknown): Error {
   }
   throw new Error("expected a throw, but the call returned");
 }
+
+/**
+ * Writes every atom detail of a prepared engine, as TaskFlow (and hosts older than lazy atom
+ * details) store them before the first atom runs: for tests that edit a stored detail by hand.
+ */
+export async function storeEveryAtom(engine: Engine): Promise<void> {
+  await engine.prepare();
+  for (const d of engine.storage.atomDetails()) engine.storage.setAtom(d.name, {});
+  await engine.storage.commit();
+}

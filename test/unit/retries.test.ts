@@ -34,7 +34,7 @@ import {
   type RetryDecision,
 } from "../../src/index.js";
 import { assertCrashSafe, checkCrashPoints } from "../../src/testing/index.js";
-import { ENGINES, failing, nasty, noop, progressing, rejection, RuntimeError, WOOT } from "./helpers.js";
+import { ENGINES, failing, nasty, noop, progressing, rejection, RuntimeError, storeEveryAtom, WOOT } from "./helpers.js";
 
 /** Python's ValueError, for the peer's FailingRetry. */
 class ValueError extends Error {
@@ -116,8 +116,7 @@ async function crashed(
 ) {
   const backend = new MemoryBackend();
   const first = load(makeFlow(), { ...options, backend });
-  await first.prepare();
-  await first.storage.commit();
+  await storeEveryAtom(first);
   const dump = JSON.parse(JSON.stringify(backend.dump())) as MemoryDump;
   const atoms = Object.fromEntries((dump.atoms as AtomDetail[]).map((a) => [a.name, a]));
   edit(atoms, dump.flows[0] as FlowDetail);

@@ -16,7 +16,7 @@ import {
   type FlowDetail,
   type LogBook,
 } from "../../src/index.js";
-import { failing, progressing, rejection, RuntimeError } from "./helpers.js";
+import { failing, progressing, rejection, RuntimeError, storeEveryAtom } from "./helpers.js";
 
 const book = (uuid = "lb-1", extra: Partial<LogBook> = {}): LogBook => ({
   schemaVersion: 1, uuid, name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
@@ -331,8 +331,7 @@ describe("engine storage", () => {
   it("a corrupted atom record makes resuming fail with InvalidFormat naming the record", async () => {
     const backend = new MemoryBackend();
     const e = load(linearFlow("f", progressing("a")), { backend });
-    await e.prepare();
-    await e.storage.commit();
+    await storeEveryAtom(e);
     const dump = backend.dump();
     const ad = dump.atoms[0] as Record<string, unknown>;
     ad.intention = "DANCE";

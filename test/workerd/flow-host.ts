@@ -71,6 +71,8 @@ export class FlowHost extends DurableObject {
     const flow = id === undefined ? undefined : await backend.getFlowDetail(id).catch(notStored);
     if (id === undefined || flow === undefined) return { flowState: "not stored", atoms: {}, executions, alarm };
     const atoms: Snapshot["atoms"] = {};
+    // Atoms not started yet have no stored detail: PENDING, as the engine reads them.
+    for (const f of flow.meta.fingerprint ?? []) atoms[f.name] = { state: "PENDING", result: JSON.stringify(undefined) };
     for (const d of await backend.getAtomDetails(id)) atoms[d.name] = { state: d.state, result: JSON.stringify(d.result) };
     return { flowState: flow.state, atoms, executions, alarm };
   }
