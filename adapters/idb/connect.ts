@@ -8,7 +8,7 @@ import { StorageFailure } from "../../src/errors.js";
  */
 export interface LogBookDb extends DBSchema {
   books: { key: string; value: unknown; indexes: { updatedAt: number } };
-  flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number } };
+  flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number; uuid: string } };
   atoms: { key: string; value: unknown; indexes: { flowUuid: string; state: string; updatedAt: number } };
 }
 export type Db = IDBPDatabase<LogBookDb>;
@@ -33,6 +33,12 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
     atoms.createIndex("flowUuid", "flowUuid");
     atoms.createIndex("state", "state");
     atoms.createIndex("updatedAt", "updatedAt");
+  },
+  // 1 → 2. A key-only lookup of flow details, for the parent check of every commit: Chromium
+  // reads the whole record to answer the store's getKey, and a flow detail carries the
+  // definition's fingerprint (about 100 KB for 1,000 atoms); an index entry is a few bytes.
+  (_db, tx) => {
+    tx.objectStore("flows").createIndex("uuid", "uuid");
   },
 ];
 

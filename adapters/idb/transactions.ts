@@ -10,21 +10,24 @@ export type WriteTx = IDBPTransaction<LogBookDb, StoreName[], "readwrite">;
 
 /**
  * Looks up, inside the batch's own transaction, every parent outside the batch (one lookup per
- * distinct parent: a round of atoms shares one flow); the promise rejects with NotFound for the
- * first one missing. Start it before queueing the puts, so that the lookups and the puts travel
- * in one round trip: the transaction cannot commit while the puts are pending, so aborting it
- * when the promise rejects still undoes them.
+ * distinct parent: a round of atoms shares one flow) except the flows in `known`; the promise
+ * rejects with NotFound for the first one missing, and is undefined when there is nothing to
+ * look up. Start it before queueing the puts, so that the lookups and the puts travel in one
+ * round trip: the transaction cannot commit while the puts are pending, so aborting it when the
+ * promise rejects still undoes them.
  */
-export function requireParents(tx: WriteTx, batch: WriteBatch): Promise<void> {
+export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySet<string>): Promise<void> | undefined {
   const booksInBatch = new Set(batch.logBooks.map((b) => b.uuid));
   const flowsInBatch = new Set(batch.flows.map((f) => f.uuid));
   const books = new Map<string, string>(); // parent id → the first record that needs it
   const flows = new Map<string, string>();
   for (const f of batch.flows) if (!booksInBatch.has(f.bookUuid) && !books.has(f.bookUuid)) books.set(f.bookUuid, f.uuid);
-  for (const a of batch.atoms) if (!flowsInBatch.has(a.flowUuid) && !flows.has(a.flowUuid)) flows.set(a.flowUuid, a.uuid);
+  for (const a of batch.atoms) if (!flowsInBatch.has(a.flowUuid) && !known.has(a.flowUuid) && !flows.has(a.flowUuid)) flows.set(a.flowUuid, a.uuid);
+  if (books.size === 0 && flows.size === 0) return undefined;
   const lookups = Promise.all([
     Promise.all([...books.keys()].map((k) => tx.objectStore("books").getKey(k))),
-    Promise.all([...flows.keys()].map((k) => tx.objectStore("flows").getKey(k))),
+    // Through the uuid index: the store's getKey reads the whole flow detail in Chromium.
+    Promise.all([...flows.keys()].map((k) => tx.objectStore("flows").index("uuid").getKey(k))),
   ]);
   return lookups.then(([bookKeys, flowKeys]) => {
     const missingBook = [...books].find((_, i) => bookKeys[i] === undefined);
@@ -34,13 +37,29 @@ export function requireParents(tx: WriteTx, batch: WriteBatch): Promise<void> {
   });
 }
 
-/** Deletes a log book with its flow and atom details, inside `tx`. */
-export async function deleteBook(tx: WriteTx, uuid: string): Promise<void> {
+/** Deletes a log book with its flow and atom details, inside `tx`; returns the flow details' ids. */
+export async function deleteBook(tx: WriteTx, uuid: string): Promise<string[]> {
   const flowKeys = await tx.objectStore("flows").index("bookUuid").getAllKeys(uuid);
   const atomKeys = await Promise.all(flowKeys.map((f) => tx.objectStore("atoms").index("flowUuid").getAllKeys(f)));
   for (const key of atomKeys.flat()) handled(tx.objectStore("atoms").delete(key));
   for (const key of flowKeys) handled(tx.objectStore("flows").delete(key));
   handled(tx.objectStore("books").delete(uuid));
+  return flowKeys;
+}
+
+/**
+ * Deletes atom details whose flow detail is gone, inside `tx`: what a run in another tab may have
+ * written in the moment between a delete there and the news of it here. One lookup per flow.
+ */
+export async function deleteOrphans(tx: WriteTx): Promise<number> {
+  const byFlow = tx.objectStore("atoms").index("flowUuid");
+  const flowUuids: string[] = [];
+  for (let cursor = await byFlow.openKeyCursor(null, "nextunique"); cursor; cursor = await cursor.continue()) flowUuids.push(cursor.key);
+  const exists = await Promise.all(flowUuids.map((f) => tx.objectStore("flows").index("uuid").getKey(f)));
+  const gone = flowUuids.filter((_, i) => exists[i] === undefined);
+  const keys = (await Promise.all(gone.map((f) => byFlow.getAllKeys(f)))).flat();
+  for (const key of keys) handled(tx.objectStore("atoms").delete(key));
+  return keys.length;
 }
 
 /** Requests of one readonly transaction, and its completion, so that no rejection goes unheard. */

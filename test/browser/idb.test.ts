@@ -53,4 +53,5 @@ describeIndexedDbBackend("Chromium", {
     const expired = await backend.expire({ olderThanMs: 86_400_000 });
     if (expired.length !== 1) throw new Error(`expected to expire the old log book, expired ${JSON.stringify(expired)}`);
   },
+  smallWriteFitsAfterRefusal: false,
 });

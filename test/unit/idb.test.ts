@@ -16,13 +16,22 @@ import { describeIndexedDbBackend } from "../idb/suite.js";
 function failTransactions(when: (value: unknown, storedInTx: number) => boolean, error: "QuotaExceededError" | null) {
   const proto = IDBObjectStore.prototype;
   const put = proto.put;
+  const commit = IDBTransaction.prototype.commit;
   const sizes = new WeakMap<IDBTransaction, number>();
+  const doomed = new WeakSet<IDBTransaction>();
+  // A browser may fail a transaction after `commit()` (a full disk is found when writing); the
+  // fake cannot abort one that is committing, so a doomed transaction's commit() is ignored and
+  // it aborts in its put's success event instead.
+  IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+    if (!doomed.has(this)) commit.call(this);
+  };
   proto.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
     const request = put.call(this, value, key);
     const tx = this.transaction;
     const stored = (sizes.get(tx) ?? 0) + JSON.stringify(value).length;
     sizes.set(tx, stored);
     if (when(value, stored)) {
+      doomed.add(tx);
       request.addEventListener("success", () => {
         if (tx.error !== null) return; // aborted already by an earlier put
         tx.abort();
@@ -31,7 +40,10 @@ function failTransactions(when: (value: unknown, storedInTx: number) => boolean,
     }
     return request;
   };
-  return () => void (proto.put = put);
+  return () => {
+    proto.put = put;
+    IDBTransaction.prototype.commit = commit;
+  };
 }
 
 let lift: (() => void) | undefined;
@@ -54,6 +66,7 @@ describeIndexedDbBackend("fake-indexeddb", {
     lift?.();
     lift = undefined;
   },
+  smallWriteFitsAfterRefusal: true,
 });
 
 describe("IndexedDbBackend under failures staged in fake-indexeddb", () => {
