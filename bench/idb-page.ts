@@ -18,35 +18,50 @@ const record = (i: number) => ({
   result: 1, version: "1.0", meta: { timestamps: { RUNNING: 1, SUCCESS: 2 }, attempts: 1, progress: 1 }, updatedAt: 2,
 });
 
-async function rawFigures(n: number): Promise<IdbFigure[]> {
+// Every case writes into a database of its own, deleted once measured: a case never pays for
+// the compaction of what an earlier case left on disk.
+async function deleted(name: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error(`could not delete ${name}`));
+  });
+}
+
+// "one": the usual way, awaiting `done` (the browser commits once it sees no request pending);
+// "one-commit": calling `commit()` after the put, as the backend does, which saves a round trip.
+async function rawFigure(kind: "one" | "one-commit" | "batched", n: number): Promise<IdbFigure> {
+  const name = `bench-raw-${crypto.randomUUID()}`;
   // The same store layout as the backend's atom details (its indexes cost on every put too).
-  const db = await openDB(`bench-raw-${crypto.randomUUID()}`, 1, {
+  const db = await openDB(name, 1, {
     upgrade: (d) => {
       const atoms = d.createObjectStore("atoms", { keyPath: "uuid" });
       for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
     },
   });
-  let t0 = performance.now();
-  for (let i = 0; i < n; i++) {
+  const t0 = performance.now();
+  if (kind !== "batched") {
+    for (let i = 0; i < n; i++) {
+      const tx = db.transaction("atoms", "readwrite", { durability: "strict" });
+      void tx.store.put(record(i));
+      if (kind === "one-commit") tx.commit();
+      await tx.done;
+    }
+  } else {
     const tx = db.transaction("atoms", "readwrite", { durability: "strict" });
-    void tx.store.put(record(i));
+    for (let i = 0; i < n; i++) void tx.store.put(record(i));
     await tx.done;
   }
-  const one = performance.now() - t0;
-  t0 = performance.now();
-  const tx = db.transaction("atoms", "readwrite", { durability: "strict" });
-  for (let i = 0; i < n; i++) void tx.store.put(record(n + i));
-  await tx.done;
-  const batched = performance.now() - t0;
+  const ms = performance.now() - t0;
   db.close();
-  return [
-    { case: "raw-put-per-transaction", engine: null, n, ms: one, us_per_atom: (one * 1000) / n, commits_per_atom: 1 },
-    { case: "raw-puts-one-transaction", engine: null, n, ms: batched, us_per_atom: (batched * 1000) / n, commits_per_atom: 1 / n },
-  ];
+  await deleted(name);
+  const label = { one: "raw-put-per-transaction", "one-commit": "raw-put-per-transaction-commit", batched: "raw-puts-one-transaction" }[kind];
+  return { case: label, engine: null, n, ms, us_per_atom: (ms * 1000) / n, commits_per_atom: kind === "batched" ? 1 / n : 1 };
 }
 
 async function engineFigure(kind: "linear" | "fan", engine: "serial" | "parallel", n: number): Promise<IdbFigure> {
-  const backend = await IndexedDbBackend.open(`bench-engine-${crypto.randomUUID()}`);
+  const name = `bench-engine-${crypto.randomUUID()}`;
+  const backend = await IndexedDbBackend.open(name);
   const tasks = Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => 1 }));
   const flow = kind === "linear" ? linearFlow("linear", ...tasks) : unorderedFlow("fan", ...tasks);
   const t0 = performance.now();
@@ -54,10 +69,24 @@ async function engineFigure(kind: "linear" | "fan", engine: "serial" | "parallel
   await e.run();
   const ms = performance.now() - t0;
   await backend.close();
+  await deleted(name);
   return { case: kind, engine, n, ms, us_per_atom: (ms * 1000) / n, commits_per_atom: e.statistics.commits / n };
 }
 
-(globalThis as { runIdbBench?: (n: number) => Promise<IdbFigure[]> }).runIdbBench = async (n: number) => {
+/**
+ * `rounds` rounds of the four cases, each round in the same order, so that each engine figure
+ * has a raw figure measured next to it: the disk's speed drifts a lot over a minute on a shared
+ * machine, and a ratio of two neighbours drifts much less than a ratio of two distant runs.
+ */
+(globalThis as { runIdbBench?: (n: number, rounds: number) => Promise<IdbFigure[][]> }).runIdbBench = async (n, rounds) => {
   await engineFigure("linear", "serial", 50); // warm-up
-  return [...(await rawFigures(n)), await engineFigure("linear", "serial", n), await engineFigure("fan", "parallel", n)];
+  const out: IdbFigure[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    // The first two are the baselines the ratios divide by (bench/run.ts reads them by position).
+    out.push([
+      await rawFigure("one", n), await rawFigure("batched", n), await rawFigure("one-commit", n),
+      await engineFigure("linear", "serial", n), await engineFigure("fan", "parallel", n),
+    ]);
+  }
+  return out;
 };

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { CHROMIUM_ARGS } from "../vitest.browser.config.js";
 import type { IdbFigure } from "./idb-page.js";
 
-export async function measureIdb(n = 1000): Promise<IdbFigure[]> {
+export async function measureIdb(n = 1000, rounds = 5): Promise<IdbFigure[][]> {
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL("./idb-page.ts", import.meta.url))],
     bundle: true, write: false, format: "esm", platform: "browser", target: "es2022", minify: true, logLevel: "silent",
@@ -23,7 +23,7 @@ export async function measureIdb(n = 1000): Promise<IdbFigure[]> {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`);
     await page.waitForFunction(() => "runIdbBench" in globalThis);
-    return await page.evaluate((count) => (globalThis as unknown as { runIdbBench: (n: number) => Promise<IdbFigure[]> }).runIdbBench(count), n);
+    return await page.evaluate(([count, times]) => (globalThis as unknown as { runIdbBench: (n: number, rounds: number) => Promise<IdbFigure[][]> }).runIdbBench(count, times), [n, rounds] as const);
   } finally {
     await browser.close();
     server.closeAllConnections();

@@ -3,6 +3,7 @@
  *
  *   npm run bench              human table, side by side with the peer
  *   npm run bench -- --json    one JSON object per line (ours and the peer's)
+ *   --idb-rounds=N             rounds of the IndexedDB cases (default 5)
  *
  * Cases: linear (linear flow of no-op tasks, no data), chain (graph flow, each task requires the
  * previous task's result), fan (unordered flow of no-op tasks); each at n = 100, 1000, 10000 on
@@ -26,6 +27,8 @@ type CaseName = "linear" | "chain" | "fan";
 type EngineKind = "serial" | "parallel";
 
 const JSON_OUT = process.argv.includes("--json");
+/** Rounds of the IndexedDB cases (`--idb-rounds=N`); each round takes about 5 s. */
+const IDB_ROUNDS = Number(process.argv.find((a) => a.startsWith("--idb-rounds="))?.split("=")[1] ?? 5);
 const CASES: CaseName[] = ["linear", "chain", "fan"];
 const ENGINES: EngineKind[] = ["serial", "parallel"];
 const SIZES = [100, 1000, 10000];
@@ -298,17 +301,27 @@ async function idbSection(): Promise<{ lines: object[]; table: string[]; checks:
     return { lines: [{ note: "IndexedDB section skipped: no Chromium (apt-get install -y chromium)" }], table: ["IndexedDB: skipped (no Chromium at /usr/bin/chromium)"], checks: [] };
   }
   if (!JSON_OUT) process.stderr.write("  measuring IndexedDB in Chromium...\n");
-  const figures = await measureIdb(1000);
-  const raw = figures.find((f) => f.case === "raw-put-per-transaction") as IdbFigure;
-  const batched = figures.find((f) => f.case === "raw-puts-one-transaction") as IdbFigure;
-  const lines = figures.map((f) => ({
-    backend: "idb", case: f.case, engine: f.engine, n: f.n, ms: round(f.ms, 1), us_per_atom: round(f.us_per_atom),
-    commits_per_atom: f.commits_per_atom === null ? null : round(f.commits_per_atom, 3),
-    ratio_to_raw: round(f.us_per_atom / raw.us_per_atom), ratio_to_batched: round(f.ms / batched.ms),
-  }));
+  const rounds = await measureIdb(1000, IDB_ROUNDS);
+  // Medians over the rounds; a ratio is the median of each round's ratio to the raw figure
+  // measured next to it (see bench/idb-page.ts for why).
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  const first = rounds[0] as IdbFigure[];
+  const lines = first.map((f, i) => {
+    const ofCase = rounds.map((r) => ({ f: r[i] as IdbFigure, raw: r[0] as IdbFigure, batched: r[1] as IdbFigure }));
+    const toRaw = ofCase.map((x) => x.f.ms / x.raw.ms);
+    const toBatched = ofCase.map((x) => x.f.ms / x.batched.ms);
+    const ms = median(ofCase.map((x) => x.f.ms));
+    return {
+      backend: "idb", case: f.case, engine: f.engine, n: f.n, rounds: rounds.length, ms: round(ms, 1), us_per_atom: round((ms * 1000) / f.n),
+      commits_per_atom: f.commits_per_atom === null ? null : round(f.commits_per_atom, 3),
+      ratio_to_raw: round(median(toRaw)), ratio_to_batched: round(median(toBatched)),
+      ratio_to_raw_range: [round(Math.min(...toRaw)), round(Math.max(...toRaw))], ratio_to_batched_range: [round(Math.min(...toBatched)), round(Math.max(...toBatched))],
+    };
+  });
   const table = [
-    "IndexedDB in Chromium (n = 1000, durability strict): case, engine, µs/atom, commits/atom, × raw one-tx-per-atom, × raw one-tx-for-all",
-    ...lines.map((l) => `  ${l.case.padEnd(26)} ${String(l.engine ?? "-").padEnd(8)} ${l.us_per_atom.toFixed(1).padStart(8)}  ${String(l.commits_per_atom).padStart(6)}  ${l.ratio_to_raw.toFixed(2).padStart(6)}×  ${l.ratio_to_batched.toFixed(2).padStart(7)}×`),
+    `IndexedDB in Chromium (n = 1000, durability strict, median of ${rounds.length} rounds; ratios per round to the raw figures measured beside them, range in brackets):`,
+    "  case                       engine     µs/atom  commits/atom  × raw one-tx-per-atom     × raw one-tx-for-all",
+    ...lines.map((l) => `  ${l.case.padEnd(26)} ${String(l.engine ?? "-").padEnd(8)} ${l.us_per_atom.toFixed(1).padStart(9)}  ${String(l.commits_per_atom).padStart(12)}  ${`${l.ratio_to_raw.toFixed(2)}× [${l.ratio_to_raw_range.map((x) => x.toFixed(2)).join("–")}]`.padStart(22)}  ${`${l.ratio_to_batched.toFixed(2)}× [${l.ratio_to_batched_range.map((x) => x.toFixed(2)).join("–")}]`.padStart(22)}`),
   ];
   const linear = lines.find((l) => l.case === "linear") as (typeof lines)[number];
   const fan = lines.find((l) => l.case === "fan") as (typeof lines)[number];
