@@ -264,14 +264,14 @@ export class Engine {
   /**
    * When the flow next has something to do (ms since the epoch), if it waits on a timer: a sleep,
    * a retry's backoff, or a wait's deadline. Hosts arm a timer or an alarm for it; resuming
-   * earlier waits the rest.
+   * earlier waits the rest. A time already past means it is due: run the flow now.
    */
   nextWakeup(): number | undefined {
     let next: number | undefined;
     for (const d of this.storage.atomDetails()) {
       const at = d.meta.wakeAt ?? d.meta.deadline;
       const waiting = d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
-      if (waiting && at !== undefined && at > this.clock.now() && (next === undefined || at < next)) next = at;
+      if (waiting && at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;
   }

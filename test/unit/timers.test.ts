@@ -289,6 +289,9 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await first.run();
       expect(first.storage.flowState).toBe("SUSPENDED");
       expect(first.storage.getAtomState("nap")).toBe("PENDING");
+      // Past its time and not run yet: still reported, as due (a host arms an alarm for it at once).
+      clock1.advance(40_000);
+      expect(first.nextWakeup()).toBe(61_000);
 
       // A new host long after the wake-up time: nothing left to wait.
       const clock2 = new ManualClock(500_000);
