@@ -356,7 +356,7 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
     else this.#entries.put({ ...entry, flowDetailId: engine.flowDetailId }, true);
     this.#engines.set(entry.id, Promise.resolve(engine));
     await this.#alarms.reschedule(); // write-ahead: if the object dies before the next line, the alarm writes it
-    await engine.storage.commit(); // the log book and the flow detail, PENDING (atoms are written as they start)
+    await engine.save(); // the log book and the flow detail, PENDING (atoms are written as they start)
     return engine;
   }
 

@@ -28,7 +28,7 @@ let engine: Engine;
 async function start(): Promise<void> {
   const id = localStorage.getItem("flowId");
   engine = load(bookingFlow(ledger), id ? { backend, flowDetailId: id } : { backend, book: { name: `booking ${new Date().toISOString()}` } });
-  await engine.prepare();
+  await engine.save(); // stored before its id is kept: a reload always finds it
   localStorage.setItem("flowId", engine.flowDetailId);
   engine.setOnline(navigator.onLine);
   engine.on("atom", () => void render());

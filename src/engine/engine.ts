@@ -198,6 +198,16 @@ export class Engine {
   }
 
   /**
+   * Writes the flow to its log book without running it: the log book, the flow detail and what
+   * changed since the last write. Keep `flowDetailId` (in a URL, localStorage) after this, not
+   * before: a reload then always finds the flow, even one that never ran.
+   */
+  async save(): Promise<void> {
+    await this.prepare();
+    await this.#commit();
+  }
+
+  /**
    * Checks that every atom can find its required arguments (from the store or an earlier atom).
    * @throws MissingDependencies listing each atom and name
    */

@@ -194,6 +194,23 @@ describe("engine storage", () => {
     expect(() => e.storage).toThrow();
   });
 
+  it("save() stores a flow that never ran, so that a later host finds it by id and runs it", async () => {
+    const backend = new MemoryBackend();
+    const e = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), { backend, store: { k: 1 } });
+    await e.prepare();
+    await expect(backend.getFlowDetail(e.flowDetailId)).rejects.toBeInstanceOf(NotFound); // prepare writes nothing
+    await e.save();
+    expect(backend.commits).toBe(1);
+    await e.save(); // nothing new: no write
+    expect(backend.commits).toBe(1);
+    const later = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), {
+      backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))),
+      flowDetailId: e.flowDetailId,
+    });
+    await later.run();
+    expect(later.storage.fetchAll()).toEqual({ k: 1, x: 5 });
+  });
+
   it("results are readable in SUCCESS only (here), NotFound otherwise; reset clears them", async () => {
     const e = load(linearFlow("f", progressing("a", { provides: "x" }), progressing("b")));
     await e.prepare();
