@@ -8,14 +8,14 @@ import { MemoryBackend } from "../persistence/memory.js";
 import type { AtomDetail, FactoryRef, FlowDetail, LogBook } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import { type Clock, systemClock } from "../ports/clock.js";
-import { defaultIds, type IdGenerator } from "../ports/ids.js";
+import { defaultIds, deriveId, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage } from "../storage/storage.js";
 import { compile, type ExecutionGraph } from "./compiler.js";
 import { fingerprint } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
 import type { Runner } from "./runner.js";
-import { Transitions } from "./transitions.js";
+import type { Transitions } from "./transitions.js";
 
 /** How to run a flow and where to keep its log book. */
 export interface EngineOptions {
@@ -84,6 +84,8 @@ export class Engine {
   #running = false;
   #needsReload = false;
   #trans: Transitions | undefined;
+  /** suspend() came while a run was starting, before its runner existed. */
+  #suspendAsked = false;
   /** Atoms found RUNNING or REVERTING in the log book at load: their host went away mid-action. */
   #stale = new Set<string>();
   #runner: Runner | undefined;
@@ -138,7 +140,8 @@ export class Engine {
     const graph = this.compile();
     const now = this.clock.now();
     const current = fingerprint(graph);
-    const id = this.#options.flowDetailId;
+    // Reloading after a failed write: the flow detail this engine stored, if it got that far.
+    const id = this.#options.flowDetailId ?? (this.#store?.stored ? this.#store.flowDetail.uuid : undefined);
     let book: LogBook;
     let flow: FlowDetail;
     const stored = new Map<string, AtomDetail>();
@@ -176,11 +179,12 @@ export class Engine {
     }
     // An atom's detail is written on its first change, not here: the fingerprint lists every
     // atom already, and a fan-out of n atoms would otherwise pay n more puts before it starts.
-    // An atom without a stored detail is PENDING.
+    // An atom without a stored detail is PENDING; its id comes from its flow and name, so every
+    // host that loads the flow would write it under the same key.
     const details = [...graph.atoms.values()].map((n) => {
       const atom = n.atom as Atom<any>;
       return stored.get(n.name) ?? {
-        schemaVersion: 1, uuid: this.#ids(), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
+        schemaVersion: 1, uuid: deriveId(flow.uuid, n.name), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
         intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: now,
       } satisfies AtomDetail;
     });
@@ -236,7 +240,8 @@ export class Engine {
    */
   suspend(): void {
     if (!this.#store || !this.#running) return;
-    if (this.#transitions().flow("SUSPENDING")) this.#runner?.poke();
+    if (!this.#runner || !this.#trans) this.#suspendAsked = true; // the run is starting: done once it has
+    else if (this.#trans.flow("SUSPENDING")) this.#runner.poke();
   }
 
   /**
@@ -278,6 +283,8 @@ export class Engine {
    */
   nextWakeup(): number | undefined {
     let next: number | undefined;
+    const state = this.storage.flowState;
+    if (state === "SUCCESS" || state === "FAILURE" || state === "REVERTED") return undefined; // timers of a flow that ended never fire
     for (const d of this.storage.atomDetails()) {
       const at = d.meta.wakeAt ?? d.meta.deadline;
       const waiting = d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
@@ -336,9 +343,8 @@ export class Engine {
   /** Puts every atom back to PENDING so that the next run starts over (TaskFlow's `reset`). */
   async reset(): Promise<void> {
     await this.prepare();
-    const { startOver } = await import("./reset.js");
-    const transitions = this.#transitions();
-    for (const n of this.compile().atoms.values()) startOver(this.storage, transitions, n, true);
+    const transitions = await this.#transitions();
+    for (const n of this.compile().atoms.values()) transitions.startOver(n, true);
     this.#stale.clear();
     transitions.flow("PENDING", true);
     await this.#commit();
@@ -381,7 +387,7 @@ export class Engine {
           topo: this.#topo,
           clock: this.clock,
           notifier: this.#notifier,
-          transitions: this.#transitions(),
+          transitions: await this.#transitions(),
           stale: this.#stale,
           statistics: this.statistics,
           maxConcurrency: this.#maxConcurrency,
@@ -392,20 +398,25 @@ export class Engine {
           online: () => this.#isOnline,
           commit: () => this.#commit(),
         });
-        await this.#runner.run(hook);
+        const running = this.#runner.run(hook); // the flow is RUNNING once this returns
+        if (this.#suspendAsked) this.suspend();
+        await running;
       } catch (e) {
         // Whatever is still running belongs to a run that is over: tell it through its signal.
         this.#runner?.abortActions(e);
         throw e;
       } finally {
         this.#running = false;
+        this.#suspendAsked = false;
         this.#runner = undefined;
       }
     })();
     return this.#runPromise;
   }
 
-  #transitions(): Transitions {
+  /** Loaded with the runner: a page that only reads a log book never needs them. */
+  async #transitions(): Promise<Transitions> {
+    const { Transitions } = await import("./runner.js");
     return (this.#trans ??= new Transitions(this.storage, this.clock, this.#notifier, this.#stale));
   }
 
@@ -415,11 +426,9 @@ export class Engine {
     try {
       await storage.commit();
     } catch (e) {
+      // What this engine holds is now ahead of the log book (which the storage has marked
+      // SUSPENDED if it could): it reloads before going on.
       this.#needsReload = true;
-      // What this engine holds is now ahead of the log book: it reloads before going on. The
-      // stored flow is marked SUSPENDED if the backend still takes that one small write (a full
-      // quota often does); if not, it stays as last committed, and a resume treats it as a crash.
-      await storage.storeSuspended("storage").catch(() => {});
       throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${this.flow.name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     this.statistics.commits++;

@@ -1,4 +1,4 @@
-import { MissingDependencies, NotFound } from "../errors.js";
+import { MissingDependencies, NotFound, StorageFailure } from "../errors.js";
 import { Failure, type FailureData } from "../failure.js";
 import type { ExecNode, ExecutionGraph } from "../engine/compiler.js";
 import type { HistoryEntry } from "../atoms/retry.js";
@@ -31,6 +31,10 @@ export class Storage {
   #flow: FlowDetail;
   /** The flow detail as the backend has it; undefined until it is first stored. */
   #committedFlow: FlowDetail | undefined;
+  /** The backend's writes, chained so that each starts when the one before has settled. */
+  #writes: Promise<void> = Promise.resolve();
+  /** A write failed: the backend is behind this storage. */
+  #broken = false;
 
   /** @internal built by the engine */
   readonly #backend: Backend;
@@ -229,25 +233,45 @@ export class Storage {
     return this.#batch.size;
   }
 
-  /** Commits the pending changes as one batch (nothing when there are none). */
-  async commit(): Promise<void> {
-    if (this.#batch.size === 0) return;
-    const batch = this.#batch.take();
-    await this.#backend.commit(batch);
-    this.#committedFlow = batch.flows[0] ?? this.#committedFlow;
+  /** Whether the flow detail is in the backend (it has been committed at least once). */
+  get stored(): boolean {
+    return this.#committedFlow !== undefined;
   }
 
   /**
-   * @internal After a failed commit: stores the flow as last committed, but SUSPENDED, so the log
-   * book says the run stopped rather than that it is still running. Only the flow detail is
-   * written, and from its committed form, since the failed batch may have changed it together
-   * with atoms that are not stored (an input consumed by a step that did not finish). Nothing is
-   * written for a flow that was never stored. Rejects if this small write fails too.
+   * Commits the pending changes as one batch (nothing when there are none). Writes go to the
+   * backend one after another; once one fails, this storage is behind what the engine holds, and
+   * every later commit is refused without writing: the engine reloads the log book first.
    */
-  async storeSuspended(reason: string): Promise<void> {
+  async commit(): Promise<void> {
+    if (this.#batch.size === 0) return;
+    const batch = this.#batch.take();
+    const write = this.#writes.then(async () => {
+      if (this.#broken) throw new StorageFailure(`an earlier write of flow "${this.#flow.name}" failed, so this one was not made; run the flow again: it reloads the log book`);
+      try {
+        await this.#backend.commit(batch);
+      } catch (e) {
+        this.#broken = true;
+        await this.#storeSuspended().catch(() => {});
+        throw e;
+      }
+      this.#committedFlow = batch.flows[0] ?? this.#committedFlow;
+    });
+    this.#writes = write.catch(() => {});
+    return write;
+  }
+
+  /**
+   * After a failed commit: stores the flow detail as last committed, but SUSPENDED, so the log
+   * book says the run stopped rather than that it is still running. Only a running flow, and from
+   * its committed form: the failed batch may have changed it together with atoms that are not
+   * stored (an input consumed by a step that did not finish). If this small write fails too (a
+   * full disk), the flow stays RUNNING as last committed, which a resume treats as a crash.
+   */
+  async #storeSuspended(): Promise<void> {
     const last = this.#committedFlow;
-    if (!last || last.state === "SUSPENDED") return;
-    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.#clock.now(), meta: { ...last.meta, suspendedReason: reason } };
+    if (last?.state !== "RUNNING" && last?.state !== "SUSPENDING") return;
+    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.#clock.now(), meta: { ...last.meta, suspendedReason: "storage" } };
     await this.#backend.commit({ logBooks: [], flows: [flow], atoms: [] });
     this.#committedFlow = flow;
   }

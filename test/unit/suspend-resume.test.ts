@@ -11,6 +11,7 @@ import {
   load,
   MemoryBackend,
   MissingDependencies,
+  StorageFailure,
   task,
   unorderedFlow,
   type Engine,
@@ -136,6 +137,18 @@ describe.each(ENGINES)("%s engine", (engine) => {
     for await (const s of e.runIter()) again.push(s);
     expect(again.at(-1)).toBe("SUCCESS");
     expect(capture.values).toEqual(["task2.t RUNNING", "task2.t SUCCESS(5)"]);
+  });
+
+  it("suspend() right after run() (while the run is starting) is not lost: only the atom already started runs", async () => {
+    const e = load(abc(), { backend: new MemoryBackend() });
+    await e.prepare();
+    const running = e.run();
+    e.suspend();
+    await running;
+    expect(e.storage.flowState).toBe("SUSPENDED");
+    expect(e.storage.atomDetails().map((d) => d.state)).toEqual(["SUCCESS", "PENDING", "PENDING"]);
+    await e.run();
+    expect(e.storage.flowState).toBe("SUCCESS");
   });
 
   it("suspend() on an engine that is not running does nothing", async () => {
@@ -355,5 +368,61 @@ describe("parallel engine", () => {
     expect(e.storage.getAtomState("after")).toBe("PENDING");
     await e.run();
     expect(e.storage.getAtomState("after")).toBe("SUCCESS");
+  });
+});
+
+/** A MemoryBackend whose chosen commits fail, as a full quota does, while the others go through. */
+class FlakyBackend extends MemoryBackend {
+  readonly failAt = new Set<number>();
+  attempts = 0;
+  override async commit(batch: Parameters<MemoryBackend["commit"]>[0]): Promise<void> {
+    this.attempts++;
+    if (this.failAt.has(this.attempts)) throw new StorageFailure(`disk full at write ${this.attempts}`);
+    await super.commit(batch);
+  }
+}
+
+describe("a write that fails", () => {
+  it("stops the run, stores the flow SUSPENDED ('storage'), and the same engine goes on from the log book when run again", async () => {
+    const backend = new FlakyBackend();
+    const runs: string[] = [];
+    const step = (name: string) => task({ name, provides: name, execute: () => (runs.push(name), name) });
+    const e = load(linearFlow("l", step("a"), step("b"), step("c")), { backend }); // no flowDetailId: the engine made it
+    backend.failAt.add(3); // b SUCCESS + c RUNNING
+    await expect(e.run()).rejects.toThrow(/disk full at write 3/);
+    const id = e.flowDetailId;
+    expect(await backend.getFlowDetail(id)).toMatchObject({ state: "SUSPENDED", meta: { suspendedReason: "storage" } });
+    expect(Object.fromEntries((await backend.getAtomDetails(id)).map((d) => [d.name, d.state]))).toEqual({ a: "SUCCESS", b: "RUNNING" });
+
+    await e.run(); // reloads the same flow detail, not a new one
+    expect(e.flowDetailId).toBe(id);
+    expect((await backend.listLogBooks()).length).toBe(1);
+    expect(e.storage.flowState).toBe("SUCCESS");
+    expect(runs).toEqual(["a", "b", "b", "c"]); // b's SUCCESS was lost with the write: it runs again
+  });
+
+  it("refuses the writes queued behind it, so nothing is stored ahead of what was lost", async () => {
+    const backend = new FlakyBackend();
+    const e = load(linearFlow("l", progressing("a")), { backend });
+    await e.save();
+    backend.failAt.add(2);
+    e.storage.inject({ first: 1 });
+    const first = e.storage.commit();
+    e.storage.inject({ second: 2 });
+    const second = e.storage.commit();
+    await expect(first).rejects.toThrow(/disk full/);
+    await expect(second).rejects.toThrow(/an earlier write of flow "l" failed/);
+    expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({});
+    expect(backend.attempts).toBe(2); // the second commit never reached the backend
+  });
+
+  it("leaves a finished flow as it was: only a running flow is marked SUSPENDED", async () => {
+    const backend = new FlakyBackend();
+    const e = load(abFailC(), { backend });
+    await expect(e.run()).rejects.toThrow("Woot!");
+    expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("REVERTED");
+    backend.failAt.add(backend.attempts + 1); // the first write of the next run: the flow back to PENDING
+    await expect(e.run()).rejects.toThrow(/disk full/);
+    expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("REVERTED");
   });
 });
