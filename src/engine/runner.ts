@@ -10,13 +10,15 @@ import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
 import { ActionSignal, execute, historyOf, revert } from "./actions.js";
-import { startOver } from "./reset.js";
 import type { ExecNode, ExecutionGraph } from "./compiler.js";
 import { ignoredRegion } from "./deciders.js";
 import { Gates } from "./gates.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { apply, determine } from "./resolution.js";
 import type { Transitions } from "./transitions.js";
+
+// Transitions travel in this chunk: a page loads them with the runner, in one request.
+export { Transitions } from "./transitions.js";
 
 /** What a run needs from its engine. */
 export interface RunHost {
@@ -354,7 +356,7 @@ export class Runner {
 
   /** The atoms of a retrying flow go back to PENDING to run again, their old timers forgotten. */
   private resetSubgraph(retry: ExecNode): void {
-    for (const a of retry.subgraph) startOver(this.host.storage, this.host.transitions, a);
+    for (const a of retry.subgraph) this.host.transitions.startOver(a);
   }
 
   private launch(node: ExecNode, mode: Mode): void {
@@ -481,7 +483,7 @@ export class Runner {
     const { storage, transitions } = this.host;
     // A retry cancelled between two tries (RETRYING) ran nothing of its next try: it starts over
     // with a new history. TaskFlow's table has no way out of RETRYING but RUNNING, hence `force`.
-    for (const n of this.host.graph.atoms.values()) startOver(storage, transitions, n, storage.detail(n.name).state === "RETRYING");
+    for (const n of this.host.graph.atoms.values()) transitions.startOver(n, storage.detail(n.name).state === "RETRYING");
     const { cancelled: _, ...meta } = storage.flowDetail.meta;
     storage.setFlow({ meta });
     transitions.flow("PENDING");

@@ -194,6 +194,20 @@ describe("engine storage", () => {
     expect(() => e.storage).toThrow();
   });
 
+  it("two hosts that load one flow write a never-started atom under one key, not two", async () => {
+    const backend = new MemoryBackend();
+    const first = load(linearFlow("f", progressing("a"), progressing("b")), { backend });
+    await first.save(); // no atom detail stored yet
+    const hosts = [0, 1].map(() => load(linearFlow("f", progressing("a"), progressing("b")), { backend, flowDetailId: first.flowDetailId }));
+    for (const h of hosts) await h.prepare();
+    expect(hosts[0]?.storage.detail("a").uuid).toBe(hosts[1]?.storage.detail("a").uuid);
+    for (const h of hosts) {
+      h.storage.injectAtomArgs("a", { seen: true }); // a first change: the detail gets written
+      await h.storage.commit();
+    }
+    expect((await backend.getAtomDetails(first.flowDetailId)).map((d) => d.name)).toEqual(["a"]);
+  });
+
   it("save() stores a flow that never ran, so that a later host finds it by id and runs it", async () => {
     const backend = new MemoryBackend();
     const e = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), { backend, store: { k: 1 } });
