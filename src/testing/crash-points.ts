@@ -168,6 +168,8 @@ async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) 
   const id = engine.flowDetailId;
   const flow = await backend.getFlowDetail(id);
   const atoms: Outcome["atoms"] = {};
+  // An atom never started has no stored detail: PENDING, as the engine reads it.
+  for (const f of flow.meta.fingerprint ?? []) atoms[f.name] = { state: "PENDING", result: undefined };
   for (const d of await backend.getAtomDetails(id)) atoms[d.name] = { state: d.state, result: d.state === "SUCCESS" ? d.result : undefined };
   return { flowState: flow.state, atoms, error };
 }
@@ -176,6 +178,7 @@ function compare(expected: Outcome, actual: Outcome): string[] {
   const out: string[] = [];
   if (expected.flowState !== actual.flowState) out.push(`flow ended ${actual.flowState}, expected ${expected.flowState}`);
   if (expected.error !== actual.error) out.push(`run ended with error ${actual.error ?? "none"}, expected ${expected.error ?? "none"}`);
+  for (const name of Object.keys(actual.atoms)) if (!(name in expected.atoms)) out.push(`atom "${name}" is not in the uninterrupted run's log book`);
   for (const [name, e] of Object.entries(expected.atoms)) {
     const a = actual.atoms[name];
     if (!a) out.push(`atom "${name}" has no detail`);

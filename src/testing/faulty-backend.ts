@@ -2,14 +2,15 @@ import { StorageFailure } from "../errors.js";
 import type { Backend } from "../ports/backend.js";
 import type { WriteBatch } from "../persistence/models.js";
 
-/** How the host dies at the chosen write: the write fails, or the host vanishes mid-write. */
+/** What happens at the chosen write: it fails (the host lives on), or the host vanishes mid-write. */
 export type CrashMode = "fail" | "kill";
 
 /**
  * Wraps a backend and breaks it at the `at`-th commit (1-based): in `"fail"` mode that commit
- * and every later one throw `StorageFailure` without writing; in `"kill"` mode they never settle,
- * as if the page was closed or the isolate evicted while writing. `at = Infinity` never breaks
- * and only counts. Reads pass through.
+ * throws `StorageFailure` without writing and later ones go through, as when a full quota
+ * refuses a big write and takes a small one (the engine then stores the flow SUSPENDED); in
+ * `"kill"` mode it and every later one never settle, as if the page was closed or the isolate
+ * evicted while writing. `at = Infinity` never breaks and only counts. Reads pass through.
  */
 export class FaultyBackend implements Backend {
   /** Commits that reached the inner backend. */
@@ -27,9 +28,12 @@ export class FaultyBackend implements Backend {
 
   async commit(batch: WriteBatch): Promise<void> {
     this.attempts++;
-    if (this.attempts >= this.at) {
+    if (this.mode === "kill" && this.attempts >= this.at) {
       this.signalCrash();
-      if (this.mode === "kill") return new Promise<void>(() => {});
+      return new Promise<void>(() => {});
+    }
+    if (this.attempts === this.at) {
+      this.signalCrash();
       throw new StorageFailure(`simulated storage failure at write ${this.attempts}`);
     }
     await this.inner.commit(batch);

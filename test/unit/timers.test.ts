@@ -351,6 +351,16 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(e.nextWakeup()).toBeUndefined();
     });
 
+    it("nextWakeup() is undefined once the flow has ended, though a sleep never ran", async () => {
+      const clock = new ManualClock(0);
+      const e = make(unorderedFlow("u", sleep("nap", 30_000), failing("boom")), { clock, maxWaitMs: 0, neverResolve: true });
+      await expect(e.run()).rejects.toThrow("Woot!");
+      expect(e.storage.flowState).toBe("FAILURE");
+      expect(e.storage.getAtomState("nap")).toBe("PENDING");
+      clock.advance(60_000);
+      expect(e.nextWakeup()).toBeUndefined(); // a host following it would run an ended flow forever
+    });
+
     // Regression test for a fixed bug (src/engine/runner.ts, retry(): only REVERTED/IGNORE atoms of the subgraph get
     // `wakeAt: undefined`). Expected: a sleep that was waiting when a sibling failed waits its full
     // time again on the next try (like a sleep that ran, see the test below): the retry runs again
