@@ -36,6 +36,7 @@ export interface IndexedDbOptions {
 }
 
 const ALL: StoreName[] = ["books", "flows", "atoms"];
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Log books in the browser's IndexedDB: one object store per record kind, with the indexes the
@@ -59,8 +60,13 @@ export class IndexedDbBackend implements Backend {
   readonly #knownFlows = new Set<string>();
   /** News of deletes between the tabs (and workers) of this origin that use this database. */
   #deletes: BroadcastChannel | undefined;
-  /** Counts the news of deletes: a commit that heard some while in flight learns nothing from itself. */
+  /**
+   * Counts what may have removed flows behind a commit's back (deletes here or in another tab, a
+   * lost connection): a commit during which this changed learns nothing from itself.
+   */
   #deleteNews = 0;
+  /** Deletes under way here: until they end, commits look every parent up. */
+  #deleting = 0;
 
   private constructor(
     /** The IndexedDB database name. */
@@ -113,6 +119,7 @@ export class IndexedDbBackend implements Backend {
     if (this.#connection === connection) {
       this.#connection = undefined;
       // What was true of the old connection is not known of the database now (it may be gone).
+      this.#deleteNews++;
       this.#knownFlows.clear();
     }
   }
@@ -120,11 +127,11 @@ export class IndexedDbBackend implements Backend {
   async commit(batch: WriteBatch): Promise<void> {
     const news = this.#deleteNews;
     await this.#write("commit", async (tx) => {
-      const parents = requireParents(tx, batch, this.#knownFlows);
+      const parents = requireParents(tx, batch, this.#deleting > 0 ? NONE : this.#knownFlows);
       if (parents) handled(parents); // awaited below, unless a put throws first (a record that cannot be cloned)
       // Queue every put and wait for the transaction only: one commit for the whole batch. A put
-      // that fails aborts the transaction, whose error `tx.done` then reports.
-      // Plain IndexedDB requests, without idb's promise per request (a round writes hundreds).
+      // that fails aborts the transaction, whose error `tx.done` then reports. Plain IndexedDB
+      // requests, without idb's promise per request: a round writes hundreds.
       const raw = unwrap(tx);
       putAll(raw.objectStore("books"), batch.logBooks);
       putAll(raw.objectStore("flows"), batch.flows);
@@ -132,10 +139,11 @@ export class IndexedDbBackend implements Backend {
       if (parents) await parents;
       // Nothing more to ask: commit now rather than when the browser notices that no request is
       // pending, which costs one more round trip to its storage process (about a fifth of a
-      // one-put transaction in Chromium).
-      tx.commit();
+      // one-put transaction in Chromium). Browsers from before 2021 may lack commit(): they wait.
+      (raw as Partial<Pick<IDBTransaction, "commit">>).commit?.();
     });
-    if (news !== this.#deleteNews) return; // a flow of this batch may have been deleted since
+    // Without news of other tabs' deletes (no BroadcastChannel), every commit looks its flows up.
+    if (news !== this.#deleteNews || !this.#deletes) return; // or a flow of this batch may have been deleted since
     for (const f of batch.flows) this.#knownFlows.add(f.uuid);
     for (const a of batch.atoms) this.#knownFlows.add(a.flowUuid);
   }
@@ -176,15 +184,29 @@ export class IndexedDbBackend implements Backend {
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
-    const flows = await this.#write("delete", async (tx) => {
-      if ((await tx.objectStore("books").getKey(uuid)) === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-      return deleteBook(tx, uuid);
-    });
+    const flows = await this.#whileDeleting(() =>
+      this.#write("delete", async (tx) => {
+        if ((await tx.objectStore("books").getKey(uuid)) === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
+        return deleteBook(tx, uuid);
+      }),
+    );
     this.#deleted(flows);
+  }
+
+  /** Runs a delete; commits started meanwhile (queued after it by IndexedDB) check their parents. */
+  async #whileDeleting<T>(work: () => Promise<T>): Promise<T> {
+    this.#deleting++;
+    try {
+      return await work();
+    } finally {
+      this.#deleting--;
+      this.#deleteNews++;
+    }
   }
 
   /** Forgets deleted flow details here and tells the other tabs, so that their next commit of one fails. */
   #deleted(flows: string[]): void {
+    this.#deleteNews++;
     for (const f of flows) this.#knownFlows.delete(f);
     if (flows.length > 0) this.#deletes?.postMessage(flows);
   }
@@ -205,6 +227,10 @@ export class IndexedDbBackend implements Backend {
    * resumed or revised meanwhile is kept.
    */
   async expire(options: { olderThanMs: number; now?: number }): Promise<string[]> {
+    return this.#whileDeleting(() => this.#expire(options));
+  }
+
+  async #expire(options: { olderThanMs: number; now?: number }): Promise<string[]> {
     const limit = (options.now ?? Date.now()) - options.olderThanMs;
     const deleted: string[] = [];
     for (const { book } of (await this.#finished()).filter((f) => f.lastActive < limit)) {

@@ -260,6 +260,16 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       expect((error as Error).message).toContain(fd.uuid);
       await expect(here.getAtomDetails(fd.uuid)).rejects.toBeInstanceOf(NotFound);
 
+      // A commit made while a delete of its flow is under way comes after it, and is refused.
+      const lb3 = book();
+      const fd3 = flow(lb3.uuid);
+      await here.commit(batch({ logBooks: [lb3], flows: [fd3], atoms: [atom(fd3.uuid)] }));
+      const deleting = here.destroyLogBook(lb3.uuid);
+      const during = here.commit(batch({ atoms: [atom(fd3.uuid)] }));
+      await deleting;
+      await expect(during).rejects.toBeInstanceOf(NotFound);
+      await expect(here.commit(batch({ atoms: [atom(fd3.uuid)] }))).rejects.toBeInstanceOf(NotFound);
+
       // Deleted through the same backend: refused as well.
       const lb2 = book();
       const fd2 = flow(lb2.uuid);
