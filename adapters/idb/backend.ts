@@ -6,7 +6,7 @@ import type { FlowState } from "../../src/states.js";
 import { unwrap } from "idb";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
-import { abortQuietly, all, deleteBook, deleteOrphans, handled, requireParents, type WriteTx } from "./transactions.js";
+import { abortQuietly, all, deleteBook, deleteOrphans, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
 
 /** Options of {@link IndexedDbBackend.open}. */
 export interface IndexedDbOptions {
@@ -246,7 +246,8 @@ export class IndexedDbBackend implements Backend {
       if (gone) deleted.push(book.uuid);
     }
     // Atoms a run in another tab wrote just after its flow was deleted (before it heard of it).
-    await this.#write("delete", deleteOrphans);
+    const orphans = await this.#read(findOrphanFlows); // read-only: commits wait for nothing but this
+    if (orphans.length > 0) await this.#write("delete", (tx) => deleteOrphans(tx, orphans));
     return deleted;
   }
 

@@ -1,7 +1,7 @@
 import type { IDBPTransaction } from "idb";
 import { NotFound } from "../../src/errors.js";
 import type { WriteBatch } from "../../src/persistence/models.js";
-import type { LogBookDb, StoreName } from "./connect.js";
+import type { Db, LogBookDb, StoreName } from "./connect.js";
 
 // What runs inside one IndexedDB transaction. IndexedDB commits a transaction as soon as it has
 // no request pending at the end of a task, so these only ever wait on requests of `tx` itself.
@@ -48,18 +48,27 @@ export async function deleteBook(tx: WriteTx, uuid: string): Promise<string[]> {
 }
 
 /**
- * Deletes atom details whose flow detail is gone, inside `tx`: what a run in another tab may have
- * written in the moment between a delete there and the news of it here. One lookup per flow.
+ * The flows that atom details name but that are not stored: what a run in another tab may have
+ * written in the moment between a delete there and the news of it here. Read-only: one request
+ * for the flows' keys, one cursor step per flow that has atoms.
  */
-export async function deleteOrphans(tx: WriteTx): Promise<number> {
-  const byFlow = tx.objectStore("atoms").index("flowUuid");
-  const flowUuids: string[] = [];
-  for (let cursor = await byFlow.openKeyCursor(null, "nextunique"); cursor; cursor = await cursor.continue()) flowUuids.push(cursor.key);
+export async function findOrphanFlows(db: Db): Promise<string[]> {
+  const tx = db.transaction(["flows", "atoms"], "readonly");
+  const flows = new Set(await tx.objectStore("flows").getAllKeys());
+  const gone: string[] = [];
+  for (let c = await tx.objectStore("atoms").index("flowUuid").openKeyCursor(null, "nextunique"); c; c = await c.continue()) {
+    if (!flows.has(c.key)) gone.push(c.key);
+  }
+  await tx.done;
+  return gone;
+}
+
+/** Deletes the atom details of `flowUuids`, inside `tx`, for those still without their flow. */
+export async function deleteOrphans(tx: WriteTx, flowUuids: string[]): Promise<void> {
   const exists = await Promise.all(flowUuids.map((f) => tx.objectStore("flows").index("uuid").getKey(f)));
   const gone = flowUuids.filter((_, i) => exists[i] === undefined);
-  const keys = (await Promise.all(gone.map((f) => byFlow.getAllKeys(f)))).flat();
+  const keys = (await Promise.all(gone.map((f) => tx.objectStore("atoms").index("flowUuid").getAllKeys(f)))).flat();
   for (const key of keys) handled(tx.objectStore("atoms").delete(key));
-  return keys.length;
 }
 
 /** Requests of one readonly transaction, and its completion, so that no rejection goes unheard. */
