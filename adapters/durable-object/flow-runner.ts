@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Engine, EngineOptions } from "../../src/engine/engine.js";
 import type { FlowRegistry } from "../../src/engine/helpers.js";
-import { DisallowedAccess, Duplicate, InvalidFormat, NotFound, StorageFailure } from "../../src/errors.js";
+import { DisallowedAccess, Duplicate, InvalidFormat, NotFound } from "../../src/errors.js";
 import type { FlowDetail } from "../../src/persistence/models.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { systemClock } from "../../src/ports/clock.js";
@@ -412,8 +412,9 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
       await how(engine);
     } catch (e) {
       // A flow that ended REVERTED or FAILURE rejects its run: that is its end, not an error. A
-      // failed write is one even then: the engine ended in memory, not in storage.
-      if (!ended(engine) || e instanceof StorageFailure) throw e;
+      // failed write is one even then (the engine ended in memory, not in storage); a task's own
+      // StorageFailure is not: ask the storage, not the error's class.
+      if (!ended(engine) || engine.storage.broken) throw e;
     } finally {
       this.#live.delete(id);
     }

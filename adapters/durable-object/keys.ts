@@ -11,8 +11,8 @@
  *
  * Each uuid is percent-encoded (`encodeURIComponent` turns `:` into `%3A` and `%` into `%25`),
  * so a key part never contains the separator: the prefix `ad:x:` cannot match the atoms of a
- * flow called `x:y`. Ids made by the engine are nanoids and pass through unchanged, so keys
- * stay readable in a storage dump.
+ * flow called `x:y`. Ids made by the engine are nanoids, which pass through unchanged, and for
+ * atoms JSON pairs of flow id and name (`["…","charge"]`), whose quotes and brackets are encoded.
  */
 const part = (uuid: string): string => encodeURIComponent(uuid);
 

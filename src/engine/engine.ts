@@ -8,7 +8,7 @@ import { MemoryBackend } from "../persistence/memory.js";
 import type { AtomDetail, FactoryRef, FlowDetail, LogBook } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import { type Clock, systemClock } from "../ports/clock.js";
-import { defaultIds, deriveId, type IdGenerator } from "../ports/ids.js";
+import { atomDetailId, defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage } from "../storage/storage.js";
 import { compile, type ExecutionGraph } from "./compiler.js";
@@ -140,8 +140,10 @@ export class Engine {
     const graph = this.compile();
     const now = this.clock.now();
     const current = fingerprint(graph);
-    // Reloading after a failed write: the flow detail this engine stored, if it got that far.
-    const id = this.#options.flowDetailId ?? (this.#store?.stored ? this.#store.flowDetail.uuid : undefined);
+    // Reloading after a failed write: the flow detail this engine stored, if it got that far;
+    // if not, the same ids again (the write may have landed all the same, as after a timeout).
+    const previous = this.#store;
+    const id = this.#options.flowDetailId ?? (previous?.stored ? previous.flowDetail.uuid : undefined);
     let book: LogBook;
     let flow: FlowDetail;
     const stored = new Map<string, AtomDetail>();
@@ -163,12 +165,12 @@ export class Engine {
       const ref = this.#options.book;
       if (ref && "uuid" in ref) book = await this.backend.getLogBook(ref.uuid);
       else {
-        book = { schemaVersion: 1, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
+        book = previous?.book ?? { schemaVersion: 1, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
         newBook = true;
       }
       flow = {
         schemaVersion: 1,
-        uuid: this.#ids(),
+        uuid: previous?.flowDetail.uuid ?? this.#ids(),
         bookUuid: book.uuid,
         name: this.flow.name,
         state: "PENDING",
@@ -184,11 +186,12 @@ export class Engine {
     const details = [...graph.atoms.values()].map((n) => {
       const atom = n.atom as Atom<any>;
       return stored.get(n.name) ?? {
-        schemaVersion: 1, uuid: deriveId(flow.uuid, n.name), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
+        schemaVersion: 1, uuid: atomDetailId(flow.uuid, n.name), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
         intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: now,
       } satisfies AtomDetail;
     });
     const store = new Storage(this.backend, graph, book, flow, details, this.clock, id !== undefined);
+    if (previous) store.keepTransient(previous); // values injected in memory only survive a reload
     if (newBook) store.queueBook();
     if (id === undefined) store.setFlow({});
     // A compatible change (atoms added, a minor version bumped) becomes the stored definition.
@@ -239,8 +242,8 @@ export class Engine {
    * SUSPENDED. A later run (on this engine or a new one on the same flow detail) resumes.
    */
   suspend(): void {
-    if (!this.#store || !this.#running) return;
-    if (!this.#runner || !this.#trans) this.#suspendAsked = true; // the run is starting: done once it has
+    if (!this.#running) return;
+    if (!this.#runner || !this.#trans) this.#suspendAsked = true; // the run is starting: it ends before scheduling
     else if (this.#trans.flow("SUSPENDING")) this.#runner.poke();
   }
 
@@ -396,11 +399,10 @@ export class Engine {
           deferReverts: this.#options.deferReverts ?? false,
           random: this.#options.random ?? Math.random,
           online: () => this.#isOnline,
+          suspendAsked: () => this.#suspendAsked,
           commit: () => this.#commit(),
         });
-        const running = this.#runner.run(hook); // the flow is RUNNING once this returns
-        if (this.#suspendAsked) this.suspend();
-        await running;
+        await this.#runner.run(hook);
       } catch (e) {
         // Whatever is still running belongs to a run that is over: tell it through its signal.
         this.#runner?.abortActions(e);
@@ -422,9 +424,8 @@ export class Engine {
 
   async #commit(): Promise<void> {
     const storage = this.storage;
-    if (storage.pendingWrites === 0) return;
     try {
-      await storage.commit();
+      if (!(await storage.commit())) return;
     } catch (e) {
       // What this engine holds is now ahead of the log book (which the storage has marked
       // SUSPENDED if it could): it reloads before going on.

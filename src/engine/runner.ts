@@ -36,6 +36,8 @@ export interface RunHost {
   readonly deferReverts: boolean;
   readonly random: () => number;
   online(): boolean;
+  /** Whether suspend() was asked while the run was starting: it ends before scheduling anything. */
+  suspendAsked(): boolean;
   commit(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export class Runner {
       transitions.flow("SUSPENDED");
     }
     transitions.flow("RUNNING");
+    if (this.host.suspendAsked()) transitions.flow("SUSPENDING");
     if (hook) await hook("RESUMING");
     for (const d of storage.atomDetails()) {
       // A retry stored RETRYING goes on with its next try; its flow must be PENDING for that.

@@ -223,6 +223,12 @@ export class Storage {
     this.#batch.flow(this.#flow);
   }
 
+  /** @internal Takes the transient values of the storage this one replaces (a reload). */
+  keepTransient(from: Storage): void {
+    Object.assign(this.#transient, from.#transient);
+    for (const [name, values] of from.#atomTransient) this.#atomTransient.set(name, values);
+  }
+
   /** @internal Queues the log book (when the engine created it). */
   queueBook(): void {
     this.#batch.book(this.book);
@@ -238,16 +244,27 @@ export class Storage {
     return this.#committedFlow !== undefined;
   }
 
+  /** A write of this storage failed: the log book is behind it (the engine reloads before going on). */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
   /**
-   * Commits the pending changes as one batch (nothing when there are none). Writes go to the
-   * backend one after another; once one fails, this storage is behind what the engine holds, and
-   * every later commit is refused without writing: the engine reloads the log book first.
+   * Commits the pending changes as one batch; resolves `true` once written, `false` when there
+   * was nothing to write. Writes go to the backend one after another; once one fails, this
+   * storage is behind what the engine holds, and every later commit is refused without writing:
+   * the engine reloads the log book first. With nothing pending, it still waits for the writes
+   * under way, which may carry the caller's changes, and fails if one did.
    */
-  async commit(): Promise<void> {
-    if (this.#batch.size === 0) return;
+  async commit(): Promise<boolean> {
+    if (this.#batch.size === 0) {
+      await this.#writes;
+      if (this.#broken) throw this.#refusal();
+      return false;
+    }
     const batch = this.#batch.take();
     const write = this.#writes.then(async () => {
-      if (this.#broken) throw new StorageFailure(`an earlier write of flow "${this.#flow.name}" failed, so this one was not made; run the flow again: it reloads the log book`);
+      if (this.#broken) throw this.#refusal();
       try {
         await this.#backend.commit(batch);
       } catch (e) {
@@ -258,7 +275,12 @@ export class Storage {
       this.#committedFlow = batch.flows[0] ?? this.#committedFlow;
     });
     this.#writes = write.catch(() => {});
-    return write;
+    await write;
+    return true;
+  }
+
+  #refusal(): StorageFailure {
+    return new StorageFailure(`an earlier write of flow "${this.#flow.name}" failed, so this change was not stored; run the flow again: it reloads the log book`);
   }
 
   /**

@@ -139,16 +139,25 @@ describe.each(ENGINES)("%s engine", (engine) => {
     expect(capture.values).toEqual(["task2.t RUNNING", "task2.t SUCCESS(5)"]);
   });
 
-  it("suspend() right after run() (while the run is starting) is not lost: only the atom already started runs", async () => {
-    const e = load(abc(), { backend: new MemoryBackend() });
-    await e.prepare();
-    const running = e.run();
-    e.suspend();
+  it("suspend() right after run() (while the run is starting, or still loading its flow) ends it before any atom starts", async () => {
+    const backend = new MemoryBackend();
+    const fresh = load(unorderedFlow("u", progressing("a"), progressing("b"), progressing("c")), { backend });
+    await fresh.prepare();
+    const running = fresh.run();
+    fresh.suspend();
     await running;
-    expect(e.storage.flowState).toBe("SUSPENDED");
-    expect(e.storage.atomDetails().map((d) => d.state)).toEqual(["SUCCESS", "PENDING", "PENDING"]);
-    await e.run();
-    expect(e.storage.flowState).toBe("SUCCESS");
+    expect(fresh.storage.flowState).toBe("SUSPENDED");
+    expect(fresh.storage.atomDetails().map((d) => d.state)).toEqual(["PENDING", "PENDING", "PENDING"]);
+
+    // A resume: the run first reads the flow from the backend.
+    const resumed = load(unorderedFlow("u", progressing("a"), progressing("b"), progressing("c")), { backend, flowDetailId: fresh.flowDetailId });
+    const again = resumed.run();
+    resumed.suspend();
+    await again;
+    expect(resumed.storage.flowState).toBe("SUSPENDED");
+    expect(resumed.storage.atomDetails().map((d) => d.state)).toEqual(["PENDING", "PENDING", "PENDING"]);
+    await resumed.run();
+    expect(resumed.storage.flowState).toBe("SUCCESS");
   });
 
   it("suspend() on an engine that is not running does nothing", async () => {
@@ -414,6 +423,45 @@ describe("a write that fails", () => {
     await expect(second).rejects.toThrow(/an earlier write of flow "l" failed/);
     expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({});
     expect(backend.attempts).toBe(2); // the second commit never reached the backend
+  });
+
+  it("a commit with nothing left to write still fails if the write carrying its change fails", async () => {
+    // provide() or revise() whose change a running engine's commit took along: they must not
+    // report success for a value that was never stored.
+    const backend = new FlakyBackend();
+    const e = load(linearFlow("l", progressing("a")), { backend });
+    await e.save();
+    backend.failAt.add(2);
+    e.storage.inject({ x: 1 });
+    const carrying = e.storage.commit(); // takes the change along
+    const mine = e.storage.commit(); // nothing left to write
+    await expect(carrying).rejects.toThrow(/disk full/);
+    await expect(mine).rejects.toThrow(/an earlier write of flow "l" failed, so this change was not stored/);
+    expect(e.storage.broken).toBe(true);
+  });
+
+  it("after a first write that failed (though it may have landed), runs again under the same ids, with its transient values", async () => {
+    // A write that lands and then reports an error, as after a timeout.
+    class LandsThenFails extends MemoryBackend {
+      failNext = true;
+      override async commit(batch: Parameters<MemoryBackend["commit"]>[0]): Promise<void> {
+        await super.commit(batch);
+        if (this.failNext) {
+          this.failNext = false;
+          throw new StorageFailure("timed out");
+        }
+      }
+    }
+    const backend = new LandsThenFails();
+    const e = load(linearFlow("l", task({ name: "use", requires: ["token"], provides: "out", execute: ({ token }) => `used ${String(token)}` })), { backend, book: { name: "orders" } });
+    await e.prepare();
+    e.storage.inject({ token: "t-1" }, { transient: true });
+    const id = e.flowDetailId;
+    await expect(e.run()).rejects.toThrow(/timed out/);
+    await e.run();
+    expect(e.flowDetailId).toBe(id);
+    expect((await backend.listLogBooks()).map((b) => b.name)).toEqual(["orders"]);
+    expect(e.storage.fetch("out")).toBe("used t-1");
   });
 
   it("leaves a finished flow as it was: only a running flow is marked SUSPENDED", async () => {
