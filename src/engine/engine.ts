@@ -84,8 +84,10 @@ export class Engine {
   #running = false;
   #needsReload = false;
   #trans: Transitions | undefined;
-  /** suspend() came while a run was starting, before its runner existed. */
+  /** suspend() or cancel() came while a run was starting, before its runner existed. */
   #suspendAsked = false;
+  #cancelAsked: { reason: string; at: number } | undefined;
+  #preparing: Promise<void> | undefined;
   /** Atoms found RUNNING or REVERTING in the log book at load: their host went away mid-action. */
   #stale = new Set<string>();
   #runner: Runner | undefined;
@@ -137,6 +139,12 @@ export class Engine {
    */
   async prepare(): Promise<void> {
     if (this.#store && !this.#needsReload) return;
+    // Callers at once (a run and a cancel) share one load: two would make two storages.
+    this.#preparing ??= this.#load().finally(() => (this.#preparing = undefined));
+    return this.#preparing;
+  }
+
+  async #load(): Promise<void> {
     const graph = this.compile();
     const now = this.clock.now();
     const current = fingerprint(graph);
@@ -256,13 +264,17 @@ export class Engine {
   async cancel(reason = "cancelled"): Promise<void> {
     await this.prepare();
     const storage = this.storage;
-    storage.setFlow({ meta: { ...storage.flowDetail.meta, cancelled: { reason, at: this.clock.now() } } });
+    const cancelled = { reason, at: this.clock.now() };
+    storage.setFlow({ meta: { ...storage.flowDetail.meta, cancelled } });
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });
-    if (this.#running && this.#runner && this.#runPromise) {
-      this.#runner.abortActions(new Cancelled(`flow "${this.flow.name}" was cancelled: ${reason}`));
-      this.#runner.revertAll();
+    if (this.#running && this.#runPromise) {
+      if (!this.#runner) this.#cancelAsked = cancelled; // the run is starting: it reverts before scheduling
+      else {
+        this.#runner.abortActions(new Cancelled(`flow "${this.flow.name}" was cancelled: ${reason}`));
+        this.#runner.revertAll();
+      }
       return settle(this.#runPromise);
     }
     for (const d of storage.atomDetails()) if (d.intention !== "REVERT") storage.setAtom(d.name, { intention: "REVERT" });
@@ -400,6 +412,7 @@ export class Engine {
           random: this.#options.random ?? Math.random,
           online: () => this.#isOnline,
           suspendAsked: () => this.#suspendAsked,
+          cancelAsked: () => this.#cancelAsked,
           commit: () => this.#commit(),
         });
         await this.#runner.run(hook);
@@ -410,6 +423,7 @@ export class Engine {
       } finally {
         this.#running = false;
         this.#suspendAsked = false;
+        this.#cancelAsked = undefined;
         this.#runner = undefined;
       }
     })();

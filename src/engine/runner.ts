@@ -38,6 +38,8 @@ export interface RunHost {
   online(): boolean;
   /** Whether suspend() was asked while the run was starting: it ends before scheduling anything. */
   suspendAsked(): boolean;
+  /** A cancel() asked while the run was starting: it reverts before scheduling anything. */
+  cancelAsked(): { reason: string; at: number } | undefined;
   commit(): Promise<void>;
 }
 
@@ -104,6 +106,12 @@ export class Runner {
     for (const d of storage.atomDetails()) {
       // A failure stored before the host went away is resolved again (TaskFlow's RESUMING).
       if (d.state === "FAILURE" && d.intention === "EXECUTE") this.resolve(this.node(d.name), storage.getFailure(d.name) as Failure);
+    }
+    const cancelled = this.host.cancelAsked();
+    if (cancelled) {
+      // Stored again: starting over a REVERTED flow (above) cleared the one cancel() stored.
+      storage.setFlow({ meta: { ...storage.flowDetail.meta, cancelled } });
+      this.revertAll();
     }
 
     let next: "SCHEDULING" | "WAITING" = "SCHEDULING";

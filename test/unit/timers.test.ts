@@ -409,6 +409,21 @@ describe.each(ENGINES)("%s engine", (engine) => {
       return { flow: linearFlow("job", step("a"), step("b"), c, step("d")), reverted, signals };
     }
 
+    it("cancel() while a run is starting (still loading its flow) is not refused: the run reverts before any step", async () => {
+      const backend = new MemoryBackend();
+      const first = make(abortable().flow, { backend });
+      await first.save();
+      for (const engine of [first, make(abortable().flow, { backend, flowDetailId: first.flowDetailId })]) {
+        const executed: string[] = [];
+        engine.on("atom", (ev) => ev.state === "RUNNING" && executed.push(ev.name));
+        const running = engine.run();
+        await engine.cancel("stop at once");
+        await expect(running).rejects.toBeInstanceOf(Cancelled);
+        expect(engine.storage.flowState).toBe("REVERTED");
+        expect(executed).toEqual([]);
+      }
+    });
+
     it("cancel() during a run aborts the running task's signal and reverts in reverse order; the flow ends REVERTED", async () => {
       const { flow, reverted, signals } = abortable();
       const e = make(flow);
