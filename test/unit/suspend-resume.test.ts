@@ -380,14 +380,18 @@ describe("parallel engine", () => {
   });
 });
 
-/** A MemoryBackend whose chosen commits fail, as a full quota does, while the others go through. */
+/** A MemoryBackend whose chosen commits fail while the others go through. */
 class FlakyBackend extends MemoryBackend {
+  /** Writes refused without writing anything (a full quota). */
   readonly failAt = new Set<number>();
+  /** Writes that land, then report an error all the same (a timeout). */
+  readonly landThenFailAt = new Set<number>();
   attempts = 0;
   override async commit(batch: Parameters<MemoryBackend["commit"]>[0]): Promise<void> {
     this.attempts++;
     if (this.failAt.has(this.attempts)) throw new StorageFailure(`disk full at write ${this.attempts}`);
     await super.commit(batch);
+    if (this.landThenFailAt.has(this.attempts)) throw new StorageFailure(`timed out at write ${this.attempts}`);
   }
 }
 
@@ -441,18 +445,8 @@ describe("a write that fails", () => {
   });
 
   it("after a first write that failed (though it may have landed), runs again under the same ids, with its transient values", async () => {
-    // A write that lands and then reports an error, as after a timeout.
-    class LandsThenFails extends MemoryBackend {
-      failNext = true;
-      override async commit(batch: Parameters<MemoryBackend["commit"]>[0]): Promise<void> {
-        await super.commit(batch);
-        if (this.failNext) {
-          this.failNext = false;
-          throw new StorageFailure("timed out");
-        }
-      }
-    }
-    const backend = new LandsThenFails();
+    const backend = new FlakyBackend();
+    backend.landThenFailAt.add(1);
     const e = load(linearFlow("l", task({ name: "use", requires: ["token"], provides: "out", execute: ({ token }) => `used ${String(token)}` })), { backend, book: { name: "orders" } });
     await e.prepare();
     e.storage.inject({ token: "t-1" }, { transient: true });
