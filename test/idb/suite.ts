@@ -16,7 +16,7 @@ export interface FullStorage {
   open: () => Promise<IndexedDbBackend>;
   /** The same database through a new connection. */
   reopen: (backend: IndexedDbBackend) => Promise<IndexedDbBackend>;
-  /** Makes room for a few such transactions, as an app would. */
+  /** Makes room for a few such transactions, as an app would, and returns once the runtime counts it free. */
   makeRoom: (backend: IndexedDbBackend) => Promise<void>;
   /**
    * Whether a small write surely fits right after the big one was refused. Chromium may count the
@@ -206,7 +206,8 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       expect(await backend.getAtomDetails(fd.uuid)).toEqual([]);
     });
 
-    it("stops a flow at its last commit when storage is full; once there is room, it resumes and nothing finished runs twice", async () => {
+    // makeRoom may wait for the browser to count the freed space (up to 30 s in Chromium).
+    it("stops a flow at its last commit when storage is full; once there is room, it resumes and nothing finished runs twice", { timeout: 60_000 }, async () => {
       const runs: Record<string, number> = {};
       const step = (name: string, result: () => unknown = () => name) =>
         task({ name, provides: name, execute: () => ((runs[name] = (runs[name] ?? 0) + 1), result()) });
