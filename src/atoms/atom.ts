@@ -1,4 +1,5 @@
 import { CompilationFailure } from "../errors.js";
+import type { AtomAction } from "../engine/actions/action.js";
 
 /**
  * What an atom provides: one name for the whole result; names for the items of an array
@@ -28,7 +29,10 @@ export interface AtomOptions<Args extends object = Record<string, unknown>> {
 
 /** The shared part of tasks and retries: naming, argument mapping and what it provides. */
 export abstract class Atom<Args extends object = Record<string, unknown>> {
+  /** How its log book records it: a task (sleeps and waits included) or a retry controller. */
   abstract readonly kind: "task" | "retry";
+  /** How the engine runs this kind of atom (a task, a retry, a sleep, a wait). */
+  abstract readonly action: AtomAction<any>;
   readonly name: string;
   readonly version: string;
   readonly priority: number;

@@ -1,50 +1,14 @@
 import { CompilationFailure, NotFound } from "../errors.js";
-import { Failure, type FailureData } from "../failure.js";
 import { Atom, type AtomOptions } from "./atom.js";
 import { type Backoff, checkBackoff } from "./backoff.js";
+import type { History } from "./history.js";
+import { retryAction } from "../engine/actions/retry.js";
+import type { AtomAction } from "../engine/actions/action.js";
+
+export { History, type HistoryEntry } from "./history.js";
 
 /** What a retry controller decides after an atom of its flow failed. */
 export type RetryDecision = "RETRY" | "REVERT" | "REVERT_ALL";
-
-/** One try of a retry's flow, as stored in the retry's atom detail. */
-export interface HistoryEntry {
-  /** What the retry's execute provided for this try. */
-  value: unknown;
-  /** The failures of this try, by atom name. */
-  failures: Record<string, FailureData>;
-}
-
-/**
- * The tries of a retry's flow so far: each value the retry provided and the failures that
- * followed it. Persisted in the retry's atom detail, so a resumed flow sees the same history.
- */
-export class History {
-  constructor(
-    readonly entries: readonly HistoryEntry[],
-    /** The failure of the retry's own execute, if it threw. */
-    readonly failure?: Failure,
-  ) {}
-
-  /** Number of tries so far (the current one included, once the retry has executed). */
-  get length(): number {
-    return this.entries.length;
-  }
-
-  /** The values provided, oldest first. */
-  get provided(): unknown[] {
-    return this.entries.map((e) => e.value);
-  }
-
-  /** `[value, failures]` for each try, failures rebuilt as {@link Failure}s. */
-  get outcomes(): Array<[unknown, Record<string, Failure>]> {
-    return this.entries.map((e) => [e.value, Object.fromEntries(Object.entries(e.failures).map(([k, f]) => [k, Failure.fromJSON(f)]))]);
-  }
-
-  /** Whether any try failed with an error of this class or name. */
-  causedBy(classOrName: string | (abstract new (...a: never[]) => Error)): boolean {
-    return this.outcomes.some(([, failures]) => Object.values(failures).some((f) => f.check(classOrName) !== undefined));
-  }
-}
 
 /** Options of every retry controller. */
 export interface RetryOptions<Args extends object = Record<string, unknown>> extends Omit<AtomOptions<Args>, "name"> {
@@ -63,6 +27,7 @@ export interface RetryOptions<Args extends object = Record<string, unknown>> ext
  */
 export abstract class Retry<Args extends object = Record<string, unknown>> extends Atom<Args> {
   readonly kind = "retry" as const;
+  readonly action: AtomAction<any> = retryAction;
   readonly backoff: Backoff | undefined;
   private named: boolean;
 

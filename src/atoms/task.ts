@@ -1,6 +1,8 @@
 import type { Failure } from "../failure.js";
 import { Atom, type AtomOptions } from "./atom.js";
 import { type Backoff, checkBackoff } from "./backoff.js";
+import type { AtomAction } from "../engine/actions/action.js";
+import { taskAction } from "../engine/actions/task.js";
 
 /** `retry` shorthand of a task: the engine wraps it in a flow with a `Times` retry. */
 export interface TaskRetry {
@@ -65,6 +67,7 @@ export interface RevertContext extends TaskContext {
  */
 export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown> extends Atom<Args> {
   readonly kind = "task" as const;
+  readonly action: AtomAction<any> = taskAction;
   readonly timeoutMs: number | undefined;
   readonly needsNetwork: boolean;
   readonly retry: TaskRetry | undefined;

@@ -1,4 +1,6 @@
-import { Task, type TaskOptions } from "./task.js";
+import type { AtomAction } from "../engine/actions/action.js";
+import { waitAction } from "../engine/actions/wait.js";
+import { Atom, type AtomOptions } from "./atom.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
@@ -15,7 +17,7 @@ export interface InputSchema<T = unknown> {
 }
 
 /** Options of {@link waitFor}. */
-export interface WaitForOptions<T> extends Omit<TaskOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject"> {
+export interface WaitForOptions<T> extends Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject"> {
   /** Checks a provided value; a value it refuses is rejected and nothing changes. */
   schema?: InputSchema<T>;
   /** Shown to a host asking what the flow waits for (defaults to the schema's description). */
@@ -33,24 +35,23 @@ export interface WaitForOptions<T> extends Omit<TaskOptions<Record<string, never
  *
  * @example linearFlow("signup", waitFor("email", { schema: z.email() }), sendCode, waitFor("code"), verify)
  */
-export class WaitFor<T = unknown> extends Task<Record<string, never>, T> {
+export class WaitFor<T = unknown> extends Atom<Record<string, never>> {
+  readonly kind = "task" as const;
+  readonly action: AtomAction<any> = waitAction;
   readonly schema: InputSchema<T> | undefined;
   readonly description: string | undefined;
+  readonly timeoutMs: number | undefined;
 
   constructor(
     /** The input's name: what `provide` and `revise` are called with. */
     readonly input: string,
     options: WaitForOptions<T> = {},
   ) {
-    const { schema, description, ...rest } = options;
+    const { schema, description, timeoutMs, ...rest } = options;
     super({ name: `wait:${input}`, provides: input, ...rest });
     this.schema = schema;
+    this.timeoutMs = timeoutMs;
     this.description = description ?? schema?.description;
-  }
-
-  /** @internal the engine hands over the stored input */
-  execute(): T {
-    throw new Error(`wait "${this.input}" is run by the engine`);
   }
 }
 

@@ -1,9 +1,9 @@
-import type { ExecNode, ExecutionGraph } from "./compiler.js";
+import type { AtomNode, ExecNode, ExecutionGraph } from "./compiler.js";
 import type { DeciderDepth } from "../patterns/graph.js";
 import type { Flow } from "../patterns/flow.js";
 
 /** The atoms of the flow that a flow-entry node marks (its whole subtree). */
-function atomsInside(graph: ExecutionGraph, entry: ExecNode): ExecNode[] {
+function atomsInside(graph: ExecutionGraph, entry: ExecNode): AtomNode[] {
   const flow = entry.scope.flow;
   return [...graph.atoms.values()].filter((n) => n.path.includes(flow));
 }
@@ -22,8 +22,8 @@ function parentFlow(n: ExecNode): Flow | undefined {
  * NEIGHBORS the target and the atoms right after it; FLOW the target and what follows it in its
  * own flow (not in nested flows); ALL the target and everything after it.
  */
-export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): ExecNode[] {
-  const region = new Set<ExecNode>(target.atom ? [target] : atomsInside(graph, target));
+export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): AtomNode[] {
+  const region = new Set<AtomNode>(target.atom ? [target] : atomsInside(graph, target));
   const from = target.atom ? target : exitOf(graph, target);
   const next = (n: ExecNode) => n.succs.map((i) => graph.nodes[i] as ExecNode);
   if (depth === "NEIGHBORS") {
@@ -32,7 +32,7 @@ export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: De
     const flow = parentFlow(target);
     const stack = next(from).filter((s) => s.atom && parentFlow(s) === flow);
     while (stack.length > 0) {
-      const s = stack.pop() as ExecNode;
+      const s = stack.pop() as AtomNode;
       if (region.has(s)) continue;
       region.add(s);
       stack.push(...next(s).filter((x) => x.atom && parentFlow(x) === flow));

@@ -1,5 +1,4 @@
-import type { Atom } from "../atoms/atom.js";
-import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies, StorageFailure } from "../errors.js";
+import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies } from "../errors.js";
 import type { Waiting } from "./inputs.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
@@ -8,14 +7,17 @@ import { MemoryBackend } from "../persistence/memory.js";
 import type { AtomDetail, FactoryRef, FlowDetail, LogBook } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import { type Clock, systemClock } from "../ports/clock.js";
-import { atomDetailId, defaultIds, type IdGenerator } from "../ports/ids.js";
+import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage } from "../storage/storage.js";
 import { compile, type ExecutionGraph } from "./compiler.js";
 import { fingerprint } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
-import type { Runner } from "./runner.js";
-import type { Transitions } from "./transitions.js";
+import { Journal } from "./journal.js";
+import { reconcile } from "./reconcile.js";
+import { Run } from "./run.js";
+import type { Loaded, RunOptions } from "./runner.js";
+import { Writer } from "./writer.js";
 
 /** How to run a flow and where to keep its log book. */
 export interface EngineOptions {
@@ -80,21 +82,16 @@ export class Engine {
   readonly #maxConcurrency: number;
   #graph: ExecutionGraph | undefined;
   #topo: number[] = [];
-  #store: Storage | undefined;
-  #running = false;
-  #needsReload = false;
-  #trans: Transitions | undefined;
-  /** suspend() or cancel() came while a run was starting, before its runner existed. */
-  #suspendAsked = false;
-  #cancelAsked: { reason: string; at: number } | undefined;
+  /** The flow detail as loaded: its journal (the one mutator), writer and reader. */
+  #loaded: Loaded | undefined;
   #preparing: Promise<void> | undefined;
-  /** Atoms found RUNNING or REVERTING in the log book at load: their host went away mid-action. */
-  #stale = new Set<string>();
-  #runner: Runner | undefined;
+  /** The run under way, from the moment it is asked for. */
+  #run: Run | undefined;
   #runPromise: Promise<void> | undefined;
   #isOnline: boolean;
 
   readonly #options: EngineOptions;
+  readonly #runOptions: RunOptions;
 
   constructor(flow: FlowItem, options: EngineOptions = {}) {
     this.#options = options;
@@ -105,6 +102,16 @@ export class Engine {
     this.#maxConcurrency = options.engine === "parallel" ? Math.max(1, options.maxConcurrency ?? 64) : 1;
     this.#notifier = new Notifier(options.onListenerError);
     this.#isOnline = options.online ?? true;
+    this.#runOptions = {
+      clock: this.clock,
+      statistics: this.statistics,
+      maxConcurrency: this.#maxConcurrency,
+      maxWaitMs: options.maxWaitMs ?? Infinity,
+      neverResolve: options.neverResolve ?? false,
+      deferReverts: options.deferReverts ?? false,
+      random: options.random ?? Math.random,
+      online: () => this.#isOnline,
+    };
   }
 
   /** Subscribes to flow transitions, atom transitions or progress; returns the unsubscribe function. */
@@ -123,8 +130,12 @@ export class Engine {
 
   /** The storage facade; available once {@link prepare} (or a run) has loaded the flow detail. */
   get storage(): Storage {
-    if (!this.#store) throw new ExecutionFailure("the engine is not prepared yet: await engine.prepare() or engine.run() first");
-    return this.#store;
+    return this.#prepared().storage;
+  }
+
+  #prepared(): Loaded {
+    if (!this.#loaded) throw new ExecutionFailure("the engine is not prepared yet: await engine.prepare() or engine.run() first");
+    return this.#loaded;
   }
 
   /** The id of the flow detail this engine runs (to resume it later). */
@@ -138,7 +149,7 @@ export class Engine {
    * @throws IncompatibleVersion listing every difference
    */
   async prepare(): Promise<void> {
-    if (this.#store && !this.#needsReload) return;
+    if (this.#loaded && !this.#loaded.writer.broken) return;
     // Callers at once (a run and a cancel) share one load: two would make two storages.
     this.#preparing ??= this.#load().finally(() => (this.#preparing = undefined));
     return this.#preparing;
@@ -150,16 +161,16 @@ export class Engine {
     const current = fingerprint(graph);
     // Reloading after a failed write: the flow detail this engine stored, if it got that far;
     // if not, the same ids again (the write may have landed all the same, as after a timeout).
-    const previous = this.#store;
-    const id = this.#options.flowDetailId ?? (previous?.stored ? previous.flowDetail.uuid : undefined);
+    const previous = this.#loaded;
+    const id = this.#options.flowDetailId ?? (previous?.writer.stored ? previous.journal.flowDetail.uuid : undefined);
     let book: LogBook;
     let flow: FlowDetail;
-    const stored = new Map<string, AtomDetail>();
+    let stored: AtomDetail[] = [];
     let newBook = false;
     if (id !== undefined) {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
-      for (const d of await this.backend.getAtomDetails(id)) stored.set(d.name, d);
+      stored = await this.backend.getAtomDetails(id);
       // Only a resume compares definitions: that code loads with it.
       const { incompatibilities } = await import("./incompatibilities.js");
       const differences = incompatibilities(flow.meta.fingerprint ?? [], current);
@@ -173,12 +184,12 @@ export class Engine {
       const ref = this.#options.book;
       if (ref && "uuid" in ref) book = await this.backend.getLogBook(ref.uuid);
       else {
-        book = previous?.book ?? { schemaVersion: 1, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
+        book = previous?.journal.book ?? { schemaVersion: 1, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
         newBook = true;
       }
       flow = {
         schemaVersion: 1,
-        uuid: previous?.flowDetail.uuid ?? this.#ids(),
+        uuid: previous?.journal.flowDetail.uuid ?? this.#ids(),
         bookUuid: book.uuid,
         name: this.flow.name,
         state: "PENDING",
@@ -189,27 +200,16 @@ export class Engine {
     }
     // An atom's detail is written on its first change, not here: the fingerprint lists every
     // atom already, and a fan-out of n atoms would otherwise pay n more puts before it starts.
-    // An atom without a stored detail is PENDING; its id comes from its flow and name, so every
-    // host that loads the flow would write it under the same key.
-    const details = [...graph.atoms.values()].map((n) => {
-      const atom = n.atom as Atom<any>;
-      return stored.get(n.name) ?? {
-        schemaVersion: 1, uuid: atomDetailId(flow.uuid, n.name), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
-        intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: now,
-      } satisfies AtomDetail;
-    });
-    const store = new Storage(this.backend, graph, book, flow, details, this.clock, id !== undefined);
-    if (previous) store.keepTransient(previous); // values injected in memory only survive a reload
-    if (newBook) store.queueBook();
-    if (id === undefined) store.setFlow({});
+    const reconciled = reconcile(graph, flow, stored, now);
+    const journal = new Journal(book, flow, reconciled.details, reconciled.interrupted, this.clock, this.#notifier);
+    const writer = new Writer(this.backend, journal, this.clock, id !== undefined ? flow : undefined, this.statistics);
+    const storage = new Storage(journal, writer, graph);
+    if (previous) storage.keepTransient(previous.storage); // values injected in memory only survive a reload
+    if (newBook) journal.queueBook();
+    if (id === undefined) journal.queueFlow();
     // A compatible change (atoms added, a minor version bumped) becomes the stored definition.
-    else if (flow.meta.fingerprint && JSON.stringify(flow.meta.fingerprint) !== JSON.stringify(current)) {
-      store.setFlow({ meta: { ...flow.meta, fingerprint: current } });
-    }
-    this.#stale = new Set(details.filter((d) => d.state === "RUNNING" || d.state === "REVERTING").map((d) => d.name));
-    this.#store = store;
-    this.#trans = undefined; // they wrote to the storage replaced here
-    this.#needsReload = false;
+    else if (flow.meta.fingerprint && JSON.stringify(flow.meta.fingerprint) !== JSON.stringify(current)) journal.flowMeta({ fingerprint: current });
+    this.#loaded = { graph, topo: this.#topo, journal, writer, storage };
   }
 
   /**
@@ -230,9 +230,9 @@ export class Engine {
     const storage = this.storage;
     const missing: Array<{ atom: string; symbol: string }> = [];
     for (const n of this.compile().atoms.values()) {
-      const atom = n.atom as Atom<any>;
+      const injected = storage.detail(n.name).meta.injected;
       for (const [arg, spec] of n.args) {
-        if (spec.optional || arg in atom.inject || storage.detail(n.name).meta.injected?.[arg] !== undefined) continue;
+        if (spec.optional || Object.hasOwn(n.atom.inject, arg) || (injected && Object.hasOwn(injected, arg) && injected[arg] !== undefined)) continue;
         if (spec.providers.length === 0 && !storage.isInjected(spec.symbol)) missing.push({ atom: n.name, symbol: spec.symbol });
       }
     }
@@ -250,9 +250,7 @@ export class Engine {
    * SUSPENDED. A later run (on this engine or a new one on the same flow detail) resumes.
    */
   suspend(): void {
-    if (!this.#running) return;
-    if (!this.#runner || !this.#trans) this.#suspendAsked = true; // the run is starting: it ends before scheduling
-    else if (this.#trans.flow("SUSPENDING")) this.#runner.poke();
+    this.#run?.suspend();
   }
 
   /**
@@ -263,21 +261,17 @@ export class Engine {
    */
   async cancel(reason = "cancelled"): Promise<void> {
     await this.prepare();
-    const storage = this.storage;
+    const { journal } = this.#prepared();
     const cancelled = { reason, at: this.clock.now() };
-    storage.setFlow({ meta: { ...storage.flowDetail.meta, cancelled } });
+    journal.flowMeta({ cancelled });
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });
-    if (this.#running && this.#runPromise) {
-      if (!this.#runner) this.#cancelAsked = cancelled; // the run is starting: it reverts before scheduling
-      else {
-        this.#runner.abortActions(new Cancelled(`flow "${this.flow.name}" was cancelled: ${reason}`));
-        this.#runner.revertAll();
-      }
+    if (this.#run && this.#runPromise) {
+      this.#run.cancel(cancelled);
       return settle(this.#runPromise);
     }
-    for (const d of storage.atomDetails()) if (d.intention !== "REVERT") storage.setAtom(d.name, { intention: "REVERT" });
+    for (const d of journal.atomDetails()) journal.intend(d.name, "REVERT");
     return settle(this.run());
   }
 
@@ -288,7 +282,7 @@ export class Engine {
    */
   setOnline(online: boolean): void {
     this.#isOnline = online;
-    if (online) this.#runner?.poke();
+    if (online) this.#run?.poke();
   }
 
   /**
@@ -314,7 +308,7 @@ export class Engine {
    */
   async waitingFor(): Promise<Waiting[]> {
     await this.prepare();
-    return (await import("./inputs.js")).waitingFor(this.storage, this.compile());
+    return (await import("./inputs.js")).waitingFor(this.#prepared().journal, this.compile());
   }
 
   /**
@@ -327,7 +321,7 @@ export class Engine {
    */
   async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).provide(this.storage, this.compile(), name, value);
+    await (await import("./inputs.js")).provide(this.#prepared().journal, this.compile(), name, value);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -341,15 +335,15 @@ export class Engine {
    */
   async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).revise(this.storage, this.compile(), name, value, this.#running);
+    await (await import("./inputs.js")).revise(this.#prepared().journal, this.compile(), name, value, this.#run !== undefined);
     await this.#continueWith(options.run ?? true);
   }
 
   /** Stores what changed; a running engine looks again, an idle one runs when asked to. */
   async #continueWith(run: boolean): Promise<void> {
     await this.#commit();
-    if (this.#running && this.#runner) {
-      this.#runner.refresh();
+    if (this.#run) {
+      this.#run.refresh(); // a run still starting reads the change when it builds its queues
       return;
     }
     if (run) await this.run();
@@ -358,10 +352,9 @@ export class Engine {
   /** Puts every atom back to PENDING so that the next run starts over (TaskFlow's `reset`). */
   async reset(): Promise<void> {
     await this.prepare();
-    const transitions = await this.#transitions();
-    for (const n of this.compile().atoms.values()) transitions.startOver(n, true);
-    this.#stale.clear();
-    transitions.flow("PENDING", true);
+    const { journal } = this.#prepared();
+    for (const n of this.compile().atoms.values()) journal.startOver(n, true);
+    journal.moveFlow("PENDING", true);
     await this.#commit();
   }
 
@@ -386,66 +379,26 @@ export class Engine {
 
   /** Runs the loop, handing each runner state to `hook` when there is one (runIter). */
   #drive(hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
-    if (this.#running) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
-    this.#running = true;
+    if (this.#run) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
+    const run = (this.#run = new Run(this.#runOptions));
     this.#runPromise = (async () => {
       try {
         await this.prepare();
         this.validate();
         Object.assign(this.statistics, { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 });
-        const graph = this.compile();
-        // The runner is most of the engine's code: a page loads it when it first runs a flow.
-        const { Runner } = await import("./runner.js");
-        this.#runner = new Runner({
-          storage: this.storage,
-          graph,
-          topo: this.#topo,
-          clock: this.clock,
-          notifier: this.#notifier,
-          transitions: await this.#transitions(),
-          stale: this.#stale,
-          statistics: this.statistics,
-          maxConcurrency: this.#maxConcurrency,
-          maxWaitMs: this.#options.maxWaitMs ?? Infinity,
-          neverResolve: this.#options.neverResolve ?? false,
-          deferReverts: this.#options.deferReverts ?? false,
-          random: this.#options.random ?? Math.random,
-          online: () => this.#isOnline,
-          suspendAsked: () => this.#suspendAsked,
-          cancelAsked: () => this.#cancelAsked,
-          commit: () => this.#commit(),
-        });
-        await this.#runner.run(hook);
+        await run.start(this.#prepared(), hook);
       } catch (e) {
         // Whatever is still running belongs to a run that is over: tell it through its signal.
-        this.#runner?.abortActions(e);
+        run.end(e);
         throw e;
       } finally {
-        this.#running = false;
-        this.#suspendAsked = false;
-        this.#cancelAsked = undefined;
-        this.#runner = undefined;
+        this.#run = undefined;
       }
     })();
     return this.#runPromise;
   }
 
-  /** Loaded with the runner: a page that only reads a log book never needs them. */
-  async #transitions(): Promise<Transitions> {
-    const { Transitions } = await import("./runner.js");
-    return (this.#trans ??= new Transitions(this.storage, this.clock, this.#notifier, this.#stale));
-  }
-
   async #commit(): Promise<void> {
-    const storage = this.storage;
-    try {
-      if (!(await storage.commit())) return;
-    } catch (e) {
-      // What this engine holds is now ahead of the log book (which the storage has marked
-      // SUSPENDED if it could): it reloads before going on.
-      this.#needsReload = true;
-      throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${this.flow.name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
-    }
-    this.statistics.commits++;
+    await this.#prepared().writer.commit();
   }
 }

@@ -64,7 +64,7 @@ export function durationListener(engine: Engine, now: () => number = () => engin
     else if (started.has(e.name)) {
       const seconds = (now() - (started.get(e.name) as number)) / 1000;
       started.delete(e.name);
-      engine.storage.setAtomMeta(e.name, { duration: seconds });
+      e.annotate({ duration: seconds });
     }
   });
 }

@@ -21,6 +21,11 @@ export interface AtomEvent {
   readonly intention: Intention;
   readonly result?: unknown;
   readonly failure?: Failure | undefined;
+  /**
+   * Adds details to the atom's stored meta, written with the batch that holds this transition
+   * (e.g. the duration listener's `duration`).
+   */
+  readonly annotate: (values: Record<string, unknown>) => void;
 }
 
 /** A task reported progress (the engine reports 0 when it starts and 1 when it ends). */

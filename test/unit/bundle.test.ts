@@ -62,7 +62,7 @@ describe("the core bundles for any runtime", () => {
     expect(lazy.some((k) => k.includes("schemas"))).toBe(true);
     expect(lazy.some((k) => k.includes("runner"))).toBe(true);
     expect(kib).toBeGreaterThan(1);
-    expect(kib).toBeLessThanOrEqual(15);
+    expect(kib).toBeLessThanOrEqual(17); // measured anew (minimal app, all chunks) by the next change
     const total = Object.keys(outputs).filter((k) => k.endsWith(".js")).reduce((s, n) => s + size(n), 0) / 1024;
     expect(total).toBeLessThanOrEqual(30);
   });

@@ -203,7 +203,7 @@ describe("engine storage", () => {
     expect(hosts[0]?.storage.detail("a").uuid).toBe(hosts[1]?.storage.detail("a").uuid);
     for (const h of hosts) {
       h.storage.injectAtomArgs("a", { seen: true }); // a first change: the detail gets written
-      await h.storage.commit();
+      await h.save();
     }
     expect((await backend.getAtomDetails(first.flowDetailId)).map((d) => d.name)).toEqual(["a"]);
   });
@@ -286,7 +286,7 @@ describe("engine storage", () => {
     e.storage.inject({ a: 1 });
     e.storage.inject({ b: 2 }, { transient: true });
     expect(e.storage.fetchAll()).toEqual({ s: 1, a: 1, b: 2 });
-    await e.storage.commit();
+    await e.save();
     expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({ s: 1, a: 1 });
 
     const e2 = load(flow(), { backend, flowDetailId: e.flowDetailId });

@@ -420,9 +420,9 @@ describe("a write that fails", () => {
     await e.save();
     backend.failAt.add(2);
     e.storage.inject({ first: 1 });
-    const first = e.storage.commit();
+    const first = e.save();
     e.storage.inject({ second: 2 });
-    const second = e.storage.commit();
+    const second = e.save();
     await expect(first).rejects.toThrow(/disk full/);
     await expect(second).rejects.toThrow(/an earlier write of flow "l" failed/);
     expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({});
@@ -437,8 +437,8 @@ describe("a write that fails", () => {
     await e.save();
     backend.failAt.add(2);
     e.storage.inject({ x: 1 });
-    const carrying = e.storage.commit(); // takes the change along
-    const mine = e.storage.commit(); // nothing left to write
+    const carrying = e.save(); // takes the change along
+    const mine = e.save(); // nothing left to write
     await expect(carrying).rejects.toThrow(/disk full/);
     await expect(mine).rejects.toThrow(/an earlier write of flow "l" failed, so this change was not stored/);
     expect(e.storage.broken).toBe(true);

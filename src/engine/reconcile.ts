@@ -1,0 +1,47 @@
+import type { AtomDetail, FlowDetail } from "../persistence/models.js";
+import { atomDetailId } from "../ports/ids.js";
+import type { AtomNode, ExecutionGraph, RetryNode } from "./compiler.js";
+
+/** What a run resumes from: the details to run with, and what the last host left unfinished. */
+export interface Reconciled {
+  /** Every atom of the definition in compile order; PENDING (and unstored) where nothing was stored. */
+  readonly details: AtomDetail[];
+  /** Atoms stored RUNNING or REVERTING: their host went away mid-action, so the action runs again. */
+  readonly interrupted: string[];
+  /** The flow was reverted: every atom starts over (a new run of a reverted flow). */
+  readonly startOver: boolean;
+  /** The flow was stored RUNNING or SUSPENDING: its host went away mid-run (reported as TaskFlow does: RESUMING, SUSPENDED). */
+  readonly crashed: boolean;
+  /** Retries stored RETRYING: their next try starts (their flow goes back to PENDING). */
+  readonly retries: RetryNode[];
+  /** Atoms stored FAILURE that were still to be resolved: their retry controller decides again (if they still are, once the retries restarted). */
+  readonly failures: AtomNode[];
+}
+
+/**
+ * Resume as reconciliation (a pure function of the definition, the stored records and now):
+ * matches stored atom details to the compiled atoms by name and says what the run must replay.
+ * Stored atoms the definition no longer has are left in the log book, untouched.
+ */
+export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number): Reconciled {
+  const byName = new Map(stored.map((d) => [d.name, d]));
+  const details: AtomDetail[] = [];
+  for (const n of graph.atoms.values()) {
+    details.push(byName.get(n.name) ?? {
+      schemaVersion: 1, uuid: atomDetailId(flow.uuid, n.name), flowUuid: flow.uuid, name: n.name, kind: n.atom.kind, state: "PENDING",
+      intention: "EXECUTE", version: n.atom.version, meta: {}, updatedAt: now,
+    });
+  }
+  const startOver = flow.state === "REVERTED";
+  const node = (d: AtomDetail) => graph.atoms.get(d.name) as AtomNode;
+  // Starting over a reverted flow resets its RETRYING retries too.
+  const live = startOver ? [] : details;
+  return {
+    details,
+    interrupted: details.filter((d) => d.state === "RUNNING" || d.state === "REVERTING").map((d) => d.name),
+    startOver,
+    crashed: flow.state === "RUNNING" || flow.state === "SUSPENDING",
+    retries: live.filter((d) => d.state === "RETRYING" && d.intention === "EXECUTE").map(node) as RetryNode[],
+    failures: details.filter((d) => d.state === "FAILURE" && d.intention === "EXECUTE").map(node),
+  };
+}
