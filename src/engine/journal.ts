@@ -108,18 +108,23 @@ export class Journal {
     const kind = old.kind;
     if (old.state !== state || !this.#interrupted.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
     this.#interrupted.delete(node.name);
-    const meta: AtomMeta = merged(old.meta, patch.meta ?? {});
-    meta.timestamps = { ...old.meta.timestamps, [state]: this.clock.now() };
+    const now = this.clock.now();
+    // One new meta and one new record per transition: this is the engine's hottest path.
+    const meta: AtomMeta = patch.meta ? merged(old.meta, patch.meta) : { ...old.meta };
+    meta.timestamps = { ...old.meta.timestamps, [state]: now };
     if (state === "PENDING" && old.state !== "PENDING") meta.generation = (meta.generation ?? 0) + 1;
     // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
     // transition instead of costing a record update of their own.
     if (state === "SUCCESS" || state === "REVERTED") meta.progress = 1;
     else if ((state === "RUNNING" || state === "REVERTING") && meta.progress !== undefined) meta.progress = 0;
-    const { failure, revertFailure, ...rest } = patch;
-    const record: Partial<AtomDetail> = { ...rest, state, meta };
-    if (failure !== undefined) record.failure = failure === null ? undefined : this.#remember(failure);
-    if (revertFailure !== undefined) record.revertFailure = revertFailure === null ? undefined : this.#remember(revertFailure);
-    const d = this.#put(node.name, record);
+    const d: AtomDetail = { ...old, state, meta, updatedAt: now };
+    if (patch.intention !== undefined) d.intention = patch.intention;
+    if ("result" in patch) d.result = patch.result;
+    if ("revertResult" in patch) d.revertResult = patch.revertResult;
+    if (patch.failure !== undefined) d.failure = patch.failure === null ? undefined : this.#remember(patch.failure);
+    if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
+    this.#details.set(node.name, d);
+    this.#batch.atom(d);
     if (this.notifier.has("atom")) {
       const shown = state === "FAILURE" ? this.failureOf(node.name) : state === "REVERT_FAILURE" ? this.revertFailureOf(node.name) : undefined;
       this.notifier.emit("atom", {
