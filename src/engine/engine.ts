@@ -9,7 +9,7 @@ import type { Backend } from "../ports/backend.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
-import { Storage } from "../storage/storage.js";
+import { Storage, type FlowStorage } from "../storage/storage.js";
 import { compile, type ExecutionGraph } from "./compiler.js";
 import { fingerprint } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
@@ -128,9 +128,31 @@ export class Engine {
     return this.#graph;
   }
 
-  /** The storage facade; available once {@link prepare} (or a run) has loaded the flow detail. */
-  get storage(): Storage {
+  /**
+   * What the flow detail holds, read-only: values, states, results, failures. Available once
+   * {@link prepare} (or a run) has loaded the flow detail.
+   */
+  get storage(): FlowStorage {
     return this.#prepared().storage;
+  }
+
+  /**
+   * Injects values at the flow level. Persistent ones (the default) are stored in the flow
+   * detail with the next write and survive a resume; transient ones live only in this engine.
+   * Injected values win over what atoms provide, as in TaskFlow.
+   * @example await engine.prepare(); engine.inject({ coupon: "SPRING" }); await engine.run();
+   */
+  inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
+    this.#prepared().storage.inject(values, options);
+  }
+
+  /**
+   * Injects argument values for one atom, by argument name (they win over the store and over
+   * what other atoms provide).
+   * @example await engine.prepare(); engine.injectAtomArgs("charge", { currency: "EUR" });
+   */
+  injectAtomArgs(atom: string, values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
+    this.#prepared().storage.injectAtomArgs(atom, values, options);
   }
 
   #prepared(): Loaded {

@@ -13,16 +13,57 @@ type Found = { ok: true; value: unknown } | { ok: false };
 const NONE: Found = { ok: false };
 
 /**
- * The engine's view of one flow detail: atom states and results, injected values, argument
- * lookup by TaskFlow's scoping. It reads what the engine's journal holds (committed or about to
- * be); changes go through the journal.
+ * What an engine's flow detail holds, read-only: values by name, atom states, results and
+ * failures. It reads what the engine holds (committed, or about to be); an engine changes it
+ * only through its own methods (`run`, `provide`, `inject`…).
  *
  * @example
  * await engine.run();
- * engine.storage.fetch("receipt");  // the value an atom provided
- * engine.storage.fetchAll();        // every provided and injected name
+ * engine.storage.fetch("receipt");        // the value an atom provided
+ * engine.storage.fetchAll();              // every provided and injected name
+ * engine.storage.getAtomState("charge");  // "SUCCESS"
  */
-export class Storage {
+export interface FlowStorage {
+  /** The log book holding this flow detail. */
+  readonly book: Readonly<LogBook>;
+  /** The flow detail as last changed (committed or about to be). */
+  readonly flowDetail: Readonly<FlowDetail>;
+  readonly flowState: FlowState;
+  /** Every atom detail, in compile order (PENDING where nothing is stored yet). */
+  atomDetails(): AtomDetail[];
+  /** @throws NotFound for a name that is not an atom of this flow */
+  detail(name: string): AtomDetail;
+  getAtomState(name: string): AtomState;
+  /** What the atom's execute returned (its Failure if it threw). Readable in SUCCESS, FAILURE and REVERTING only. @throws NotFound otherwise */
+  getResult(name: string): unknown;
+  /** The atom's execute failure, if it has one. */
+  getFailure(name: string): Failure | undefined;
+  /** The atom's revert failure, if it has one. */
+  getRevertFailure(name: string): Failure | undefined;
+  /** Execute failures by atom name. */
+  executeFailures(): Record<string, Failure>;
+  /** Revert failures by atom name. */
+  revertFailures(): Record<string, Failure>;
+  /** The value of a name, ignoring scope: injected values first, then the first atom that provided it. @throws NotFound */
+  fetch(name: string): unknown;
+  /** Every injected and provided name with its value; a list where several atoms provided one name. */
+  fetchAll(): Record<string, unknown>;
+  /** Whether a name is injected at the flow level. */
+  isInjected(name: string): boolean;
+  /** Changes not yet committed. */
+  readonly pendingWrites: number;
+  /** Whether the flow detail is in the backend (it has been committed at least once). */
+  readonly stored: boolean;
+  /** A write of this flow failed: the log book is behind it (the engine reloads before going on). */
+  readonly broken: boolean;
+}
+
+/**
+ * The engine's reader of one flow detail ({@link FlowStorage}), with argument lookup by
+ * TaskFlow's scoping and the values injected in memory only. It reads what the engine's journal
+ * holds; changes go through the journal.
+ */
+export class Storage implements FlowStorage {
   readonly #transient: Record<string, unknown> = {};
   readonly #atomTransient = new Map<string, Record<string, unknown>>();
   readonly #journal: Journal;
@@ -97,7 +138,7 @@ export class Storage {
   }
 
   /**
-   * Injects values at the flow level. Persistent ones (the default) are stored in the flow
+   * (`engine.inject`) Injects values at the flow level. Persistent ones (the default) are stored in the flow
    * detail and survive a resume; transient ones live only in this engine. Injected values win
    * over what atoms provide, as in TaskFlow.
    */
@@ -106,7 +147,7 @@ export class Storage {
     else this.#journal.flowMeta({ store: { ...(this.flowDetail.meta.store ?? {}), ...values } });
   }
 
-  /** Injects argument values for one atom (by argument name). */
+  /** (`engine.injectAtomArgs`) Injects argument values for one atom (by argument name). */
   injectAtomArgs(name: string, values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
     if (options.transient) {
       this.#atomTransient.set(name, { ...(this.#atomTransient.get(name) ?? {}), ...values });

@@ -29,7 +29,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
   const injectAndRun = async (flow: FlowItem, values: Record<string, unknown>) => {
     const e = make(flow);
     await e.prepare();
-    e.storage.inject(values);
+    e.inject(values);
     await e.run();
     return e;
   };
@@ -97,7 +97,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("a missing argument raises MissingDependencies (arguments_missing)", async () => {
       const e = make(multiArgOneReturn());
       await e.prepare();
-      e.storage.inject({ a: 1, b: 4, x: 17 });
+      e.inject({ a: 1, b: 4, x: 17 });
       const error = await rejection(e.run());
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([
@@ -124,7 +124,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("a rebind to a name nothing provides raises MissingDependencies (invalid_argument_name_map)", async () => {
       const e = make(multiArgOneReturn({ rebind: { z: "b" } }));
       await e.prepare();
-      e.storage.inject({ a: 1, y: 4, c: 9, x: 17 });
+      e.inject({ a: 1, y: 4, c: 9, x: 17 });
       const error = await rejection(e.run());
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([{ atom: "task", symbol: "b" }]);
@@ -133,7 +133,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("a rebind list to a missing name raises MissingDependencies (invalid_argument_name_list)", async () => {
       const e = make(multiArgOneReturn({ rebind: ["a", "z", "b"] }));
       await e.prepare();
-      e.storage.inject({ a: 1, b: 4, c: 9, x: 17 });
+      e.inject({ a: 1, b: 4, c: 9, x: 17 });
       const error = await rejection(e.run());
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([{ atom: "task", symbol: "z" }]);
@@ -177,14 +177,14 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const t = task<{ v: number }>({ name: "t", requires: ["v"], inject: { v: 3 }, provides: "out", execute: ({ v }) => v });
       const e = make(t, { v: 4 });
       await e.prepare();
-      e.storage.injectAtomArgs("t", { v: 2 });
-      e.storage.injectAtomArgs("t", { v: 1 }, { transient: true });
+      e.injectAtomArgs("t", { v: 2 });
+      e.injectAtomArgs("t", { v: 1 }, { transient: true });
       await e.run();
       expect(e.storage.fetch("out")).toBe(1);
 
       const e2 = make(task<{ v: number }>({ name: "t", requires: ["v"], inject: { v: 3 }, provides: "out", execute: ({ v }) => v }), { v: 4 });
       await e2.prepare();
-      e2.storage.injectAtomArgs("t", { v: 2 });
+      e2.injectAtomArgs("t", { v: 2 });
       await e2.run();
       expect(e2.storage.fetch("out")).toBe(2);
     });
@@ -193,7 +193,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const t = task<{ v: number }>({ name: "t", requires: ["v"], provides: "out", execute: ({ v }) => v });
       const e = make(t, { v: 4 });
       await e.prepare();
-      e.storage.inject({ v: 5 }, { transient: true });
+      e.inject({ v: 5 }, { transient: true });
       await e.run();
       expect(e.storage.fetch("out")).toBe(5);
     });

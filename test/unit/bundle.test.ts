@@ -64,7 +64,7 @@ describe("the core bundles for any runtime", () => {
     expect(kib).toBeGreaterThan(1);
     expect(kib).toBeLessThanOrEqual(17); // measured anew (minimal app, all chunks) by the next change
     const total = Object.keys(outputs).filter((k) => k.endsWith(".js")).reduce((s, n) => s + size(n), 0) / 1024;
-    expect(total).toBeLessThanOrEqual(30);
+    expect(total).toBeLessThanOrEqual(31); // replaced by the minimal-app and everything budgets in the next change
   });
 
   it("leaves time to the Clock port: only src/ports/clock.ts touches timers or Date.now", () => {

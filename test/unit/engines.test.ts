@@ -283,7 +283,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
         ),
       );
       await e.prepare();
-      e.storage.inject({ x: 30 });
+      e.inject({ x: 30 });
       await e.run();
       expect(e.storage.fetchAll()).toEqual({ a: 1, b: 3, c: 5, x: 30, y: 38, z: 42 });
     });
@@ -568,7 +568,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("an atom-level inject through storage.injectAtomArgs fills an optional argument", async () => {
       const e = make(linearFlow("flow", optionalTask()), { store: { a: 3 } });
       await e.prepare();
-      e.storage.injectAtomArgs("optional", { b: 1000 });
+      e.injectAtomArgs("optional", { b: 1000 });
       await e.run();
       expect(e.storage.fetch("result")).toBe(3000);
     });

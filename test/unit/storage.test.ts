@@ -202,7 +202,7 @@ describe("engine storage", () => {
     for (const h of hosts) await h.prepare();
     expect(hosts[0]?.storage.detail("a").uuid).toBe(hosts[1]?.storage.detail("a").uuid);
     for (const h of hosts) {
-      h.storage.injectAtomArgs("a", { seen: true }); // a first change: the detail gets written
+      h.injectAtomArgs("a", { seen: true }); // a first change: the detail gets written
       await h.save();
     }
     expect((await backend.getAtomDetails(first.flowDetailId)).map((d) => d.name)).toEqual(["a"]);
@@ -283,8 +283,8 @@ describe("engine storage", () => {
     const flow = () => linearFlow("f", task<{ a: number }>({ name: "t", requires: ["a"], provides: "out", execute: ({ a }) => a }));
     const e = load(flow(), { backend, store: { s: 1 } });
     await e.prepare();
-    e.storage.inject({ a: 1 });
-    e.storage.inject({ b: 2 }, { transient: true });
+    e.inject({ a: 1 });
+    e.inject({ b: 2 }, { transient: true });
     expect(e.storage.fetchAll()).toEqual({ s: 1, a: 1, b: 2 });
     await e.save();
     expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({ s: 1, a: 1 });
@@ -303,7 +303,7 @@ describe("engine storage", () => {
     const backend = new MemoryBackend();
     const e = load(linearFlow("f", task<{ v: number }>({ name: "t", requires: ["v"], provides: "out", execute: ({ v }) => v })), { backend });
     await e.prepare();
-    e.storage.injectAtomArgs("t", { v: 9 });
+    e.injectAtomArgs("t", { v: 9 });
     await e.run();
     const [ad] = await backend.getAtomDetails(e.flowDetailId);
     expect(ad?.meta.injected).toEqual({ v: 9 });

@@ -267,7 +267,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const flow = () => linearFlow("linear", progressing("b", { requires: ["foo"] }), progressing("c"));
       const e = make(flow(), { backend });
       await e.prepare();
-      e.storage.inject({ foo: "bar" });
+      e.inject({ foo: "bar" });
       suspendOn(e, "b", "SUCCESS");
       await e.run();
       expect(e.storage.flowDetail.state).toBe("SUSPENDED");
@@ -419,9 +419,9 @@ describe("a write that fails", () => {
     const e = load(linearFlow("l", progressing("a")), { backend });
     await e.save();
     backend.failAt.add(2);
-    e.storage.inject({ first: 1 });
+    e.inject({ first: 1 });
     const first = e.save();
-    e.storage.inject({ second: 2 });
+    e.inject({ second: 2 });
     const second = e.save();
     await expect(first).rejects.toThrow(/disk full/);
     await expect(second).rejects.toThrow(/an earlier write of flow "l" failed/);
@@ -436,7 +436,7 @@ describe("a write that fails", () => {
     const e = load(linearFlow("l", progressing("a")), { backend });
     await e.save();
     backend.failAt.add(2);
-    e.storage.inject({ x: 1 });
+    e.inject({ x: 1 });
     const carrying = e.save(); // takes the change along
     const mine = e.save(); // nothing left to write
     await expect(carrying).rejects.toThrow(/disk full/);
@@ -449,7 +449,7 @@ describe("a write that fails", () => {
     backend.landThenFailAt.add(1);
     const e = load(linearFlow("l", task({ name: "use", requires: ["token"], provides: "out", execute: ({ token }) => `used ${String(token)}` })), { backend, book: { name: "orders" } });
     await e.prepare();
-    e.storage.inject({ token: "t-1" }, { transient: true });
+    e.inject({ token: "t-1" }, { transient: true });
     const id = e.flowDetailId;
     await expect(e.run()).rejects.toThrow(/timed out/);
     await e.run();
