@@ -16,10 +16,19 @@ export { Sleep, sleep, sleepUntil } from "./atoms/sleep.js";
 export { WaitFor, waitFor, type WaitForOptions, type InputSchema } from "./atoms/wait-for.js";
 export type { Waiting } from "./engine/inputs.js";
 export { Flow, type FlowItem, type FlowOptions } from "./patterns/flow.js";
+import type { FlowItem } from "./patterns/flow.js";
 export { LinearFlow, linearFlow } from "./patterns/linear.js";
 export { UnorderedFlow, unorderedFlow } from "./patterns/unordered.js";
 export { GraphFlow, graphFlow, type Decider, type DeciderDepth, type LinkOptions, type GraphEdge } from "./patterns/graph.js";
-export { compile, type ExecutionGraph, type ExecNode } from "./engine/compiler.js";
+import { compile as compileGraph, type FlowGraph } from "./engine/compiler.js";
+export type { FlowGraph, GraphNode } from "./engine/compiler.js";
+/**
+ * Compiles a flow into its execution graph (what `engine.compile()` returns): checks names and
+ * structure, for drawing or testing a definition without running it.
+ * @throws Duplicate for two atoms of one name; CompilationFailure for a misplaced retry
+ * @example toDot(compile(linearFlow("f", a, b)))
+ */
+export const compile: (flow: FlowItem) => FlowGraph = compileGraph;
 export { toDot, toMermaid } from "./engine/export-graph.js";
 export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engine.js";
 export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";

@@ -50,6 +50,28 @@ export interface FlowNode extends NodeBase { readonly kind: "flow" | "flow-end";
 /** A node of the execution graph: an atom, or the entry or exit marker of a flow. */
 export type ExecNode = AtomNode | FlowNode;
 
+/** A node of a compiled flow, as a tool that draws or inspects the graph sees it. */
+export interface GraphNode {
+  /** Its position in compile order (the engine's order for atoms ready together). */
+  readonly index: number;
+  /** An atom's kind, or the entry (`flow`) or exit (`flow-end`) marker of a flow. */
+  readonly kind: ExecNode["kind"];
+  readonly name: string;
+  /** Indexes of the nodes that must finish before this one; of those that follow it. */
+  readonly preds: readonly number[];
+  readonly succs: readonly number[];
+}
+
+/**
+ * A compiled flow: every node in compile order, and the atoms by name. Flows become an entry and
+ * an exit marker each.
+ * @example toMermaid(engine.compile(), { charge: "SUCCESS" })
+ */
+export interface FlowGraph {
+  readonly nodes: readonly GraphNode[];
+  readonly atoms: ReadonlyMap<string, GraphNode>;
+}
+
 /** A flow compiled for running: the nodes in compile order, and atoms by name. */
 export interface ExecutionGraph {
   readonly root: FlowItem;

@@ -10,7 +10,7 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage, type FlowStorage } from "../storage/storage.js";
-import { compile, type ExecutionGraph } from "./compiler.js";
+import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
 import { fingerprint } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
 import { Journal } from "./journal.js";
@@ -80,7 +80,7 @@ export class Engine {
   readonly clock: Clock;
   readonly #ids: IdGenerator;
   readonly #maxConcurrency: number;
-  #graph: ExecutionGraph | undefined;
+  #compiled: ExecutionGraph | undefined;
   #topo: number[] = [];
   /** The flow detail as loaded: its journal (the one mutator), writer and reader. */
   #loaded: Loaded | undefined;
@@ -119,13 +119,20 @@ export class Engine {
     return this.#notifier.on(type, listener);
   }
 
-  /** The compiled execution graph (compiled on first use). */
-  compile(): ExecutionGraph {
-    if (!this.#graph) {
-      this.#graph = compile(this.flow);
-      this.#topo = topologicalOrder(this.#graph.nodes);
+  /**
+   * The flow compiled into its execution graph (compiled once, on first use), for drawing it.
+   * @example toMermaid(engine.compile())
+   */
+  compile(): FlowGraph {
+    return this.#graph();
+  }
+
+  #graph(): ExecutionGraph {
+    if (!this.#compiled) {
+      this.#compiled = compile(this.flow);
+      this.#topo = topologicalOrder(this.#compiled.nodes);
     }
-    return this.#graph;
+    return this.#compiled;
   }
 
   /**
@@ -178,7 +185,7 @@ export class Engine {
   }
 
   async #load(): Promise<void> {
-    const graph = this.compile();
+    const graph = this.#graph();
     const now = this.clock.now();
     const current = fingerprint(graph);
     // Reloading after a failed write: the flow detail this engine stored, if it got that far;
@@ -251,7 +258,7 @@ export class Engine {
   validate(): void {
     const storage = this.storage;
     const missing: Array<{ atom: string; symbol: string }> = [];
-    for (const n of this.compile().atoms.values()) {
+    for (const n of this.#graph().atoms.values()) {
       const injected = storage.detail(n.name).meta.injected;
       for (const [arg, spec] of n.args) {
         if (spec.optional || Object.hasOwn(n.atom.inject, arg) || (injected && Object.hasOwn(injected, arg) && injected[arg] !== undefined)) continue;
@@ -330,7 +337,7 @@ export class Engine {
    */
   async waitingFor(): Promise<Waiting[]> {
     await this.prepare();
-    return (await import("./inputs.js")).waitingFor(this.#prepared().journal, this.compile());
+    return (await import("./inputs.js")).waitingFor(this.#prepared().journal, this.#graph());
   }
 
   /**
@@ -343,7 +350,7 @@ export class Engine {
    */
   async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).provide(this.#prepared().journal, this.compile(), name, value);
+    await (await import("./inputs.js")).provide(this.#prepared().journal, this.#graph(), name, value);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -357,7 +364,7 @@ export class Engine {
    */
   async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).revise(this.#prepared().journal, this.compile(), name, value, this.#run !== undefined);
+    await (await import("./inputs.js")).revise(this.#prepared().journal, this.#graph(), name, value, this.#run !== undefined);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -375,7 +382,7 @@ export class Engine {
   async reset(): Promise<void> {
     await this.prepare();
     const { journal } = this.#prepared();
-    for (const n of this.compile().atoms.values()) journal.startOver(n, true);
+    for (const n of this.#graph().atoms.values()) journal.startOver(n, true);
     journal.moveFlow("PENDING", true);
     await this.#commit();
   }
