@@ -22,6 +22,7 @@ import { runInNewContext } from "node:vm";
 import { measureIdb } from "./idb.js";
 import type { IdbFigure } from "./idb-page.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
+import { countCommits } from "../src/backend.js";
 
 type CaseName = "linear" | "chain" | "fan";
 type EngineKind = "serial" | "parallel";
@@ -99,7 +100,7 @@ const collect: () => void = (() => {
 
 async function once(name: CaseName, engine: EngineKind, n: number): Promise<Sample> {
   collect();
-  const backend = new MemoryBackend();
+  const backend = countCommits(new MemoryBackend());
   const start = performance.now();
   const { flow, store } = build(name, n);
   const e = load(flow, { backend, engine, maxConcurrency: MAX_CONCURRENCY, store });

@@ -1,10 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Engine, EngineOptions } from "../../src/engine/engine.js";
-import type { FlowRegistry } from "../../src/engine/helpers.js";
-import { DisallowedAccess, Duplicate, InvalidFormat, NotFound } from "../../src/errors.js";
-import type { FlowDetail } from "../../src/persistence/models.js";
-import type { Backend } from "../../src/ports/backend.js";
-import { systemClock } from "../../src/ports/clock.js";
+import { DisallowedAccess, Duplicate, InvalidFormat, NotFound, systemClock, type Backend, type Engine, type EngineOptions, type FlowDetail, type FlowRegistry } from "taskflow-ts";
 import { DurableObjectBackend } from "./backend.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { AlarmDriver } from "./runner-alarm.js";

@@ -1,4 +1,4 @@
-import type { Clock } from "../../src/ports/clock.js";
+import type { Clock } from "taskflow-ts";
 
 /** What the alarm driver needs from its FlowRunner. */
 export interface AlarmHost {

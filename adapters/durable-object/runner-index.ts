@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { InvalidFormat } from "../../src/errors.js";
+import { InvalidFormat } from "taskflow-ts";
 import type { Json } from "./runner-requests.js";
 
 /**

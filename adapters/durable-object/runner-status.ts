@@ -1,7 +1,6 @@
 // What a FlowRunner says about a flow, and when its alarm must run it: both read from the
 // stored records alone, so they hold in any life of the object (no engine needed).
-import type { AtomDetail, FlowDetail, LogBook } from "../../src/persistence/models.js";
-import type { AtomState, FlowState } from "../../src/states.js";
+import type { AtomDetail, AtomState, FlowDetail, FlowState, LogBook } from "taskflow-ts";
 import type { FlowEntry } from "./runner-index.js";
 
 /**

@@ -1,5 +1,5 @@
 import { type DBSchema, type IDBPDatabase, type StoreNames, wrap } from "idb";
-import { StorageFailure } from "../../src/errors.js";
+import { StorageFailure } from "taskflow-ts";
 
 /**
  * The database layout. Values are `unknown` on purpose: whatever comes back from disk may have

@@ -1,6 +1,7 @@
 import { StorageFailure } from "../errors.js";
 import type { Backend } from "../ports/backend.js";
 import type { WriteBatch } from "../persistence/models.js";
+import { BackendWrapper } from "../persistence/wrappers.js";
 
 /** What happens at the chosen write: it fails (the host lives on), or the host vanishes mid-write. */
 export type CrashMode = "fail" | "kill";
@@ -12,7 +13,7 @@ export type CrashMode = "fail" | "kill";
  * `"kill"` mode it and every later one never settle, as if the page was closed or the isolate
  * evicted while writing. `at = Infinity` never breaks and only counts. Reads pass through.
  */
-export class FaultyBackend implements Backend {
+export class FaultyBackend extends BackendWrapper {
   /** Commits that reached the inner backend. */
   readonly committed: string[] = [];
   private attempts = 0;
@@ -21,12 +22,14 @@ export class FaultyBackend implements Backend {
   readonly crashed: Promise<void> = new Promise((resolve) => (this.signalCrash = resolve));
 
   constructor(
-    private readonly inner: Backend,
+    inner: Backend,
     private readonly at: number,
     private readonly mode: CrashMode,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async commit(batch: WriteBatch): Promise<void> {
+  override async commit(batch: WriteBatch): Promise<void> {
     this.attempts++;
     if (this.mode === "kill" && this.attempts >= this.at) {
       this.signalCrash();
@@ -39,14 +42,6 @@ export class FaultyBackend implements Backend {
     await this.inner.commit(batch);
     this.committed.push(describe(batch));
   }
-
-  getLogBook = (uuid: string) => this.inner.getLogBook(uuid);
-  listLogBooks = () => this.inner.listLogBooks();
-  destroyLogBook = (uuid: string) => this.inner.destroyLogBook(uuid);
-  getFlowDetails = (bookUuid: string) => this.inner.getFlowDetails(bookUuid);
-  getFlowDetail = (uuid: string) => this.inner.getFlowDetail(uuid);
-  getAtomDetails = (flowUuid: string) => this.inner.getAtomDetails(flowUuid);
-  close = () => this.inner.close();
 }
 
 /** A one-line summary of a batch: `flow RUNNING; a SUCCESS, b RUNNING`. */

@@ -29,7 +29,7 @@ async function bundle(entry: string) {
 const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document", "navigator", "localStorage", "indexedDB", "__dirname", "Deno", "caches"];
 
 describe("the core bundles for any runtime", () => {
-  for (const entry of ["src/index.ts", "src/testing/index.ts"]) {
+  for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts"]) {
     it(`${entry} bundles for the neutral platform without Node built-ins or platform globals`, async () => {
       const { code, inputs } = await bundle(entry);
       const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -44,8 +44,10 @@ describe("the core bundles for any runtime", () => {
   }
 
   it("keeps what a page loads up front for the core entry within 15 KiB min+gzip", async () => {
-    // Two chunks load later: zod with the record schemas (on the first read of a log book) and
-    // the runner (on the first run). The whole, all chunks, is kept within 30 KiB.
+    // Two chunks load later: zod with the record schemas (on the first read of a log book, and
+    // with them what a garbage collection of log books needs) and the runner (on the first run).
+    // The whole, all chunks, is kept within 31 KiB (30 before every backend had listFinished and
+    // expire).
     const result = await build({
       entryPoints: ["src/index.ts"], bundle: true, write: false, minify: true, format: "esm", platform: "neutral",
       mainFields: ["module", "main"], splitting: true, outdir: "out", metafile: true, logLevel: "silent",
@@ -62,7 +64,7 @@ describe("the core bundles for any runtime", () => {
     expect(lazy.some((k) => k.includes("schemas"))).toBe(true);
     expect(lazy.some((k) => k.includes("runner"))).toBe(true);
     expect(kib).toBeGreaterThan(1);
-    expect(kib).toBeLessThanOrEqual(17); // measured anew (minimal app, all chunks) by the next change
+    expect(kib).toBeLessThanOrEqual(17.5); // measured anew (minimal app, all chunks) by the next change
     const total = Object.keys(outputs).filter((k) => k.endsWith(".js")).reduce((s, n) => s + size(n), 0) / 1024;
     expect(total).toBeLessThanOrEqual(31); // replaced by the minimal-app and everything budgets in the next change
   });

@@ -16,6 +16,7 @@ import {
   type FlowDetail,
   type LogBook,
 } from "../../src/index.js";
+import { countCommits } from "../../src/backend.js";
 import { failing, progressing, rejection, RuntimeError, storeEveryAtom } from "./helpers.js";
 
 const book = (uuid = "lb-1", extra: Partial<LogBook> = {}): LogBook => ({
@@ -31,7 +32,7 @@ const atomDetail = (uuid = "ad-1", flowUuid = "fd-1", extra: Partial<AtomDetail>
 
 describe("MemoryBackend", () => {
   it("stores a batch and returns what was stored", async () => {
-    const b = new MemoryBackend();
+    const b = countCommits(new MemoryBackend());
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [atomDetail("ad-1"), atomDetail("ad-2")] });
     expect(b.commits).toBe(1);
     expect(await b.getLogBook("lb-1")).toEqual(book());
@@ -69,17 +70,18 @@ describe("MemoryBackend", () => {
   });
 
   it("an atom detail whose flow detail is unknown is refused with NotFound and nothing is written", async () => {
-    const b = new MemoryBackend();
+    const memory = new MemoryBackend();
+    const b = countCommits(memory);
     const error = await rejection(b.commit({ logBooks: [book()], flows: [], atoms: [atomDetail("ad-1", "fd-unknown")] }));
     expect(error).toBeInstanceOf(NotFound);
     expect(error.message).toContain("fd-unknown");
     expect(b.commits).toBe(0);
     await expect(b.getLogBook("lb-1")).rejects.toBeInstanceOf(NotFound);
-    expect(b.dump()).toEqual({ logBooks: [], flows: [], atoms: [] });
+    expect(memory.dump()).toEqual({ logBooks: [], flows: [], atoms: [] });
   });
 
   it("a flow detail whose log book is unknown is refused with NotFound and nothing is written", async () => {
-    const b = new MemoryBackend();
+    const b = countCommits(new MemoryBackend());
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [] });
     const error = await rejection(
       b.commit({ logBooks: [], flows: [flowDetail("fd-2", "lb-unknown")], atoms: [atomDetail("ad-9", "fd-1")] }),
@@ -209,7 +211,8 @@ describe("engine storage", () => {
   });
 
   it("save() stores a flow that never ran, so that a later host finds it by id and runs it", async () => {
-    const backend = new MemoryBackend();
+    const memory = new MemoryBackend();
+    const backend = countCommits(memory);
     const e = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), { backend, store: { k: 1 } });
     await e.prepare();
     await expect(backend.getFlowDetail(e.flowDetailId)).rejects.toBeInstanceOf(NotFound); // prepare writes nothing
@@ -218,7 +221,7 @@ describe("engine storage", () => {
     await e.save(); // nothing new: no write
     expect(backend.commits).toBe(1);
     const later = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), {
-      backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))),
+      backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(memory.dump()))),
       flowDetailId: e.flowDetailId,
     });
     await later.run();

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { DurableObjectBackend } from "../../adapters/durable-object/index.js";
 import { load, NotFound, type AtomState, type FlowState } from "../../src/index.js";
+import { countCommits } from "../../src/backend.js";
 import { FaultyBackend } from "../../src/testing/index.js";
 import { FLOWS, STORE, stepTask, type FlowName } from "./flows.js";
 
@@ -78,7 +79,7 @@ export class FlowHost extends DurableObject {
   }
 
   private async run(plan: RunPlan, flowDetailId?: string): Promise<RunOutcome> {
-    const inner = new DurableObjectBackend(this.ctx.storage);
+    const inner = countCommits(new DurableObjectBackend(this.ctx.storage));
     const faulty = plan.dieAtCommit === undefined ? undefined : new FaultyBackend(inner, plan.dieAtCommit, "kill");
     let die!: () => void;
     const died = new Promise<"host died">((resolve) => (die = () => resolve("host died")));

@@ -1,0 +1,54 @@
+import type { ExpireOptions } from "../ports/backend.js";
+import type { Clock } from "../ports/clock.js";
+import type { FlowState } from "../states.js";
+import type { FlowDetail, LogBook } from "./models.js";
+
+// What `Backend.listFinished` and `Backend.expire` mean, for every backend alike.
+
+/** The states a flow detail ends in: nothing runs it again unless someone resets it. */
+export const FINISHED_FLOW_STATES: ReadonlySet<FlowState> = new Set(["SUCCESS", "REVERTED", "FAILURE"]);
+
+/**
+ * Whether a log book with these flow details is finished: it has some, and all are finished. A
+ * book without flow details is not: the engine never writes one, so it belongs to someone else.
+ */
+export function isFinished(flows: readonly FlowDetail[]): boolean {
+  return flows.length > 0 && flows.every((f) => FINISHED_FLOW_STATES.has(f.state));
+}
+
+/**
+ * When a log book was last active: the latest update of the book or of its flow details. The
+ * engine stamps a book when it creates it and a flow detail at every change, so for a finished
+ * book this is when its last flow finished.
+ */
+export function lastActive(book: LogBook, flows: readonly FlowDetail[]): number {
+  return Math.max(book.updatedAt, ...flows.map((f) => f.updatedAt));
+}
+
+/** A finished log book and its last activity. */
+export interface FinishedBook {
+  book: LogBook;
+  lastActive: number;
+}
+
+/** The finished log books among `books` (their flow details among `flows`), least recently active first. */
+export function finishedBooks(books: readonly LogBook[], flows: readonly FlowDetail[]): FinishedBook[] {
+  const byBook = new Map<string, FlowDetail[]>();
+  for (const f of flows) {
+    const list = byBook.get(f.bookUuid);
+    if (list) list.push(f);
+    else byBook.set(f.bookUuid, [f]);
+  }
+  return books
+    .filter((b) => isFinished(byBook.get(b.uuid) ?? []))
+    .map((book) => ({ book, lastActive: lastActive(book, byBook.get(book.uuid) ?? []) }))
+    .sort((a, b) => a.lastActive - b.lastActive);
+}
+
+/**
+ * The time before which a finished book's last activity makes it expire: `olderThanMs` before
+ * `options.now`, or before the clock's now (pass `systemClock`, unless you inject a clock).
+ */
+export function expiryLimit(options: ExpireOptions, clock: Pick<Clock, "now">): number {
+  return (options.now ?? clock.now()) - options.olderThanMs;
+}

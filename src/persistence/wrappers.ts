@@ -1,0 +1,46 @@
+import type { Backend, ExpireOptions } from "../ports/backend.js";
+import type { WriteBatch } from "./models.js";
+
+/**
+ * A backend that passes every call to `inner`: extend it and override what you change (a
+ * decorator that counts, delays or breaks commits, and forwards the rest).
+ */
+export class BackendWrapper implements Backend {
+  constructor(protected readonly inner: Backend) {}
+
+  commit(batch: WriteBatch): Promise<void> {
+    return this.inner.commit(batch);
+  }
+  getLogBook = (uuid: string) => this.inner.getLogBook(uuid);
+  listLogBooks = () => this.inner.listLogBooks();
+  destroyLogBook = (uuid: string) => this.inner.destroyLogBook(uuid);
+  getFlowDetails = (bookUuid: string) => this.inner.getFlowDetails(bookUuid);
+  getFlowDetail = (uuid: string) => this.inner.getFlowDetail(uuid);
+  getAtomDetails = (flowUuid: string) => this.inner.getAtomDetails(flowUuid);
+  listFinished = () => this.inner.listFinished();
+  expire = (options: ExpireOptions) => this.inner.expire(options);
+  close = () => this.inner.close();
+}
+
+/** A backend that counts the commits that went through (see {@link countCommits}). */
+export class CountingBackend extends BackendWrapper {
+  /** Commits that `inner` accepted; a refused one is not counted. */
+  commits = 0;
+
+  override async commit(batch: WriteBatch): Promise<void> {
+    await this.inner.commit(batch);
+    this.commits++;
+  }
+}
+
+/**
+ * Wraps a backend to count its successful commits, so a test or a benchmark can report commits
+ * per atom on any backend (each commit is one transaction: the cost that matters).
+ * @example
+ * const backend = countCommits(new MemoryBackend());
+ * await run(linearFlow("f", a, b, c), { backend });
+ * backend.commits; // 4: one per atom, and one to finish
+ */
+export function countCommits(backend: Backend): CountingBackend {
+  return new CountingBackend(backend);
+}
