@@ -5,6 +5,8 @@ import { DisallowedAccess, Duplicate, InvalidFormat, NotFound } from "../../src/
 import type { FlowDetail } from "../../src/persistence/models.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { systemClock } from "../../src/ports/clock.js";
+import { isFinalFlowState } from "../../src/snapshot/rules.js";
+import { readSnapshot, type FlowSnapshot } from "../../src/snapshot/snapshot.js";
 import { DurableObjectBackend } from "./backend.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { AlarmDriver } from "./runner-alarm.js";
@@ -12,7 +14,7 @@ import { FlowIndex, requestDifferences, type FlowEntry } from "./runner-index.js
 import { serveHttp } from "./runner-http.js";
 import * as schemas from "./runner-requests.js";
 import { parse, type Json } from "./runner-requests.js";
-import { dueAt, FINAL_STATES, statusOf, type FlowLog, type FlowStatus } from "./runner-status.js";
+import { dueAt, statusOf, type FlowLog, type FlowStatus } from "./runner-status.js";
 
 /** How a FlowRunner runs its flows. */
 export interface FlowRunnerOptions extends Pick<EngineOptions, "engine" | "maxConcurrency" | "clock" | "random" | "deferReverts" | "neverResolve" | "onListenerError"> {
@@ -130,8 +132,7 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
   /** The flow's state, atoms, results and what it waits for. @throws NotFound for an unknown id */
   async get(id: string): Promise<FlowStatus> {
     const entry = this.#require(id);
-    const detail = await this.#detail(entry);
-    return statusOf(entry, detail, detail ? await this.backend.getAtomDetails(detail.uuid) : [], this.#now());
+    return statusOf(entry, await this.#snapshot(entry), this.#now());
   }
 
   /** Every record of the flow: its log book, flow detail and atom details. @throws NotFound */
@@ -182,7 +183,7 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
     await this.#turn(id, async () => {
       const detail = await this.#detail(this.#require(id));
       // A flow stored RUNNING (or never run) is run just long enough to be stored SUSPENDED.
-      if (detail && detail.state !== "SUSPENDED" && !FINAL_STATES.has(detail.state)) {
+      if (detail && detail.state !== "SUSPENDED" && !isFinalFlowState(detail.state)) {
         await this.#runLive(id, await this.#engine(this.#require(id)), async (engine) => {
           const states = engine.runIter();
           await states.next(); // RESUMING: the flow is RUNNING and nothing is scheduled yet
@@ -285,7 +286,7 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
       dueAt: async (id, now) => {
         const entry = this.#entries.get(id);
         if (!entry || entry.held || entry.error !== undefined) return undefined;
-        return dueAt(entry, await this.#detail(entry), now);
+        return dueAt(entry, await this.#snapshot(entry), now);
       },
       run: (id) => this.#turn(id, () => this.#runIfDue(id)),
     }));
@@ -312,7 +313,7 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
   }
 
   #refuseEnded(id: string, detail: FlowDetail | undefined, action: string): void {
-    if (detail && FINAL_STATES.has(detail.state)) {
+    if (detail && isFinalFlowState(detail.state)) {
       throw new DisallowedAccess(`cannot ${action} flow "${id}": it has ended ${detail.state}; start a new flow to run it again`);
     }
   }
@@ -321,6 +322,15 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
   async #detail(entry: FlowEntry): Promise<FlowDetail | undefined> {
     if (entry.flowDetailId === undefined) return undefined;
     return this.backend.getFlowDetail(entry.flowDetailId).catch((e: unknown) => {
+      if (e instanceof NotFound) return undefined;
+      throw e;
+    });
+  }
+
+  /** The flow read from its log book, or undefined while its start is not written. */
+  async #snapshot(entry: FlowEntry): Promise<FlowSnapshot | undefined> {
+    if (entry.flowDetailId === undefined) return undefined;
+    return readSnapshot(this.backend, entry.flowDetailId).catch((e: unknown) => {
       if (e instanceof NotFound) return undefined;
       throw e;
     });
@@ -386,14 +396,14 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
     const entry = this.#entries.get(id);
     if (!entry) return;
     try {
-      const detail = await this.#detail(entry);
+      const snap = await this.#snapshot(entry);
       const now = this.#now();
-      const due = dueAt(entry, detail, now);
+      const due = dueAt(entry, snap, now);
       if (due === undefined || due > now) {
-        if (detail && FINAL_STATES.has(detail.state) && !entry.runNow) this.#update(id, {}, false);
+        if (snap?.isFinal && !entry.runNow) this.#update(id, {}, false);
         return;
       }
-      const engine = detail ? await this.#engine(entry) : await this.#create(entry);
+      const engine = snap ? await this.#engine(entry) : await this.#create(entry);
       this.#update(id, { runNow: false });
       await this.#runLive(id, engine, (e) => e.run());
     } catch (e) {
@@ -427,7 +437,7 @@ export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env
 
 function ended(engine: Engine): boolean {
   try {
-    return FINAL_STATES.has(engine.storage.flowState);
+    return isFinalFlowState(engine.storage.flowState);
   } catch {
     return false; // not even prepared
   }
