@@ -15,6 +15,7 @@ export type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./persistence/
 export { checkParents, missingParent, type StoredParents } from "./persistence/parents.js";
 export { loadSchemas } from "./persistence/lazy-schemas.js";
 export type { RecordKind, RecordOf } from "./persistence/schemas.js";
-export { expiryLimit, finishedBooks, FINISHED_FLOW_STATES, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";
+export { expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";
+export { FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "./snapshot/rules.js";
 export { BackendWrapper, CountingBackend, countCommits } from "./persistence/wrappers.js";
 export { cloneRecord } from "./persistence/clone.js";

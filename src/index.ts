@@ -38,5 +38,17 @@ export { type Clock, systemClock } from "./ports/clock.js";
 export { type IdGenerator, defaultIds } from "./ports/ids.js";
 export * from "./persistence/models.js";
 export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";
+/**
+ * One reader of a stored flow: `readSnapshot(backend, flowDetailId)` (or `snapshotOf(flowDetail,
+ * atomDetails)`) gives its state, every atom of its definition in order (PENDING where nothing is
+ * stored yet) with results, failures and attempts, whether it has ended, when it next wakes up and
+ * what it waits for; with the small rules behind them (final states, a retry's provided value,
+ * the next wake-up). `examples/read-a-log-book.ts` runs it.
+ * @example
+ * const snap = await readSnapshot(backend, flowDetailId);
+ * for (const atom of snap.atoms) console.log(atom.name, atom.state, atom.result ?? atom.failure?.exceptionStr);
+ */
+export { snapshotOf, readSnapshot, type FlowSnapshot, type AtomSnapshot, type WaitingInput } from "./snapshot/snapshot.js";
+export { isFinalFlowState, nextWakeup } from "./snapshot/rules.js";
 export type { FlowEvent, AtomEvent, ProgressEvent, WaitEvent, EngineEvents, Listener } from "./notify/notifier.js";
 export { captureListener, printingListener, durationListener, formatEvent } from "./notify/listeners.js";

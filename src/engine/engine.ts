@@ -13,6 +13,7 @@ import { Storage, type FlowStorage } from "../storage/storage.js";
 import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
 import { fingerprint } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
+import { nextWakeup } from "../snapshot/rules.js";
 import { Journal } from "./journal.js";
 import { reconcile } from "./reconcile.js";
 import { Run } from "./run.js";
@@ -320,16 +321,9 @@ export class Engine {
    * earlier waits the rest. A time already past means it is due: run the flow now.
    */
   nextWakeup(): number | undefined {
-    let next: number | undefined;
-    const state = this.storage.flowState;
-    if (state === "SUCCESS" || state === "FAILURE" || state === "REVERTED") return undefined; // timers of a flow that ended never fire
-    for (const d of this.storage.atomDetails()) {
-      const at = d.meta.wakeAt ?? d.meta.deadline;
-      const waiting = d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
-      if (waiting && at !== undefined && (next === undefined || at < next)) next = at;
-    }
-    return next;
+    return nextWakeup(this.storage.flowState, this.storage.atomDetails());
   }
+
 
   /**
    * What the flow waits for now: each input whose wait has been reached without a value, with

@@ -1,6 +1,7 @@
 import { NotFound } from "../errors.js";
 import { Failure, type FailureData } from "../failure.js";
 import type { HistoryEntry } from "../atoms/history.js";
+import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
 import type { AtomDetail, AtomMeta, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
@@ -282,9 +283,4 @@ export class Journal {
     }
     return f;
   }
-}
-
-/** What an atom provided: its result; for a retry, whose result is its history, the latest try's value. */
-export function providedValue(d: AtomDetail): unknown {
-  return d.kind === "retry" ? (d.result as HistoryEntry[] | undefined)?.at(-1)?.value : d.result;
 }

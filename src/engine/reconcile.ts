@@ -1,5 +1,5 @@
 import type { AtomDetail, FlowDetail } from "../persistence/models.js";
-import { atomDetailId } from "../ports/ids.js";
+import { pendingAtomDetail } from "../snapshot/rules.js";
 import type { AtomNode, ExecutionGraph, RetryNode } from "./compiler.js";
 
 /** What a run resumes from: the details to run with, and what the last host left unfinished. */
@@ -27,10 +27,7 @@ export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: reado
   const byName = new Map(stored.map((d) => [d.name, d]));
   const details: AtomDetail[] = [];
   for (const n of graph.atoms.values()) {
-    details.push(byName.get(n.name) ?? {
-      schemaVersion: 1, uuid: atomDetailId(flow.uuid, n.name), flowUuid: flow.uuid, name: n.name, kind: n.atom.kind, state: "PENDING",
-      intention: "EXECUTE", version: n.atom.version, meta: {}, updatedAt: now,
-    });
+    details.push(byName.get(n.name) ?? pendingAtomDetail(flow.uuid, { name: n.name, kind: n.atom.kind, version: n.atom.version }, now));
   }
   const startOver = flow.state === "REVERTED";
   const node = (d: AtomDetail) => graph.atoms.get(d.name) as AtomNode;

@@ -1,19 +1,16 @@
 import type { ExpireOptions } from "../ports/backend.js";
 import type { Clock } from "../ports/clock.js";
-import type { FlowState } from "../states.js";
+import { isFinalFlowState } from "../snapshot/rules.js";
 import type { FlowDetail, LogBook } from "./models.js";
 
 // What `Backend.listFinished` and `Backend.expire` mean, for every backend alike.
-
-/** The states a flow detail ends in: nothing runs it again unless someone resets it. */
-export const FINISHED_FLOW_STATES: ReadonlySet<FlowState> = new Set(["SUCCESS", "REVERTED", "FAILURE"]);
 
 /**
  * Whether a log book with these flow details is finished: it has some, and all are finished. A
  * book without flow details is not: the engine never writes one, so it belongs to someone else.
  */
 export function isFinished(flows: readonly FlowDetail[]): boolean {
-  return flows.length > 0 && flows.every((f) => FINISHED_FLOW_STATES.has(f.state));
+  return flows.length > 0 && flows.every((f) => isFinalFlowState(f.state));
 }
 
 /**

@@ -1,7 +1,8 @@
 import { MissingDependencies, NotFound } from "../errors.js";
 import type { Failure } from "../failure.js";
 import type { AtomNode, ExecutionGraph } from "../engine/compiler.js";
-import { providedValue, type Journal } from "../engine/journal.js";
+import type { Journal } from "../engine/journal.js";
+import { providedValue } from "../snapshot/rules.js";
 import type { Writer } from "../engine/writer.js";
 import type { AtomDetail, FlowDetail, LogBook } from "../persistence/models.js";
 import type { AtomState, FlowState } from "../states.js";

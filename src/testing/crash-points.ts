@@ -3,6 +3,7 @@ import { TaskFlowError } from "../errors.js";
 import type { FlowItem } from "../patterns/flow.js";
 import { MemoryBackend } from "../persistence/memory.js";
 import type { Backend } from "../ports/backend.js";
+import { readSnapshot } from "../snapshot/snapshot.js";
 import type { AtomState, FlowState } from "../states.js";
 import { FaultyBackend, type CrashMode } from "./faulty-backend.js";
 
@@ -108,13 +109,10 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
 
       const backend = await reopen(inner);
       const id = first.flowDetailId;
-      const stored = await backend.getFlowDetail(id).then(
-        () => true,
-        () => false,
-      );
-      const before = stored ? await backend.getAtomDetails(id) : [];
-      const succeeded = new Set(before.filter((d) => d.state === "SUCCESS").map((d) => d.name));
-      const reverted = new Set(before.filter((d) => d.state === "REVERTED").map((d) => d.name));
+      const before = await readSnapshot(backend, id).catch(() => undefined); // nothing stored: starts anew
+      const stored = before !== undefined;
+      const succeeded = new Set(before?.atoms.filter((a) => a.state === "SUCCESS").map((a) => a.name));
+      const reverted = new Set(before?.atoms.filter((a) => a.state === "REVERTED").map((a) => a.name));
 
       const engine = new Engine(options.makeFlow(), {
         ...options.engine,
@@ -165,13 +163,11 @@ async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) 
   } catch (e) {
     error = (e as Error).name;
   }
-  const id = engine.flowDetailId;
-  const flow = await backend.getFlowDetail(id);
+  const snap = await readSnapshot(backend, engine.flowDetailId);
   const atoms: Outcome["atoms"] = {};
-  // An atom never started has no stored detail: PENDING, as the engine reads it.
-  for (const f of flow.meta.fingerprint ?? []) atoms[f.name] = { state: "PENDING", result: undefined };
-  for (const d of await backend.getAtomDetails(id)) atoms[d.name] = { state: d.state, result: d.state === "SUCCESS" ? d.result : undefined };
-  return { flowState: flow.state, atoms, error };
+  // The stored result as it is (a retry's whole history), not only the value it provided.
+  for (const a of snap.atoms) atoms[a.name] = { state: a.state, result: a.state === "SUCCESS" ? a.detail.result : undefined };
+  return { flowState: snap.state, atoms, error };
 }
 
 function compare(expected: Outcome, actual: Outcome): string[] {

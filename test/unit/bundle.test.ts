@@ -64,9 +64,9 @@ describe("the core bundles for any runtime", () => {
     expect(lazy.some((k) => k.includes("schemas"))).toBe(true);
     expect(lazy.some((k) => k.includes("runner"))).toBe(true);
     expect(kib).toBeGreaterThan(1);
-    expect(kib).toBeLessThanOrEqual(17.5); // measured anew (minimal app, all chunks) by the next change
+    expect(kib).toBeLessThanOrEqual(18); // measured anew (minimal app, all chunks) by the next change
     const total = Object.keys(outputs).filter((k) => k.endsWith(".js")).reduce((s, n) => s + size(n), 0) / 1024;
-    expect(total).toBeLessThanOrEqual(31); // replaced by the minimal-app and everything budgets in the next change
+    expect(total).toBeLessThanOrEqual(32); // replaced by the minimal-app and everything budgets in the next change
   });
 
   it("leaves time to the Clock port: only src/ports/clock.ts touches timers or Date.now", () => {

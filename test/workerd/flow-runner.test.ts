@@ -269,3 +269,51 @@ describe("FlowRunner's alarm", () => {
     expect(await runner.alarmAt()).toBeNull();
   });
 });
+
+describe("FlowRunner's retention", () => {
+  it("deletes a finished flow's log book by alarm once its retention period is over; the id can start again", async () => {
+    const runner = freshRunner();
+    await runner.keepFinishedFor(60_000);
+    await evictDurableObject(runner); // the option applies from the next life
+    await runner.start("job", "checkout", [], CHECKOUT_STORE);
+    await untilEnded(runner, "job");
+    const ended = await runner.now();
+    const expiry = (await runner.alarmAt()) as number; // armed for the collection, not for work
+    expect(expiry).toBeGreaterThanOrEqual(ended + 59_000);
+    expect(expiry).toBeLessThanOrEqual(ended + 60_000);
+    expect(await runDurableObjectAlarm(runner)).toBe(true); // early: nothing is deleted
+    expect((await runner.get("job")).state).toBe("SUCCESS");
+    expect(await runner.alarmAt()).toBe(expiry);
+
+    await runner.advanceClock(60_000);
+    expect(await runDurableObjectAlarm(runner)).toBe(true);
+    expect((await rejection(runner.get("job"))).name).toBe("NotFound");
+    expect(await runner.logBooks()).toBe(0);
+    expect(await runner.alarmAt()).toBeNull();
+    const again = await runner.start("job", "checkout", [], { ...CHECKOUT_STORE, price: 95 });
+    expect(again.created).toBe(true);
+  });
+
+  it("keeps a revised flow until it has ended again, and a flow still running however old", async () => {
+    const runner = freshRunner();
+    await runner.keepFinishedFor(60_000);
+    await evictDurableObject(runner);
+    await runner.start("stay", "booking", [], { room: "double" });
+    await runDurableObjectAlarm(runner); // waits for its input: not finished, never collected
+    await runner.advanceClock(120_000);
+    expect(await runDurableObjectAlarm(runner)).toBe(false);
+    await runner.provide("stay", "nights", 2);
+    await untilEnded(runner, "stay");
+    await runner.advanceClock(30_000);
+    await runner.revise("stay", "nights", 3); // before its expiry: kept, and run again
+    await runner.advanceClock(45_000);
+    const end = await untilEnded(runner, "stay");
+    expect(end.atoms.quote?.result).toBe(240);
+    await runner.advanceClock(45_000); // 90 s after its first end, 45 s after its second
+    await runDurableObjectAlarm(runner);
+    expect((await runner.get("stay")).state).toBe("SUCCESS");
+    await runner.advanceClock(15_000);
+    await runDurableObjectAlarm(runner);
+    expect((await rejection(runner.get("stay"))).name).toBe("NotFound");
+  });
+});
