@@ -65,19 +65,24 @@ export abstract class Atom<Args extends object = Record<string, unknown>> {
   }
 
   /** Storage names this atom cannot run without (injected arguments excluded). */
-  get requires(): string[] {
-    return [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym);
+  get requires(): readonly string[] {
+    return (this.#requires ??= [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
   }
 
   /** Storage names this atom reads when present. */
-  get optional(): string[] {
-    return [...this.optionalArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym);
+  get optional(): readonly string[] {
+    return (this.#optional ??= [...this.optionalArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
   }
 
   /** Storage names this atom's result is saved under. */
-  get provides(): string[] {
-    return [...this.saveAs.keys()];
+  get provides(): readonly string[] {
+    return (this.#provides ??= [...this.saveAs.keys()]);
   }
+
+  // Computed once: flows, the compiler and fingerprints ask for them per atom, many times.
+  #requires: readonly string[] | undefined;
+  #optional: readonly string[] | undefined;
+  #provides: readonly string[] | undefined;
 }
 
 function normalizeRebind(
