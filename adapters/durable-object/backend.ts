@@ -1,14 +1,11 @@
-import type { ZodMiniType } from "zod/mini";
 import { InvalidFormat, NotFound, StorageFailure } from "../../src/errors.js";
-import { loadSchemas } from "../../src/persistence/lazy-schemas.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../../src/persistence/models.js";
 import type { Backend } from "../../src/ports/backend.js";
+import { readRecord, type Records } from "../../src/persistence/validate.js";
 import { atomKey, bookFlowsPrefix, bookKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, uuidOfKey } from "./keys.js";
 
 /** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
 export type SqliteStorage = Pick<DurableObjectStorage, "kv" | "transactionSync">;
-
-type Schemas = Awaited<ReturnType<typeof loadSchemas>>;
 
 /** A key no record uses (see keys.ts), read once to check that the storage is SQLite-backed. */
 const PROBE_KEY = "taskflow-ts:probe";
@@ -25,7 +22,7 @@ const PROBE_KEY = "taskflow-ts:probe";
  * - Values are stored as structured clones, as the memory and IndexedDB backends keep them: a
  *   `Date` or a `Map` in a result comes back as such, and copies come for free (what the caller
  *   gave or got back is never the stored value). SQL columns would need JSON, which loses them.
- * - The records are validated by the core's schemas on read anyway, so columns would only buy
+ * - The records are validated by the core's record checks on read anyway, so columns would only buy
  *   indexes; ordered keys give the lookups needed by prefix (see `keys.ts`).
  *
  * Durability: the write is in SQLite when `commit` resolves, and the Durable Object's output gate
@@ -90,17 +87,17 @@ export class DurableObjectBackend implements Backend {
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
-    const schemas = await this.schemas();
+    this.ensureOpen();
     const key = bookKey(uuid);
     const raw = this.storage.kv.get(key);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return read(schemas, schemas.logBookSchema, "log book", key, uuid, raw);
+    return read("log book", key, uuid, raw);
   }
 
   async listLogBooks(): Promise<LogBook[]> {
-    const schemas = await this.schemas();
+    this.ensureOpen();
     const entries = [...this.storage.kv.list({ prefix: BOOKS_PREFIX })];
-    return entries.map(([key, raw]) => read(schemas, schemas.logBookSchema, "log book", key, uuidOfKey(key), raw));
+    return entries.map(([key, raw]) => read("log book", key, uuidOfKey(key), raw));
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
@@ -119,16 +116,16 @@ export class DurableObjectBackend implements Backend {
   }
 
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
-    const schemas = await this.schemas();
+    this.ensureOpen();
     const { kv } = this.storage;
     if (kv.get(bookKey(bookUuid)) === undefined) throw new NotFound(`log book "${bookUuid}" is not stored`);
     const entries = [...kv.list({ prefix: bookFlowsPrefix(bookUuid) })];
-    const details = entries.map(([key, raw]) => read(schemas, schemas.flowDetailSchema, "flow detail", key, uuidOfKey(key), raw));
+    const details = entries.map(([key, raw]) => read("flow detail", key, uuidOfKey(key), raw));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
-    const schemas = await this.schemas();
+    this.ensureOpen();
     const { kv } = this.storage;
     const book = kv.get<string>(flowParentKey(uuid));
     if (book === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
@@ -137,15 +134,15 @@ export class DurableObjectBackend implements Backend {
     if (raw === undefined) {
       throw new InvalidFormat(`flow detail "${uuid}" in the log book is corrupted: its parent "${flowParentKey(uuid)}" names book "${book}", but "${key}" is not stored`);
     }
-    return read(schemas, schemas.flowDetailSchema, "flow detail", key, uuid, raw);
+    return read("flow detail", key, uuid, raw);
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
-    const schemas = await this.schemas();
+    this.ensureOpen();
     const { kv } = this.storage;
     if (kv.get(flowParentKey(flowUuid)) === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
     const entries = [...kv.list({ prefix: flowAtomsPrefix(flowUuid) })];
-    return entries.map(([key, raw]) => read(schemas, schemas.atomDetailSchema, "atom detail", key, uuidOfKey(key), raw));
+    return entries.map(([key, raw]) => read("atom detail", key, uuidOfKey(key), raw));
   }
 
   async close(): Promise<void> {
@@ -173,25 +170,14 @@ export class DurableObjectBackend implements Backend {
     }
   }
 
-  /**
-   * Loads the schemas before any storage read, so that each read method does all its reads in
-   * one synchronous stretch after its only `await`: what it returns is one consistent state.
-   */
-  private async schemas(): Promise<Schemas> {
-    this.ensureOpen();
-    const schemas = await loadSchemas();
-    this.ensureOpen();
-    return schemas;
-  }
-
   private ensureOpen(): void {
     if (this.closed) throw new StorageFailure("the Durable Object backend is closed");
   }
 }
 
 /** Validates a stored value, and that it is the record its key says (a foreign write may not be). */
-function read<T extends { uuid: string }>(schemas: Schemas, schema: ZodMiniType<T>, kind: string, key: string, uuid: string, raw: unknown): T {
-  const record = schemas.parseRecord(schema, kind, key, raw);
+function read<K extends keyof Records>(kind: K, key: string, uuid: string, raw: unknown): Records[K] {
+  const record = readRecord(kind, key, raw);
   if (record.uuid !== uuid) {
     throw new InvalidFormat(`${kind} "${key}" in the log book is corrupted or foreign: it is stored under "${uuid}" but says its uuid is "${record.uuid}"`);
   }

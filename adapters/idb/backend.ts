@@ -1,6 +1,6 @@
 import { NotFound, StorageFailure } from "../../src/errors.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../../src/persistence/models.js";
-import { atomDetailSchema, flowDetailSchema, logBookSchema, parseRecord } from "../../src/persistence/schemas.js";
+import { readRecord } from "../../src/persistence/validate.js";
 import type { Backend } from "../../src/ports/backend.js";
 import type { FlowState } from "../../src/states.js";
 import { unwrap } from "idb";
@@ -42,7 +42,7 @@ const NONE: ReadonlySet<string> = new Set();
  * Log books in the browser's IndexedDB: one object store per record kind, with the indexes the
  * engine and a viewer need (flow details of a book, atoms of a flow, by state, by update time). A
  * batch is one readwrite transaction; every record read back is validated with the core's
- * schemas, so a corrupted or foreign record is reported with its key and nothing is rewritten.
+ * record checks, so a corrupted or foreign record is reported with its key and nothing is rewritten.
  *
  * @example
  * const backend = await IndexedDbBackend.open("checkout", { onVersionChange: () => showReloadBanner() });
@@ -151,7 +151,7 @@ export class IndexedDbBackend implements Backend {
   async getLogBook(uuid: string): Promise<LogBook> {
     const raw = await this.#read((db) => db.get("books", uuid));
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return parseRecord(logBookSchema, "log book", uuid, raw);
+    return readRecord("log book", uuid, raw);
   }
 
   async listLogBooks(): Promise<LogBook[]> {
@@ -171,7 +171,7 @@ export class IndexedDbBackend implements Backend {
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
     const raw = await this.#read((db) => db.get("flows", uuid));
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    return parseRecord(flowDetailSchema, "flow detail", uuid, raw);
+    return readRecord("flow detail", uuid, raw);
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
@@ -315,6 +315,6 @@ function putAll(store: IDBObjectStore, records: readonly unknown[]): void {
 
 // The key path is `uuid`, so a stored record's uuid is its key.
 const keyOf = (raw: unknown) => String((raw as { uuid?: unknown } | null)?.uuid);
-const toLogBook = (raw: unknown) => parseRecord(logBookSchema, "log book", keyOf(raw), raw);
-const toFlowDetail = (raw: unknown) => parseRecord(flowDetailSchema, "flow detail", keyOf(raw), raw);
-const toAtomDetail = (raw: unknown) => parseRecord(atomDetailSchema, "atom detail", keyOf(raw), raw);
+const toLogBook = (raw: unknown) => readRecord("log book", keyOf(raw), raw);
+const toFlowDetail = (raw: unknown) => readRecord("flow detail", keyOf(raw), raw);
+const toAtomDetail = (raw: unknown) => readRecord("atom detail", keyOf(raw), raw);

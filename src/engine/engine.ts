@@ -1,5 +1,7 @@
 import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies } from "../errors.js";
-import type { Waiting } from "./inputs.js";
+import { provide, revise, waitingFor, type Waiting } from "./inputs.js";
+import { incompatibilities } from "./incompatibilities.js";
+import { iterate } from "./run-iter.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
 import type { FlowItem } from "../patterns/flow.js";
@@ -171,8 +173,6 @@ export class Engine {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
       stored = await this.backend.getAtomDetails(id);
-      // Only a resume compares definitions: that code loads with it.
-      const { incompatibilities } = await import("./incompatibilities.js");
       const differences = incompatibilities(flow.meta.fingerprint ?? [], current);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
@@ -260,15 +260,18 @@ export class Engine {
    * fails (with that failure).
    */
   async cancel(reason = "cancelled"): Promise<void> {
+    const cancelled = { reason, at: this.clock.now() };
+    // A run still starting keeps the request and applies it before its first step.
+    const starting = this.#run?.starting ? this.#run : undefined;
+    starting?.cancel(cancelled);
     await this.prepare();
     const { journal } = this.#prepared();
-    const cancelled = { reason, at: this.clock.now() };
     journal.flowMeta({ cancelled });
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });
     if (this.#run && this.#runPromise) {
-      this.#run.cancel(cancelled);
+      if (this.#run !== starting) this.#run.cancel(cancelled);
       return settle(this.#runPromise);
     }
     for (const d of journal.atomDetails()) journal.intend(d.name, "REVERT");
@@ -308,7 +311,7 @@ export class Engine {
    */
   async waitingFor(): Promise<Waiting[]> {
     await this.prepare();
-    return (await import("./inputs.js")).waitingFor(this.#prepared().journal, this.compile());
+    return waitingFor(this.#prepared().journal, this.compile());
   }
 
   /**
@@ -321,7 +324,7 @@ export class Engine {
    */
   async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).provide(this.#prepared().journal, this.compile(), name, value);
+    await provide(this.#prepared().journal, this.compile(), name, value);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -335,7 +338,7 @@ export class Engine {
    */
   async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).revise(this.#prepared().journal, this.compile(), name, value, this.#run !== undefined);
+    await revise(this.#prepared().journal, this.compile(), name, value, this.#run !== undefined);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -373,7 +376,6 @@ export class Engine {
    * TaskFlow does when its `run_iter` generator is closed) and waits for running atoms to end.
    */
   async *runIter(): AsyncGenerator<RunnerState, void, undefined> {
-    const { iterate } = await import("./run-iter.js");
     yield* iterate((hook) => this.#drive(hook), () => this.suspend());
   }
 

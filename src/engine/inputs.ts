@@ -1,4 +1,4 @@
-// Waits and revisions, loaded when a flow first uses them (they are not on every page's path).
+// Waits and revisions: what `engine.waitingFor`, `provide` and `revise` do.
 import type { WaitFor } from "../atoms/wait-for.js";
 import { DisallowedAccess, InvalidFormat, NotFound } from "../errors.js";
 import { findUnstorable } from "../storage/storable.js";

@@ -2,7 +2,7 @@ import { NotFound, StorageFailure } from "../errors.js";
 import { cloneRecord } from "./clone.js";
 import type { Backend } from "../ports/backend.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
-import { loadSchemas } from "./lazy-schemas.js";
+import { readRecord } from "./validate.js";
 
 /** Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are). */
 export interface MemoryDump {
@@ -81,14 +81,12 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    const { parseRecord, logBookSchema } = await loadSchemas();
-    return parseRecord(logBookSchema, "log book", uuid, cloneRecord(raw));
+    return readRecord("log book", uuid, cloneRecord(raw));
   }
 
   async listLogBooks(): Promise<LogBook[]> {
     this.#ensureOpen();
-    const { parseRecord, logBookSchema } = await loadSchemas();
-    return [...this.#books.entries()].map(([k, v]) => parseRecord(logBookSchema, "log book", k, cloneRecord(v)));
+    return [...this.#books.entries()].map(([k, v]) => readRecord("log book", k, cloneRecord(v)));
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
@@ -105,8 +103,7 @@ export class MemoryBackend implements Backend {
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.#ensureOpen();
     if (!this.#books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const { parseRecord, flowDetailSchema } = await loadSchemas();
-    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => parseRecord(flowDetailSchema, "flow detail", id, cloneRecord(this.#flows.get(id))));
+    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => readRecord("flow detail", id, cloneRecord(this.#flows.get(id))));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -114,16 +111,14 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    const { parseRecord, flowDetailSchema } = await loadSchemas();
-    return parseRecord(flowDetailSchema, "flow detail", uuid, cloneRecord(raw));
+    return readRecord("flow detail", uuid, cloneRecord(raw));
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    const { parseRecord, atomDetailSchema } = await loadSchemas();
     return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) =>
-      parseRecord(atomDetailSchema, "atom detail", id, cloneRecord(this.#atoms.get(id))),
+      readRecord("atom detail", id, cloneRecord(this.#atoms.get(id))),
     );
   }
 

@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
-import { InvalidFormat } from "../errors.js";
 import type { FailureData } from "../failure.js";
 import { ATOM_STATES, FLOW_STATES, INTENTIONS } from "../states.js";
 import type { AtomDetail, FlowDetail, LogBook } from "./models.js";
+import { invalidRecord } from "./validate.js";
 
 /** `path.to.field: message; …`, shorter than zod's pretty printer and without its weight. */
 function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
@@ -82,18 +82,13 @@ export const atomDetailSchema: z.ZodMiniType<AtomDetail> = z.object({
 }) as unknown as z.ZodMiniType<AtomDetail>;
 
 /**
- * Validates a record read back from a backend.
+ * Validates a record with one of these schemas, as the backends do on read (they check the same
+ * rules by hand, see validate.ts, to keep zod out of an app's bundle).
  * @throws InvalidFormat naming the record's kind and key, with what is wrong; the stored record
  * is left untouched.
  */
 export function parseRecord<T>(schema: z.ZodMiniType<T>, kind: string, key: string, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const hint =
-    value !== null && typeof value === "object" && "schemaVersion" in value && value.schemaVersion !== 1
-      ? ` (schema version ${String(value.schemaVersion)}; this build reads version 1: upgrade taskflow-ts)`
-      : "";
-  throw new InvalidFormat(
-    `${kind} "${key}" in the log book is corrupted or foreign${hint}: ${describeIssues(parsed.error.issues)}`,
-  );
+  throw invalidRecord(kind, key, value, describeIssues(parsed.error.issues));
 }
