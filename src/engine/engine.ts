@@ -1,5 +1,6 @@
 import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies } from "../errors.js";
-import { provide, revise, waitingFor, type Waiting } from "./inputs.js";
+import type { Waiting } from "./inputs.js";
+import { provide, revise, waitingFor } from "./revise.js";
 import { incompatibilities } from "./incompatibilities.js";
 import { iterate } from "./run-iter.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";

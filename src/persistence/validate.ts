@@ -72,6 +72,13 @@ const CHECKS = {
   }),
 };
 
+/** What is wrong with a stored failure (`failure.version: expected one of 1; …`), if anything. */
+export function failureProblems(value: unknown): string | undefined {
+  const issues: string[] = [];
+  failureData(value, "failure", issues);
+  return issues.length > 0 ? issues.join("; ") : undefined;
+}
+
 export interface Records { "log book": LogBook; "flow detail": FlowDetail; "atom detail": AtomDetail }
 
 /**

@@ -73,7 +73,7 @@ describe("the core bundles for any runtime", () => {
   it("leaves retries, waits, sleeps, deciders and graph export out of the minimal app", async () => {
     const { inputs } = await measure(MINIMAL_APP);
     const optional = [
-      "src/atoms/wait-for.ts", "src/engine/actions/wait.ts",
+      "src/atoms/wait-for.ts", "src/engine/actions/wait.ts", "src/engine/inputs.ts",
       "src/atoms/sleep.ts", "src/engine/actions/sleep.ts",
       "src/patterns/graph.ts", "src/engine/export-graph.ts",
       "node_modules/zod",
