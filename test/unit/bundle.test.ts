@@ -28,9 +28,11 @@ async function bundle(entry: string) {
 // use them, which a test below checks in the sources.
 const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document", "navigator", "localStorage", "indexedDB", "__dirname", "Deno", "caches"];
 
-// Targets: a minimal app within 15 KiB min+gzip (all chunks), everything within 25 KiB (XState
-// v5's minimal machine is about 23–26 KB).
-const BUDGET_MINIMAL = 18;
+// Targets (issue 10, item 8): a minimal app within 15 KiB min+gzip, all chunks, and everything
+// within 25 KiB (XState v5's minimal machine is about 23–26 KB). Everything is at 20.3 KiB; the
+// minimal app is at 17.0 KiB: most of it is the runner, journal, storage and engine every flow
+// runs through (retries too, since a task's `retry` option is plain data the compiler expands).
+const BUDGET_MINIMAL = 17.25;
 
 describe("the core bundles for any runtime", () => {
   for (const entry of ["src/index.ts", "src/testing/index.ts"]) {
@@ -62,7 +64,7 @@ describe("the core bundles for any runtime", () => {
     const engine = load(linearFlow("app", task("a", () => 1, { provides: "x" })), { backend: new MemoryBackend() });
     await engine.run();`;
 
-  it("keeps a minimal app (one task, linearFlow, load, MemoryBackend, one run) within 15 KiB min+gzip, all chunks", async () => {
+  it(`keeps a minimal app (one task, linearFlow, load, MemoryBackend, one run) within ${BUDGET_MINIMAL} KiB min+gzip, all chunks (target 15)`, async () => {
     const { kib, chunks, inputs } = await measure(MINIMAL_APP);
     expect(chunks).toBe(1); // no lazy import() left to hide code behind
     expect(inputs.has("src/engine/runner.ts")).toBe(true);
@@ -75,7 +77,7 @@ describe("the core bundles for any runtime", () => {
     const optional = [
       "src/atoms/wait-for.ts", "src/engine/actions/wait.ts", "src/engine/inputs.ts",
       "src/atoms/sleep.ts", "src/engine/actions/sleep.ts",
-      "src/patterns/graph.ts", "src/engine/export-graph.ts",
+      "src/engine/deciders.ts", "src/patterns/graph.ts", "src/engine/export-graph.ts",
       "node_modules/zod",
     ];
     expect([...inputs].filter((i) => optional.some((o) => i.startsWith(o)))).toEqual([]);
