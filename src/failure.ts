@@ -97,8 +97,8 @@ export class Failure {
   }
 
   /**
-   * Rebuilds a failure from its plain data. Checks the shape it relies on (records read from a
-   * backend were validated in full by their zod schemas already, see `taskflow-ts/schemas`).
+   * Rebuilds a failure from its plain data, checked by the rules a backend checks a stored
+   * failure by (src/persistence/validate.ts).
    * @throws InvalidFormat
    */
   static fromJSON(data: unknown): Failure {
