@@ -31,17 +31,19 @@ const array = (item: Check, min = 0): Check => {
 };
 
 /** Keys ending in `?` are optional; `keep` keeps the keys the shape does not name. */
-const object = (shape: Record<string, Check>, keep = false): Check => (v, path, issues) => {
-  if (!isObject(v)) return record(v, path, issues);
-  const out: Record<string, unknown> = keep ? { ...v } : {};
-  for (const [name, check] of Object.entries(shape)) {
-    const key = name.endsWith("?") ? name.slice(0, -1) : name;
-    const at = path ? `${path}.${key}` : key;
-    if (v[key] !== undefined) out[key] = check(v[key], at, issues);
-    else if (key in v) out[key] = undefined;
-    if (v[key] === undefined && key === name) issues.push(`${at}: required`);
-  }
-  return out;
+const object = (shape: Record<string, Check>, keep = false): Check => {
+  const fields = Object.entries(shape).map(([name, check]) => ({ key: name.replace(/\?$/, ""), check, optional: name.endsWith("?") }));
+  return (v, path, issues) => {
+    if (!isObject(v)) return record(v, path, issues);
+    const out: Record<string, unknown> = keep ? { ...v } : {};
+    for (const { key, check, optional } of fields) {
+      const at = path ? `${path}.${key}` : key;
+      if (v[key] !== undefined) out[key] = check(v[key], at, issues);
+      else if (!optional) issues.push(`${at}: required`);
+      else if (key in v) out[key] = undefined;
+    }
+    return out;
+  };
 };
 
 const version = oneOf([1]);
