@@ -1,11 +1,9 @@
 import { InvalidFormat, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type LogBook, type WriteBatch } from "taskflow-ts";
-import { checkParents, expiryLimit, finishedBooks, loadSchemas, type FinishedBook, type RecordKind, type RecordOf } from "taskflow-ts/backend";
+import { checkParents, decodeRecord, expiryLimit, finishedBooks, type FinishedBook, type RecordKind, type RecordOf } from "taskflow-ts/backend";
 import { atomKey, bookFlowsPrefix, bookKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
 
 /** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
 export type SqliteStorage = Pick<DurableObjectStorage, "kv" | "transactionSync">;
-
-type Decode = Awaited<ReturnType<typeof loadSchemas>>["decodeRecord"];
 
 /** A key no record uses (see keys.ts), read once to check that the storage is SQLite-backed. */
 const PROBE_KEY = "taskflow-ts:probe";
@@ -22,7 +20,7 @@ const PROBE_KEY = "taskflow-ts:probe";
  * - Values are stored as structured clones, as the memory and IndexedDB backends keep them: a
  *   `Date` or a `Map` in a result comes back as such, and copies come for free (what the caller
  *   gave or got back is never the stored value). SQL columns would need JSON, which loses them.
- * - The records are validated by the core's schemas on read anyway, so columns would only buy
+ * - The records are validated by the core's record checks on read anyway, so columns would only buy
  *   indexes; ordered keys give the lookups needed by prefix (see `keys.ts`).
  *
  * Durability: the write is in SQLite when `commit` resolves, and the Durable Object's output gate
@@ -85,15 +83,15 @@ export class DurableObjectBackend implements Backend {
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
-    const decode = await this.decoder();
+    this.ensureOpen();
     const key = bookKey(uuid);
     const raw = this.storage.kv.get(key);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return decode("log book", raw, { key, uuid });
+    return decodeRecord("log book", raw, { key, uuid });
   }
 
   async listLogBooks(): Promise<LogBook[]> {
-    return this.list(await this.decoder(), "log book", BOOKS_PREFIX);
+    return this.list("log book", BOOKS_PREFIX);
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
@@ -104,28 +102,28 @@ export class DurableObjectBackend implements Backend {
   }
 
   async listFinished(): Promise<LogBook[]> {
-    return this.finished(await this.decoder()).map((f) => f.book);
+    return this.finished().map((f) => f.book);
   }
 
   async expire(options: ExpireOptions): Promise<string[]> {
-    const decode = await this.decoder();
+    this.ensureOpen();
     const limit = expiryLimit(options, systemClock);
     // Judged and deleted in one synchronous transaction: nothing can resume a book in between.
     return this.storage.transactionSync(() => {
-      const expired = this.finished(decode).filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
+      const expired = this.finished().filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
       for (const uuid of expired) this.deleteBook(uuid);
       return expired;
     });
   }
 
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
-    const decode = await this.decoder();
+    this.ensureOpen();
     if (this.storage.kv.get(bookKey(bookUuid)) === undefined) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    return this.list(decode, "flow detail", bookFlowsPrefix(bookUuid)).sort((a, b) => a.createdAt - b.createdAt);
+    return this.list("flow detail", bookFlowsPrefix(bookUuid)).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
-    const decode = await this.decoder();
+    this.ensureOpen();
     const { kv } = this.storage;
     const book = kv.get<string>(flowParentKey(uuid));
     if (book === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
@@ -134,13 +132,13 @@ export class DurableObjectBackend implements Backend {
     if (raw === undefined) {
       throw new InvalidFormat(`flow detail "${uuid}" in the log book is corrupted: its parent "${flowParentKey(uuid)}" names book "${book}", but "${key}" is not stored`);
     }
-    return decode("flow detail", raw, { key, uuid });
+    return decodeRecord("flow detail", raw, { key, uuid });
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
-    const decode = await this.decoder();
+    this.ensureOpen();
     if (this.storage.kv.get(flowParentKey(flowUuid)) === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    return this.list(decode, "atom detail", flowAtomsPrefix(flowUuid));
+    return this.list("atom detail", flowAtomsPrefix(flowUuid));
   }
 
   async close(): Promise<void> {
@@ -148,13 +146,14 @@ export class DurableObjectBackend implements Backend {
   }
 
   /** Every record under `prefix`, each checked to be the record its key says (a foreign write may not be). */
-  private list<K extends RecordKind>(decode: Decode, kind: K, prefix: string): Array<RecordOf[K]> {
-    return [...this.storage.kv.list({ prefix })].map(([key, raw]) => decode(kind, raw, { key, uuid: uuidOfKey(key) }));
+  private list<K extends RecordKind>(kind: K, prefix: string): Array<RecordOf[K]> {
+    this.ensureOpen();
+    return [...this.storage.kv.list({ prefix })].map(([key, raw]) => decodeRecord(kind, raw, { key, uuid: uuidOfKey(key) }));
   }
 
   /** The finished log books, read in one synchronous stretch. */
-  private finished(decode: Decode): FinishedBook[] {
-    return finishedBooks(this.list(decode, "log book", BOOKS_PREFIX), this.list(decode, "flow detail", FLOWS_PREFIX));
+  private finished(): FinishedBook[] {
+    return finishedBooks(this.list("log book", BOOKS_PREFIX), this.list("flow detail", FLOWS_PREFIX));
   }
 
   /** Deletes a log book with its flow details, their atom details and parent pointers; false when it is not stored. Call it inside a transaction. */
@@ -169,17 +168,6 @@ export class DurableObjectBackend implements Backend {
       kv.delete(flowRecordKey);
     }
     return true;
-  }
-
-  /**
-   * Loads the schemas before any storage read, so that each read method does all its reads in
-   * one synchronous stretch after its only `await`: what it returns is one consistent state.
-   */
-  private async decoder(): Promise<Decode> {
-    this.ensureOpen();
-    const { decodeRecord } = await loadSchemas();
-    this.ensureOpen();
-    return decodeRecord;
   }
 
   private ensureOpen(): void {

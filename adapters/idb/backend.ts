@@ -1,7 +1,6 @@
 import { unwrap } from "idb";
 import { NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type LogBook, type WriteBatch } from "taskflow-ts";
-import { expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "taskflow-ts/backend";
-import { decodeRecord } from "taskflow-ts/schemas";
+import { decodeRecord, expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, deleteBook, deleteOrphans, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
@@ -40,7 +39,7 @@ const NONE: ReadonlySet<string> = new Set();
  * Log books in the browser's IndexedDB: one object store per record kind, with the indexes the
  * engine and a viewer need (flow details of a book, atoms of a flow, by state, by update time). A
  * batch is one readwrite transaction; every record read back is validated with the core's
- * schemas, so a corrupted or foreign record is reported with its key and nothing is rewritten.
+ * record checks, so a corrupted or foreign record is reported with its key and nothing is rewritten.
  *
  * @example
  * const backend = await IndexedDbBackend.open("checkout", { onVersionChange: () => showReloadBanner() });

@@ -1,5 +1,4 @@
-import type { AtomAction } from "../engine/actions/action.js";
-import { waitAction } from "../engine/actions/wait.js";
+import { waitAction, type WaitAction } from "../engine/actions/wait.js";
 import { Atom, type AtomOptions } from "./atom.js";
 
 /**
@@ -37,7 +36,7 @@ export interface WaitForOptions<T> extends Omit<AtomOptions<Record<string, never
  */
 export class WaitFor<T = unknown> extends Atom<Record<string, never>> {
   readonly kind = "task" as const;
-  readonly action: AtomAction<any> = waitAction;
+  readonly action: WaitAction = waitAction;
   readonly schema: InputSchema<T> | undefined;
   readonly description: string | undefined;
   readonly timeoutMs: number | undefined;

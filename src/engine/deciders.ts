@@ -1,6 +1,6 @@
 import type { AtomNode, ExecNode, ExecutionGraph } from "./compiler.js";
 import type { DeciderDepth } from "../patterns/graph.js";
-import type { Flow } from "../patterns/flow.js";
+import { parentFlow } from "./links.js";
 
 /** The atoms of the flow that a flow-entry node marks (its whole subtree). */
 function atomsInside(graph: ExecutionGraph, entry: ExecNode): AtomNode[] {
@@ -12,15 +12,12 @@ function exitOf(graph: ExecutionGraph, entry: ExecNode): ExecNode {
   return graph.nodes.find((n) => n.kind === "flow-end" && n.scope === entry.scope) as ExecNode;
 }
 
-/** The flow an atom or a flow marker sits in. */
-function parentFlow(n: ExecNode): Flow | undefined {
-  return n.atom ? (n.path[n.path.length - 2] as Flow | undefined) : n.scope.parent?.flow;
-}
 
 /**
  * The atoms a decider's "no" on `target` skips, by TaskFlow's depths: ATOM the target only;
  * NEIGHBORS the target and the atoms right after it; FLOW the target and what follows it in its
- * own flow (not in nested flows); ALL the target and everything after it.
+ * own flow (not in nested flows); ALL the target and everything after it. Reached through the
+ * graph flow that holds the link (see links.ts): only graph flows have deciders.
  */
 export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): AtomNode[] {
   const region = new Set<AtomNode>(target.atom ? [target] : atomsInside(graph, target));

@@ -1,5 +1,8 @@
 import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies } from "../errors.js";
 import type { Waiting } from "./inputs.js";
+import { provide, revise, waitingFor } from "./revise.js";
+import { incompatibilities } from "./incompatibilities.js";
+import { iterate } from "./run-iter.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
 import type { FlowItem } from "../patterns/flow.js";
@@ -201,8 +204,6 @@ export class Engine {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
       stored = await this.backend.getAtomDetails(id);
-      // Only a resume compares definitions: that code loads with it.
-      const { incompatibilities } = await import("./incompatibilities.js");
       const differences = incompatibilities(flow.meta.fingerprint ?? [], current);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
@@ -290,15 +291,18 @@ export class Engine {
    * fails (with that failure).
    */
   async cancel(reason = "cancelled"): Promise<void> {
+    const cancelled = { reason, at: this.clock.now() };
+    // A run still starting keeps the request and applies it before its first step.
+    const starting = this.#run?.starting ? this.#run : undefined;
+    starting?.cancel(cancelled);
     await this.prepare();
     const { journal } = this.#prepared();
-    const cancelled = { reason, at: this.clock.now() };
     journal.flowMeta({ cancelled });
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });
     if (this.#run && this.#runPromise) {
-      this.#run.cancel(cancelled);
+      if (this.#run !== starting) this.#run.cancel(cancelled);
       return settle(this.#runPromise);
     }
     for (const d of journal.atomDetails()) journal.intend(d.name, "REVERT");
@@ -331,7 +335,7 @@ export class Engine {
    */
   async waitingFor(): Promise<Waiting[]> {
     await this.prepare();
-    return (await import("./inputs.js")).waitingFor(this.#prepared().journal, this.#graph());
+    return waitingFor(this.#prepared().journal, this.#graph());
   }
 
   /**
@@ -344,7 +348,7 @@ export class Engine {
    */
   async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).provide(this.#prepared().journal, this.#graph(), name, value);
+    await provide(this.#prepared().journal, this.#graph(), name, value);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -358,7 +362,7 @@ export class Engine {
    */
   async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).revise(this.#prepared().journal, this.#graph(), name, value, this.#run !== undefined);
+    await revise(this.#prepared().journal, this.#graph(), name, value, this.#run !== undefined);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -396,7 +400,6 @@ export class Engine {
    * TaskFlow does when its `run_iter` generator is closed) and waits for running atoms to end.
    */
   async *runIter(): AsyncGenerator<RunnerState, void, undefined> {
-    const { iterate } = await import("./run-iter.js");
     yield* iterate((hook) => this.#drive(hook), () => this.suspend());
   }
 

@@ -1,5 +1,5 @@
 import type { RunnerState } from "../states.js";
-import type { Loaded, Runner, RunOptions } from "./runner.js";
+import { type Loaded, Runner, type RunOptions } from "./runner.js";
 
 /** What was asked of a run before its runner existed. */
 export interface RunRequests {
@@ -9,8 +9,8 @@ export interface RunRequests {
 
 /**
  * One run of an engine, from the moment `run()` is called: it owns suspend and cancel from then
- * on. While the flow detail loads (and the runner's code with it), what is asked is kept and
- * applied by the runner before it schedules anything; afterwards it goes to the runner at once.
+ * on. While the flow detail loads, what is asked is kept and applied by the runner before it
+ * schedules anything; afterwards it goes to the runner at once.
  */
 export class Run {
   readonly #asked: RunRequests = { suspend: false, cancel: undefined };
@@ -19,12 +19,16 @@ export class Run {
 
   constructor(private readonly options: RunOptions) {}
 
-  /** Loads the runner (most of the engine's code: a page loads it on its first run) and runs. */
+  /** Builds the runner and runs. */
   async start(loaded: Loaded, hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
-    const { Runner } = await import("./runner.js");
     if (this.#ended) return;
     this.#runner = new Runner(this.options, loaded);
     await this.#runner.run(this.#asked, hook);
+  }
+
+  /** Whether the runner is not built yet: what is asked now is applied before its first step. */
+  get starting(): boolean {
+    return !this.#runner && !this.#ended;
   }
 
   suspend(): void {

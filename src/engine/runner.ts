@@ -7,7 +7,7 @@ import type { Storage } from "../storage/storage.js";
 import { ActionSignal, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
 import { historyOf } from "./actions/retry.js";
 import type { AtomNode, ExecNode, ExecutionGraph, RetryNode } from "./compiler.js";
-import { ignoredRegion } from "./deciders.js";
+import { ignoredRegion } from "./links.js";
 import { Gates } from "./gates.js";
 import type { Journal } from "./journal.js";
 import { reconcile } from "./reconcile.js";

@@ -1,4 +1,6 @@
 import { AmbiguousDependency, DependencyFailure, NotFound } from "../errors.js";
+import type { AtomNode, ExecNode, ExecutionGraph } from "../engine/compiler.js";
+import { ignoredRegion } from "../engine/deciders.js";
 import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
 
 /** How far a decider's "no" reaches (TaskFlow's decider depths). */
@@ -47,6 +49,11 @@ export class GraphFlow extends Flow {
       }
     }
     return this;
+  }
+
+  /** @internal The atoms a decider's "no" on `target`, an item of this flow, skips (the engine asks it). */
+  ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): AtomNode[] {
+    return ignoredRegion(graph, target, depth);
   }
 
   /** An explicit edge `from → to`, optionally guarded by a decider. */

@@ -2,9 +2,9 @@ import { NotFound, StorageFailure } from "../errors.js";
 import { cloneRecord } from "./clone.js";
 import type { Backend, ExpireOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
-import type { FinishedBook } from "./expiry.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
-import { loadSchemas } from "./lazy-schemas.js";
+import { decodeRecord } from "./validate.js";
+import { expiryLimit, finishedBooks, type FinishedBook } from "./expiry.js";
 import { checkParents } from "./parents.js";
 
 /** Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are). */
@@ -70,13 +70,11 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    const { decodeRecord } = await loadSchemas();
     return decodeRecord("log book", cloneRecord(raw), { uuid });
   }
 
   async listLogBooks(): Promise<LogBook[]> {
     this.#ensureOpen();
-    const { decodeRecord } = await loadSchemas();
     return [...this.#books.entries()].map(([uuid, v]) => decodeRecord("log book", cloneRecord(v), { uuid }));
   }
 
@@ -90,7 +88,6 @@ export class MemoryBackend implements Backend {
   }
 
   async expire(options: ExpireOptions): Promise<string[]> {
-    const { expiryLimit } = await loadSchemas();
     const limit = expiryLimit(options, systemClock);
     // No await between judging and deleting: nothing can change a book in between.
     const expired = (await this.#finished()).filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
@@ -99,8 +96,6 @@ export class MemoryBackend implements Backend {
   }
 
   async #finished(): Promise<FinishedBook[]> {
-    this.#ensureOpen();
-    const { decodeRecord, finishedBooks } = await loadSchemas();
     this.#ensureOpen();
     const books = [...this.#books.entries()].map(([uuid, v]) => decodeRecord("log book", cloneRecord(v), { uuid }));
     const flows = [...this.#flows.entries()].map(([uuid, v]) => decodeRecord("flow detail", cloneRecord(v), { uuid }));
@@ -122,7 +117,6 @@ export class MemoryBackend implements Backend {
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.#ensureOpen();
     if (!this.#books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const { decodeRecord } = await loadSchemas();
     const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => decodeRecord("flow detail", cloneRecord(this.#flows.get(id)), { uuid: id }));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
@@ -131,14 +125,12 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    const { decodeRecord } = await loadSchemas();
     return decodeRecord("flow detail", cloneRecord(raw), { uuid });
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    const { decodeRecord } = await loadSchemas();
     return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) => decodeRecord("atom detail", cloneRecord(this.#atoms.get(id)), { uuid: id }));
   }
 

@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
-import { InvalidFormat } from "../errors.js";
 import type { FailureData } from "../failure.js";
 import { ATOM_STATES, FLOW_STATES, INTENTIONS } from "../states.js";
 import type { AtomDetail, FlowDetail, LogBook } from "./models.js";
+import { invalidRecord } from "./validate.js";
 
 // What judges stored records for a garbage collection comes with the schemas, in the chunk a
 // page loads on its first read: a page that only runs flows pays for neither.
@@ -86,50 +86,13 @@ export const atomDetailSchema: z.ZodMiniType<AtomDetail> = z.object({
 }) as unknown as z.ZodMiniType<AtomDetail>;
 
 /**
- * Validates a record read back from a backend.
+ * Validates a record with one of these schemas, as the backends do on read (they check the same
+ * rules by hand, see validate.ts, to keep zod out of an app's bundle).
  * @throws InvalidFormat naming the record's kind and key, with what is wrong; the stored record
  * is left untouched.
  */
 export function parseRecord<T>(schema: z.ZodMiniType<T>, kind: string, key: string, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const hint =
-    value !== null && typeof value === "object" && "schemaVersion" in value && value.schemaVersion !== 1
-      ? ` (schema version ${String(value.schemaVersion)}; this build reads version 1: upgrade taskflow-ts)`
-      : "";
-  throw new InvalidFormat(
-    `${kind} "${key}" in the log book is corrupted or foreign${hint}: ${describeIssues(parsed.error.issues)}`,
-  );
-}
-
-/** The kinds of stored records, as error messages name them. */
-export type RecordKind = "log book" | "flow detail" | "atom detail";
-/** The record each kind decodes to. */
-export interface RecordOf {
-  "log book": LogBook;
-  "flow detail": FlowDetail;
-  "atom detail": AtomDetail;
-}
-const schemaOf: { [K in RecordKind]: z.ZodMiniType<RecordOf[K]> } = {
-  "log book": logBookSchema,
-  "flow detail": flowDetailSchema,
-  "atom detail": atomDetailSchema,
-};
-
-/**
- * Decodes a record read back from a backend: validates it with its kind's schema and, when the
- * backend stores it under a key that holds its uuid, checks that it is the record its key says.
- * `where.key` is what errors name (the record's own uuid by default); `where.uuid` is the uuid
- * the key holds.
- * @throws InvalidFormat naming the record and what is wrong; the stored record is left untouched.
- * @example
- * const book = decodeRecord("log book", await store.get(uuid), { uuid });
- */
-export function decodeRecord<K extends RecordKind>(kind: K, raw: unknown, where: { key?: string; uuid?: string } = {}): RecordOf[K] {
-  const key = where.key ?? where.uuid ?? String((raw as { uuid?: unknown } | null)?.uuid);
-  const record = parseRecord(schemaOf[kind], kind, key, raw);
-  if (where.uuid !== undefined && record.uuid !== where.uuid) {
-    throw new InvalidFormat(`${kind} "${key}" in the log book is corrupted or foreign: it is stored under "${where.uuid}" but says its uuid is "${record.uuid}"`);
-  }
-  return record;
+  throw invalidRecord(kind, key, value, describeIssues(parsed.error.issues));
 }

@@ -1,14 +1,23 @@
 import { RequestTimeout } from "../../errors.js";
 import type { WaitNode } from "../compiler.js";
 import type { AtomAction } from "./action.js";
+import { check, waitingFor } from "../inputs.js";
+
+/** A wait's action, with what the engine asks only of flows that have waits. */
+export interface WaitAction extends AtomAction<WaitNode> {
+  readonly waitingFor: typeof waitingFor;
+  readonly check: typeof check;
+}
 
 /**
  * A wait for an input: held until the value is stored (`engine.provide`) or its deadline passes.
  * The deadline is stored when the wait is first reached, so a reload keeps it. Executing it takes
  * the stored value; its SUCCESS consumes the value from the flow's buffer of inputs.
  */
-export const waitAction: AtomAction<WaitNode> = {
+export const waitAction: WaitAction = {
   kind: "wait",
+  waitingFor,
+  check,
   hold(node, { journal, clock }) {
     if (journal.detail(node.name).state !== "PENDING") return undefined;
     const { input, timeoutMs } = node.atom;
