@@ -24,21 +24,19 @@ export interface Reconciled {
  * Stored atoms the definition no longer has are left in the log book, untouched.
  */
 export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number): Reconciled {
-  const byName = new Map(stored.map((d) => [d.name, d]));
-  const details: AtomDetail[] = [];
-  for (const n of graph.atoms.values()) {
-    details.push(byName.get(n.name) ?? pendingAtomDetail(flow.uuid, { name: n.name, kind: n.atom.kind, version: n.atom.version }, now));
-  }
+  const byName = stored.length > 0 ? new Map(stored.map((d) => [d.name, d])) : undefined;
   const startOver = flow.state === "REVERTED";
-  const node = (d: AtomDetail) => graph.atoms.get(d.name) as AtomNode;
-  // Starting over a reverted flow resets its RETRYING retries too.
-  const live = startOver ? [] : details;
-  return {
-    details,
-    interrupted: details.filter((d) => d.state === "RUNNING" || d.state === "REVERTING").map((d) => d.name),
-    startOver,
-    crashed: flow.state === "RUNNING" || flow.state === "SUSPENDING",
-    retries: live.filter((d) => d.state === "RETRYING" && d.intention === "EXECUTE").map(node) as RetryNode[],
-    failures: details.filter((d) => d.state === "FAILURE" && d.intention === "EXECUTE").map(node),
-  };
+  const out: Reconciled = { details: [], interrupted: [], startOver, crashed: flow.state === "RUNNING" || flow.state === "SUSPENDING", retries: [], failures: [] };
+  // One pass: this runs at every load and every run, over every atom of the definition.
+  for (const n of graph.atoms.values()) {
+    const d = byName?.get(n.name) ?? pendingAtomDetail(flow.uuid, { name: n.name, kind: n.atom.kind, version: n.atom.version }, now);
+    out.details.push(d);
+    if (d.state === "PENDING" || d.state === "SUCCESS") continue;
+    if (d.state === "RUNNING" || d.state === "REVERTING") out.interrupted.push(d.name);
+    else if (d.intention !== "EXECUTE") continue;
+    // Starting over a reverted flow resets its RETRYING retries too.
+    else if (d.state === "RETRYING" && n.kind === "retry" && !startOver) out.retries.push(n);
+    else if (d.state === "FAILURE") out.failures.push(n);
+  }
+  return out;
 }

@@ -111,7 +111,7 @@ export class Runner {
     // What the records say to replay, read as they are now (this engine may have run them before).
     const reconciled = reconcile(loaded.graph, journal.flowDetail, journal.atomDetails(), this.options.clock.now());
     if (reconciled.startOver) this.resetReverted();
-    if (journal.flowState === "RUNNING" || journal.flowState === "SUSPENDING") {
+    if (reconciled.crashed) {
       // The host went away mid-run: report it as TaskFlow does before running again.
       journal.moveFlow("RESUMING");
       journal.moveFlow("SUSPENDED");
