@@ -2,7 +2,10 @@ import * as errors from "./errors.js";
 import { InvalidFormat, TaskFlowError } from "./errors.js";
 import { failureProblems } from "./persistence/validate.js";
 
-/** The plain-data form of a {@link Failure}: what the log book and a Worker boundary carry. */
+/**
+ * The plain-data form of a {@link Failure}: what the log book and a Worker boundary carry.
+ * @example const data: FailureData = Failure.fromError(e).toJSON(); Failure.fromJSON(data).reraise()
+ */
 export interface FailureData {
   version: 1;
   /** The error's message. */
@@ -201,6 +204,7 @@ function safeString(value: unknown): string {
 /**
  * Several failures that happened together (parallel atoms, or an execute failure followed by a
  * revert failure). Nested wraps are flattened; iterate it or use `check`.
+ * @example if (e instanceof WrappedFailure) for (const f of e) console.log(f.name, f.exceptionStr)
  */
 export class WrappedFailure extends TaskFlowError implements Iterable<Failure> {
   readonly failures: readonly Failure[];

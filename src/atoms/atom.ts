@@ -5,10 +5,14 @@ import type { AtomAction } from "../engine/actions/action.js";
  * What an atom provides: one name for the whole result; names for the items of an array
  * result (`["low", "high"]`); or `{ name: key }` pairs for properties of an object result
  * (TaskFlow's set form is `{ a: "a", b: "b" }`).
+ * @example task({ name: "split", provides: ["low", "high"], execute: () => [1, 9] }) // low = 1, high = 9
  */
 export type ProvidesSpec = string | readonly string[] | Readonly<Record<string, string | number>>;
 
-/** Options every atom takes. JavaScript cannot read parameter names, so arguments are declared. */
+/**
+ * Options every atom takes. JavaScript cannot read parameter names, so arguments are declared.
+ * @example task({ name: "charge", requires: ["amount"], rebind: { amount: "total" }, provides: "receipt", execute: ({ amount }: { amount: number }) => `paid ${amount}` })
+ */
 export interface AtomOptions<Args extends object = Record<string, unknown>> {
   /** Unique in its flow; defaults to the class name. */
   name?: string;
@@ -27,7 +31,10 @@ export interface AtomOptions<Args extends object = Record<string, unknown>> {
   priority?: number;
 }
 
-/** The shared part of tasks and retries: naming, argument mapping and what it provides. */
+/**
+ * The shared part of tasks and retries: naming, argument mapping and what it provides.
+ * @example for (const atom of flow.atoms()) console.log(atom.name, atom.requires, atom.provides)
+ */
 export abstract class Atom<Args extends object = Record<string, unknown>> {
   /** How its log book records it: a task (sleeps and waits included) or a retry controller. */
   abstract readonly kind: "task" | "retry";

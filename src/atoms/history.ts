@@ -1,6 +1,9 @@
 import { Failure, type FailureData } from "../failure.js";
 
-/** One try of a retry's flow, as stored in the retry's atom detail. */
+/**
+ * One try of a retry's flow, as stored in the retry's atom detail.
+ * @example history.entries.map((e: HistoryEntry) => Object.keys(e.failures)) // which atoms failed on each try
+ */
 export interface HistoryEntry {
   /** What the retry's execute provided for this try. */
   value: unknown;
@@ -11,6 +14,10 @@ export interface HistoryEntry {
 /**
  * The tries of a retry's flow so far: each value the retry provided and the failures that
  * followed it. Persisted in the retry's atom detail, so a resumed flow sees the same history.
+ * @example
+ * class OnTimeouts extends Retry {
+ *   onFailure(history: History): RetryDecision { return history.causedBy(RequestTimeout) && history.length < 3 ? "RETRY" : "REVERT"; }
+ * }
  */
 export class History {
   constructor(

@@ -7,10 +7,16 @@ import type { AtomAction } from "../engine/actions/action.js";
 
 export { History, type HistoryEntry } from "./history.js";
 
-/** What a retry controller decides after an atom of its flow failed. */
+/**
+ * What a retry controller decides after an atom of its flow failed.
+ * @example class UpToFive extends Retry { onFailure(h: History): RetryDecision { return h.length < 5 ? "RETRY" : "REVERT_ALL"; } }
+ */
 export type RetryDecision = "RETRY" | "REVERT" | "REVERT_ALL";
 
-/** Options of every retry controller. */
+/**
+ * Options of every retry controller.
+ * @example new Times(5, { name: "sync_retry", provides: "attempt", backoff: { initialMs: 1000, maxMs: 60_000 } })
+ */
 export interface RetryOptions<Args extends object = Record<string, unknown>> extends Omit<AtomOptions<Args>, "name"> {
   /** Defaults to `<flow name>_retry` when attached to a flow. */
   name?: string;
@@ -60,14 +66,20 @@ export abstract class Retry<Args extends object = Record<string, unknown>> exten
 
 const giveUp = (revertAll: boolean | undefined): RetryDecision => (revertAll ? "REVERT_ALL" : "REVERT");
 
-/** Never retries: reverts its flow (and lets an enclosing retry decide). */
+/**
+ * Never retries: reverts its flow (and lets an enclosing retry decide).
+ * @example linearFlow("outer", { retry: new Times(3) }, linearFlow("inner", { retry: new AlwaysRevert() }, reserve, pay))
+ */
 export class AlwaysRevert extends Retry {
   onFailure(): RetryDecision {
     return "REVERT";
   }
 }
 
-/** Never retries: reverts the whole flow, enclosing flows included. */
+/**
+ * Never retries: reverts the whole flow, enclosing flows included.
+ * @example linearFlow("payment", { retry: new AlwaysRevertAll() }, charge) // a failed charge reverts everything that ran
+ */
 export class AlwaysRevertAll extends Retry {
   onFailure(): RetryDecision {
     return "REVERT_ALL";
@@ -77,6 +89,7 @@ export class AlwaysRevertAll extends Retry {
 /**
  * Tries the flow `attempts` times in all (`Times(0)` and `Times(1)` give up at the first
  * failure). Provides the try number, 1 for the first.
+ * @example linearFlow("call", { retry: new Times(3, { provides: "attempt" }) }, callApi) // callApi may require "attempt"
  */
 export class Times extends Retry {
   constructor(
@@ -112,7 +125,10 @@ function nextValue(name: string, values: readonly unknown[], history: History): 
   return left[0];
 }
 
-/** Tries the flow once with each of `values`, provided under the retry's `provides` name. */
+/**
+ * Tries the flow once with each of `values`, provided under the retry's `provides` name.
+ * @example linearFlow("send", { retry: new ForEach(["smtp-a", "smtp-b"], { provides: "server" }) }, send) // send requires "server"
+ */
 export class ForEach extends Retry {
   constructor(
     readonly values: readonly unknown[],
@@ -128,7 +144,10 @@ export class ForEach extends Retry {
   }
 }
 
-/** {@link ForEach} over the list it requires as `values` (rebind it to read another name). */
+/**
+ * {@link ForEach} over the list it requires as `values` (rebind it to read another name).
+ * @example linearFlow("send", { retry: new ParameterizedForEach({ rebind: { values: "servers" }, provides: "server" }) }, send)
+ */
 export class ParameterizedForEach extends Retry<{ values: unknown[] }> {
   constructor(private readonly options: RetryOptions<{ values: unknown[] }> & { revertAll?: boolean } = {}) {
     super({ ...options, requires: ["values"] });

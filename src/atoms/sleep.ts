@@ -10,6 +10,7 @@ export type SleepOptions = Omit<AtomOptions<Record<string, never>>, "requires" |
  * first; a host that goes away (a closed page, an evicted isolate) resumes waiting only for what
  * is left, or not at all if the time has passed. Provides the wake-up time (ms since the epoch)
  * when given `provides`.
+ * @example new Sleep({ at: Date.parse("2026-12-24T18:00:00Z") }, { name: "until-eve", provides: "wokeAt" })
  */
 export class Sleep extends Atom<Record<string, never>> {
   readonly kind = "task" as const;

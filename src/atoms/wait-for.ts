@@ -3,7 +3,11 @@ import { Atom, type AtomOptions } from "./atom.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
- * implement) that a wait needs: validate a value, and say what is wrong.
+ * implement) that a wait needs: validate a value, and say what is wrong. Any of those libraries'
+ * schemas fits; so does a hand-written one.
+ * @example
+ * const even: InputSchema<number> = { "~standard": { validate: (v) =>
+ *   typeof v === "number" && v % 2 === 0 ? { value: v } : { issues: [{ message: "expected an even number" }] } } };
  */
 export interface InputSchema<T = unknown> {
   readonly "~standard": {
@@ -15,7 +19,10 @@ export interface InputSchema<T = unknown> {
   readonly description?: string;
 }
 
-/** Options of {@link waitFor}. */
+/**
+ * Options of {@link waitFor}.
+ * @example waitFor("code", { description: "the 6-digit code we emailed", timeoutMs: 10 * 60_000, provides: "verificationCode" })
+ */
 export interface WaitForOptions<T> extends Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject"> {
   /** Checks a provided value; a value it refuses is rejected and nothing changes. */
   schema?: InputSchema<T>;

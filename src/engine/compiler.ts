@@ -50,7 +50,10 @@ export interface FlowNode extends NodeBase { readonly kind: "flow" | "flow-end";
 /** A node of the execution graph: an atom, or the entry or exit marker of a flow. */
 export type ExecNode = AtomNode | FlowNode;
 
-/** A node of a compiled flow, as a tool that draws or inspects the graph sees it. */
+/**
+ * A node of a compiled flow, as a tool that draws or inspects the graph sees it.
+ * @example for (const n of compile(flow).nodes) console.log(n.index, n.kind, n.name, n.succs)
+ */
 export interface GraphNode {
   /** Its position in compile order (the engine's order for atoms ready together). */
   readonly index: number;

@@ -23,7 +23,10 @@ import { Run } from "./run.js";
 import type { Loaded, RunOptions } from "./runner.js";
 import { Writer } from "./writer.js";
 
-/** How to run a flow and where to keep its log book. */
+/**
+ * How to run a flow and where to keep its log book.
+ * @example load(flow, { backend, engine: "parallel", maxConcurrency: 8, store: { userId: "u1" }, maxWaitMs: 60_000 })
+ */
 export interface EngineOptions {
   /** Where the log book lives; a fresh {@link MemoryBackend} by default. */
   backend?: Backend;
@@ -53,6 +56,7 @@ export interface EngineOptions {
   random?: () => number;
   /** Whether the host has the network at the start (see {@link Engine.setOnline}). Default true. */
   online?: boolean;
+  /** Makes the ids of new log books and flow details; {@link defaultIds} by default. */
   ids?: IdGenerator;
   /** Receives errors thrown by listeners (they never stop the engine). */
   onListenerError?: (error: unknown) => void;
@@ -60,7 +64,10 @@ export interface EngineOptions {
   factory?: FactoryRef;
 }
 
-/** Counters of the last run. */
+/**
+ * Counters of the last run.
+ * @example await engine.run(); console.log(`${engine.statistics.executed} executed in ${engine.statistics.commits} commits`)
+ */
 export interface EngineStatistics {
   commits: number;
   executed: number;
@@ -74,6 +81,11 @@ export interface EngineStatistics {
  *
  * Tasks run **at least once**: a task that was RUNNING when its host went away runs again on
  * resume. Tasks that reached SUCCESS never run again; their stored results are reused.
+ *
+ * @example
+ * const engine = load(flow, { backend, store: { guest: "ada" } });
+ * await engine.run();
+ * engine.storage.fetch("receipt");
  */
 export class Engine {
   readonly flow: FlowItem;

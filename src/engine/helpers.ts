@@ -23,7 +23,10 @@ export async function run(flow: FlowItem, options: EngineOptions = {}): Promise<
   return engine.storage.fetchAll();
 }
 
-/** Builds a flow from JSON-compatible arguments. */
+/**
+ * Builds a flow from JSON-compatible arguments (they are stored in the flow detail, to rebuild it).
+ * @example const checkout: FlowFactory<[cartId: string]> = (cartId) => linearFlow(`checkout-${cartId}`, reserve, pay)
+ */
 export type FlowFactory<Args extends unknown[] = any[]> = (...args: Args) => FlowItem;
 
 /**

@@ -1,7 +1,10 @@
 import { NotFound } from "../errors.js";
 import type { WriteBatch } from "./models.js";
 
-/** What a backend answers about its stored records, for {@link checkParents}. */
+/**
+ * What a backend answers about its stored records, for {@link checkParents}.
+ * @example const stored: StoredParents = { hasBook: (id) => books.has(id), hasFlow: (id) => flows.has(id) }
+ */
 export interface StoredParents {
   hasBook(uuid: string): boolean;
   hasFlow(uuid: string): boolean;
@@ -35,7 +38,10 @@ export function checkParents(batch: WriteBatch, stored: StoredParents, knownFlow
   }
 }
 
-/** The error of a record whose parent is not stored: what is missing, for whom, and what to do. */
+/**
+ * The error of a record whose parent is not stored: what is missing, for whom, and what to do.
+ * @example if (!books.has(flow.bookUuid)) throw missingParent("log book", flow.bookUuid, flow.uuid)
+ */
 export function missingParent(kind: "log book" | "flow detail", parent: string, child: string): NotFound {
   const childKind = kind === "log book" ? "flow detail" : "atom detail";
   return new NotFound(`${childKind} "${child}": ${kind} "${parent}" is not stored; save the ${kind} first`);

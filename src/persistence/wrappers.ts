@@ -3,7 +3,12 @@ import type { WriteBatch } from "./models.js";
 
 /**
  * A backend that passes every call to `inner`: extend it and override what you change (a
- * decorator that counts, delays or breaks commits, and forwards the rest).
+ * decorator that counts, delays or breaks commits, and forwards the rest). Only `commit` is a
+ * method; the others are instance properties, so override them as properties, not methods.
+ * @example
+ * class SlowBackend extends BackendWrapper {
+ *   override async commit(batch: WriteBatch): Promise<void> { await systemClock.sleep(50); return super.commit(batch); }
+ * }
  */
 export class BackendWrapper implements Backend {
   constructor(protected readonly inner: Backend) {}
@@ -22,7 +27,10 @@ export class BackendWrapper implements Backend {
   close = () => this.inner.close();
 }
 
-/** A backend that counts the commits that went through (see {@link countCommits}). */
+/**
+ * A backend that counts the commits that went through (see {@link countCommits}).
+ * @example const backend = new CountingBackend(new MemoryBackend()); await run(flow, { backend }); backend.commits
+ */
 export class CountingBackend extends BackendWrapper {
   /** Commits that `inner` accepted; a refused one is not counted. */
   commits = 0;

@@ -7,6 +7,12 @@ import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence
  *
  * The engine writes only through {@link Backend.commit}: a batch of complete records applied
  * atomically, so that a whole scheduling round is one transaction.
+ *
+ * @example
+ * const backend: Backend = new MemoryBackend(); // or IndexedDB in a page, a Durable Object at the edge
+ * const engine = load(flow, { backend });
+ * await engine.run();
+ * const atoms = await backend.getAtomDetails(engine.flowDetailId);
  */
 export interface Backend {
   /**
@@ -45,7 +51,10 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** Options of {@link Backend.expire}. */
+/**
+ * Options of {@link Backend.expire}.
+ * @example await backend.expire({ olderThanMs: 7 * 86_400_000, now: clock.now() })
+ */
 export interface ExpireOptions {
   /** How long a finished log book is kept after its last activity, in milliseconds. */
   olderThanMs: number;

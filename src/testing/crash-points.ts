@@ -7,7 +7,15 @@ import { readSnapshot } from "../snapshot/snapshot.js";
 import type { AtomState, FlowState } from "../states.js";
 import { FaultyBackend, type CrashMode } from "./faulty-backend.js";
 
-/** What {@link checkCrashPoints} runs. */
+/**
+ * What {@link checkCrashPoints} runs.
+ * @example
+ * await assertCrashSafe({ makeFlow: () => signup(), modes: ["kill"], drive: async (engine) => {
+ *   await engine.run(); // on a resumed engine too: ask what it waits for, do not count steps
+ *   for (let w = await engine.waitingFor(); w.length > 0; w = await engine.waitingFor())
+ *     for (const { name } of w) await engine.provide(name, answers[name]);
+ * } });
+ */
 export interface CrashCheckOptions {
   /** Builds a fresh flow each time (each run needs its own task objects). */
   makeFlow: () => FlowItem;
@@ -30,7 +38,11 @@ export interface CrashCheckOptions {
   drive?: (engine: Engine) => Promise<void>;
 }
 
-/** One violated invariant. */
+/**
+ * One violated invariant: at which write storage broke, how (`fail` or `kill`), and what went wrong
+ * once the flow resumed.
+ * @example for (const p of report.problems) console.log(`write ${p.point} (${p.mode}): ${p.problem}`)
+ */
 export interface CrashProblem {
   point: number;
   mode: CrashMode;
@@ -39,6 +51,11 @@ export interface CrashProblem {
   transitions: string[];
 }
 
+/**
+ * What {@link checkCrashPoints} found: how many writes the flow makes, how many crash scenarios ran,
+ * and every problem (none: the flow is crash-safe).
+ * @example const { points, scenarios, problems } = await checkCrashPoints({ makeFlow: () => checkout() })
+ */
 export interface CrashReport {
   /** Persistence points (commits) of the uninterrupted run. */
   points: number;
@@ -53,7 +70,10 @@ interface Outcome {
   error: string | undefined;
 }
 
-/** Thrown by {@link assertCrashSafe} with every problem found. */
+/**
+ * Thrown by {@link assertCrashSafe} with every problem found.
+ * @example try { await assertCrashSafe(options) } catch (e) { if (e instanceof CrashSafetyError) console.log(e.report.problems) }
+ */
 export class CrashSafetyError extends TaskFlowError {
   constructor(readonly report: CrashReport) {
     super(
@@ -145,7 +165,11 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
   return { points, scenarios, problems };
 }
 
-/** {@link checkCrashPoints}, throwing a {@link CrashSafetyError} that lists every problem. */
+/**
+ * {@link checkCrashPoints}, throwing a {@link CrashSafetyError} that lists every problem: the one-line
+ * test of a flow.
+ * @example it("checkout survives a crash at any write", () => assertCrashSafe({ makeFlow: () => checkout(), store: { cart: "c1" } }))
+ */
 export async function assertCrashSafe(options: CrashCheckOptions): Promise<CrashReport> {
   const report = await checkCrashPoints(options);
   if (report.problems.length > 0) throw new CrashSafetyError(report);

@@ -3,7 +3,10 @@ import type { Backend } from "../ports/backend.js";
 import type { WriteBatch } from "../persistence/models.js";
 import { BackendWrapper } from "../persistence/wrappers.js";
 
-/** What happens at the chosen write: it fails (the host lives on), or the host vanishes mid-write. */
+/**
+ * What happens at the chosen write: it fails (the host lives on), or the host vanishes mid-write.
+ * @example const mode: CrashMode = "kill"; const backend = new FaultyBackend(new MemoryBackend(), 3, mode)
+ */
 export type CrashMode = "fail" | "kill";
 
 /**
@@ -12,6 +15,11 @@ export type CrashMode = "fail" | "kill";
  * refuses a big write and takes a small one (the engine then stores the flow SUSPENDED); in
  * `"kill"` mode it and every later one never settle, as if the page was closed or the isolate
  * evicted while writing. `at = Infinity` never breaks and only counts. Reads pass through.
+ * @example
+ * const store = new MemoryBackend(), faulty = new FaultyBackend(store, 3, "kill");
+ * const first = load(flow, { backend: faulty }); void first.run(); // never settles
+ * await faulty.crashed; // the host "died" at write 3: resume from what reached `store`
+ * await load(flow, { backend: store, flowDetailId: first.flowDetailId }).run();
  */
 export class FaultyBackend extends BackendWrapper {
   /** Commits that reached the inner backend. */
@@ -44,7 +52,11 @@ export class FaultyBackend extends BackendWrapper {
   }
 }
 
-/** A one-line summary of a batch: `flow RUNNING; a SUCCESS, b RUNNING`. */
+/**
+ * A one-line summary of a batch: `book b, flow RUNNING, a SUCCESS, b RUNNING/REVERT` (an intention
+ * other than EXECUTE after a slash); what {@link FaultyBackend.committed} lists.
+ * @example describeBatch({ logBooks: [], flows: [flowDetail], atoms: [] }) // "flow RUNNING"
+ */
 export function describe(batch: WriteBatch): string {
   const parts = [
     ...batch.logBooks.map((b) => `book ${b.name}`),
