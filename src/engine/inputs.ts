@@ -5,7 +5,10 @@ import { InvalidFormat } from "../errors.js";
 import type { ExecNode, ExecutionGraph, WaitNode } from "./compiler.js";
 import type { Journal } from "./journal.js";
 
-/** An input the flow waits for now. */
+/**
+ * An input the flow waits for now.
+ * @example for (const w of await engine.waitingFor()) render(w.name, w.description, w.schema)
+ */
 export interface Waiting {
   name: string;
   /** The wait atom's name. */

@@ -7,7 +7,10 @@ import { decodeRecord } from "./validate.js";
 import { expiryLimit, finishedBooks, type FinishedBook } from "./expiry.js";
 import { checkParents } from "./parents.js";
 
-/** Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are). */
+/**
+ * Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are).
+ * @example const dump: MemoryDump = JSON.parse(localStorage.getItem("log-books") ?? "{\"logBooks\":[],\"flows\":[],\"atoms\":[]}")
+ */
 export interface MemoryDump {
   logBooks: unknown[];
   flows: unknown[];

@@ -1,10 +1,16 @@
 import type { FailureData } from "../failure.js";
 import type { AtomState, FlowState, Intention } from "../states.js";
 
-/** Version of the record layout below; bumped with a migration when it changes. */
+/**
+ * Version of the record layout below; bumped with a migration when it changes.
+ * @example if (flowDetail.schemaVersion > SCHEMA_VERSION) console.log("written by a newer taskflow-ts")
+ */
 export const SCHEMA_VERSION = 1;
 
-/** A named collection of flow details: one per job, wizard session, tenant… */
+/**
+ * A named collection of flow details: one per job, wizard session, tenant…
+ * @example const books = await backend.listLogBooks(); books.map((b) => b.name)
+ */
 export interface LogBook {
   schemaVersion: 1;
   uuid: string;
@@ -14,7 +20,10 @@ export interface LogBook {
   meta: Record<string, unknown>;
 }
 
-/** The stored fingerprint of one atom of a definition, compared on resume. */
+/**
+ * The stored fingerprint of one atom of a definition, compared on resume.
+ * @example flowDetail.meta.fingerprint?.map((a) => `${a.name}@${a.version}`)
+ */
 export interface AtomFingerprint {
   name: string;
   kind: "task" | "retry";
@@ -24,13 +33,19 @@ export interface AtomFingerprint {
   version: string;
 }
 
-/** How a flow was built, so a host can rebuild it by name (TaskFlow's `load_from_factory`). */
+/**
+ * How a flow was built, so a host can rebuild it by name (TaskFlow's `load_from_factory`).
+ * @example const ref = flowDetail.meta.factory; if (ref) registry.load(ref.name, ref.args, { backend })
+ */
 export interface FactoryRef {
   name: string;
   args: unknown[];
 }
 
-/** One run of one flow definition, in a log book. */
+/**
+ * One run of one flow definition, in a log book.
+ * @example const flow = await backend.getFlowDetail(engine.flowDetailId); flow.state // "SUCCESS"
+ */
 export interface FlowDetail {
   schemaVersion: 1;
   uuid: string;
@@ -59,7 +74,10 @@ export interface FlowDetail {
   };
 }
 
-/** Free-form details of an atom that the engine and listeners keep. */
+/**
+ * Free-form details of an atom that the engine and listeners keep.
+ * @example engine.storage.detail("charge").meta.attempts // how many times execute started
+ */
 export interface AtomMeta {
   progress?: number | undefined;
   progressDetails?: { atProgress: number; details: unknown } | undefined;
@@ -82,7 +100,10 @@ export interface AtomMeta {
   [key: string]: unknown;
 }
 
-/** The state of one atom of one flow detail. */
+/**
+ * The state of one atom of one flow detail.
+ * @example (await backend.getAtomDetails(flowDetailId)).filter((d) => d.state === "FAILURE")
+ */
 export interface AtomDetail {
   schemaVersion: 1;
   uuid: string;
@@ -104,6 +125,7 @@ export interface AtomDetail {
 /**
  * A set of record updates that a backend commits atomically: all of them or none.
  * Records are complete (upserts), so a backend never merges partial records.
+ * @example await backend.commit({ logBooks: [book], flows: [flowDetail], atoms: [] })
  */
 export interface WriteBatch {
   logBooks: LogBook[];

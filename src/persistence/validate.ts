@@ -81,8 +81,15 @@ export function failureProblems(value: unknown): string | undefined {
   return issues.length > 0 ? issues.join("; ") : undefined;
 }
 
-/** The kinds of stored records, as error messages name them, and the record each decodes to. */
+/**
+ * The record each kind of stored record decodes to.
+ * @example const read = <K extends RecordKind>(kind: K, raw: unknown): RecordOf[K] => decodeRecord(kind, raw)
+ */
 export interface RecordOf { "log book": LogBook; "flow detail": FlowDetail; "atom detail": AtomDetail }
+/**
+ * The kinds of stored records, as error messages name them.
+ * @example const kind: RecordKind = "flow detail"
+ */
 export type RecordKind = keyof RecordOf;
 
 /**

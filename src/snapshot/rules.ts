@@ -5,10 +5,16 @@ import type { AtomDetail } from "../persistence/models.js";
 import { atomDetailId } from "../ports/ids.js";
 import type { FlowState } from "../states.js";
 
-/** The states a flow ends in: nothing runs it again unless it is reset or revised. */
+/**
+ * The states a flow ends in: nothing runs it again unless it is reset or revised.
+ * @example FINAL_FLOW_STATES.has(flowDetail.state)
+ */
 export const FINAL_FLOW_STATES: ReadonlySet<FlowState> = new Set<FlowState>(["SUCCESS", "FAILURE", "REVERTED"]);
 
-/** Whether a flow in `state` has ended (SUCCESS, FAILURE or REVERTED). */
+/**
+ * Whether a flow in `state` has ended (SUCCESS, FAILURE or REVERTED).
+ * @example if (isFinalFlowState(engine.storage.flowState)) showReceipt()
+ */
 export function isFinalFlowState(state: FlowState): boolean {
   return FINAL_FLOW_STATES.has(state);
 }
@@ -42,6 +48,7 @@ export function nextWakeup(flowState: FlowState, atoms: Iterable<Pick<AtomDetail
 /**
  * The detail of an atom that has none stored yet: PENDING, to execute. Its id comes from its
  * flow and name ({@link atomDetailId}), so every host that writes it first uses the same key.
+ * @example pendingAtomDetail(flowDetail.uuid, { name: "charge", kind: "task", version: "1.0" }, clock.now())
  */
 export function pendingAtomDetail(flowUuid: string, atom: Pick<AtomDetail, "name" | "kind" | "version">, at: number): AtomDetail {
   return {

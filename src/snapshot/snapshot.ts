@@ -4,7 +4,10 @@ import type { Backend } from "../ports/backend.js";
 import type { AtomState, FlowState, Intention } from "../states.js";
 import { isFinalFlowState, nextWakeup, pendingAtomDetail, providedValue } from "./rules.js";
 
-/** One atom of a {@link FlowSnapshot}. */
+/**
+ * One atom of a {@link FlowSnapshot}.
+ * @example const failed = snapshot.atoms.filter((a: AtomSnapshot) => a.state === "FAILURE").map((a) => a.failure?.toString())
+ */
 export interface AtomSnapshot {
   readonly name: string;
   readonly kind: "task" | "retry";
@@ -24,13 +27,19 @@ export interface AtomSnapshot {
   readonly detail: Readonly<AtomDetail>;
 }
 
-/** An input a suspended flow waits for, as its last run stored it. */
+/**
+ * An input a suspended flow waits for, as its last run stored it.
+ * @example for (const w of snapshot.waitingFor) console.log(w.name, w.description, w.deadline)
+ */
 export type WaitingInput = NonNullable<FlowDetail["meta"]["waitingFor"]>[number];
 
 /**
  * A stored flow, read: what every host shows or decides from (the engine loading a flow, a
  * Durable Object's status and alarm, a page's viewer, the crash harness). Built from the records
  * alone, without the flow's definition, so it reads any log book.
+ * @example
+ * const snapshot = await readSnapshot(backend, flowDetailId);
+ * if (!snapshot.isFinal && snapshot.wakeAt !== undefined) scheduleAlarm(snapshot.wakeAt);
  */
 export interface FlowSnapshot {
   /** The flow detail's id. */
