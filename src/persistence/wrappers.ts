@@ -1,10 +1,9 @@
 import type { Backend, ExpireOptions } from "../ports/backend.js";
-import type { WriteBatch } from "./models.js";
+import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 
 /**
  * A backend that passes every call to `inner`: extend it and override what you change (a
- * decorator that counts, delays or breaks commits, and forwards the rest). Only `commit` is a
- * method; the others are instance properties, so override them as properties, not methods.
+ * decorator that counts, delays or breaks commits, and forwards the rest).
  * @example
  * class SlowBackend extends BackendWrapper {
  *   override async commit(batch: WriteBatch): Promise<void> { await systemClock.sleep(50); return super.commit(batch); }
@@ -16,15 +15,33 @@ export class BackendWrapper implements Backend {
   commit(batch: WriteBatch): Promise<void> {
     return this.inner.commit(batch);
   }
-  getLogBook = (uuid: string) => this.inner.getLogBook(uuid);
-  listLogBooks = () => this.inner.listLogBooks();
-  destroyLogBook = (uuid: string) => this.inner.destroyLogBook(uuid);
-  getFlowDetails = (bookUuid: string) => this.inner.getFlowDetails(bookUuid);
-  getFlowDetail = (uuid: string) => this.inner.getFlowDetail(uuid);
-  getAtomDetails = (flowUuid: string) => this.inner.getAtomDetails(flowUuid);
-  listFinished = () => this.inner.listFinished();
-  expire = (options: ExpireOptions) => this.inner.expire(options);
-  close = () => this.inner.close();
+  getLogBook(uuid: string): Promise<LogBook> {
+    return this.inner.getLogBook(uuid);
+  }
+  listLogBooks(): Promise<LogBook[]> {
+    return this.inner.listLogBooks();
+  }
+  destroyLogBook(uuid: string): Promise<void> {
+    return this.inner.destroyLogBook(uuid);
+  }
+  getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
+    return this.inner.getFlowDetails(bookUuid);
+  }
+  getFlowDetail(uuid: string): Promise<FlowDetail> {
+    return this.inner.getFlowDetail(uuid);
+  }
+  getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
+    return this.inner.getAtomDetails(flowUuid);
+  }
+  listFinished(): Promise<LogBook[]> {
+    return this.inner.listFinished();
+  }
+  expire(options: ExpireOptions): Promise<string[]> {
+    return this.inner.expire(options);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 /**
