@@ -94,7 +94,7 @@ export function dueAt(entry: FlowEntry, snap: FlowSnapshot | undefined, now: num
   if (snap.state !== "SUSPENDED") return now; // PENDING, or RUNNING when the object went away
   if (snap.suspendedReason === "input") {
     // A value may have come in while a run was ending: the run did not take it, the next does.
-    const arrived = snap.waitingFor.length < (snap.flowDetail.meta.waitingFor?.length ?? 0);
+    const arrived = snap.waitingFor.length < (snap.flowDetail.waitingFor?.length ?? 0);
     return arrived ? now : snap.wakeAt; // a wait's deadline, if it has one
   }
   if (snap.suspendedReason === "waiting") return snap.wakeAt ?? now;

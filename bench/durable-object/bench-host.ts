@@ -55,7 +55,7 @@ export class BenchHost extends DurableObject {
 /** A record shaped like the atom details the engine writes, so raw and engine store alike. */
 function record(i: number): AtomDetail {
   return {
-    schemaVersion: 1, uuid: `a${i}`, flowUuid: "flow", name: `t${i}`, kind: "task", state: "SUCCESS", intention: "EXECUTE",
-    result: 1, version: "1.0", meta: { timestamps: { RUNNING: 1, SUCCESS: 2 }, attempts: 1 }, updatedAt: 2,
+    schemaVersion: 2, uuid: `a${i}`, flowUuid: "flow", name: `t${i}`, kind: "task", state: "SUCCESS", intention: "EXECUTE",
+    result: 1, version: "1.0", timestamps: { RUNNING: 1, SUCCESS: 2 }, attempts: 1, meta: {}, updatedAt: 2,
   };
 }

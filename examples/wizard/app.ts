@@ -59,7 +59,7 @@ async function render(): Promise<void> {
   if (mine !== renders) return;
   const details = storage.atomDetails();
   const done = details.filter((d) => d.state === "SUCCESS").length;
-  $("state").textContent = storage.flowState + (storage.flowDetail.meta.suspendedReason ? ` (${storage.flowDetail.meta.suspendedReason})` : "");
+  $("state").textContent = storage.flowState + (storage.flowDetail.suspendedReason ? ` (${storage.flowDetail.suspendedReason})` : "");
   $<HTMLProgressElement>("progress").value = done / details.length;
   $("progress-text").textContent = `${done}/${details.length}`;
   $("step").textContent = next ? `${next.description ?? next.name}:` : storage.flowState === "SUCCESS" ? "Booked." : "—";
@@ -85,7 +85,7 @@ function answerRow(name: string, value: unknown): HTMLElement {
 
 /** Every transition in the log book, in time order: the audit trail. */
 function logLines(details: AtomDetail[], start: number): HTMLElement[] {
-  const lines = details.flatMap((d) => Object.entries(d.meta.timestamps ?? {}).map(([state, at]) => ({ at: at as number, text: `${d.name} ${state}`, state })));
+  const lines = details.flatMap((d) => Object.entries(d.timestamps ?? {}).map(([state, at]) => ({ at: at as number, text: `${d.name} ${state}`, state })));
   return lines
     .sort((a, b) => a.at - b.at)
     .map((l) => Object.assign(document.createElement("li"), { textContent: `+${l.at - start} ms  ${l.text}`, className: l.state }));

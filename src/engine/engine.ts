@@ -7,7 +7,7 @@ import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
 import type { FlowItem } from "../patterns/flow.js";
 import { MemoryBackend } from "../persistence/memory.js";
-import type { AtomDetail, FactoryRef, FlowDetail, LogBook } from "../persistence/models.js";
+import { SCHEMA_VERSION, type AtomDetail, type FactoryRef, type FlowDetail, type LogBook } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
@@ -216,7 +216,7 @@ export class Engine {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
       stored = await this.backend.getAtomDetails(id);
-      const differences = incompatibilities(flow.meta.fingerprint ?? [], current);
+      const differences = incompatibilities(flow.fingerprint ?? [], current);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
           `flow detail "${id}" was run by an incompatible definition of "${flow.name}"; resume it with the definition it ran, or start a new flow detail:\n  - ${differences.join("\n  - ")}`,
@@ -227,18 +227,21 @@ export class Engine {
       const ref = this.#options.book;
       if (ref && "uuid" in ref) book = await this.backend.getLogBook(ref.uuid);
       else {
-        book = previous?.journal.book ?? { schemaVersion: 1, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
+        book = previous?.journal.book ?? { schemaVersion: SCHEMA_VERSION, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
         newBook = true;
       }
       flow = {
-        schemaVersion: 1,
+        schemaVersion: SCHEMA_VERSION,
         uuid: previous?.journal.flowDetail.uuid ?? this.#ids(),
         bookUuid: book.uuid,
         name: this.flow.name,
         state: "PENDING",
         createdAt: now,
         updatedAt: now,
-        meta: { fingerprint: current, store: { ...(this.#options.store ?? {}) }, factory: this.#options.factory },
+        fingerprint: current,
+        store: { ...(this.#options.store ?? {}) },
+        factory: this.#options.factory,
+        meta: {},
       };
     }
     // An atom's detail is written on its first change, not here: the fingerprint lists every
@@ -251,7 +254,7 @@ export class Engine {
     if (newBook) journal.queueBook();
     if (id === undefined) journal.queueFlow();
     // A compatible change (atoms added, a minor version bumped) becomes the stored definition.
-    else if (flow.meta.fingerprint && JSON.stringify(flow.meta.fingerprint) !== JSON.stringify(current)) journal.flowMeta({ fingerprint: current });
+    else if (flow.fingerprint && JSON.stringify(flow.fingerprint) !== JSON.stringify(current)) journal.updateFlow({ fingerprint: current });
     this.#loaded = { graph, topo: this.#topo, journal, writer, storage };
   }
 
@@ -273,7 +276,7 @@ export class Engine {
     const storage = this.storage;
     const missing: Array<{ atom: string; symbol: string }> = [];
     for (const n of this.#graph().atoms.values()) {
-      const injected = storage.detail(n.name).meta.injected;
+      const injected = storage.detail(n.name).injected;
       for (const [arg, spec] of n.args) {
         if (spec.optional || Object.hasOwn(n.atom.inject, arg) || (injected && Object.hasOwn(injected, arg) && injected[arg] !== undefined)) continue;
         if (spec.providers.length === 0 && !storage.isInjected(spec.symbol)) missing.push({ atom: n.name, symbol: spec.symbol });
@@ -309,7 +312,7 @@ export class Engine {
     starting?.cancel(cancelled);
     await this.prepare();
     const { journal } = this.#prepared();
-    journal.flowMeta({ cancelled });
+    journal.updateFlow({ cancelled });
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });

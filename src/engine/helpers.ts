@@ -68,7 +68,7 @@ export class FlowRegistry {
    */
   async loadFromDetail(backend: Backend, flowDetailId: string, options: Omit<EngineOptions, "backend" | "flowDetailId" | "factory"> = {}): Promise<Engine> {
     const detail = await backend.getFlowDetail(flowDetailId);
-    const ref = detail.meta.factory;
+    const ref = detail.factory;
     if (!ref) throw new NotFound(`flow detail "${flowDetailId}" records no factory; it was not started through a FlowRegistry`);
     return new Engine(this.get(ref.name)(...ref.args), { ...options, backend, flowDetailId, factory: ref });
   }

@@ -20,7 +20,7 @@ export interface Waiting {
 }
 
 export function waitingFor(journal: Journal, graph: ExecutionGraph): Waiting[] {
-  const inputs = journal.flowDetail.meta.inputs ?? {};
+  const inputs = journal.flowDetail.inputs ?? {};
   const done = new Map<ExecNode, boolean>();
   // Whether everything before `n` is done (through flow markers), as the runner's gates say.
   const before = (n: ExecNode): boolean =>
@@ -39,7 +39,7 @@ export function waitingFor(journal: Journal, graph: ExecutionGraph): Waiting[] {
     if (n.kind !== "wait") continue;
     const d = journal.detail(n.name);
     if (d.state !== "PENDING" || d.intention !== "EXECUTE" || Object.hasOwn(inputs, n.atom.input) || !before(n)) continue;
-    out.push({ name: n.atom.input, atom: n.name, description: n.atom.description, deadline: d.meta.deadline, schema: n.atom.schema });
+    out.push({ name: n.atom.input, atom: n.name, description: n.atom.description, deadline: d.deadline, schema: n.atom.schema });
   }
   return out;
 }

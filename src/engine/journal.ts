@@ -4,16 +4,21 @@ import type { HistoryEntry } from "../atoms/history.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
-import type { AtomDetail, AtomMeta, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
+import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
 import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
 import type { AtomNode } from "./compiler.js";
 
+/** The engine's own fields of an atom detail, which operations below change by name. */
+type AtomFields = Pick<AtomDetail, "progress" | "progressDetails" | "injected" | "wakeAt" | "deadline" | "requeue" | "generation" | "attempts">;
+/** The engine's own fields of a flow detail (everything but its identity, state and the user's meta). */
+export type FlowFields = Pick<FlowDetail, "fingerprint" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
+
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
-function merged<T extends Record<string, unknown>>(base: T, patch: Partial<T>): T {
-  const out: Record<string, unknown> = { ...base };
+function merged<T extends object>(base: T, patch: Partial<T>): T {
+  const out = { ...base } as Record<string, unknown>;
   for (const k in patch) {
-    const v = patch[k];
+    const v = (patch as Record<string, unknown>)[k];
     if (v === undefined) delete out[k];
     else out[k] = v;
   }
@@ -104,21 +109,23 @@ export class Journal {
    * intention): checked against TaskFlow's table (an interrupted atom may repeat its stored
    * state), stamped, queued, and announced.
    */
-  transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; meta?: Partial<AtomMeta> } = {}): AtomDetail {
+  transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; fields?: Partial<AtomFields> } = {}): AtomDetail {
     const old = this.detail(node.name);
     const kind = old.kind;
     if (old.state !== state || !this.#interrupted.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
     this.#interrupted.delete(node.name);
     const now = this.clock.now();
-    // One new meta and one new record per transition: this is the engine's hottest path.
-    const meta: AtomMeta = patch.meta ? merged(old.meta, patch.meta) : { ...old.meta };
-    meta.timestamps = { ...old.meta.timestamps, [state]: now };
-    if (state === "PENDING" && old.state !== "PENDING") meta.generation = (meta.generation ?? 0) + 1;
+    // One new record per transition: this is the engine's hottest path. It spreads the old one,
+    // so a field this version does not know (a newer writer's) is kept.
+    const d: AtomDetail = patch.fields ? merged<AtomDetail>(old, patch.fields) : { ...old };
+    d.state = state;
+    d.updatedAt = now;
+    d.timestamps = { ...old.timestamps, [state]: now };
+    if (state === "PENDING" && old.state !== "PENDING") d.generation = (d.generation ?? 0) + 1;
     // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
     // transition instead of costing a record update of their own.
-    if (state === "SUCCESS" || state === "REVERTED") meta.progress = 1;
-    else if ((state === "RUNNING" || state === "REVERTING") && meta.progress !== undefined) meta.progress = 0;
-    const d: AtomDetail = { ...old, state, meta, updatedAt: now };
+    if (state === "SUCCESS" || state === "REVERTED") d.progress = 1;
+    else if ((state === "RUNNING" || state === "REVERTING") && d.progress !== undefined) d.progress = 0;
     if (patch.intention !== undefined) d.intention = patch.intention;
     if ("result" in patch) d.result = patch.result;
     if ("revertResult" in patch) d.revertResult = patch.revertResult;
@@ -149,16 +156,16 @@ export class Journal {
    */
   startOver(node: AtomNode, force = false): void {
     const d = this.detail(node.name);
-    const fresh = { intention: "EXECUTE" as const, result: undefined, revertResult: undefined, failure: null, revertFailure: null, meta: { wakeAt: undefined, deadline: undefined } };
+    const fresh = { intention: "EXECUTE" as const, result: undefined, revertResult: undefined, failure: null, revertFailure: null, fields: { wakeAt: undefined, deadline: undefined } };
     if (d.state === "REVERTED" || d.state === "IGNORE") this.transition(node, "PENDING", fresh);
     else if (d.state !== "PENDING" && force) {
       this.#interrupted.delete(node.name);
       this.#put(node.name, {
         intention: "EXECUTE", result: undefined, revertResult: undefined, failure: undefined, revertFailure: undefined, state: "PENDING",
-        meta: merged(d.meta, { wakeAt: undefined, deadline: undefined, generation: (d.meta.generation ?? 0) + 1 }),
+        wakeAt: undefined, deadline: undefined, generation: (d.generation ?? 0) + 1,
       });
-    } else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.meta.wakeAt !== undefined || d.meta.deadline !== undefined)) {
-      this.#put(node.name, { intention: "EXECUTE", meta: merged(d.meta, { wakeAt: undefined, deadline: undefined }) });
+    } else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.wakeAt !== undefined || d.deadline !== undefined)) {
+      this.#put(node.name, { intention: "EXECUTE", wakeAt: undefined, deadline: undefined });
     }
   }
 
@@ -168,18 +175,23 @@ export class Journal {
    */
   intend(name: string, intention: Intention, options: { requeue?: boolean } = {}): void {
     const d = this.detail(name);
-    if (options.requeue) this.#put(name, { intention, meta: { ...d.meta, requeue: true } });
+    if (options.requeue) this.#put(name, { intention, requeue: true });
     else if (d.intention !== intention) this.#put(name, { intention });
   }
 
   /** Stores when a held atom may start (`wakeAt`) or when its wait fails (`deadline`): before the engine waits. */
   setTimer(name: string, timer: { wakeAt: number | undefined } | { deadline: number }): void {
-    this.#put(name, { meta: merged(this.detail(name).meta, timer) });
+    this.#put(name, timer);
   }
 
-  /** Adds details to an atom's meta (a listener's annotation, atom-level injected arguments), with the next commit. */
-  annotate(name: string, values: Partial<AtomMeta>): void {
+  /** Adds details to an atom's user meta (a listener's annotation), with the next commit. `undefined` removes a key. */
+  annotate(name: string, values: Record<string, unknown>): void {
     this.#put(name, { meta: merged(this.detail(name).meta, values) });
+  }
+
+  /** Adds atom-level arguments injected persistently, with the next commit. */
+  inject(name: string, values: Record<string, unknown>): void {
+    this.#put(name, { injected: { ...(this.detail(name).injected ?? {}), ...values } });
   }
 
   /** Replaces a retry's history of tries (a failure added to the current try). */
@@ -190,7 +202,7 @@ export class Journal {
   /** A task's own report: stored in its meta (with the next commit) and sent to listeners. */
   progress(name: string, fraction: number, details?: unknown): void {
     const p = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-    this.annotate(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
+    this.#put(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
     this.reportProgress(name, p, details);
   }
 
@@ -212,15 +224,15 @@ export class Journal {
     return true;
   }
 
-  /** Changes the flow's meta: the store, buffered inputs, the cancel mark, why it stopped. `undefined` removes a key. */
-  flowMeta(patch: Partial<FlowDetail["meta"]>): void {
-    this.#setFlow({ meta: merged(this.#flow.meta, patch) });
+  /** Changes the flow's own fields: the store, buffered inputs, the cancel mark, why it stopped. `undefined` removes a key. */
+  updateFlow(patch: Partial<FlowFields>): void {
+    this.#setFlow(patch);
   }
 
   /** A wait took its input: the buffer keeps only inputs not yet waited for. */
   consumeInput(input: string): void {
-    const { [input]: _taken, ...rest } = this.#flow.meta.inputs ?? {};
-    this.flowMeta({ inputs: rest });
+    const { [input]: _taken, ...rest } = this.#flow.inputs ?? {};
+    this.updateFlow({ inputs: rest });
   }
 
   /**
@@ -229,14 +241,14 @@ export class Journal {
    * announced to listeners, for the host to run the flow again then.
    */
   stopped(why: { reason: string; wakeAt: number | undefined; waitingFor: Array<{ name: string; description?: string; deadline?: number }> } | undefined): void {
-    const { suspendedReason, wakeAt, waitingFor } = this.#flow.meta;
+    const { suspendedReason, wakeAt, waitingFor } = this.#flow;
     if (!why) {
       if (suspendedReason !== undefined || wakeAt !== undefined || waitingFor !== undefined) {
-        this.flowMeta({ suspendedReason: undefined, wakeAt: undefined, waitingFor: undefined });
+        this.updateFlow({ suspendedReason: undefined, wakeAt: undefined, waitingFor: undefined });
       }
       return;
     }
-    this.flowMeta({ suspendedReason: why.reason, wakeAt: why.wakeAt, waitingFor: why.waitingFor.length > 0 ? why.waitingFor : undefined });
+    this.updateFlow({ suspendedReason: why.reason, wakeAt: why.wakeAt, waitingFor: why.waitingFor.length > 0 ? why.waitingFor : undefined });
     if (why.reason !== "suspended") {
       this.notifier.emit("wait", {
         type: "wait", flowUuid: this.#flow.uuid, reason: why.reason as "input" | "waiting" | "offline", wakeAt: why.wakeAt, inputs: why.waitingFor.map((w) => w.name),
@@ -257,14 +269,14 @@ export class Journal {
   // --- internals ----------------------------------------------------------------------------
 
   #put(name: string, patch: Partial<AtomDetail>): AtomDetail {
-    const next: AtomDetail = { ...this.detail(name), ...patch, updatedAt: this.clock.now() };
+    const next: AtomDetail = { ...merged(this.detail(name), patch), updatedAt: this.clock.now() };
     this.#details.set(name, next);
     this.#batch.atom(next);
     return next;
   }
 
   #setFlow(patch: Partial<FlowDetail>): void {
-    this.#flow = { ...this.#flow, ...patch, updatedAt: this.clock.now() };
+    this.#flow = { ...merged(this.#flow, patch), updatedAt: this.clock.now() };
     this.#batch.flow(this.#flow);
   }
 

@@ -35,7 +35,7 @@ export async function provide(journal: Journal, graph: ExecutionGraph, name: str
     throw new DisallowedAccess(`flow "${journal.flowDetail.name}" already has its "${name}"; to change it, use revise("${name}", value)`);
   }
   const checked = await check(waits, name, value);
-  journal.flowMeta({ inputs: { ...(journal.flowDetail.meta.inputs ?? {}), [name]: checked } });
+  journal.updateFlow({ inputs: { ...(journal.flowDetail.inputs ?? {}), [name]: checked } });
 }
 
 /** Marks what depends on `name` for a revert and a new run, and stores the new value (the caller commits). */
@@ -62,6 +62,6 @@ export async function revise(journal: Journal, graph: ExecutionGraph, name: stri
     const d = journal.detail(n.name);
     if (d.state === "SUCCESS" || d.state === "FAILURE") journal.intend(n.name, "REVERT", { requeue: true });
   }
-  const meta = journal.flowDetail.meta;
-  journal.flowMeta(waits.length > 0 ? { inputs: { ...(meta.inputs ?? {}), [name]: checked } } : { store: { ...(meta.store ?? {}), [name]: checked } });
+  const flow = journal.flowDetail;
+  journal.updateFlow(waits.length > 0 ? { inputs: { ...(flow.inputs ?? {}), [name]: checked } } : { store: { ...(flow.store ?? {}), [name]: checked } });
 }

@@ -130,7 +130,7 @@ export class Runner {
     const cancelled = asked.cancel;
     if (cancelled) {
       // Stored again: starting over a REVERTED flow (above) cleared the one cancel() stored.
-      journal.flowMeta({ cancelled });
+      journal.updateFlow({ cancelled });
       this.revertAll();
     }
 
@@ -159,7 +159,7 @@ export class Runner {
     if (end === "FAILURE") Failure.reraiseIfAny(this.failures);
     if (end === "REVERTED") {
       const { storage } = loaded;
-      const cancelled = storage.flowDetail.meta.cancelled;
+      const cancelled = storage.flowDetail.cancelled;
       if (cancelled) throw new Cancelled(`flow "${storage.flowDetail.name}" was cancelled and reverted: ${cancelled.reason}`);
       Failure.reraiseIfAny([...Object.values(storage.executeFailures()), ...Object.values(storage.revertFailures())]);
     }
@@ -243,7 +243,7 @@ export class Runner {
       return;
     }
     // A stored wake-up time holds any atom: a sleep's, or a retry's backoff.
-    const wakeAt = this.journal.detail(n.name).meta.wakeAt;
+    const wakeAt = this.journal.detail(n.name).wakeAt;
     if (wakeAt !== undefined && wakeAt > this.options.clock.now()) this.timed.set(n, wakeAt);
     else if (hold?.on === "network") this.offline.add(n);
     else this.toExecute.push(n);
@@ -256,7 +256,7 @@ export class Runner {
   /** Moves held atoms whose time has come, input arrived, or network is back, to the ready queue. */
   private release(): void {
     const now = this.options.clock.now();
-    const inputs = this.journal.flowDetail.meta.inputs ?? {};
+    const inputs = this.journal.flowDetail.inputs ?? {};
     for (const [n, hold] of this.awaiting) {
       if (!Object.hasOwn(inputs, hold.input) && !(hold.deadline !== undefined && hold.deadline <= now)) continue;
       this.awaiting.delete(n);
@@ -339,7 +339,7 @@ export class Runner {
         started.push({ node, mode: "revert" });
       } else {
         if (!this.isExecuteReady(node)) continue;
-        journal.transition(node, "RUNNING", { meta: { attempts: (journal.detail(node.name).meta.attempts ?? 0) + 1 } });
+        journal.transition(node, "RUNNING", { fields: { attempts: (journal.detail(node.name).attempts ?? 0) + 1 } });
         started.push({ node, mode: "execute" });
       }
     }
@@ -356,7 +356,7 @@ export class Runner {
     const tries = historyOf(this.journal, node).length;
     const backoff = node.atom.backoff;
     const wakeAt = backoff ? clock.now() + backoffDelay(backoff, tries, random) : undefined;
-    this.journal.transition(node, "RETRYING", { intention: "EXECUTE", meta: { wakeAt } });
+    this.journal.transition(node, "RETRYING", { intention: "EXECUTE", fields: { wakeAt } });
     this.resetSubgraph(node);
     this.rebuild();
   }
@@ -450,11 +450,11 @@ export class Runner {
       } else {
         statistics.reverted++;
         if (o.ok) {
-          const requeue = journal.detail(node.name).meta.requeue === true;
+          const requeue = journal.detail(node.name).requeue === true;
           journal.transition(node, "REVERTED", { revertResult: o.value, revertFailure: null, ...(node.kind === "retry" ? { result: [] } : {}) });
           journal.reportProgress(node.name, 1);
           if (requeue) {
-            journal.transition(node, "PENDING", { intention: "EXECUTE", result: undefined, failure: null, meta: { requeue: undefined } });
+            journal.transition(node, "PENDING", { intention: "EXECUTE", result: undefined, failure: null, fields: { requeue: undefined } });
             this.rebuild();
           } else this.backward.markDone(node, (n) => this.openBackward(n));
         } else {
@@ -489,7 +489,7 @@ export class Runner {
     // A retry cancelled between two tries (RETRYING) ran nothing of its next try: it starts over
     // with a new history. TaskFlow's table has no way out of RETRYING but RUNNING, hence `force`.
     for (const n of this.loaded.graph.atoms.values()) journal.startOver(n, journal.detail(n.name).state === "RETRYING");
-    journal.flowMeta({ cancelled: undefined });
+    journal.updateFlow({ cancelled: undefined });
     journal.moveFlow("PENDING");
   }
 

@@ -88,7 +88,7 @@ export class Writer {
   async #storeSuspended(): Promise<void> {
     const last = this.#committedFlow;
     if (last?.state !== "RUNNING" && last?.state !== "SUSPENDING") return;
-    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.clock.now(), meta: { ...last.meta, suspendedReason: "storage" } };
+    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.clock.now(), suspendedReason: "storage" };
     await this.backend.commit({ logBooks: [], flows: [flow], atoms: [] });
     this.#committedFlow = flow;
   }

@@ -1,6 +1,6 @@
 import { InvalidFormat } from "../errors.js";
 import { ATOM_STATES, FLOW_STATES, INTENTIONS } from "../states.js";
-import type { AtomDetail, FlowDetail, LogBook } from "./models.js";
+import { SCHEMA_VERSION, type AtomDetail, type FlowDetail, type LogBook } from "./models.js";
 
 /**
  * The check every backend runs on a record it reads back, by hand rather than with zod: zod was
@@ -8,8 +8,10 @@ import type { AtomDetail, FlowDetail, LogBook } from "./models.js";
  * read path. The zod schemas (`taskflow-ts/schemas`) describe the same records for users; a test
  * (test/unit/validate.test.ts) checks that both accept and refuse the same records.
  *
- * Like zod's `z.object`, a check returns a copy without the keys it does not know (except in a
- * flow detail's `meta`, which keeps them), and collects every issue as `path: what is wrong`.
+ * A record of an older schema version is migrated first (migrate.ts). Like zod's `z.looseObject`,
+ * a record keeps the top-level keys the check does not know (a newer writer's field survives the
+ * engine's next change of the record, which spreads the old one); nested objects lose them, like
+ * `z.object`. Every issue is collected as `path: what is wrong`.
  */
 type Check = (value: unknown, path: string, issues: string[]) => unknown;
 
@@ -22,6 +24,8 @@ const string = test((v) => typeof v === "string", "a string");
 const id = test((v) => typeof v === "string" && v !== "", "a non-empty string");
 const number = test(Number.isFinite, "a number");
 const record = test(isObject, "an object");
+const boolean = test((v) => typeof v === "boolean", "a boolean");
+const count = test((v) => Number.isInteger(v) && (v as number) >= 0, "a whole number ≥ 0");
 const unknown: Check = (v) => v;
 const oneOf = (values: readonly unknown[]) => test((v) => values.includes(v), `one of ${values.join(", ")}`);
 
@@ -47,32 +51,74 @@ const object = (shape: Record<string, Check>, keep = false): Check => {
 };
 
 const version = oneOf([1]);
+const schemaVersion = oneOf([SCHEMA_VERSION]);
 const failureData: Check = (v, path, issues) => failureShape(v, path, issues);
 const failureShape = object({
   version, exceptionStr: string, excTypeNames: array(string, 1), "tracebackStr?": string, causes: array(failureData), "extra?": unknown,
 });
 const strings = array(string);
+const atomState = oneOf(ATOM_STATES);
+/** When each atom state was entered: keys are atom states, values numbers. */
+const stamps: Check = (v, path, issues) => {
+  if (!isObject(v)) return record(v, path, issues);
+  for (const k in v) {
+    atomState(k, `${path}.${k}`, issues);
+    number(v[k], `${path}.${k}`, issues);
+  }
+  return { ...v };
+};
 
 const CHECKS = {
-  "log book": object({ schemaVersion: version, uuid: id, name: string, createdAt: number, updatedAt: number, meta: record }),
+  "log book": object({ schemaVersion, uuid: id, name: string, createdAt: number, updatedAt: number, meta: record }, true),
   "flow detail": object({
-    schemaVersion: version, uuid: id, bookUuid: id, name: string, state: oneOf(FLOW_STATES), createdAt: number, updatedAt: number,
-    meta: object({
-      "fingerprint?": array(object({ name: string, kind: oneOf(["task", "retry"]), requires: strings, optional: strings, provides: strings, version: string })),
-      "factory?": object({ name: string, args: array(unknown) }),
-      "store?": record,
-      "suspendedReason?": string,
-      "wakeAt?": number,
-      "cancelled?": object({ reason: string, at: number }),
-      "inputs?": record,
-      "waitingFor?": array(object({ name: string, "description?": string, "deadline?": number })),
-    }, true),
-  }),
+    schemaVersion, uuid: id, bookUuid: id, name: string, state: oneOf(FLOW_STATES), createdAt: number, updatedAt: number,
+    "fingerprint?": array(object({ name: string, kind: oneOf(["task", "retry"]), requires: strings, optional: strings, provides: strings, version: string })),
+    "factory?": object({ name: string, args: array(unknown) }),
+    "store?": record,
+    "suspendedReason?": string,
+    "wakeAt?": number,
+    "cancelled?": object({ reason: string, at: number }),
+    "inputs?": record,
+    "waitingFor?": array(object({ name: string, "description?": string, "deadline?": number })),
+    meta: record,
+  }, true),
   "atom detail": object({
-    schemaVersion: version, uuid: id, flowUuid: id, name: id, kind: oneOf(["task", "retry"]), state: oneOf(ATOM_STATES), intention: oneOf(INTENTIONS),
-    "result?": unknown, "failure?": failureData, "revertResult?": unknown, "revertFailure?": failureData, version: string, meta: record, updatedAt: number,
-  }),
+    schemaVersion, uuid: id, flowUuid: id, name: id, kind: oneOf(["task", "retry"]), state: atomState, intention: oneOf(INTENTIONS),
+    "result?": unknown, "failure?": failureData, "revertResult?": unknown, "revertFailure?": failureData, version: string,
+    "progress?": number, "progressDetails?": object({ atProgress: number, "details?": unknown }), "injected?": record,
+    "timestamps?": stamps, "wakeAt?": number, "deadline?": number, "requeue?": boolean, "generation?": count, "attempts?": count,
+    meta: record, updatedAt: number,
+  }, true),
 };
+
+/**
+ * Migrations of stored records, applied on read: a backend never rewrites what it stores, the
+ * engine writes the current version with its next change. Never edit a step that has shipped; a
+ * new version adds one. Version 1 kept the engine's fields in `meta`; version 2 has them at the
+ * top level (`duration`, the duration listener's, stays in meta: a user-side annotation).
+ */
+const MOVED_IN_2: Record<string, string[]> = {
+  "flow detail": "fingerprint factory store suspendedReason wakeAt inputs waitingFor cancelled".split(" "),
+  "atom detail": "progress progressDetails injected timestamps wakeAt deadline requeue generation attempts".split(" "),
+};
+
+/**
+ * A stored record brought to the current schema version (a new object), or the value itself when
+ * it is not of an older version: the check then accepts or refuses it.
+ * @example const current = migrateRecord("atom detail", JSON.parse(stored))
+ */
+export function migrateRecord(kind: RecordKind | (string & {}), value: unknown): unknown {
+  if (!isObject(value) || value.schemaVersion !== 1) return value;
+  const out: Record<string, unknown> = { ...value, schemaVersion: 2 };
+  if (isObject(value.meta)) {
+    const meta: Record<string, unknown> = (out.meta = {});
+    for (const [key, v] of Object.entries(value.meta)) {
+      if (!MOVED_IN_2[kind]?.includes(key)) meta[key] = v;
+      else if (v !== undefined) out[key] = v;
+    }
+  }
+  return out;
+}
 
 /** What is wrong with a stored failure (`failure.version: expected one of 1; …`), if anything. */
 export function failureProblems(value: unknown): string | undefined {
@@ -93,21 +139,21 @@ export interface RecordOf { "log book": LogBook; "flow detail": FlowDetail; "ato
 export type RecordKind = keyof RecordOf;
 
 /**
- * Validates a record read back from a backend.
+ * Validates a record read back from a backend, migrated first if an older version wrote it.
  * @throws InvalidFormat naming the record's kind and key, with what is wrong; the stored record
  * is left untouched.
  */
 export function readRecord<K extends RecordKind>(kind: K, key: string, value: unknown): RecordOf[K] {
   const issues: string[] = [];
-  const record = CHECKS[kind](value, "", issues);
+  const record = CHECKS[kind](migrateRecord(kind, value), "", issues);
   if (issues.length > 0) throw invalidRecord(kind, key, value, issues.join("; "));
   return record as RecordOf[K];
 }
 
 /** The error for a record that does not validate, with a hint when a newer version wrote it. */
 export function invalidRecord(kind: string, key: string, value: unknown, issues: string): InvalidFormat {
-  const hint = isObject(value) && "schemaVersion" in value && value.schemaVersion !== 1
-    ? ` (schema version ${String(value.schemaVersion)}; this build reads version 1: upgrade taskflow-ts)`
+  const hint = isObject(value) && typeof value.schemaVersion === "number" && value.schemaVersion > SCHEMA_VERSION
+    ? ` (schema version ${value.schemaVersion}; this build reads versions up to ${SCHEMA_VERSION}: upgrade taskflow-ts)`
     : "";
   return new InvalidFormat(`${kind} "${key}" in the log book is corrupted or foreign${hint}: ${issues}`);
 }

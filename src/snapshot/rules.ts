@@ -1,7 +1,7 @@
 // The small rules for reading a log book, once: which flow states are final, what a retry's
 // stored result provides, when a flow next wakes up, and what an atom without a stored detail
 // reads as. The engine, the snapshot and every host use these instead of their own copies.
-import type { AtomDetail } from "../persistence/models.js";
+import { SCHEMA_VERSION, type AtomDetail } from "../persistence/models.js";
 import { atomDetailId } from "../ports/ids.js";
 import type { FlowState } from "../states.js";
 
@@ -34,11 +34,11 @@ export function providedValue(detail: Pick<AtomDetail, "kind" | "result">): unkn
  * to execute. A flow that has ended never wakes up. A time already past means due: run it now.
  * @example nextWakeup(storage.flowState, storage.atomDetails())
  */
-export function nextWakeup(flowState: FlowState, atoms: Iterable<Pick<AtomDetail, "state" | "intention" | "meta">>): number | undefined {
+export function nextWakeup(flowState: FlowState, atoms: Iterable<Pick<AtomDetail, "state" | "intention" | "wakeAt" | "deadline">>): number | undefined {
   if (isFinalFlowState(flowState)) return undefined; // timers of a flow that ended never fire
   let next: number | undefined;
   for (const d of atoms) {
-    const at = d.meta.wakeAt ?? d.meta.deadline;
+    const at = d.wakeAt ?? d.deadline;
     const waiting = d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
     if (waiting && at !== undefined && (next === undefined || at < next)) next = at;
   }
@@ -52,7 +52,7 @@ export function nextWakeup(flowState: FlowState, atoms: Iterable<Pick<AtomDetail
  */
 export function pendingAtomDetail(flowUuid: string, atom: Pick<AtomDetail, "name" | "kind" | "version">, at: number): AtomDetail {
   return {
-    schemaVersion: 1, uuid: atomDetailId(flowUuid, atom.name), flowUuid, name: atom.name, kind: atom.kind, state: "PENDING",
+    schemaVersion: SCHEMA_VERSION, uuid: atomDetailId(flowUuid, atom.name), flowUuid, name: atom.name, kind: atom.kind, state: "PENDING",
     intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: at,
   };
 }

@@ -31,7 +31,7 @@ export interface AtomSnapshot {
  * An input a suspended flow waits for, as its last run stored it.
  * @example for (const w of snapshot.waitingFor) console.log(w.name, w.description, w.deadline)
  */
-export type WaitingInput = NonNullable<FlowDetail["meta"]["waitingFor"]>[number];
+export type WaitingInput = NonNullable<FlowDetail["waitingFor"]>[number];
 
 /**
  * A stored flow, read: what every host shows or decides from (the engine loading a flow, a
@@ -76,7 +76,7 @@ export function snapshotOf(flow: FlowDetail, atomDetails: Iterable<AtomDetail>):
   const details: Array<{ detail: AtomDetail; stored: boolean }> = [];
   // Atoms are written on their first transition: the fingerprint lists every atom of the
   // definition, so one that has none stored yet is PENDING, under the id the engine would use.
-  for (const f of flow.meta.fingerprint ?? []) {
+  for (const f of flow.fingerprint ?? []) {
     const d = stored.get(f.name);
     stored.delete(f.name);
     details.push(d ? { detail: d, stored: true } : { detail: pendingAtomDetail(flow.uuid, f, flow.createdAt), stored: false });
@@ -91,11 +91,11 @@ export function snapshotOf(flow: FlowDetail, atomDetails: Iterable<AtomDetail>):
     result: providedValue(detail),
     failure: detail.failure ? Failure.fromJSON(detail.failure) : undefined,
     revertFailure: detail.revertFailure ? Failure.fromJSON(detail.revertFailure) : undefined,
-    attempts: detail.meta.attempts ?? 0,
+    attempts: detail.attempts ?? 0,
     stored,
     detail,
   }));
-  const { suspendedReason, waitingFor, inputs } = flow.meta;
+  const { suspendedReason, waitingFor, inputs } = flow;
   const suspended = flow.state === "SUSPENDED";
   return {
     uuid: flow.uuid,

@@ -145,7 +145,7 @@ export class Storage implements FlowStorage {
    */
   inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
     if (options.transient) Object.assign(this.#transient, values);
-    else this.#journal.flowMeta({ store: { ...(this.flowDetail.meta.store ?? {}), ...values } });
+    else this.#journal.updateFlow({ store: { ...(this.flowDetail.store ?? {}), ...values } });
   }
 
   /** (`engine.injectAtomArgs`) Injects argument values for one atom (by argument name). */
@@ -153,7 +153,7 @@ export class Storage implements FlowStorage {
     if (options.transient) {
       this.#atomTransient.set(name, { ...(this.#atomTransient.get(name) ?? {}), ...values });
     } else {
-      this.#journal.annotate(name, { injected: { ...(this.detail(name).meta.injected ?? {}), ...values } });
+      this.#journal.inject(name, values);
     }
   }
 
@@ -170,7 +170,7 @@ export class Storage implements FlowStorage {
   /** Every injected and provided name with its value; a list where several atoms provided one name. */
   fetchAll(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const names = new Set([...Object.keys(this.flowDetail.meta.store ?? {}), ...Object.keys(this.#transient)]);
+    const names = new Set([...Object.keys(this.flowDetail.store ?? {}), ...Object.keys(this.#transient)]);
     for (const p of this.#providerIndex().keys()) names.add(p);
     for (const name of names) {
       const values: unknown[] = [];
@@ -196,7 +196,7 @@ export class Storage implements FlowStorage {
     const atom = node.atom;
     const args: Record<string, unknown> = {};
     const atomTransient = this.#atomTransient.get(node.name);
-    const atomPersistent = this.detail(node.name).meta.injected;
+    const atomPersistent = this.detail(node.name).injected;
     const missing: string[] = [];
     for (const [arg, spec] of node.args) {
       if (atomTransient && Object.hasOwn(atomTransient, arg)) args[arg] = atomTransient[arg];
@@ -264,7 +264,7 @@ export class Storage implements FlowStorage {
 
   #injected(name: string): Found {
     if (Object.hasOwn(this.#transient, name)) return { ok: true, value: this.#transient[name] };
-    const store = this.flowDetail.meta.store;
+    const store = this.flowDetail.store;
     if (store && Object.hasOwn(store, name)) return { ok: true, value: store[name] };
     return NONE;
   }

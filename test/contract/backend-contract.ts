@@ -1,7 +1,7 @@
 // The contract every log book backend must meet, run against each backend in its real runtime
 // (memory in Node here; IndexedDB in Chromium and Durable Objects in workerd with their adapters).
 import { describe, expect, it } from "vitest";
-import { Failure, InvalidFormat, NotFound, type AtomDetail, type Backend, type FlowDetail, type FlowState, type LogBook } from "../../src/index.js";
+import { Failure, InvalidFormat, NotFound, SCHEMA_VERSION, type AtomDetail, type Backend, type FlowDetail, type FlowState, type LogBook } from "../../src/index.js";
 
 export interface ContractHooks {
   /** A fresh, empty backend. */
@@ -15,12 +15,12 @@ export interface ContractHooks {
 
 let seq = 0;
 const id = (p: string) => `${p}-${++seq}`;
-export const book = (over: Partial<LogBook> = {}): LogBook => ({ schemaVersion: 1, uuid: id("lb"), name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...over });
+export const book = (over: Partial<LogBook> = {}): LogBook => ({ schemaVersion: SCHEMA_VERSION, uuid: id("lb"), name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...over });
 export const flow = (bookUuid: string, over: Partial<FlowDetail> = {}): FlowDetail => ({
-  schemaVersion: 1, uuid: id("fd"), bookUuid, name: "flow", state: "PENDING", createdAt: 2, updatedAt: 2, meta: {}, ...over,
+  schemaVersion: SCHEMA_VERSION, uuid: id("fd"), bookUuid, name: "flow", state: "PENDING", createdAt: 2, updatedAt: 2, meta: {}, ...over,
 });
 export const atom = (flowUuid: string, over: Partial<AtomDetail> = {}): AtomDetail => ({
-  schemaVersion: 1, uuid: id("ad"), flowUuid, name: id("a"), kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 3, ...over,
+  schemaVersion: SCHEMA_VERSION, uuid: id("ad"), flowUuid, name: id("a"), kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 3, ...over,
 });
 const batch = (b: Partial<{ logBooks: LogBook[]; flows: FlowDetail[]; atoms: AtomDetail[] }>) => ({ logBooks: [], flows: [], atoms: [], ...b });
 const DAY = 86_400_000;
@@ -30,7 +30,7 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
     it("stores a log book, its flow details and atom details in one commit, and reads them back", async () => {
       const backend = await hooks.make();
       const lb = book({ name: "orders", meta: { tenant: "t1" } });
-      const fd = flow(lb.uuid, { meta: { store: { x: 1 } } });
+      const fd = flow(lb.uuid, { store: { x: 1 }, meta: { owner: "ops" } });
       const ad = atom(fd.uuid, { state: "SUCCESS", result: { total: 3, at: [1, 2] } });
       await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [ad] }));
       expect(await backend.getLogBook(lb.uuid)).toEqual(lb);

@@ -228,7 +228,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       expect(await states()).toEqual({ a: "SUCCESS", b: "SUCCESS", big: "RUNNING" });
       const stopped = await again.getFlowDetail(id);
       if (full.smallWriteFitsAfterRefusal || stopped.state !== "RUNNING") {
-        expect(stopped).toMatchObject({ state: "SUSPENDED", meta: { suspendedReason: "storage" } });
+        expect(stopped).toMatchObject({ state: "SUSPENDED", suspendedReason: "storage" });
       }
 
       await full.makeRoom(again);

@@ -703,7 +703,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(events.map((ev) => ev.progress)).toEqual([0, 0.5, 0.7, 1]);
       expect(events.map((ev) => ev.name)).toEqual(["work", "work", "work", "work"]);
       expect(events[1]?.details).toEqual({ step: 1 });
-      const meta = e.storage.detail("work").meta;
+      const meta = e.storage.detail("work");
       expect(meta.progress).toBe(1);
       expect(meta.progressDetails).toEqual({ atProgress: 0.7, details: { step: 2 } });
     });

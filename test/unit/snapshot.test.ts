@@ -19,6 +19,7 @@ import {
   type EngineOptions,
   type FlowDetail,
   type FlowItem,
+  SCHEMA_VERSION,
 } from "../../src/index.js";
 import { FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "../../src/backend.js";
 import { compile as compileGraph } from "../../src/engine/compiler.js";
@@ -42,7 +43,7 @@ async function expectAgreement(engine: Engine, backend: MemoryBackend): Promise<
     const d = storage.detail(atom.name);
     const where = `${at}: atom ${atom.name}`;
     expect({ state: atom.state, intention: atom.intention, attempts: atom.attempts, stored: atom.stored }, where)
-      .toEqual({ state: d.state, intention: d.intention, attempts: d.meta.attempts ?? 0, stored: stored.has(atom.name) });
+      .toEqual({ state: d.state, intention: d.intention, attempts: d.attempts ?? 0, stored: stored.has(atom.name) });
     // An atom never stored reads as the engine fills it in, under the id it would write it with.
     expect({ ...atom.detail, updatedAt: 0 }, where).toEqual({ ...d, updatedAt: 0 });
     if (d.state === "SUCCESS" && d.intention === "EXECUTE") {
@@ -135,10 +136,10 @@ describe("FlowSnapshot", () => {
   });
 
   it("reads a record without a fingerprint, and stored atoms the fingerprint does not list, after it", () => {
-    const flow: FlowDetail = { schemaVersion: 1, uuid: "f1", bookUuid: "b1", name: "old", state: "RUNNING", createdAt: 5, updatedAt: 9, meta: {} };
+    const flow: FlowDetail = { schemaVersion: SCHEMA_VERSION, uuid: "f1", bookUuid: "b1", name: "old", state: "RUNNING", createdAt: 5, updatedAt: 9, meta: {} };
     const atom = (name: string, patch: Partial<AtomDetail> = {}): AtomDetail => ({ ...pendingAtomDetail("f1", { name, kind: "task", version: "1.0" }, 7), ...patch });
     expect(snapshotOf(flow, [atom("x", { state: "RUNNING" })]).atoms.map((a) => [a.name, a.state])).toEqual([["x", "RUNNING"]]);
-    const withPrint: FlowDetail = { ...flow, meta: { fingerprint: [{ name: "a", kind: "task", requires: [], optional: [], provides: [], version: "2.1" }] } };
+    const withPrint: FlowDetail = { ...flow, fingerprint: [{ name: "a", kind: "task", requires: [], optional: [], provides: [], version: "2.1" }] };
     const snap = snapshotOf(withPrint, [atom("gone", { state: "SUCCESS" })]);
     expect(snap.atoms.map((a) => [a.name, a.state, a.stored])).toEqual([["a", "PENDING", false], ["gone", "SUCCESS", true]]);
     expect(snap.atoms[0]?.detail).toMatchObject({ uuid: atomDetailId("f1", "a"), version: "2.1", intention: "EXECUTE", updatedAt: 5 });
@@ -154,11 +155,11 @@ describe("the rules of reading a log book", () => {
 
   it("next wake-up: the earliest timer or deadline of an atom still to execute; none once the flow ended", () => {
     const atoms = [
-      detail({ meta: { wakeAt: 50 } }),
-      detail({ state: "RETRYING", meta: { wakeAt: 30 } }),
-      detail({ meta: { deadline: 40 } }),
-      detail({ intention: "REVERT", meta: { wakeAt: 10 } }),
-      detail({ state: "SUCCESS", meta: { wakeAt: 5 } }),
+      detail({ wakeAt: 50 }),
+      detail({ state: "RETRYING", wakeAt: 30 }),
+      detail({ deadline: 40 }),
+      detail({ intention: "REVERT", wakeAt: 10 }),
+      detail({ state: "SUCCESS", wakeAt: 5 }),
     ];
     expect(nextWakeup("SUSPENDED", atoms)).toBe(30);
     expect(nextWakeup("RUNNING", atoms.slice(2))).toBe(40);

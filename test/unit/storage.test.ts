@@ -15,18 +15,19 @@ import {
   type AtomDetail,
   type FlowDetail,
   type LogBook,
+  SCHEMA_VERSION,
 } from "../../src/index.js";
 import { countCommits } from "../../src/backend.js";
 import { failing, progressing, rejection, RuntimeError, storeEveryAtom } from "./helpers.js";
 
 const book = (uuid = "lb-1", extra: Partial<LogBook> = {}): LogBook => ({
-  schemaVersion: 1, uuid, name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
+  schemaVersion: SCHEMA_VERSION, uuid, name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
 });
 const flowDetail = (uuid = "fd-1", bookUuid = "lb-1", extra: Partial<FlowDetail> = {}): FlowDetail => ({
-  schemaVersion: 1, uuid, bookUuid, name: "flow", state: "PENDING", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
+  schemaVersion: SCHEMA_VERSION, uuid, bookUuid, name: "flow", state: "PENDING", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
 });
 const atomDetail = (uuid = "ad-1", flowUuid = "fd-1", extra: Partial<AtomDetail> = {}): AtomDetail => ({
-  schemaVersion: 1, uuid, flowUuid, name: `atom-${uuid}`, kind: "task", state: "PENDING", intention: "EXECUTE",
+  schemaVersion: SCHEMA_VERSION, uuid, flowUuid, name: `atom-${uuid}`, kind: "task", state: "PENDING", intention: "EXECUTE",
   version: "1.0", meta: {}, updatedAt: 1, ...extra,
 });
 
@@ -47,14 +48,14 @@ describe("MemoryBackend", () => {
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [atomDetail()] });
     const fd = await b.getFlowDetail("fd-1");
     fd.state = "SUCCESS";
-    fd.meta.store = { hacked: true };
+    fd.store = { hacked: true };
     const [ad] = await b.getAtomDetails("fd-1");
     ad!.state = "SUCCESS";
-    ad!.meta.progress = 0.5;
+    ad!.progress = 0.5;
     const lb = await b.getLogBook("lb-1");
     lb.meta.x = 1;
     expect((await b.getFlowDetail("fd-1")).state).toBe("PENDING");
-    expect((await b.getFlowDetail("fd-1")).meta).toEqual({});
+    expect((await b.getFlowDetail("fd-1")).store).toBeUndefined();
     expect((await b.getAtomDetails("fd-1"))[0]).toEqual(atomDetail());
     expect((await b.getLogBook("lb-1")).meta).toEqual({});
   });
@@ -162,10 +163,10 @@ describe("MemoryBackend", () => {
     const b = new MemoryBackend();
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [] });
     const dump = b.dump();
-    (dump.flows[0] as Record<string, unknown>).schemaVersion = 2;
+    (dump.flows[0] as Record<string, unknown>).schemaVersion = SCHEMA_VERSION + 1;
     const error = await rejection(MemoryBackend.fromDump(dump).getFlowDetail("fd-1"));
     expect(error).toBeInstanceOf(InvalidFormat);
-    expect(error.message).toContain("schema version 2");
+    expect(error.message).toContain(`schema version ${SCHEMA_VERSION + 1}; this build reads versions up to ${SCHEMA_VERSION}: upgrade taskflow-ts`);
   });
 
   it("a closed backend refuses every call with StorageFailure", async () => {
@@ -178,14 +179,14 @@ describe("MemoryBackend", () => {
   it("intention, failures and results round-trip through a JSON dump", async () => {
     const b = new MemoryBackend();
     const failure = Failure.fromError(new RuntimeError("Woot!")).toJSON();
-    const ad = atomDetail("ad-1", "fd-1", { state: "FAILURE", intention: "REVERT", failure, result: undefined, meta: { progress: 0.5 } });
+    const ad = atomDetail("ad-1", "fd-1", { state: "FAILURE", intention: "REVERT", failure, result: undefined, progress: 0.5, meta: { note: "x" } });
     const ad2 = atomDetail("ad-2", "fd-1", { state: "SUCCESS", intention: "EXECUTE", result: { a: [1, 2, { b: null }] } });
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [ad, ad2] });
     const restored = MemoryBackend.fromDump(JSON.parse(JSON.stringify(b.dump())));
     const got = new Map((await restored.getAtomDetails("fd-1")).map((a) => [a.uuid, a]));
     expect(got.get("ad-1")?.intention).toBe("REVERT");
     expect(Failure.fromJSON(got.get("ad-1")?.failure).matches(Failure.fromJSON(failure))).toBe(true);
-    expect(got.get("ad-1")?.meta.progress).toBe(0.5);
+    expect(got.get("ad-1")?.progress).toBe(0.5);
     expect(got.get("ad-2")?.result).toEqual({ a: [1, 2, { b: null }] });
   });
 });
@@ -290,7 +291,7 @@ describe("engine storage", () => {
     e.inject({ b: 2 }, { transient: true });
     expect(e.storage.fetchAll()).toEqual({ s: 1, a: 1, b: 2 });
     await e.save();
-    expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({ s: 1, a: 1 });
+    expect((await backend.getFlowDetail(e.flowDetailId)).store).toEqual({ s: 1, a: 1 });
 
     const e2 = load(flow(), { backend, flowDetailId: e.flowDetailId });
     await e2.prepare();
@@ -309,7 +310,7 @@ describe("engine storage", () => {
     e.injectAtomArgs("t", { v: 9 });
     await e.run();
     const [ad] = await backend.getAtomDetails(e.flowDetailId);
-    expect(ad?.meta.injected).toEqual({ v: 9 });
+    expect(ad?.injected).toEqual({ v: 9 });
     expect(e.storage.fetch("out")).toBe(9);
   });
 
@@ -339,13 +340,13 @@ describe("engine storage", () => {
     const fd = await backend.getFlowDetail(e.flowDetailId);
     expect(fd.state).toBe("REVERTED");
     expect(fd.name).toBe("f");
-    expect(fd.meta.fingerprint?.map((a) => a.name)).toEqual(["ok", "fail"]);
+    expect(fd.fingerprint?.map((a) => a.name)).toEqual(["ok", "fail"]);
     const byName = new Map((await backend.getAtomDetails(e.flowDetailId)).map((a) => [a.name, a]));
     expect(byName.get("ok")?.state).toBe("REVERTED");
     expect(byName.get("fail")?.state).toBe("REVERTED");
     expect(byName.get("fail")?.failure?.excTypeNames).toEqual(["RuntimeError", "Error"]);
-    expect(byName.get("ok")?.meta.timestamps?.SUCCESS).toBeTypeOf("number");
-    expect(byName.get("ok")?.meta.timestamps?.REVERTED).toBeTypeOf("number");
+    expect(byName.get("ok")?.timestamps?.SUCCESS).toBeTypeOf("number");
+    expect(byName.get("ok")?.timestamps?.REVERTED).toBeTypeOf("number");
     const lb = await backend.getLogBook(fd.bookUuid);
     expect(lb.name).toBe("f");
   });

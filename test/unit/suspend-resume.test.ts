@@ -272,9 +272,9 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await e.run();
       expect(e.storage.flowDetail.state).toBe("SUSPENDED");
       const dump = backend.dump();
-      const fd = dump.flows[0] as { meta: { store?: Record<string, unknown> } };
-      expect(fd.meta.store).toEqual({ foo: "bar" });
-      fd.meta.store = {};
+      const fd = dump.flows[0] as { store?: Record<string, unknown> };
+      expect(fd.store).toEqual({ foo: "bar" });
+      fd.store = {};
       const e2 = make(flow(), { backend: MemoryBackend.fromDump(dump), flowDetailId: e.flowDetailId });
       await expect(e2.run()).rejects.toBeInstanceOf(MissingDependencies);
     });
@@ -404,7 +404,7 @@ describe("a write that fails", () => {
     backend.failAt.add(3); // b SUCCESS + c RUNNING
     await expect(e.run()).rejects.toThrow(/disk full at write 3/);
     const id = e.flowDetailId;
-    expect(await backend.getFlowDetail(id)).toMatchObject({ state: "SUSPENDED", meta: { suspendedReason: "storage" } });
+    expect(await backend.getFlowDetail(id)).toMatchObject({ state: "SUSPENDED", suspendedReason: "storage" });
     expect(Object.fromEntries((await backend.getAtomDetails(id)).map((d) => [d.name, d.state]))).toEqual({ a: "SUCCESS", b: "RUNNING" });
 
     await e.run(); // reloads the same flow detail, not a new one
@@ -425,7 +425,7 @@ describe("a write that fails", () => {
     const second = e.save();
     await expect(first).rejects.toThrow(/disk full/);
     await expect(second).rejects.toThrow(/an earlier write of flow "l" failed/);
-    expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({});
+    expect((await backend.getFlowDetail(e.flowDetailId)).store).toEqual({});
     expect(backend.attempts).toBe(2); // the second commit never reached the backend
   });
 

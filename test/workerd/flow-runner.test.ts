@@ -86,7 +86,7 @@ describe("FlowRunner", () => {
     const refused = await rejection(runner.provide("stay", "nights", -2));
     expect(refused.name).toBe("InvalidFormat");
     expect(refused.message).toMatch(/^value for "nights" refused: /);
-    expect((await runner.logBook("stay")).flowDetail.meta.inputs).toBeUndefined();
+    expect((await runner.logBook("stay")).flowDetail.inputs).toBeUndefined();
     expect(await runner.alarmAt()).toBeNull();
     expect((await rejection(runner.provide("stay", "rooms", 1))).name).toBe("NotFound");
 
@@ -105,7 +105,7 @@ describe("FlowRunner", () => {
     expect(await runDurableObjectAlarm(runner)).toBe(true); // first call fails: backoff
     const waiting = (await runner.get("call")) as FlowStatus;
     expect(waiting).toMatchObject({ state: "SUSPENDED", suspendedReason: "waiting" });
-    const stored = (await runner.logBook("call")).flowDetail.meta.wakeAt;
+    const stored = (await runner.logBook("call")).flowDetail.wakeAt;
     expect(waiting.wakeAt).toBe(stored);
     expect(await runner.alarmAt()).toBe(stored);
     expect((stored as number) - (await runner.now())).toBeGreaterThan(BACKOFF_MS - 5_000);
@@ -203,7 +203,7 @@ describe("FlowRunner", () => {
     expect(cancelled.state).toBe("REVERTED");
     expect(states(cancelled)).toEqual({ hold: "REVERTED", "wait:nights": "PENDING", quote: "PENDING" });
     expect(await runner.tally()).toEqual({ "executions:hold": 1, "reverts:hold": 1 });
-    expect((await runner.logBook("stay")).flowDetail.meta.cancelled).toMatchObject({ reason: "guest left" });
+    expect((await runner.logBook("stay")).flowDetail.cancelled).toMatchObject({ reason: "guest left" });
     expect(await runner.alarmAt()).toBeNull();
     for (const call of [runner.cancel("stay"), runner.resume("stay"), runner.suspend("stay"), runner.provide("stay", "nights", 2)]) {
       const refused = await rejection(call);

@@ -9,11 +9,11 @@ export const sleepAction: AtomAction<SleepNode> = {
   kind: "sleep",
   hold(node, { journal, clock }) {
     const d = journal.detail(node.name);
-    if (d.state !== "PENDING" || d.meta.wakeAt !== undefined) return undefined; // the stored time holds it
+    if (d.state !== "PENDING" || d.wakeAt !== undefined) return undefined; // the stored time holds it
     const w = node.atom.wait;
     journal.setTimer(node.name, { wakeAt: "at" in w ? w.at : clock.now() + w.afterMs });
     return undefined;
   },
-  execute: (node, { journal }) => journal.detail(node.name).meta.wakeAt ?? 0,
+  execute: (node, { journal }) => journal.detail(node.name).wakeAt ?? 0,
   revert: () => undefined,
 };

@@ -12,8 +12,8 @@ export function taskContext(node: AtomNode, host: ActionHost, signal: ActionSign
     get signal() {
       return signal.get();
     },
-    attempt: d.meta.attempts ?? 1,
-    idempotencyKey: `${host.journal.flowDetail.uuid}:${node.name}:${d.meta.generation ?? 0}`,
+    attempt: d.attempts ?? 1,
+    idempotencyKey: `${host.journal.flowDetail.uuid}:${node.name}:${d.generation ?? 0}`,
     updateProgress: (fraction, details) => host.journal.progress(node.name, fraction, details),
   };
 }

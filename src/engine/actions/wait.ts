@@ -21,18 +21,18 @@ export const waitAction: WaitAction = {
   hold(node, { journal, clock }) {
     if (journal.detail(node.name).state !== "PENDING") return undefined;
     const { input, timeoutMs } = node.atom;
-    let deadline = journal.detail(node.name).meta.deadline;
+    let deadline = journal.detail(node.name).deadline;
     if (deadline === undefined && timeoutMs !== undefined) {
       deadline = clock.now() + timeoutMs;
       journal.setTimer(node.name, { deadline });
     }
-    const inputs = journal.flowDetail.meta.inputs;
+    const inputs = journal.flowDetail.inputs;
     const due = deadline !== undefined && deadline <= clock.now();
     return (inputs && Object.hasOwn(inputs, input)) || due ? undefined : { on: "input", input, deadline };
   },
   execute(node, { journal }) {
     // The engine starts a wait only once its input is stored, or once its deadline has passed.
-    const inputs = journal.flowDetail.meta.inputs;
+    const inputs = journal.flowDetail.inputs;
     if (inputs && Object.hasOwn(inputs, node.atom.input)) return inputs[node.atom.input];
     throw new RequestTimeout(`no value was provided for "${node.atom.input}" before its deadline`);
   },
