@@ -179,6 +179,21 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
         backend = await corrupt(backend, "flow", fd.uuid, { ...fd, schemaVersion: 7 });
         await expect(backend.getFlowDetail(fd.uuid)).rejects.toThrow(/schema version 7.*upgrade taskflow-ts/);
       });
+
+      it("migrates a record of schema version 1 on read, keeps a top-level field it does not know, refuses a corrupt engine field by its path", async () => {
+        let backend = await hooks.make();
+        const lb = book();
+        const fd = flow(lb.uuid);
+        const a = atom(fd.uuid);
+        await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [a] }));
+        const { meta: _, ...rest } = a;
+        backend = await corrupt(backend, "atom", a.uuid, { ...rest, schemaVersion: 1, meta: { attempts: 3, wakeAt: 9, duration: 1, mine: "x" }, later: [1] });
+        expect(await backend.getAtomDetails(fd.uuid)).toEqual([{ ...a, schemaVersion: SCHEMA_VERSION, attempts: 3, wakeAt: 9, meta: { duration: 1, mine: "x" }, later: [1] }]);
+        backend = await corrupt(backend, "flow", fd.uuid, { ...fd, schemaVersion: 1, meta: { suspendedReason: "input", owner: "ops" } });
+        expect(await backend.getFlowDetail(fd.uuid)).toEqual({ ...fd, schemaVersion: SCHEMA_VERSION, suspendedReason: "input", meta: { owner: "ops" } });
+        backend = await corrupt(backend, "atom", a.uuid, { ...a, wakeAt: "soon" });
+        await expect(backend.getAtomDetails(fd.uuid)).rejects.toThrow(new RegExp(`atom detail "[^"]*${a.uuid}".*: wakeAt: expected a number`));
+      });
     }
   });
 }

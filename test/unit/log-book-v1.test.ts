@@ -131,4 +131,18 @@ describe("a log book of schema version 1", () => {
     expect(stored(written.flows)[0]?.schemaVersion).toBe(SCHEMA_VERSION);
     expect(stored(written.atoms).filter((a) => a.schemaVersion === SCHEMA_VERSION).map((a) => a.name).sort()).toEqual(["finish", "wait:confirm"]);
   });
+
+  it("keeps a top-level field it does not know (a newer writer's) through the engine's changes of the record", async () => {
+    const dump = fixture();
+    const flow = stored(dump.flows)[0] as Stored & Record<string, unknown>;
+    flow.later = { note: "kept" };
+    const wait = stored(dump.atoms).find((a) => a.name === "wait:confirm") as Stored & Record<string, unknown>;
+    wait.later = 7;
+    const backend = MemoryBackend.fromDump(dump);
+    const engine = load(booking({}), { backend, clock: new ManualClock(SUSPENDED_AT + 60_000), flowDetailId: FLOW_ID });
+    await engine.provide("confirm", true);
+    expect(engine.storage.flowState).toBe("SUCCESS");
+    expect(await backend.getFlowDetail(FLOW_ID)).toMatchObject({ schemaVersion: SCHEMA_VERSION, state: "SUCCESS", later: { note: "kept" } });
+    expect((await backend.getAtomDetails(FLOW_ID)).find((d) => d.name === "wait:confirm")).toMatchObject({ state: "SUCCESS", later: 7 });
+  });
 });
