@@ -15,6 +15,25 @@ const workerd = [
   { files: ["examples/edge-jobs/**/*.ts"], project: "./examples/edge-jobs/tsconfig.json" },
 ];
 
+// Adapters are built like a user's code, against the package's public API: `taskflow-ts` and
+// its subpaths (taskflow-ts/backend for what a backend needs), never a path into src/.
+const adapterImports = {
+  files: ["adapters/**/*.ts"],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          {
+            regex: "^(\\.\\./)+src(/|$)",
+            message: "Adapters import taskflow-ts and its public subpaths only (taskflow-ts/backend, …); export what is missing from one of them and document it.",
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "scratch/", ".build-test-*/", "bench/durable-object/vitest.config.ts"] },
   {
@@ -33,4 +52,5 @@ export default tseslint.config(
     plugins: { "@typescript-eslint": tseslint.plugin },
     rules,
   })),
+  adapterImports,
 );

@@ -1,6 +1,6 @@
 import { playwright } from "@vitest/browser-playwright";
-import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { packageAliases } from "./vitest.aliases.js";
 
 // Real Chromium (Debian's, nothing is downloaded): IndexedDB and navigator.locks as a page has them.
 export const CHROMIUM_ARGS = [
@@ -9,13 +9,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 export default defineConfig({
-  resolve: {
-    alias: {
-      "taskflow-ts/testing": fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)),
-      "taskflow-ts/schemas": fileURLToPath(new URL("./src/schemas.ts", import.meta.url)),
-      "taskflow-ts": fileURLToPath(new URL("./src/index.ts", import.meta.url)),
-    },
-  },
+  resolve: { alias: packageAliases },
   test: {
     name: "browser",
     include: ["test/browser/**/*.test.ts"],

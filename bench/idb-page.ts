@@ -14,8 +14,8 @@ export interface IdbFigure {
 
 /** A record shaped like an atom detail, so raw puts clone what the engine's puts clone. */
 const record = (i: number) => ({
-  schemaVersion: 1, uuid: `r${i}`, flowUuid: "f", name: `t${i}`, kind: "task", state: "SUCCESS", intention: "EXECUTE",
-  result: 1, version: "1.0", meta: { timestamps: { RUNNING: 1, SUCCESS: 2 }, attempts: 1, progress: 1 }, updatedAt: 2,
+  schemaVersion: 2, uuid: `r${i}`, flowUuid: "f", name: `t${i}`, kind: "task", state: "SUCCESS", intention: "EXECUTE",
+  result: 1, version: "1.0", timestamps: { RUNNING: 1, SUCCESS: 2 }, attempts: 1, progress: 1, meta: {}, updatedAt: 2,
 });
 
 // Every case writes into a database of its own, deleted once measured: a case never pays for

@@ -21,67 +21,105 @@ export class TaskFlowError extends Error {
   }
 }
 
-/** A log book could not be read or written (the backend failed, or a record is not ours). */
+/**
+ * A log book could not be read or written (the backend failed, or a record is not ours). Running
+ * the flow again reloads the log book and goes on from what was stored.
+ * @example try { await engine.run() } catch (e) { if (e instanceof StorageFailure) console.warn("not saved; try again later", e.cause) }
+ */
 export class StorageFailure extends TaskFlowError {
   static {
     this.prototype.name = "StorageFailure";
   }
 }
-/** A conductor failed to run a job. */
+/**
+ * A conductor failed to run a job (TaskFlow's name; nothing in the core throws it yet).
+ * @example if (e instanceof ConductorFailure) console.error(e.code, e.message)
+ */
 export class ConductorFailure extends TaskFlowError {
   static {
     this.prototype.name = "ConductorFailure";
   }
 }
-/** A job operation failed (for example it was not owned by the caller). */
+/**
+ * A job operation failed, for example it was not owned by the caller (TaskFlow's name; nothing in
+ * the core throws it yet).
+ * @example if (e instanceof JobFailure) console.error(e.code, e.message) // UnclaimableJob included
+ */
 export class JobFailure extends TaskFlowError {
   static {
     this.prototype.name = "JobFailure";
   }
 }
-/** A job is already claimed by someone else. */
+/**
+ * A job is already claimed by someone else (TaskFlow's name; nothing in the core throws it yet).
+ * @example throw new UnclaimableJob(`job "${id}" is claimed by ${owner}; try another job`)
+ */
 export class UnclaimableJob extends JobFailure {
   static {
     this.prototype.name = "UnclaimableJob";
   }
 }
-/** Running something failed in a way the engine could not resolve. */
+/**
+ * Running something failed in a way the engine could not resolve; the base of `RequestTimeout`,
+ * `Cancelled` and `InvalidState`.
+ * @example engine.storage // throws ExecutionFailure until engine.prepare() (or a run) has loaded the flow detail
+ */
 export class ExecutionFailure extends TaskFlowError {
   static {
     this.prototype.name = "ExecutionFailure";
   }
 }
-/** A request did not complete in time. */
+/**
+ * A request did not complete in time: a task's `timeoutMs`, or a wait's `timeoutMs` with no value.
+ * @example task({ name: "call", timeoutMs: 5_000, execute: callApi }) // fails with RequestTimeout after 5 s
+ */
 export class RequestTimeout extends ExecutionFailure {
   static {
     this.prototype.name = "RequestTimeout";
   }
 }
-/** The flow was cancelled (`engine.cancel()`): what ran was reverted. `cause` holds the reason given. */
+/**
+ * The flow was cancelled (`engine.cancel()`): what ran was reverted. The message names the reason
+ * given (it is not set as `cause`).
+ * @example engine.run().catch((e) => { if (e instanceof Cancelled) showCancelled(e.message) }); await engine.cancel("user left")
+ */
 export class Cancelled extends ExecutionFailure {
   static {
     this.prototype.name = "Cancelled";
   }
 }
-/** A state transition that TaskFlow's tables do not allow. */
+/**
+ * A state transition that TaskFlow's tables do not allow.
+ * @example checkFlowTransition("SUCCESS", "REVERTED") // throws InvalidState
+ */
 export class InvalidState extends ExecutionFailure {
   static {
     this.prototype.name = "InvalidState";
   }
 }
-/** The flow's dependencies cannot be satisfied (a cycle, for example). */
+/**
+ * The flow's dependencies cannot be satisfied (a cycle, for example); the change that made it is
+ * discarded.
+ * @example graphFlow("g", a, b).link(b, a) // throws DependencyFailure when b already runs after a (it requires what a provides)
+ */
 export class DependencyFailure extends TaskFlowError {
   static {
     this.prototype.name = "DependencyFailure";
   }
 }
-/** Two atoms of one graph flow provide the same name. */
+/**
+ * An atom of a graph flow requires a name that two others of it provide, so its order is unclear.
+ * @example graphFlow("g", a, b, c) // throws AmbiguousDependency when a and b provide "x" and c requires it
+ */
 export class AmbiguousDependency extends DependencyFailure {
   static {
     this.prototype.name = "AmbiguousDependency";
   }
 }
-/** Some atom requires a name that nothing provides and the store does not hold. */
+/**
+ * Some atom requires a name that nothing provides and the store does not hold.
+ * @example if (e instanceof MissingDependencies) for (const { atom, symbol } of e.missing) console.log(`${atom} needs ${symbol}`)
+ */
 export class MissingDependencies extends DependencyFailure {
   /** `{ atom, symbol }` for each unsatisfied requirement. */
   readonly missing: ReadonlyArray<{ atom: string; symbol: string }>;
@@ -93,13 +131,20 @@ export class MissingDependencies extends DependencyFailure {
     this.prototype.name = "MissingDependencies";
   }
 }
-/** A flow could not be compiled into an execution graph. */
+/**
+ * A flow or an atom is built wrongly (a misplaced retry, a bad version, rebind or backoff).
+ * @example new Times(-1) // throws CompilationFailure: attempts must be a whole number ≥ 0
+ */
 export class CompilationFailure extends TaskFlowError {
   static {
     this.prototype.name = "CompilationFailure";
   }
 }
-/** A stored flow was run by a definition that has changed incompatibly since. */
+/**
+ * A stored flow was run by a definition that has changed incompatibly since (an atom removed or
+ * renamed, its kind, requires or provides changed, a major version bumped); `engine.prepare()` and `engine.run()` throw it before anything runs.
+ * @example if (e instanceof IncompatibleVersion) console.log(e.differences.join("\n"))
+ */
 export class IncompatibleVersion extends TaskFlowError {
   /** One line per difference between the stored and the current definition. */
   readonly differences: readonly string[];
@@ -111,37 +156,58 @@ export class IncompatibleVersion extends TaskFlowError {
     this.prototype.name = "IncompatibleVersion";
   }
 }
-/** Two things share a name that must be unique. */
+/**
+ * Two things share a name that must be unique (atoms of a flow, flow factories), or one item is
+ * added twice.
+ * @example linearFlow("f", a, a) // throws Duplicate: "a" was already added to it
+ */
 export class Duplicate extends TaskFlowError {
   static {
     this.prototype.name = "Duplicate";
   }
 }
-/** Something looked up by name or id does not exist. */
+/**
+ * Something looked up by name or id does not exist (a log book, a flow factory, a wait's input).
+ * @example new FlowRegistry().get("checkout") // throws NotFound: no flow factory named "checkout"
+ */
 export class NotFound extends TaskFlowError {
   static {
     this.prototype.name = "NotFound";
   }
 }
-/** Something that must not be empty is. */
+/**
+ * Something that must not be empty is (TaskFlow's name; nothing in the core throws it yet).
+ * @example if (cart.items.length === 0) throw new Empty(`cart "${cart.id}" has no items; add one before checking out`)
+ */
 export class Empty extends TaskFlowError {
   static {
     this.prototype.name = "Empty";
   }
 }
-/** Several things matched where one was expected. */
+/**
+ * Several things matched where one was expected (TaskFlow's name; nothing in the core throws it
+ * yet).
+ * @example if (found.length > 1) throw new MultipleChoices(`${found.length} carts are open; pass a cart id`)
+ */
 export class MultipleChoices extends TaskFlowError {
   static {
     this.prototype.name = "MultipleChoices";
   }
 }
-/** Data does not have the expected shape (a corrupted or foreign record, a bad value). */
+/**
+ * Data does not have the expected shape (a corrupted or foreign record, a value a wait's schema
+ * refuses, a result the log book cannot store).
+ * @example await engine.provide("email", 42) // throws InvalidFormat when the wait's schema refuses it; nothing changes
+ */
 export class InvalidFormat extends TaskFlowError {
   static {
     this.prototype.name = "InvalidFormat";
   }
 }
-/** An operation is not allowed in the current situation. */
+/**
+ * An operation is not allowed in the current situation.
+ * @example await engine.provide("email", "b@example.org") // throws DisallowedAccess once the wait took its value: use revise
+ */
 export class DisallowedAccess extends TaskFlowError {
   static {
     this.prototype.name = "DisallowedAccess";

@@ -1,7 +1,11 @@
 import * as errors from "./errors.js";
 import { InvalidFormat, TaskFlowError } from "./errors.js";
+import { failureProblems } from "./persistence/validate.js";
 
-/** The plain-data form of a {@link Failure}: what the log book and a Worker boundary carry. */
+/**
+ * The plain-data form of a {@link Failure}: what the log book and a Worker boundary carry.
+ * @example const data: FailureData = Failure.fromError(e).toJSON(); Failure.fromJSON(data).reraise()
+ */
 export interface FailureData {
   version: 1;
   /** The error's message. */
@@ -96,12 +100,12 @@ export class Failure {
   }
 
   /**
-   * Rebuilds a failure from its plain data. Checks the shape it relies on (records read from a
-   * backend were validated in full by their zod schemas already, see `taskflow-ts/schemas`).
+   * Rebuilds a failure from its plain data, checked by the rules a backend checks a stored
+   * failure by (src/persistence/validate.ts).
    * @throws InvalidFormat
    */
   static fromJSON(data: unknown): Failure {
-    const problem = shapeProblem(data, "failure");
+    const problem = failureProblems(data);
     if (problem) throw new InvalidFormat(`not a failure record: ${problem}`);
     return Failure.fromData(data as FailureData);
   }
@@ -189,23 +193,6 @@ export class Failure {
   }
 }
 
-function shapeProblem(d: unknown, path: string): string | undefined {
-  if (d === null || typeof d !== "object") return `${path} is not an object`;
-  const f = d as Partial<Record<keyof FailureData, unknown>>;
-  if (f.version !== 1) return `${path}.version is ${String(f.version)}, expected 1`;
-  if (typeof f.exceptionStr !== "string") return `${path}.exceptionStr is not a string`;
-  if (!Array.isArray(f.excTypeNames) || f.excTypeNames.length === 0 || !f.excTypeNames.every((n) => typeof n === "string")) {
-    return `${path}.excTypeNames is not a list of class names`;
-  }
-  if (f.tracebackStr !== undefined && typeof f.tracebackStr !== "string") return `${path}.tracebackStr is not a string`;
-  if (!Array.isArray(f.causes)) return `${path}.causes is not a list`;
-  for (let i = 0; i < f.causes.length; i++) {
-    const p = shapeProblem(f.causes[i], `${path}.causes.${i}`);
-    if (p) return p;
-  }
-  return undefined;
-}
-
 function safeString(value: unknown): string {
   try {
     return String(value);
@@ -217,6 +204,7 @@ function safeString(value: unknown): string {
 /**
  * Several failures that happened together (parallel atoms, or an execute failure followed by a
  * revert failure). Nested wraps are flattened; iterate it or use `check`.
+ * @example if (e instanceof WrappedFailure) for (const f of e) console.log(f.name, f.exceptionStr)
  */
 export class WrappedFailure extends TaskFlowError implements Iterable<Failure> {
   readonly failures: readonly Failure[];

@@ -1,14 +1,9 @@
-import type { ZodMiniType } from "zod/mini";
-import { InvalidFormat, NotFound, StorageFailure } from "../../src/errors.js";
-import { loadSchemas } from "../../src/persistence/lazy-schemas.js";
-import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../../src/persistence/models.js";
-import type { Backend } from "../../src/ports/backend.js";
-import { atomKey, bookFlowsPrefix, bookKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, uuidOfKey } from "./keys.js";
+import { InvalidFormat, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type LogBook, type WriteBatch } from "taskflow-ts";
+import { checkParents, decodeRecord, expiryLimit, finishedBooks, type FinishedBook, type RecordKind, type RecordOf } from "taskflow-ts/backend";
+import { atomKey, bookFlowsPrefix, bookKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
 
 /** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
 export type SqliteStorage = Pick<DurableObjectStorage, "kv" | "transactionSync">;
-
-type Schemas = Awaited<ReturnType<typeof loadSchemas>>;
 
 /** A key no record uses (see keys.ts), read once to check that the storage is SQLite-backed. */
 const PROBE_KEY = "taskflow-ts:probe";
@@ -25,7 +20,7 @@ const PROBE_KEY = "taskflow-ts:probe";
  * - Values are stored as structured clones, as the memory and IndexedDB backends keep them: a
  *   `Date` or a `Map` in a result comes back as such, and copies come for free (what the caller
  *   gave or got back is never the stored value). SQL columns would need JSON, which loses them.
- * - The records are validated by the core's schemas on read anyway, so columns would only buy
+ * - The records are validated by the core's record checks on read anyway, so columns would only buy
  *   indexes; ordered keys give the lookups needed by prefix (see `keys.ts`).
  *
  * Durability: the write is in SQLite when `commit` resolves, and the Durable Object's output gate
@@ -45,8 +40,6 @@ const PROBE_KEY = "taskflow-ts:probe";
  * }
  */
 export class DurableObjectBackend implements Backend {
-  /** Number of successful commits (each one SQLite transaction). */
-  commits = 0;
   private closed = false;
 
   constructor(private readonly storage: SqliteStorage) {
@@ -70,7 +63,8 @@ export class DurableObjectBackend implements Backend {
     let key = "";
     try {
       this.storage.transactionSync(() => {
-        this.checkParents(batch);
+        // Each parent is read once, inside the transaction: a missing one rolls back what follows.
+        checkParents(batch, { hasBook: (id) => kv.get(bookKey(id)) !== undefined, hasFlow: (id) => kv.get(flowParentKey(id)) !== undefined });
         for (const b of batch.logBooks) kv.put((key = bookKey(b.uuid)), b);
         for (const f of batch.flows) {
           const before = kv.get<string>(flowParentKey(f.uuid));
@@ -86,49 +80,50 @@ export class DurableObjectBackend implements Backend {
       // transaction is rolled back, and the caller learns which record it was.
       throw new StorageFailure(`commit refused, nothing was written: storing "${key}" failed (${(e as Error).message})`, { cause: e });
     }
-    this.commits++;
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
-    const schemas = await this.schemas();
+    this.ensureOpen();
     const key = bookKey(uuid);
     const raw = this.storage.kv.get(key);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return read(schemas, schemas.logBookSchema, "log book", key, uuid, raw);
+    return decodeRecord("log book", raw, { key, uuid });
   }
 
   async listLogBooks(): Promise<LogBook[]> {
-    const schemas = await this.schemas();
-    const entries = [...this.storage.kv.list({ prefix: BOOKS_PREFIX })];
-    return entries.map(([key, raw]) => read(schemas, schemas.logBookSchema, "log book", key, uuidOfKey(key), raw));
+    return this.list("log book", BOOKS_PREFIX);
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
     this.ensureOpen();
-    const { kv } = this.storage;
     this.storage.transactionSync(() => {
-      if (!kv.delete(bookKey(uuid))) throw new NotFound(`log book "${uuid}" is not stored`);
-      // Keys are collected before deleting: a list is not a snapshot of what it iterates.
-      for (const flowRecordKey of [...kv.list({ prefix: bookFlowsPrefix(uuid) })].map(([k]) => k)) {
-        const flow = uuidOfKey(flowRecordKey);
-        for (const key of [...kv.list({ prefix: flowAtomsPrefix(flow) })].map(([k]) => k)) kv.delete(key);
-        kv.delete(flowParentKey(flow));
-        kv.delete(flowRecordKey);
-      }
+      if (!this.deleteBook(uuid)) throw new NotFound(`log book "${uuid}" is not stored`);
+    });
+  }
+
+  async listFinished(): Promise<LogBook[]> {
+    return this.finished().map((f) => f.book);
+  }
+
+  async expire(options: ExpireOptions): Promise<string[]> {
+    this.ensureOpen();
+    const limit = expiryLimit(options, systemClock);
+    // Judged and deleted in one synchronous transaction: nothing can resume a book in between.
+    return this.storage.transactionSync(() => {
+      const expired = this.finished().filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
+      for (const uuid of expired) this.deleteBook(uuid);
+      return expired;
     });
   }
 
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
-    const schemas = await this.schemas();
-    const { kv } = this.storage;
-    if (kv.get(bookKey(bookUuid)) === undefined) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const entries = [...kv.list({ prefix: bookFlowsPrefix(bookUuid) })];
-    const details = entries.map(([key, raw]) => read(schemas, schemas.flowDetailSchema, "flow detail", key, uuidOfKey(key), raw));
-    return details.sort((a, b) => a.createdAt - b.createdAt);
+    this.ensureOpen();
+    if (this.storage.kv.get(bookKey(bookUuid)) === undefined) throw new NotFound(`log book "${bookUuid}" is not stored`);
+    return this.list("flow detail", bookFlowsPrefix(bookUuid)).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
-    const schemas = await this.schemas();
+    this.ensureOpen();
     const { kv } = this.storage;
     const book = kv.get<string>(flowParentKey(uuid));
     if (book === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
@@ -137,63 +132,45 @@ export class DurableObjectBackend implements Backend {
     if (raw === undefined) {
       throw new InvalidFormat(`flow detail "${uuid}" in the log book is corrupted: its parent "${flowParentKey(uuid)}" names book "${book}", but "${key}" is not stored`);
     }
-    return read(schemas, schemas.flowDetailSchema, "flow detail", key, uuid, raw);
+    return decodeRecord("flow detail", raw, { key, uuid });
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
-    const schemas = await this.schemas();
-    const { kv } = this.storage;
-    if (kv.get(flowParentKey(flowUuid)) === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    const entries = [...kv.list({ prefix: flowAtomsPrefix(flowUuid) })];
-    return entries.map(([key, raw]) => read(schemas, schemas.atomDetailSchema, "atom detail", key, uuidOfKey(key), raw));
+    this.ensureOpen();
+    if (this.storage.kv.get(flowParentKey(flowUuid)) === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
+    return this.list("atom detail", flowAtomsPrefix(flowUuid));
   }
 
   async close(): Promise<void> {
     this.closed = true;
   }
 
-  /** Runs inside the commit's transaction: a throw here rolls back whatever was written. */
-  private checkParents(batch: WriteBatch): void {
-    const { kv } = this.storage;
-    const books = new Set(batch.logBooks.map((b) => b.uuid));
-    const flows = new Set(batch.flows.map((f) => f.uuid));
-    for (const f of batch.flows) {
-      if (books.has(f.bookUuid)) continue;
-      if (kv.get(bookKey(f.bookUuid)) === undefined) {
-        throw new NotFound(`flow detail "${f.uuid}": log book "${f.bookUuid}" is not stored; save the log book first`);
-      }
-      books.add(f.bookUuid); // checked once per parent, however many children the batch holds
-    }
-    for (const a of batch.atoms) {
-      if (flows.has(a.flowUuid)) continue;
-      if (kv.get(flowParentKey(a.flowUuid)) === undefined) {
-        throw new NotFound(`atom detail "${a.uuid}": flow detail "${a.flowUuid}" is not stored; save the flow detail first`);
-      }
-      flows.add(a.flowUuid);
-    }
+  /** Every record under `prefix`, each checked to be the record its key says (a foreign write may not be). */
+  private list<K extends RecordKind>(kind: K, prefix: string): Array<RecordOf[K]> {
+    this.ensureOpen();
+    return [...this.storage.kv.list({ prefix })].map(([key, raw]) => decodeRecord(kind, raw, { key, uuid: uuidOfKey(key) }));
   }
 
-  /**
-   * Loads the schemas before any storage read, so that each read method does all its reads in
-   * one synchronous stretch after its only `await`: what it returns is one consistent state.
-   */
-  private async schemas(): Promise<Schemas> {
-    this.ensureOpen();
-    const schemas = await loadSchemas();
-    this.ensureOpen();
-    return schemas;
+  /** The finished log books, read in one synchronous stretch. */
+  private finished(): FinishedBook[] {
+    return finishedBooks(this.list("log book", BOOKS_PREFIX), this.list("flow detail", FLOWS_PREFIX));
+  }
+
+  /** Deletes a log book with its flow details, their atom details and parent pointers; false when it is not stored. Call it inside a transaction. */
+  private deleteBook(uuid: string): boolean {
+    const { kv } = this.storage;
+    if (!kv.delete(bookKey(uuid))) return false;
+    // Keys are collected before deleting: a list is not a snapshot of what it iterates.
+    for (const flowRecordKey of [...kv.list({ prefix: bookFlowsPrefix(uuid) })].map(([k]) => k)) {
+      const flow = uuidOfKey(flowRecordKey);
+      for (const key of [...kv.list({ prefix: flowAtomsPrefix(flow) })].map(([k]) => k)) kv.delete(key);
+      kv.delete(flowParentKey(flow));
+      kv.delete(flowRecordKey);
+    }
+    return true;
   }
 
   private ensureOpen(): void {
     if (this.closed) throw new StorageFailure("the Durable Object backend is closed");
   }
-}
-
-/** Validates a stored value, and that it is the record its key says (a foreign write may not be). */
-function read<T extends { uuid: string }>(schemas: Schemas, schema: ZodMiniType<T>, kind: string, key: string, uuid: string, raw: unknown): T {
-  const record = schemas.parseRecord(schema, kind, key, raw);
-  if (record.uuid !== uuid) {
-    throw new InvalidFormat(`${kind} "${key}" in the log book is corrupted or foreign: it is stored under "${uuid}" but says its uuid is "${record.uuid}"`);
-  }
-  return record;
 }

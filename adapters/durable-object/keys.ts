@@ -18,7 +18,8 @@ const part = (uuid: string): string => encodeURIComponent(uuid);
 
 export const BOOKS_PREFIX = "lb:";
 export const bookKey = (book: string): string => BOOKS_PREFIX + part(book);
-export const bookFlowsPrefix = (book: string): string => `fd:${part(book)}:`;
+export const FLOWS_PREFIX = "fd:";
+export const bookFlowsPrefix = (book: string): string => `${FLOWS_PREFIX}${part(book)}:`;
 export const flowKey = (book: string, flow: string): string => bookFlowsPrefix(book) + part(flow);
 export const flowParentKey = (flow: string): string => `fp:${part(flow)}`;
 export const flowAtomsPrefix = (flow: string): string => `ad:${part(flow)}:`;

@@ -1,8 +1,15 @@
-import type { Clock } from "../../src/ports/clock.js";
+import type { Clock } from "taskflow-ts";
+
+/** A host's one alarm (the part of a Durable Object's storage that keeps it). */
+export interface AlarmStorage {
+  getAlarm(): Promise<number | null>;
+  setAlarm(scheduledTime: number): Promise<void>;
+  deleteAlarm(): Promise<void>;
+}
 
 /** What the alarm driver needs from its FlowRunner. */
 export interface AlarmHost {
-  readonly storage: Pick<DurableObjectStorage, "getAlarm" | "setAlarm" | "deleteAlarm">;
+  readonly storage: AlarmStorage;
   /** The flows' clock: wake-up times are in its time. */
   readonly clock: Clock;
   /** Added to "now" when arming the alarm for work to do at once (FlowRunnerOptions.resumeDelayMs). */
@@ -13,11 +20,16 @@ export interface AlarmHost {
   dueAt(id: string, now: number): Promise<number | undefined>;
   /** Runs the flow, in its turn, if it has work to do now. Never rejects. */
   run(id: string): Promise<void>;
+  /** The finished flows to delete, with when (FlowRunnerOptions.retentionMs). */
+  expiries(): Array<[string, number]>;
+  /** Deletes a finished flow whose time has come, in its turn. Never rejects. */
+  collect(id: string): Promise<void>;
 }
 
-/** What the alarm has to do: the flows due now, and when the next one waiting on a timer is. */
+/** What the alarm has to do: the flows due now, those to delete now, and when the next one waiting on a timer (or to delete) is. */
 interface Plan {
   due: string[];
+  expired: string[];
   next: number | undefined;
 }
 
@@ -51,7 +63,8 @@ export class AlarmDriver {
     const started = new Map<string, number>();
     for (;;) {
       // Armed first (at once, while anything runs): if the object goes away now, the flows resume.
-      const { due, next } = await this.reschedule();
+      const { due, expired, next } = await this.reschedule();
+      for (const id of expired) await this.host.collect(id);
       for (const id of due) {
         if (runs.has(id) || (started.get(id) ?? 0) >= MAX_RUNS_PER_TURN) continue;
         started.set(id, (started.get(id) ?? 0) + 1);
@@ -80,7 +93,7 @@ export class AlarmDriver {
     const arm = async (): Promise<Plan> => {
       const now = this.host.clock.now();
       const plan = await this.#plan(now);
-      const at = plan.due.length > 0 ? now + this.host.resumeDelayMs : plan.next;
+      const at = plan.due.length + plan.expired.length > 0 ? now + this.host.resumeDelayMs : plan.next;
       if (at === undefined) await this.host.storage.deleteAlarm();
       else if ((await this.host.storage.getAlarm()) !== at) await this.host.storage.setAlarm(at);
       return plan;
@@ -91,13 +104,16 @@ export class AlarmDriver {
   }
 
   async #plan(now: number): Promise<Plan> {
-    const plan: Plan = { due: [], next: undefined };
+    const plan: Plan = { due: [], expired: [], next: undefined };
+    const add = (id: string, at: number, bucket: string[]): void => {
+      if (at <= now) bucket.push(id);
+      else if (plan.next === undefined || at < plan.next) plan.next = at;
+    };
     for (const id of this.host.activeIds()) {
       const at = await this.host.dueAt(id, now).catch(() => now); // unreadable: a run finds out why, and marks the flow
-      if (at === undefined) continue;
-      if (at <= now) plan.due.push(id);
-      else if (plan.next === undefined || at < plan.next) plan.next = at;
+      if (at !== undefined) add(id, at, plan.due);
     }
+    for (const [id, at] of this.host.expiries()) add(id, at, plan.expired);
     return plan;
   }
 

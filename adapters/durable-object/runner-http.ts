@@ -1,6 +1,6 @@
 // The HTTP surface of a FlowRunner: routes to the same methods as RPC (so the same validation
 // and the same errors), a bearer token in front, and TaskFlow's errors as 4xx statuses.
-import { DependencyFailure, DisallowedAccess, Duplicate, IncompatibleVersion, InvalidFormat, NotFound } from "../../src/errors.js";
+import { DependencyFailure, DisallowedAccess, Duplicate, IncompatibleVersion, InvalidFormat, NotFound } from "taskflow-ts";
 import type { FlowRunner } from "./flow-runner.js";
 import { cancelBody, flowId, inputName, parse, startBody, valueBody } from "./runner-requests.js";
 

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { InvalidFormat } from "../../src/errors.js";
+import { InvalidFormat } from "taskflow-ts";
 import type { Json } from "./runner-requests.js";
 
 /**
@@ -9,6 +9,7 @@ import type { Json } from "./runner-requests.js";
  *   the flow detail it runs, and what the caller asked of it since (suspend, revise).
  * - `runner:active:<id>`: present while the flow is unfinished, so that an alarm reads the flows
  *   it may have to run, not every flow the object ever ran.
+ * - `runner:expires:<id>`: when a finished flow is to be deleted (`retentionMs` after it ended).
  * Ids are percent-encoded as in keys.ts; the prefixes differ from the backend's (`lb:`, `fd:`,
  * `fp:`, `ad:`), so both live in the object's one storage without meeting.
  */
@@ -31,8 +32,19 @@ export interface FlowEntry {
 
 const ENTRY_PREFIX = "runner:flow:";
 const ACTIVE_PREFIX = "runner:active:";
+const EXPIRES_PREFIX = "runner:expires:";
 const entryKey = (id: string): string => ENTRY_PREFIX + encodeURIComponent(id);
 const activeKey = (id: string): string => ACTIVE_PREFIX + encodeURIComponent(id);
+const expiresKey = (id: string): string => EXPIRES_PREFIX + encodeURIComponent(id);
+const idOf = (key: string, prefix: string): string => decodeURIComponent(key.slice(prefix.length));
+
+/** The synchronous key-value storage the index needs (a Durable Object's `storage.kv`, or a Map in a test). */
+export interface SyncKv {
+  get<T = unknown>(key: string): T | undefined;
+  put<T>(key: string, value: T): void;
+  delete(key: string): unknown;
+  list<T = unknown>(options: { prefix: string }): Iterable<[string, T]>;
+}
 
 const entrySchema: z.ZodMiniType<FlowEntry> = z.object({
   id: z.string(),
@@ -48,7 +60,7 @@ const entrySchema: z.ZodMiniType<FlowEntry> = z.object({
 
 /** The runner's entries, on the synchronous key-value API (no await: nothing interleaves). */
 export class FlowIndex {
-  constructor(private readonly kv: SyncKvStorage) {}
+  constructor(private readonly kv: SyncKv) {}
 
   /** @throws InvalidFormat when the stored entry is not one (a foreign write under our key) */
   get(id: string): FlowEntry | undefined {
@@ -60,11 +72,29 @@ export class FlowIndex {
     return parsed.data;
   }
 
-  /** Stores the entry; an unfinished flow is listed as active, a finished one is not. */
-  put(entry: FlowEntry, active: boolean): void {
+  /**
+   * Stores the entry; an unfinished flow is listed as active, a finished one is not, and is
+   * deleted at `expiresAt` when given (else at the time it had, if any).
+   */
+  put(entry: FlowEntry, active: boolean, expiresAt?: number): void {
     this.kv.put(entryKey(entry.id), entry);
-    if (active) this.kv.put(activeKey(entry.id), 1);
-    else this.kv.delete(activeKey(entry.id));
+    if (active) {
+      this.kv.put(activeKey(entry.id), 1);
+      this.kv.delete(expiresKey(entry.id));
+    } else {
+      this.kv.delete(activeKey(entry.id));
+      if (expiresAt !== undefined) this.kv.put(expiresKey(entry.id), expiresAt);
+    }
+  }
+
+  /** When the finished flow is to be deleted, if it is. */
+  expiresAt(id: string): number | undefined {
+    return this.kv.get<number>(expiresKey(id));
+  }
+
+  /** Each finished flow to be deleted, with when. */
+  expiries(): Array<[string, number]> {
+    return [...this.kv.list<number>({ prefix: EXPIRES_PREFIX })].map(([key, at]) => [idOf(key, EXPIRES_PREFIX), at]);
   }
 
   isActive(id: string): boolean {
@@ -74,11 +104,12 @@ export class FlowIndex {
   delete(id: string): void {
     this.kv.delete(entryKey(id));
     this.kv.delete(activeKey(id));
+    this.kv.delete(expiresKey(id));
   }
 
   /** Ids of the flows that are not finished. */
   activeIds(): string[] {
-    return [...this.kv.list({ prefix: ACTIVE_PREFIX })].map(([key]) => decodeURIComponent(key.slice(ACTIVE_PREFIX.length)));
+    return [...this.kv.list({ prefix: ACTIVE_PREFIX })].map(([key]) => idOf(key, ACTIVE_PREFIX));
   }
 }
 

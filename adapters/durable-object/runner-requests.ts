@@ -1,7 +1,7 @@
 // What a FlowRunner accepts, checked before anything is stored: RPC arguments arrive as
 // structured clones from any caller, HTTP bodies as any JSON, so both go through these schemas.
 import * as z from "zod/mini";
-import { InvalidFormat } from "../../src/errors.js";
+import { InvalidFormat } from "taskflow-ts";
 
 /** A JSON value: what flow arguments, stores and HTTP bodies are made of. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

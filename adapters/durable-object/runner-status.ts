@@ -1,7 +1,6 @@
 // What a FlowRunner says about a flow, and when its alarm must run it: both read from the
 // stored records alone, so they hold in any life of the object (no engine needed).
-import type { AtomDetail, FlowDetail, LogBook } from "../../src/persistence/models.js";
-import type { AtomState, FlowState } from "../../src/states.js";
+import type { AtomDetail, AtomState, FlowDetail, FlowSnapshot, FlowState, LogBook } from "taskflow-ts";
 import type { FlowEntry } from "./runner-index.js";
 
 /**
@@ -55,34 +54,28 @@ export interface AtomStatus {
 /** Every record of a flow, as `logBook(id)` and `GET /flows/:id/log` return them. */
 export type FlowLog = Wire<{ logBook: LogBook; flowDetail: FlowDetail; atomDetails: AtomDetail[] }>;
 
-export const FINAL_STATES: ReadonlySet<FlowState> = new Set(["SUCCESS", "REVERTED", "FAILURE"]);
-
-export function statusOf(entry: FlowEntry, detail: FlowDetail | undefined, atoms: AtomDetail[], now: number): FlowStatus {
-  const pending = dueAt(entry, detail, now) !== undefined;
-  const status: FlowStatus = { id: entry.id, flow: entry.flow, state: detail?.state ?? "PENDING", pending, waitingFor: [], atoms: {} };
-  if (detail) {
-    status.flowDetailId = detail.uuid;
-    const { suspendedReason, wakeAt, waitingFor } = detail.meta;
-    if (detail.state === "SUSPENDED") {
+/** The status of a flow, read from its entry and a snapshot of its log book (none while its start is being written). */
+export function statusOf(entry: FlowEntry, snap: FlowSnapshot | undefined, now: number): FlowStatus {
+  const pending = dueAt(entry, snap, now) !== undefined;
+  const status: FlowStatus = { id: entry.id, flow: entry.flow, state: snap?.state ?? "PENDING", pending, waitingFor: [], atoms: {} };
+  if (snap) {
+    status.flowDetailId = snap.uuid;
+    if (snap.state === "SUSPENDED") {
       // A held flow stays suspended whatever it waited for: its timer no longer wakes it.
-      status.suspendedReason = entry.held ? "suspended" : suspendedReason;
-      if (!entry.held && wakeAt !== undefined) status.wakeAt = wakeAt;
-      status.waitingFor = waitingFor ?? [];
+      status.suspendedReason = entry.held ? "suspended" : snap.suspendedReason;
+      if (!entry.held && snap.wakeAt !== undefined) status.wakeAt = snap.wakeAt;
+      status.waitingFor = [...snap.waitingFor];
     }
-  }
-  // In the order of the definition (the stored fingerprint), not the order of storage keys. An
-  // atom has a stored detail from its first transition on: until then it is PENDING.
-  for (const f of detail?.meta.fingerprint ?? []) status.atoms[f.name] = { state: "PENDING" };
-  for (const a of atoms) {
-    const failure = a.failure ?? a.revertFailure;
-    // A retry stores its history of tries; the value it provided is what a reader wants here
-    // (as the engine's events show it). The log book keeps the whole history.
-    const result = (a.kind === "retry" ? (a.result as Array<{ value: unknown }> | undefined)?.at(-1)?.value : a.result) as Cloneable;
-    status.atoms[a.name] = {
-      state: a.state,
-      ...(result !== undefined ? { result } : {}),
-      ...(failure ? { failure: { type: failure.excTypeNames[0] ?? "Error", message: failure.exceptionStr } } : {}),
-    };
+    // In the order of the definition, PENDING until an atom's first transition; a retry's result
+    // is the value it provided (as the engine's events show it): the log book keeps its history.
+    for (const a of snap.atoms) {
+      const failure = a.failure ?? a.revertFailure;
+      status.atoms[a.name] = {
+        state: a.state,
+        ...(a.result !== undefined ? { result: a.result as Cloneable } : {}),
+        ...(failure ? { failure: { type: failure.name, message: failure.exceptionStr } } : {}),
+      };
+    }
   }
   if (entry.error !== undefined) status.error = entry.error;
   return status;
@@ -90,21 +83,20 @@ export function statusOf(entry: FlowEntry, detail: FlowDetail | undefined, atoms
 
 /**
  * When the alarm has to run this flow (ms since the epoch): `now` when it has work to do at
- * once (never run, interrupted mid-run, resumed, given its input, revised), the stored wake-up
- * time when it waits on a timer, undefined when nothing but a caller can move it (it waits for
- * an input, it is held, it is finished).
+ * once (never run, interrupted mid-run, resumed, given its input, revised), its next wake-up
+ * when it waits on a timer, undefined when nothing but a caller can move it (it waits for an
+ * input, it is held, it is finished).
  */
-export function dueAt(entry: FlowEntry, detail: FlowDetail | undefined, now: number): number | undefined {
+export function dueAt(entry: FlowEntry, snap: FlowSnapshot | undefined, now: number): number | undefined {
   if (entry.held || entry.error !== undefined) return undefined;
-  if (!detail || entry.runNow) return now; // a start whose first write was lost, a revision, a cancel
-  if (FINAL_STATES.has(detail.state)) return undefined;
-  if (detail.state !== "SUSPENDED") return now; // PENDING, or RUNNING when the object went away
-  const { suspendedReason, wakeAt, waitingFor, inputs } = detail.meta;
-  if (suspendedReason === "input") {
-    // The value may have come in while a run was ending: the run did not take it, the next does.
-    const arrived = (waitingFor ?? []).some((w) => inputs !== undefined && w.name in inputs);
-    return arrived ? now : wakeAt; // a wait's deadline, if it has one
+  if (!snap || entry.runNow) return now; // a start whose first write was lost, a revision, a cancel
+  if (snap.isFinal) return undefined;
+  if (snap.state !== "SUSPENDED") return now; // PENDING, or RUNNING when the object went away
+  if (snap.suspendedReason === "input") {
+    // A value may have come in while a run was ending: the run did not take it, the next does.
+    const arrived = snap.waitingFor.length < (snap.flowDetail.waitingFor?.length ?? 0);
+    return arrived ? now : snap.wakeAt; // a wait's deadline, if it has one
   }
-  if (suspendedReason === "waiting") return wakeAt ?? now;
+  if (snap.suspendedReason === "waiting") return snap.wakeAt ?? now;
   return now; // suspended on request, and no longer held
 }

@@ -1,9 +1,6 @@
-import { NotFound, StorageFailure } from "../../src/errors.js";
-import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../../src/persistence/models.js";
-import { atomDetailSchema, flowDetailSchema, logBookSchema, parseRecord } from "../../src/persistence/schemas.js";
-import type { Backend } from "../../src/ports/backend.js";
-import type { FlowState } from "../../src/states.js";
 import { unwrap } from "idb";
+import { NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type LogBook, type WriteBatch } from "taskflow-ts";
+import { decodeRecord, expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, deleteBook, deleteOrphans, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
@@ -42,7 +39,7 @@ const NONE: ReadonlySet<string> = new Set();
  * Log books in the browser's IndexedDB: one object store per record kind, with the indexes the
  * engine and a viewer need (flow details of a book, atoms of a flow, by state, by update time). A
  * batch is one readwrite transaction; every record read back is validated with the core's
- * schemas, so a corrupted or foreign record is reported with its key and nothing is rewritten.
+ * record checks, so a corrupted or foreign record is reported with its key and nothing is rewritten.
  *
  * @example
  * const backend = await IndexedDbBackend.open("checkout", { onVersionChange: () => showReloadBanner() });
@@ -151,7 +148,7 @@ export class IndexedDbBackend implements Backend {
   async getLogBook(uuid: string): Promise<LogBook> {
     const raw = await this.#read((db) => db.get("books", uuid));
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return parseRecord(logBookSchema, "log book", uuid, raw);
+    return toLogBook(raw);
   }
 
   async listLogBooks(): Promise<LogBook[]> {
@@ -171,7 +168,7 @@ export class IndexedDbBackend implements Backend {
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
     const raw = await this.#read((db) => db.get("flows", uuid));
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    return parseRecord(flowDetailSchema, "flow detail", uuid, raw);
+    return toFlowDetail(raw);
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
@@ -211,27 +208,21 @@ export class IndexedDbBackend implements Backend {
     if (flows.length > 0) this.#deletes?.postMessage(flows);
   }
 
-  /**
-   * Log books whose flow details have all finished (SUCCESS, REVERTED or FAILURE), least recently
-   * active first: what a garbage collection may delete. A book without flow details is not
-   * listed: the engine never writes one, so it belongs to someone else.
-   */
   async listFinished(): Promise<LogBook[]> {
     return (await this.#finished()).map((f) => f.book);
   }
 
   /**
-   * Deletes the finished log books (see {@link listFinished}) whose last activity (the latest
-   * update of the book or of its flow details) is more than `olderThanMs` before `now`; returns
-   * their ids. Each is checked again inside its deleting transaction, so a flow that another tab
-   * resumed or revised meanwhile is kept.
+   * See {@link Backend.expire}. Each book is judged again inside its deleting transaction, so a
+   * flow that another tab resumed or revised meanwhile is kept. Also removes atom details left
+   * without their flow detail (written by a tab that had not heard of a delete yet).
    */
-  async expire(options: { olderThanMs: number; now?: number }): Promise<string[]> {
+  async expire(options: ExpireOptions): Promise<string[]> {
     return this.#whileDeleting(() => this.#expire(options));
   }
 
-  async #expire(options: { olderThanMs: number; now?: number }): Promise<string[]> {
-    const limit = (options.now ?? Date.now()) - options.olderThanMs;
+  async #expire(options: ExpireOptions): Promise<string[]> {
+    const limit = expiryLimit(options, systemClock);
     const deleted: string[] = [];
     for (const { book } of (await this.#finished()).filter((f) => f.lastActive < limit)) {
       const gone = await this.#write("delete", async (tx) => {
@@ -260,18 +251,12 @@ export class IndexedDbBackend implements Backend {
   }
 
   /** The finished books with their last activity, in one snapshot of books and flow details. */
-  async #finished(): Promise<Array<{ book: LogBook; lastActive: number }>> {
+  async #finished(): Promise<FinishedBook[]> {
     const [books, flows] = await this.#read((db) => {
       const tx = db.transaction(["books", "flows"], "readonly");
       return all(tx, [tx.objectStore("books").getAll(), tx.objectStore("flows").getAll()] as const);
     });
-    const byBook = new Map<string, FlowDetail[]>();
-    for (const f of flows.map(toFlowDetail)) byBook.set(f.bookUuid, [...(byBook.get(f.bookUuid) ?? []), f]);
-    return books
-      .map(toLogBook)
-      .filter((b) => isFinished(byBook.get(b.uuid) ?? []))
-      .map((book) => ({ book, lastActive: lastActive(book, byBook.get(book.uuid) ?? []) }))
-      .sort((a, b) => a.lastActive - b.lastActive);
+    return finishedBooks(books.map(toLogBook), flows.map(toFlowDetail));
   }
 
   async #read<T>(read: (db: Db) => Promise<T>): Promise<T> {
@@ -303,18 +288,11 @@ export class IndexedDbBackend implements Backend {
   }
 }
 
-const FINISHED: ReadonlySet<FlowState> = new Set(["SUCCESS", "REVERTED", "FAILURE"]);
-const isFinished = (flows: FlowDetail[]) => flows.length > 0 && flows.every((f) => FINISHED.has(f.state));
-// The engine stamps a book when it creates it, and a flow detail at every change: the latest
-// stamp is when the book was last active (for a finished book, when its last flow finished).
-const lastActive = (book: LogBook, flows: FlowDetail[]) => Math.max(book.updatedAt, ...flows.map((f) => f.updatedAt));
-
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {
   for (const r of records) store.put(r);
 }
 
-// The key path is `uuid`, so a stored record's uuid is its key.
-const keyOf = (raw: unknown) => String((raw as { uuid?: unknown } | null)?.uuid);
-const toLogBook = (raw: unknown) => parseRecord(logBookSchema, "log book", keyOf(raw), raw);
-const toFlowDetail = (raw: unknown) => parseRecord(flowDetailSchema, "flow detail", keyOf(raw), raw);
-const toAtomDetail = (raw: unknown) => parseRecord(atomDetailSchema, "atom detail", keyOf(raw), raw);
+// The key path is `uuid`, so a stored record's key is its uuid: nothing more to check.
+const toLogBook = (raw: unknown) => decodeRecord("log book", raw);
+const toFlowDetail = (raw: unknown) => decodeRecord("flow detail", raw);
+const toAtomDetail = (raw: unknown) => decodeRecord("atom detail", raw);

@@ -1,9 +1,9 @@
 import { type DBSchema, type IDBPDatabase, type StoreNames, wrap } from "idb";
-import { StorageFailure } from "../../src/errors.js";
+import { StorageFailure } from "taskflow-ts";
 
 /**
  * The database layout. Values are `unknown` on purpose: whatever comes back from disk may have
- * been written by another version or another tool, and is typed only once the core's schemas
+ * been written by another version or another tool, and is typed only once the core's record checks
  * have validated it.
  */
 export interface LogBookDb extends DBSchema {

@@ -1,4 +1,4 @@
-import { StorageFailure, TaskFlowError } from "../../src/errors.js";
+import { StorageFailure, TaskFlowError } from "taskflow-ts";
 
 /**
  * The browser's IndexedDB errors, told in the log book's terms: what happened, that nothing of the

@@ -1,6 +1,6 @@
 import type { IDBPTransaction } from "idb";
-import { NotFound } from "../../src/errors.js";
-import type { WriteBatch } from "../../src/persistence/models.js";
+import type { WriteBatch } from "taskflow-ts";
+import { checkParents } from "taskflow-ts/backend";
 import type { Db, LogBookDb, StoreName } from "./connect.js";
 
 // What runs inside one IndexedDB transaction. IndexedDB commits a transaction as soon as it has
@@ -17,23 +17,25 @@ export type WriteTx = IDBPTransaction<LogBookDb, StoreName[], "readwrite">;
  * promise rejects still undoes them.
  */
 export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySet<string>): Promise<void> | undefined {
-  const booksInBatch = new Set(batch.logBooks.map((b) => b.uuid));
-  const flowsInBatch = new Set(batch.flows.map((f) => f.uuid));
-  const books = new Map<string, string>(); // parent id → the first record that needs it
-  const flows = new Map<string, string>();
-  for (const f of batch.flows) if (!booksInBatch.has(f.bookUuid) && !books.has(f.bookUuid)) books.set(f.bookUuid, f.uuid);
-  for (const a of batch.atoms) if (!flowsInBatch.has(a.flowUuid) && !known.has(a.flowUuid) && !flows.has(a.flowUuid)) flows.set(a.flowUuid, a.uuid);
-  if (books.size === 0 && flows.size === 0) return undefined;
+  // First what to look up: every parent the check asks about, each once.
+  const books: string[] = [];
+  const flows: string[] = [];
+  const asked = (list: string[]) => (id: string) => {
+    list.push(id);
+    return true;
+  };
+  checkParents(batch, { hasBook: asked(books), hasFlow: asked(flows) }, known);
+  if (books.length === 0 && flows.length === 0) return undefined;
   const lookups = Promise.all([
-    Promise.all([...books.keys()].map((k) => tx.objectStore("books").getKey(k))),
+    Promise.all(books.map((k) => tx.objectStore("books").getKey(k))),
     // Through the uuid index: the store's getKey reads the whole flow detail in Chromium.
-    Promise.all([...flows.keys()].map((k) => tx.objectStore("flows").index("uuid").getKey(k))),
+    Promise.all(flows.map((k) => tx.objectStore("flows").index("uuid").getKey(k))),
   ]);
+  // Then the check again, on what was found.
   return lookups.then(([bookKeys, flowKeys]) => {
-    const missingBook = [...books].find((_, i) => bookKeys[i] === undefined);
-    if (missingBook) throw new NotFound(`flow detail "${missingBook[1]}": log book "${missingBook[0]}" is not stored; save the log book first`);
-    const missingFlow = [...flows].find((_, i) => flowKeys[i] === undefined);
-    if (missingFlow) throw new NotFound(`atom detail "${missingFlow[1]}": flow detail "${missingFlow[0]}" is not stored; save the flow detail first`);
+    const foundBooks = new Set(bookKeys);
+    const foundFlows = new Set(flowKeys);
+    checkParents(batch, { hasBook: (id) => foundBooks.has(id), hasFlow: (id) => foundFlows.has(id) }, known);
   });
 }
 

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { DurableObjectBackend } from "../../adapters/durable-object/index.js";
+import { countCommits } from "../../src/backend.js";
 import { linearFlow, load, task, unorderedFlow, type AtomDetail } from "../../src/index.js";
 
 /** One measured run: wall time inside the object, and how many storage commits it made. */
@@ -39,7 +40,7 @@ export class BenchHost extends DurableObject {
 
   /** The engine on a DurableObjectBackend: build the flow, load, run, as `npm run bench` times it. */
   async engine(shape: EngineCase, engine: "serial" | "parallel", n: number): Promise<Timing> {
-    const backend = new DurableObjectBackend(this.ctx.storage);
+    const backend = countCommits(new DurableObjectBackend(this.ctx.storage));
     const start = performance.now();
     const tasks = Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => 1 }));
     const flow = shape === "linear" ? linearFlow("linear", ...tasks) : unorderedFlow("fan", ...tasks);
@@ -54,7 +55,7 @@ export class BenchHost extends DurableObject {
 /** A record shaped like the atom details the engine writes, so raw and engine store alike. */
 function record(i: number): AtomDetail {
   return {
-    schemaVersion: 1, uuid: `a${i}`, flowUuid: "flow", name: `t${i}`, kind: "task", state: "SUCCESS", intention: "EXECUTE",
-    result: 1, version: "1.0", meta: { timestamps: { RUNNING: 1, SUCCESS: 2 }, attempts: 1 }, updatedAt: 2,
+    schemaVersion: 2, uuid: `a${i}`, flowUuid: "flow", name: `t${i}`, kind: "task", state: "SUCCESS", intention: "EXECUTE",
+    result: 1, version: "1.0", timestamps: { RUNNING: 1, SUCCESS: 2 }, attempts: 1, meta: {}, updatedAt: 2,
   };
 }

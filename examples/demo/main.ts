@@ -93,8 +93,8 @@ console.log("\n3) Results:", second.storage.fetchAll());
 console.log("\n4) The log book, step by step (each atom's states with the time it entered them):\n");
 const start = second.storage.flowDetail.createdAt;
 for (const d of second.storage.atomDetails()) {
-  const stamps = Object.entries(d.meta.timestamps ?? {}).map(([s, t]) => `${s} +${t - start}ms`);
-  console.log(`   ${d.name.padEnd(8)} ${d.state.padEnd(8)} attempts=${d.meta.attempts ?? 0}  ${stamps.join("  ")}`);
+  const stamps = Object.entries(d.timestamps ?? {}).map(([s, t]) => `${s} +${t - start}ms`);
+  console.log(`   ${d.name.padEnd(8)} ${d.state.padEnd(8)} attempts=${d.attempts ?? 0}  ${stamps.join("  ")}`);
 }
 console.log("\n   charge ran twice (at-least-once: it was RUNNING when host 1 died), with the same");
 console.log("   ctx.idempotencyKey both times, so a payment API can deduplicate it; nothing that had");

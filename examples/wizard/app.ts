@@ -1,6 +1,6 @@
 // The page: a booking wizard whose flow lives in IndexedDB, and a viewer of every log book.
 import { IndexedDbBackend } from "../../adapters/idb/index.js";
-import { Cancelled, load, toMermaid, type AtomDetail, type Engine } from "../../src/index.js";
+import { Cancelled, load, snapshotOf, toMermaid, type AtomDetail, type Engine } from "../../src/index.js";
 import { bookingFlow, type Ledger } from "./flow.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -59,7 +59,7 @@ async function render(): Promise<void> {
   if (mine !== renders) return;
   const details = storage.atomDetails();
   const done = details.filter((d) => d.state === "SUCCESS").length;
-  $("state").textContent = storage.flowState + (storage.flowDetail.meta.suspendedReason ? ` (${storage.flowDetail.meta.suspendedReason})` : "");
+  $("state").textContent = storage.flowState + (storage.flowDetail.suspendedReason ? ` (${storage.flowDetail.suspendedReason})` : "");
   $<HTMLProgressElement>("progress").value = done / details.length;
   $("progress-text").textContent = `${done}/${details.length}`;
   $("step").textContent = next ? `${next.description ?? next.name}:` : storage.flowState === "SUCCESS" ? "Booked." : "—";
@@ -85,7 +85,7 @@ function answerRow(name: string, value: unknown): HTMLElement {
 
 /** Every transition in the log book, in time order: the audit trail. */
 function logLines(details: AtomDetail[], start: number): HTMLElement[] {
-  const lines = details.flatMap((d) => Object.entries(d.meta.timestamps ?? {}).map(([state, at]) => ({ at: at as number, text: `${d.name} ${state}`, state })));
+  const lines = details.flatMap((d) => Object.entries(d.timestamps ?? {}).map(([state, at]) => ({ at: at as number, text: `${d.name} ${state}`, state })));
   return lines
     .sort((a, b) => a.at - b.at)
     .map((l) => Object.assign(document.createElement("li"), { textContent: `+${l.at - start} ms  ${l.text}`, className: l.state }));
@@ -97,20 +97,13 @@ async function viewerRows(): Promise<() => void> {
   const books = await backend.listLogBooks();
   const chosen = select.value || engine.storage.book.uuid;
   const [flow] = await backend.getFlowDetails(chosen).catch(() => []);
-  const atoms = flow ? await backend.getAtomDetails(flow.uuid) : [];
+  // Every atom of the definition, PENDING where nothing is stored yet (an atom is stored from its first transition on).
+  const atoms = flow ? snapshotOf(flow, await backend.getAtomDetails(flow.uuid)).atoms : [];
   return () => {
     select.replaceChildren(...books.map((b) => Object.assign(document.createElement("option"), { value: b.uuid, textContent: b.name, selected: b.uuid === chosen })));
-    // An atom has a stored detail from its first transition on; the fingerprint lists them all.
-    const stored = new Map(atoms.map((a) => [a.name, a]));
-    const names = flow?.meta.fingerprint?.map((f) => f.name) ?? [...stored.keys()];
-    const rows = names.map((name) => {
-      const a = stored.get(name);
-      return a
-        ? `<tr class="${a.state}"><td>${a.name}</td><td>${a.state}</td><td>${a.intention}</td><td>${a.meta.attempts ?? 0}</td></tr>`
-        : `<tr class="PENDING"><td>${name}</td><td>PENDING</td><td>EXECUTE</td><td>0</td></tr>`;
-    });
+    const rows = atoms.map((a) => `<tr class="${a.state}"><td>${a.name}</td><td>${a.state}</td><td>${a.intention}</td><td>${a.attempts}</td></tr>`);
     $("atoms").innerHTML = `<tr><th>atom</th><th>state</th><th>intention</th><th>runs</th></tr>${rows.join("")}`;
-    $("graph").textContent = toMermaid(engine.compile(), Object.fromEntries(names.map((name) => [name, stored.get(name)?.state ?? "PENDING"])));
+    $("graph").textContent = toMermaid(engine.compile(), Object.fromEntries(atoms.map((a) => [a.name, a.state])));
   };
 }
 

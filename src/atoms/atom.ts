@@ -1,13 +1,18 @@
 import { CompilationFailure } from "../errors.js";
+import type { AtomAction } from "../engine/actions/action.js";
 
 /**
  * What an atom provides: one name for the whole result; names for the items of an array
  * result (`["low", "high"]`); or `{ name: key }` pairs for properties of an object result
  * (TaskFlow's set form is `{ a: "a", b: "b" }`).
+ * @example task({ name: "split", provides: ["low", "high"], execute: () => [1, 9] }) // low = 1, high = 9
  */
 export type ProvidesSpec = string | readonly string[] | Readonly<Record<string, string | number>>;
 
-/** Options every atom takes. JavaScript cannot read parameter names, so arguments are declared. */
+/**
+ * Options every atom takes. JavaScript cannot read parameter names, so arguments are declared.
+ * @example task({ name: "charge", requires: ["amount"], rebind: { amount: "total" }, provides: "receipt", execute: ({ amount }: { amount: number }) => `paid ${amount}` })
+ */
 export interface AtomOptions<Args extends object = Record<string, unknown>> {
   /** Unique in its flow; defaults to the class name. */
   name?: string;
@@ -26,9 +31,15 @@ export interface AtomOptions<Args extends object = Record<string, unknown>> {
   priority?: number;
 }
 
-/** The shared part of tasks and retries: naming, argument mapping and what it provides. */
+/**
+ * The shared part of tasks and retries: naming, argument mapping and what it provides.
+ * @example for (const atom of flow.atoms()) console.log(atom.name, atom.requires, atom.provides)
+ */
 export abstract class Atom<Args extends object = Record<string, unknown>> {
+  /** How its log book records it: a task (sleeps and waits included) or a retry controller. */
   abstract readonly kind: "task" | "retry";
+  /** How the engine runs this kind of atom (a task, a retry, a sleep, a wait). */
+  abstract readonly action: AtomAction<any>;
   readonly name: string;
   readonly version: string;
   readonly priority: number;
@@ -61,19 +72,24 @@ export abstract class Atom<Args extends object = Record<string, unknown>> {
   }
 
   /** Storage names this atom cannot run without (injected arguments excluded). */
-  get requires(): string[] {
-    return [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym);
+  get requires(): readonly string[] {
+    return (this.#requires ??= [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
   }
 
   /** Storage names this atom reads when present. */
-  get optional(): string[] {
-    return [...this.optionalArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym);
+  get optional(): readonly string[] {
+    return (this.#optional ??= [...this.optionalArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
   }
 
   /** Storage names this atom's result is saved under. */
-  get provides(): string[] {
-    return [...this.saveAs.keys()];
+  get provides(): readonly string[] {
+    return (this.#provides ??= [...this.saveAs.keys()]);
   }
+
+  // Computed once: flows, the compiler and fingerprints ask for them per atom, many times.
+  #requires: readonly string[] | undefined;
+  #optional: readonly string[] | undefined;
+  #provides: readonly string[] | undefined;
 }
 
 function normalizeRebind(

@@ -30,6 +30,7 @@ export function checkBackoff(owner: string, b: Backoff): void {
 /**
  * The delay before retry number `retry` (1 for the first retry).
  * @param random a number in [0, 1): the engine's injectable random source
+ * @example backoffDelay({ initialMs: 500 }, 3, Math.random) // 2000: 500 × 2²
  */
 export function backoffDelay(b: Backoff, retry: number, random: () => number): number {
   const raw = b.initialMs * Math.pow(b.rate ?? 2, Math.max(0, retry - 1));

@@ -1,52 +1,22 @@
 import { CompilationFailure, NotFound } from "../errors.js";
-import { Failure, type FailureData } from "../failure.js";
 import { Atom, type AtomOptions } from "./atom.js";
 import { type Backoff, checkBackoff } from "./backoff.js";
+import type { History } from "./history.js";
+import { retryAction } from "../engine/actions/retry.js";
+import type { AtomAction } from "../engine/actions/action.js";
 
-/** What a retry controller decides after an atom of its flow failed. */
-export type RetryDecision = "RETRY" | "REVERT" | "REVERT_ALL";
-
-/** One try of a retry's flow, as stored in the retry's atom detail. */
-export interface HistoryEntry {
-  /** What the retry's execute provided for this try. */
-  value: unknown;
-  /** The failures of this try, by atom name. */
-  failures: Record<string, FailureData>;
-}
+export { History, type HistoryEntry } from "./history.js";
 
 /**
- * The tries of a retry's flow so far: each value the retry provided and the failures that
- * followed it. Persisted in the retry's atom detail, so a resumed flow sees the same history.
+ * What a retry controller decides after an atom of its flow failed.
+ * @example class UpToFive extends Retry { onFailure(h: History): RetryDecision { return h.length < 5 ? "RETRY" : "REVERT_ALL"; } }
  */
-export class History {
-  constructor(
-    readonly entries: readonly HistoryEntry[],
-    /** The failure of the retry's own execute, if it threw. */
-    readonly failure?: Failure,
-  ) {}
+export type RetryDecision = "RETRY" | "REVERT" | "REVERT_ALL";
 
-  /** Number of tries so far (the current one included, once the retry has executed). */
-  get length(): number {
-    return this.entries.length;
-  }
-
-  /** The values provided, oldest first. */
-  get provided(): unknown[] {
-    return this.entries.map((e) => e.value);
-  }
-
-  /** `[value, failures]` for each try, failures rebuilt as {@link Failure}s. */
-  get outcomes(): Array<[unknown, Record<string, Failure>]> {
-    return this.entries.map((e) => [e.value, Object.fromEntries(Object.entries(e.failures).map(([k, f]) => [k, Failure.fromJSON(f)]))]);
-  }
-
-  /** Whether any try failed with an error of this class or name. */
-  causedBy(classOrName: string | (abstract new (...a: never[]) => Error)): boolean {
-    return this.outcomes.some(([, failures]) => Object.values(failures).some((f) => f.check(classOrName) !== undefined));
-  }
-}
-
-/** Options of every retry controller. */
+/**
+ * Options of every retry controller.
+ * @example new Times(5, { name: "sync_retry", provides: "attempt", backoff: { initialMs: 1000, maxMs: 60_000 } })
+ */
 export interface RetryOptions<Args extends object = Record<string, unknown>> extends Omit<AtomOptions<Args>, "name"> {
   /** Defaults to `<flow name>_retry` when attached to a flow. */
   name?: string;
@@ -63,6 +33,7 @@ export interface RetryOptions<Args extends object = Record<string, unknown>> ext
  */
 export abstract class Retry<Args extends object = Record<string, unknown>> extends Atom<Args> {
   readonly kind = "retry" as const;
+  readonly action: AtomAction<any> = retryAction;
   readonly backoff: Backoff | undefined;
   private named: boolean;
 
@@ -95,14 +66,20 @@ export abstract class Retry<Args extends object = Record<string, unknown>> exten
 
 const giveUp = (revertAll: boolean | undefined): RetryDecision => (revertAll ? "REVERT_ALL" : "REVERT");
 
-/** Never retries: reverts its flow (and lets an enclosing retry decide). */
+/**
+ * Never retries: reverts its flow (and lets an enclosing retry decide).
+ * @example linearFlow("outer", { retry: new Times(3) }, linearFlow("inner", { retry: new AlwaysRevert() }, reserve, pay))
+ */
 export class AlwaysRevert extends Retry {
   onFailure(): RetryDecision {
     return "REVERT";
   }
 }
 
-/** Never retries: reverts the whole flow, enclosing flows included. */
+/**
+ * Never retries: reverts the whole flow, enclosing flows included.
+ * @example linearFlow("payment", { retry: new AlwaysRevertAll() }, charge) // a failed charge reverts everything that ran
+ */
 export class AlwaysRevertAll extends Retry {
   onFailure(): RetryDecision {
     return "REVERT_ALL";
@@ -112,6 +89,7 @@ export class AlwaysRevertAll extends Retry {
 /**
  * Tries the flow `attempts` times in all (`Times(0)` and `Times(1)` give up at the first
  * failure). Provides the try number, 1 for the first.
+ * @example linearFlow("call", { retry: new Times(3, { provides: "attempt" }) }, callApi) // callApi may require "attempt"
  */
 export class Times extends Retry {
   constructor(
@@ -147,7 +125,10 @@ function nextValue(name: string, values: readonly unknown[], history: History): 
   return left[0];
 }
 
-/** Tries the flow once with each of `values`, provided under the retry's `provides` name. */
+/**
+ * Tries the flow once with each of `values`, provided under the retry's `provides` name.
+ * @example linearFlow("send", { retry: new ForEach(["smtp-a", "smtp-b"], { provides: "server" }) }, send) // send requires "server"
+ */
 export class ForEach extends Retry {
   constructor(
     readonly values: readonly unknown[],
@@ -163,7 +144,10 @@ export class ForEach extends Retry {
   }
 }
 
-/** {@link ForEach} over the list it requires as `values` (rebind it to read another name). */
+/**
+ * {@link ForEach} over the list it requires as `values` (rebind it to read another name).
+ * @example linearFlow("send", { retry: new ParameterizedForEach({ rebind: { values: "servers" }, provides: "server" }) }, send)
+ */
 export class ParameterizedForEach extends Retry<{ values: unknown[] }> {
   constructor(private readonly options: RetryOptions<{ values: unknown[] }> & { revertAll?: boolean } = {}) {
     super({ ...options, requires: ["values"] });

@@ -1,31 +1,36 @@
-import { Task, type TaskOptions } from "./task.js";
+import type { AtomAction } from "../engine/actions/action.js";
+import { sleepAction } from "../engine/actions/sleep.js";
+import { Atom, type AtomOptions } from "./atom.js";
+
+/** Options of a sleep: its name, what it provides (its wake-up time), its version and priority. */
+export type SleepOptions = Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject">;
 
 /**
- * A task that waits. When the engine reaches it, the wake-up time is written to the log book
+ * An atom that waits. When the engine reaches it, the wake-up time is written to the log book
  * first; a host that goes away (a closed page, an evicted isolate) resumes waiting only for what
  * is left, or not at all if the time has passed. Provides the wake-up time (ms since the epoch)
  * when given `provides`.
+ * @example new Sleep({ at: Date.parse("2026-12-24T18:00:00Z") }, { name: "until-eve", provides: "wokeAt" })
  */
-export class Sleep extends Task<Record<string, never>, number> {
+export class Sleep extends Atom<Record<string, never>> {
+  readonly kind = "task" as const;
+  readonly action: AtomAction<any> = sleepAction;
+
   constructor(
     /** Milliseconds after the engine reaches it, or an absolute time (ms since the epoch). */
     readonly wait: { afterMs: number } | { at: number },
-    options: TaskOptions<Record<string, never>> & { name: string },
+    options: SleepOptions & { name: string },
   ) {
     super(options);
-  }
-  /** @internal the engine has already waited until the stored time: nothing left to do */
-  execute(): number {
-    return 0;
   }
 }
 
 /** @example linearFlow("remind", sendEmail, sleep("wait-a-day", 86_400_000), sendReminder) */
-export function sleep(name: string, ms: number, options: Omit<TaskOptions<Record<string, never>>, "name"> = {}): Sleep {
+export function sleep(name: string, ms: number, options: Omit<SleepOptions, "name"> = {}): Sleep {
   return new Sleep({ afterMs: ms }, { ...options, name });
 }
 
 /** @example sleepUntil("until-monday", Date.parse("2026-11-30T09:00:00Z")) */
-export function sleepUntil(name: string, at: number | Date, options: Omit<TaskOptions<Record<string, never>>, "name"> = {}): Sleep {
+export function sleepUntil(name: string, at: number | Date, options: Omit<SleepOptions, "name"> = {}): Sleep {
   return new Sleep({ at: typeof at === "number" ? at : at.getTime() }, { ...options, name });
 }

@@ -1,8 +1,13 @@
 import type { Failure } from "../failure.js";
 import { Atom, type AtomOptions } from "./atom.js";
 import { type Backoff, checkBackoff } from "./backoff.js";
+import type { AtomAction } from "../engine/actions/action.js";
+import { taskAction } from "../engine/actions/task.js";
 
-/** `retry` shorthand of a task: the engine wraps it in a flow with a `Times` retry. */
+/**
+ * `retry` shorthand of a task: the engine wraps it in a flow with a `Times` retry.
+ * @example task({ name: "call", retry: { attempts: 3, backoff: { initialMs: 500 } }, execute: callApi })
+ */
 export interface TaskRetry {
   /** Tries in all, the first included. */
   attempts: number;
@@ -11,7 +16,10 @@ export interface TaskRetry {
   revertAll?: boolean;
 }
 
-/** Options of a task: the atom options plus how it is run. */
+/**
+ * Options of a task: the atom options plus how it is run.
+ * @example task({ name: "sync", needsNetwork: true, timeoutMs: 10_000, execute: syncNow })
+ */
 export interface TaskOptions<Args extends object = Record<string, unknown>> extends AtomOptions<Args> {
   /** Fails the task with `RequestTimeout` (and aborts its signal) when execute takes longer. */
   timeoutMs?: number;
@@ -24,7 +32,12 @@ export interface TaskOptions<Args extends object = Record<string, unknown>> exte
   retry?: TaskRetry;
 }
 
-/** What `execute` receives beside its arguments. */
+/**
+ * What `execute` receives beside its arguments. Return plain data: the result is stored.
+ * @example
+ * task({ name: "post", requires: ["url"], execute: ({ url }: { url: string }, ctx) =>
+ *   fetch(url, { method: "POST", signal: ctx.signal, headers: { "Idempotency-Key": ctx.idempotencyKey } }).then((r) => r.status) })
+ */
 export interface TaskContext {
   /** The atom's name. */
   readonly name: string;
@@ -45,7 +58,12 @@ export interface TaskContext {
   updateProgress(fraction: number, details?: unknown): void;
 }
 
-/** What `revert` receives beside its arguments. */
+/**
+ * What `revert` receives beside its arguments.
+ * @example
+ * task({ name: "charge", requires: ["amount"], execute: ({ amount }: { amount: number }) => charge(amount),
+ *   revert: (_args, ctx) => (typeof ctx.result === "string" ? refund(ctx.result) : undefined) }) // nothing to refund if charge threw
+ */
 export interface RevertContext extends TaskContext {
   /** What execute returned, or its {@link Failure} when it threw (undefined if it never finished). */
   readonly result: unknown;
@@ -65,6 +83,7 @@ export interface RevertContext extends TaskContext {
  */
 export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown> extends Atom<Args> {
   readonly kind = "task" as const;
+  readonly action: AtomAction<any> = taskAction;
   readonly timeoutMs: number | undefined;
   readonly needsNetwork: boolean;
   readonly retry: TaskRetry | undefined;
@@ -85,6 +104,7 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
 /**
  * Options of {@link task}: the atom options plus the functions. The argument types come from
  * `execute` alone (`NoInfer`), so `requires`, `optional` and `inject` are checked against them.
+ * @example const spec: TaskSpec<{ x: number }, number> = { name: "double", requires: ["x"], execute: ({ x }) => x * 2 }; task(spec)
  */
 export interface TaskSpec<Args extends object, Result> extends TaskOptions<NoInfer<Args>> {
   name: string;

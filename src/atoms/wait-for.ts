@@ -1,8 +1,13 @@
-import { Task, type TaskOptions } from "./task.js";
+import { waitAction, type WaitAction } from "../engine/actions/wait.js";
+import { Atom, type AtomOptions } from "./atom.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
- * implement) that a wait needs: validate a value, and say what is wrong.
+ * implement) that a wait needs: validate a value, and say what is wrong. Any of those libraries'
+ * schemas fits; so does a hand-written one.
+ * @example
+ * const even: InputSchema<number> = { "~standard": { validate: (v) =>
+ *   typeof v === "number" && v % 2 === 0 ? { value: v } : { issues: [{ message: "expected an even number" }] } } };
  */
 export interface InputSchema<T = unknown> {
   readonly "~standard": {
@@ -14,8 +19,11 @@ export interface InputSchema<T = unknown> {
   readonly description?: string;
 }
 
-/** Options of {@link waitFor}. */
-export interface WaitForOptions<T> extends Omit<TaskOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject"> {
+/**
+ * Options of {@link waitFor}.
+ * @example waitFor("code", { description: "the 6-digit code we emailed", timeoutMs: 10 * 60_000, provides: "verificationCode" })
+ */
+export interface WaitForOptions<T> extends Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject"> {
   /** Checks a provided value; a value it refuses is rejected and nothing changes. */
   schema?: InputSchema<T>;
   /** Shown to a host asking what the flow waits for (defaults to the schema's description). */
@@ -33,24 +41,23 @@ export interface WaitForOptions<T> extends Omit<TaskOptions<Record<string, never
  *
  * @example linearFlow("signup", waitFor("email", { schema: z.email() }), sendCode, waitFor("code"), verify)
  */
-export class WaitFor<T = unknown> extends Task<Record<string, never>, T> {
+export class WaitFor<T = unknown> extends Atom<Record<string, never>> {
+  readonly kind = "task" as const;
+  readonly action: WaitAction = waitAction;
   readonly schema: InputSchema<T> | undefined;
   readonly description: string | undefined;
+  readonly timeoutMs: number | undefined;
 
   constructor(
     /** The input's name: what `provide` and `revise` are called with. */
     readonly input: string,
     options: WaitForOptions<T> = {},
   ) {
-    const { schema, description, ...rest } = options;
+    const { schema, description, timeoutMs, ...rest } = options;
     super({ name: `wait:${input}`, provides: input, ...rest });
     this.schema = schema;
+    this.timeoutMs = timeoutMs;
     this.description = description ?? schema?.description;
-  }
-
-  /** @internal the engine hands over the stored input */
-  execute(): T {
-    throw new Error(`wait "${this.input}" is run by the engine`);
   }
 }
 

@@ -1,9 +1,12 @@
 import type { Atom } from "../atoms/atom.js";
 import { Times } from "../atoms/retry.js";
-import { Task } from "../atoms/task.js";
+import type { Task } from "../atoms/task.js";
+import type { Retry } from "../atoms/retry.js";
+import type { Sleep } from "../atoms/sleep.js";
+import type { WaitFor } from "../atoms/wait-for.js";
 import { CompilationFailure, Duplicate } from "../errors.js";
-import { Flow, type FlowItem } from "../patterns/flow.js";
-import { GraphFlow, type Decider, type DeciderDepth } from "../patterns/graph.js";
+import type { Flow, FlowItem } from "../patterns/flow.js";
+import type { GraphFlow, Decider, DeciderDepth } from "../patterns/graph.js";
 import { LinearFlow } from "../patterns/linear.js";
 
 /** One level of the flow tree, for scoping and decider depths. */
@@ -15,12 +18,10 @@ export interface FlowScope {
   readonly positions: ReadonlyMap<FlowItem, number>;
 }
 
-/** A node of the execution graph: an atom, or the entry or exit marker of a flow. */
-export interface ExecNode {
+/** What every node of the execution graph has. */
+interface NodeBase {
   readonly index: number;
-  readonly kind: "task" | "retry" | "flow" | "flow-end";
   readonly name: string;
-  readonly atom: Atom<any> | undefined;
   /** The flow this node belongs to (for a flow marker: the flow it marks). */
   readonly scope: FlowScope;
   readonly preds: number[];
@@ -32,21 +33,63 @@ export interface ExecNode {
   /** For atoms: argument → where to look it up (storage name and providers, nearest first). */
   readonly args: Map<string, { symbol: string; optional: boolean; providers: string[] }>;
   /** The nearest enclosing retry (for a retry: its parent flow's retry). */
-  retry: ExecNode | undefined;
+  retry: RetryNode | undefined;
   /** For a retry: the atoms of its flow, subflows included (not the retry itself). */
-  readonly subgraph: ExecNode[];
+  readonly subgraph: AtomNode[];
+}
+
+/** An atom node, tagged with its kind: the engine runs it through `atom.action`. */
+export interface TaskNode extends NodeBase { readonly kind: "task"; readonly atom: Task<any> }
+export interface RetryNode extends NodeBase { readonly kind: "retry"; readonly atom: Retry<any> }
+export interface SleepNode extends NodeBase { readonly kind: "sleep"; readonly atom: Sleep }
+export interface WaitNode extends NodeBase { readonly kind: "wait"; readonly atom: WaitFor }
+export type AtomNode = TaskNode | RetryNode | SleepNode | WaitNode;
+/** The entry or exit marker of a flow. */
+export interface FlowNode extends NodeBase { readonly kind: "flow" | "flow-end"; readonly atom: undefined }
+
+/** A node of the execution graph: an atom, or the entry or exit marker of a flow. */
+export type ExecNode = AtomNode | FlowNode;
+
+/**
+ * A node of a compiled flow, as a tool that draws or inspects the graph sees it.
+ * @example for (const n of compile(flow).nodes) console.log(n.index, n.kind, n.name, n.succs)
+ */
+export interface GraphNode {
+  /** Its position in compile order (the engine's order for atoms ready together). */
+  readonly index: number;
+  /** An atom's kind, or the entry (`flow`) or exit (`flow-end`) marker of a flow. */
+  readonly kind: ExecNode["kind"];
+  readonly name: string;
+  /** Indexes of the nodes that must finish before this one; of those that follow it. */
+  readonly preds: readonly number[];
+  readonly succs: readonly number[];
+}
+
+/**
+ * A compiled flow: every node in compile order, and the atoms by name. Flows become an entry and
+ * an exit marker each.
+ * @example toMermaid(engine.compile(), { charge: "SUCCESS" })
+ */
+export interface FlowGraph {
+  readonly nodes: readonly GraphNode[];
+  readonly atoms: ReadonlyMap<string, GraphNode>;
 }
 
 /** A flow compiled for running: the nodes in compile order, and atoms by name. */
 export interface ExecutionGraph {
   readonly root: FlowItem;
   readonly nodes: readonly ExecNode[];
-  readonly atoms: ReadonlyMap<string, ExecNode>;
+  readonly atoms: ReadonlyMap<string, AtomNode>;
 }
 
 interface Span {
   entry: number;
   exit: number;
+}
+
+/** Whether an item is a flow (by its pattern, not its class: two copies of the package agree). */
+export function isFlow(item: FlowItem): item is Flow {
+  return (item as Flow).pattern !== undefined;
 }
 
 /**
@@ -56,11 +99,11 @@ interface Span {
  */
 export function compile(root: FlowItem): ExecutionGraph {
   const nodes: ExecNode[] = [];
-  const atoms = new Map<string, ExecNode>();
+  const atoms = new Map<string, AtomNode>();
   const seen = new Set<FlowItem>();
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
-    const n: ExecNode = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: new Map(), retry: undefined, subgraph: [] };
+    const n = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: new Map(), retry: undefined, subgraph: [] } as ExecNode;
     nodes.push(n);
     return n.index;
   };
@@ -69,26 +112,26 @@ export function compile(root: FlowItem): ExecutionGraph {
     (nodes[to] as ExecNode).preds.push(from);
   };
 
-  const visit = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[], retry: ExecNode | undefined): Span => {
-    if (item instanceof Task && item.retry && !wrapped.has(item)) {
+  const visit = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[], retry: RetryNode | undefined): Span => {
+    if (!isFlow(item) && item.action.kind === "task" && (item as Task<any>).retry && !wrapped.has(item)) {
       // The retry shorthand: the task runs in a flow of its own with a Times retry.
       wrapped.add(item);
-      const { attempts, backoff, revertAll } = item.retry;
+      const { attempts, backoff, revertAll } = (item as Task<any>).retry as NonNullable<Task<any>["retry"]>;
       const own = new LinearFlow(`${item.name}[retry]`, { retry: new Times(attempts, { name: `${item.name}_retry`, backoff, revertAll }) });
       return visit(own.add(item), scope, path, retry);
     }
     if (seen.has(item)) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
     seen.add(item);
-    if (!(item instanceof Flow) && item.kind === "retry" && !asRetry.has(item)) {
+    if (!isFlow(item) && item.kind === "retry" && !asRetry.has(item)) {
       throw new CompilationFailure(`retry "${item.name}" is added as an item of a flow; attach it with linearFlow(name, { retry }, ...items)`);
     }
-    if (!(item instanceof Flow)) {
+    if (!isFlow(item)) {
       const s = scope ?? { flow: undefined as unknown as Flow, parent: undefined, depth: 0, positions: new Map() };
       if (atoms.has(item.name)) {
         throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
       }
-      const i = node(item.kind, item.name, item, s, [...path, item]);
-      const n = nodes[i] as ExecNode;
+      const i = node(item.action.kind, item.name, item, s, [...path, item]);
+      const n = nodes[i] as AtomNode;
       atoms.set(item.name, n);
       n.retry = retry;
       for (let r = retry; r; r = r.retry) r.subgraph.push(n);
@@ -110,7 +153,7 @@ export function compile(root: FlowItem): ExecutionGraph {
       const r = visit(item.retry, flowScope, childPath, retry);
       edge(flowEntry, r.entry);
       entry = r.exit;
-      inner = nodes[r.entry] as ExecNode;
+      inner = nodes[r.entry] as RetryNode;
     }
     const spans = item.items.map((c) => visit(c, flowScope, childPath, inner));
     const exit = node("flow-end", `${item.name}[$]`, undefined, flowScope, childPath);
@@ -124,8 +167,8 @@ export function compile(root: FlowItem): ExecutionGraph {
     } else {
       const hasIn = new Set<FlowItem>();
       const hasOut = new Set<FlowItem>();
-      if (item instanceof GraphFlow) {
-        for (const e of item.edges) {
+      if (item.pattern === "graph") {
+        for (const e of (item as GraphFlow).edges) {
           const from = spans[flowScope.positions.get(e.from) as number] as Span;
           const to = spans[flowScope.positions.get(e.to) as number] as Span;
           edge(from.exit, to.entry);
@@ -145,7 +188,7 @@ export function compile(root: FlowItem): ExecutionGraph {
   const wrapped = new Set<FlowItem>();
   const asRetry = new Set<FlowItem>();
 
-  if (!(root instanceof Flow) && root.kind === "retry") {
+  if (!isFlow(root) && root.kind === "retry") {
     throw new CompilationFailure(`retry "${root.name}" cannot be the root of a flow; attach it to a flow`);
   }
   visit(root, undefined, [], undefined);
@@ -154,10 +197,10 @@ export function compile(root: FlowItem): ExecutionGraph {
 }
 
 /** Precomputes, for every argument of every atom, which atoms may provide it, nearest first. */
-function resolveArguments(atoms: Map<string, ExecNode>): void {
-  const providers = new Map<string, ExecNode[]>();
+function resolveArguments(atoms: Map<string, AtomNode>): void {
+  const providers = new Map<string, AtomNode[]>();
   for (const n of atoms.values()) {
-    for (const sym of (n.atom as Atom<any>).provides) {
+    for (const sym of n.atom.provides) {
       const list = providers.get(sym) ?? [];
       list.push(n);
       providers.set(sym, list);
@@ -165,7 +208,7 @@ function resolveArguments(atoms: Map<string, ExecNode>): void {
   }
   const reach = new GraphReach();
   for (const n of atoms.values()) {
-    const atom = n.atom as Atom<any>;
+    const atom = n.atom;
     const add = (arg: string, symbol: string, optional: boolean) => {
       const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && reach.sees(n, c));
       visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
@@ -177,7 +220,7 @@ function resolveArguments(atoms: Map<string, ExecNode>): void {
 }
 
 /** Depth of the deepest flow enclosing both atoms. */
-function lcaDepth(a: ExecNode, b: ExecNode): number {
+function lcaDepth(a: AtomNode, b: AtomNode): number {
   let d = 0;
   while (d < a.path.length - 1 && d < b.path.length - 1 && a.path[d] === b.path[d]) d++;
   return d;
@@ -191,7 +234,7 @@ class GraphReach {
   private positions = new Map<Flow, Map<FlowItem, number>>();
   private preds = new Map<GraphFlow, Map<FlowItem, FlowItem[]>>();
 
-  sees(reader: ExecNode, candidate: ExecNode): boolean {
+  sees(reader: AtomNode, candidate: AtomNode): boolean {
     const d = lcaDepth(reader, candidate);
     const flow = reader.path[d - 1] as Flow | undefined;
     const mine = reader.path[d];
@@ -202,7 +245,7 @@ class GraphReach {
       const pos = this.positionsOf(flow);
       return (pos.get(theirs) as number) < (pos.get(mine) as number);
     }
-    if (flow instanceof GraphFlow) return this.reaches(flow, theirs, mine);
+    if (flow.pattern === "graph") return this.reaches(flow as GraphFlow, theirs, mine);
     return false;
   }
 

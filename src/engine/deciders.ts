@@ -1,9 +1,9 @@
-import type { ExecNode, ExecutionGraph } from "./compiler.js";
+import type { AtomNode, ExecNode, ExecutionGraph } from "./compiler.js";
 import type { DeciderDepth } from "../patterns/graph.js";
-import type { Flow } from "../patterns/flow.js";
+import { parentFlow } from "./links.js";
 
 /** The atoms of the flow that a flow-entry node marks (its whole subtree). */
-function atomsInside(graph: ExecutionGraph, entry: ExecNode): ExecNode[] {
+function atomsInside(graph: ExecutionGraph, entry: ExecNode): AtomNode[] {
   const flow = entry.scope.flow;
   return [...graph.atoms.values()].filter((n) => n.path.includes(flow));
 }
@@ -12,18 +12,15 @@ function exitOf(graph: ExecutionGraph, entry: ExecNode): ExecNode {
   return graph.nodes.find((n) => n.kind === "flow-end" && n.scope === entry.scope) as ExecNode;
 }
 
-/** The flow an atom or a flow marker sits in. */
-function parentFlow(n: ExecNode): Flow | undefined {
-  return n.atom ? (n.path[n.path.length - 2] as Flow | undefined) : n.scope.parent?.flow;
-}
 
 /**
  * The atoms a decider's "no" on `target` skips, by TaskFlow's depths: ATOM the target only;
  * NEIGHBORS the target and the atoms right after it; FLOW the target and what follows it in its
- * own flow (not in nested flows); ALL the target and everything after it.
+ * own flow (not in nested flows); ALL the target and everything after it. Reached through the
+ * graph flow that holds the link (see links.ts): only graph flows have deciders.
  */
-export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): ExecNode[] {
-  const region = new Set<ExecNode>(target.atom ? [target] : atomsInside(graph, target));
+export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): AtomNode[] {
+  const region = new Set<AtomNode>(target.atom ? [target] : atomsInside(graph, target));
   const from = target.atom ? target : exitOf(graph, target);
   const next = (n: ExecNode) => n.succs.map((i) => graph.nodes[i] as ExecNode);
   if (depth === "NEIGHBORS") {
@@ -32,7 +29,7 @@ export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: De
     const flow = parentFlow(target);
     const stack = next(from).filter((s) => s.atom && parentFlow(s) === flow);
     while (stack.length > 0) {
-      const s = stack.pop() as ExecNode;
+      const s = stack.pop() as AtomNode;
       if (region.has(s)) continue;
       region.add(s);
       stack.push(...next(s).filter((x) => x.atom && parentFlow(x) === flow));

@@ -1,23 +1,32 @@
-import type { Atom } from "../atoms/atom.js";
-import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies, StorageFailure } from "../errors.js";
+import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies } from "../errors.js";
 import type { Waiting } from "./inputs.js";
+import { provide, revise, waitingFor } from "./revise.js";
+import { incompatibilities } from "./incompatibilities.js";
+import { iterate } from "./run-iter.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
 import type { FlowItem } from "../patterns/flow.js";
 import { MemoryBackend } from "../persistence/memory.js";
-import type { AtomDetail, FactoryRef, FlowDetail, LogBook } from "../persistence/models.js";
+import { SCHEMA_VERSION, type AtomDetail, type FactoryRef, type FlowDetail, type LogBook } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import { type Clock, systemClock } from "../ports/clock.js";
-import { atomDetailId, defaultIds, type IdGenerator } from "../ports/ids.js";
+import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
-import { Storage } from "../storage/storage.js";
-import { compile, type ExecutionGraph } from "./compiler.js";
+import { Storage, type FlowStorage } from "../storage/storage.js";
+import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
 import { fingerprint } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
-import type { Runner } from "./runner.js";
-import type { Transitions } from "./transitions.js";
+import { nextWakeup } from "../snapshot/rules.js";
+import { Journal } from "./journal.js";
+import { reconcile } from "./reconcile.js";
+import { Run } from "./run.js";
+import type { Loaded, RunOptions } from "./runner.js";
+import { Writer } from "./writer.js";
 
-/** How to run a flow and where to keep its log book. */
+/**
+ * How to run a flow and where to keep its log book.
+ * @example load(flow, { backend, engine: "parallel", maxConcurrency: 8, store: { userId: "u1" }, maxWaitMs: 60_000 })
+ */
 export interface EngineOptions {
   /** Where the log book lives; a fresh {@link MemoryBackend} by default. */
   backend?: Backend;
@@ -47,6 +56,7 @@ export interface EngineOptions {
   random?: () => number;
   /** Whether the host has the network at the start (see {@link Engine.setOnline}). Default true. */
   online?: boolean;
+  /** Makes the ids of new log books and flow details; {@link defaultIds} by default. */
   ids?: IdGenerator;
   /** Receives errors thrown by listeners (they never stop the engine). */
   onListenerError?: (error: unknown) => void;
@@ -54,7 +64,10 @@ export interface EngineOptions {
   factory?: FactoryRef;
 }
 
-/** Counters of the last run. */
+/**
+ * Counters of the last run.
+ * @example await engine.run(); console.log(`${engine.statistics.executed} executed in ${engine.statistics.commits} commits`)
+ */
 export interface EngineStatistics {
   commits: number;
   executed: number;
@@ -68,6 +81,11 @@ export interface EngineStatistics {
  *
  * Tasks run **at least once**: a task that was RUNNING when its host went away runs again on
  * resume. Tasks that reached SUCCESS never run again; their stored results are reused.
+ *
+ * @example
+ * const engine = load(flow, { backend, store: { guest: "ada" } });
+ * await engine.run();
+ * engine.storage.fetch("receipt");
  */
 export class Engine {
   readonly flow: FlowItem;
@@ -78,23 +96,18 @@ export class Engine {
   readonly clock: Clock;
   readonly #ids: IdGenerator;
   readonly #maxConcurrency: number;
-  #graph: ExecutionGraph | undefined;
+  #compiled: ExecutionGraph | undefined;
   #topo: number[] = [];
-  #store: Storage | undefined;
-  #running = false;
-  #needsReload = false;
-  #trans: Transitions | undefined;
-  /** suspend() or cancel() came while a run was starting, before its runner existed. */
-  #suspendAsked = false;
-  #cancelAsked: { reason: string; at: number } | undefined;
+  /** The flow detail as loaded: its journal (the one mutator), writer and reader. */
+  #loaded: Loaded | undefined;
   #preparing: Promise<void> | undefined;
-  /** Atoms found RUNNING or REVERTING in the log book at load: their host went away mid-action. */
-  #stale = new Set<string>();
-  #runner: Runner | undefined;
+  /** The run under way, from the moment it is asked for. */
+  #run: Run | undefined;
   #runPromise: Promise<void> | undefined;
   #isOnline: boolean;
 
   readonly #options: EngineOptions;
+  readonly #runOptions: RunOptions;
 
   constructor(flow: FlowItem, options: EngineOptions = {}) {
     this.#options = options;
@@ -105,6 +118,16 @@ export class Engine {
     this.#maxConcurrency = options.engine === "parallel" ? Math.max(1, options.maxConcurrency ?? 64) : 1;
     this.#notifier = new Notifier(options.onListenerError);
     this.#isOnline = options.online ?? true;
+    this.#runOptions = {
+      clock: this.clock,
+      statistics: this.statistics,
+      maxConcurrency: this.#maxConcurrency,
+      maxWaitMs: options.maxWaitMs ?? Infinity,
+      neverResolve: options.neverResolve ?? false,
+      deferReverts: options.deferReverts ?? false,
+      random: options.random ?? Math.random,
+      online: () => this.#isOnline,
+    };
   }
 
   /** Subscribes to flow transitions, atom transitions or progress; returns the unsubscribe function. */
@@ -112,19 +135,52 @@ export class Engine {
     return this.#notifier.on(type, listener);
   }
 
-  /** The compiled execution graph (compiled on first use). */
-  compile(): ExecutionGraph {
-    if (!this.#graph) {
-      this.#graph = compile(this.flow);
-      this.#topo = topologicalOrder(this.#graph.nodes);
-    }
-    return this.#graph;
+  /**
+   * The flow compiled into its execution graph (compiled once, on first use), for drawing it.
+   * @example toMermaid(engine.compile())
+   */
+  compile(): FlowGraph {
+    return this.#graph();
   }
 
-  /** The storage facade; available once {@link prepare} (or a run) has loaded the flow detail. */
-  get storage(): Storage {
-    if (!this.#store) throw new ExecutionFailure("the engine is not prepared yet: await engine.prepare() or engine.run() first");
-    return this.#store;
+  #graph(): ExecutionGraph {
+    if (!this.#compiled) {
+      this.#compiled = compile(this.flow);
+      this.#topo = topologicalOrder(this.#compiled.nodes);
+    }
+    return this.#compiled;
+  }
+
+  /**
+   * What the flow detail holds, read-only: values, states, results, failures. Available once
+   * {@link prepare} (or a run) has loaded the flow detail.
+   */
+  get storage(): FlowStorage {
+    return this.#prepared().storage;
+  }
+
+  /**
+   * Injects values at the flow level. Persistent ones (the default) are stored in the flow
+   * detail with the next write and survive a resume; transient ones live only in this engine.
+   * Injected values win over what atoms provide, as in TaskFlow.
+   * @example await engine.prepare(); engine.inject({ coupon: "SPRING" }); await engine.run();
+   */
+  inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
+    this.#prepared().storage.inject(values, options);
+  }
+
+  /**
+   * Injects argument values for one atom, by argument name (they win over the store and over
+   * what other atoms provide).
+   * @example await engine.prepare(); engine.injectAtomArgs("charge", { currency: "EUR" });
+   */
+  injectAtomArgs(atom: string, values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
+    this.#prepared().storage.injectAtomArgs(atom, values, options);
+  }
+
+  #prepared(): Loaded {
+    if (!this.#loaded) throw new ExecutionFailure("the engine is not prepared yet: await engine.prepare() or engine.run() first");
+    return this.#loaded;
   }
 
   /** The id of the flow detail this engine runs (to resume it later). */
@@ -138,31 +194,29 @@ export class Engine {
    * @throws IncompatibleVersion listing every difference
    */
   async prepare(): Promise<void> {
-    if (this.#store && !this.#needsReload) return;
+    if (this.#loaded && !this.#loaded.writer.broken) return;
     // Callers at once (a run and a cancel) share one load: two would make two storages.
     this.#preparing ??= this.#load().finally(() => (this.#preparing = undefined));
     return this.#preparing;
   }
 
   async #load(): Promise<void> {
-    const graph = this.compile();
+    const graph = this.#graph();
     const now = this.clock.now();
     const current = fingerprint(graph);
     // Reloading after a failed write: the flow detail this engine stored, if it got that far;
     // if not, the same ids again (the write may have landed all the same, as after a timeout).
-    const previous = this.#store;
-    const id = this.#options.flowDetailId ?? (previous?.stored ? previous.flowDetail.uuid : undefined);
+    const previous = this.#loaded;
+    const id = this.#options.flowDetailId ?? (previous?.writer.stored ? previous.journal.flowDetail.uuid : undefined);
     let book: LogBook;
     let flow: FlowDetail;
-    const stored = new Map<string, AtomDetail>();
+    let stored: AtomDetail[] = [];
     let newBook = false;
     if (id !== undefined) {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
-      for (const d of await this.backend.getAtomDetails(id)) stored.set(d.name, d);
-      // Only a resume compares definitions: that code loads with it.
-      const { incompatibilities } = await import("./incompatibilities.js");
-      const differences = incompatibilities(flow.meta.fingerprint ?? [], current);
+      stored = await this.backend.getAtomDetails(id);
+      const differences = incompatibilities(flow.fingerprint ?? [], current);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
           `flow detail "${id}" was run by an incompatible definition of "${flow.name}"; resume it with the definition it ran, or start a new flow detail:\n  - ${differences.join("\n  - ")}`,
@@ -173,43 +227,35 @@ export class Engine {
       const ref = this.#options.book;
       if (ref && "uuid" in ref) book = await this.backend.getLogBook(ref.uuid);
       else {
-        book = previous?.book ?? { schemaVersion: 1, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
+        book = previous?.journal.book ?? { schemaVersion: SCHEMA_VERSION, uuid: this.#ids(), name: ref?.name ?? this.flow.name, createdAt: now, updatedAt: now, meta: {} };
         newBook = true;
       }
       flow = {
-        schemaVersion: 1,
-        uuid: previous?.flowDetail.uuid ?? this.#ids(),
+        schemaVersion: SCHEMA_VERSION,
+        uuid: previous?.journal.flowDetail.uuid ?? this.#ids(),
         bookUuid: book.uuid,
         name: this.flow.name,
         state: "PENDING",
         createdAt: now,
         updatedAt: now,
-        meta: { fingerprint: current, store: { ...(this.#options.store ?? {}) }, factory: this.#options.factory },
+        fingerprint: current,
+        store: { ...(this.#options.store ?? {}) },
+        factory: this.#options.factory,
+        meta: {},
       };
     }
     // An atom's detail is written on its first change, not here: the fingerprint lists every
     // atom already, and a fan-out of n atoms would otherwise pay n more puts before it starts.
-    // An atom without a stored detail is PENDING; its id comes from its flow and name, so every
-    // host that loads the flow would write it under the same key.
-    const details = [...graph.atoms.values()].map((n) => {
-      const atom = n.atom as Atom<any>;
-      return stored.get(n.name) ?? {
-        schemaVersion: 1, uuid: atomDetailId(flow.uuid, n.name), flowUuid: flow.uuid, name: n.name, kind: atom.kind, state: "PENDING",
-        intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: now,
-      } satisfies AtomDetail;
-    });
-    const store = new Storage(this.backend, graph, book, flow, details, this.clock, id !== undefined);
-    if (previous) store.keepTransient(previous); // values injected in memory only survive a reload
-    if (newBook) store.queueBook();
-    if (id === undefined) store.setFlow({});
+    const reconciled = reconcile(graph, flow, stored, now);
+    const journal = new Journal(book, flow, reconciled.details, reconciled.interrupted, this.clock, this.#notifier);
+    const writer = new Writer(this.backend, journal, this.clock, id !== undefined ? flow : undefined, this.statistics);
+    const storage = new Storage(journal, writer, graph);
+    if (previous) storage.keepTransient(previous.storage); // values injected in memory only survive a reload
+    if (newBook) journal.queueBook();
+    if (id === undefined) journal.queueFlow();
     // A compatible change (atoms added, a minor version bumped) becomes the stored definition.
-    else if (flow.meta.fingerprint && JSON.stringify(flow.meta.fingerprint) !== JSON.stringify(current)) {
-      store.setFlow({ meta: { ...flow.meta, fingerprint: current } });
-    }
-    this.#stale = new Set(details.filter((d) => d.state === "RUNNING" || d.state === "REVERTING").map((d) => d.name));
-    this.#store = store;
-    this.#trans = undefined; // they wrote to the storage replaced here
-    this.#needsReload = false;
+    else if (flow.fingerprint && JSON.stringify(flow.fingerprint) !== JSON.stringify(current)) journal.updateFlow({ fingerprint: current });
+    this.#loaded = { graph, topo: this.#topo, journal, writer, storage };
   }
 
   /**
@@ -229,10 +275,10 @@ export class Engine {
   validate(): void {
     const storage = this.storage;
     const missing: Array<{ atom: string; symbol: string }> = [];
-    for (const n of this.compile().atoms.values()) {
-      const atom = n.atom as Atom<any>;
+    for (const n of this.#graph().atoms.values()) {
+      const injected = storage.detail(n.name).injected;
       for (const [arg, spec] of n.args) {
-        if (spec.optional || arg in atom.inject || storage.detail(n.name).meta.injected?.[arg] !== undefined) continue;
+        if (spec.optional || Object.hasOwn(n.atom.inject, arg) || (injected && Object.hasOwn(injected, arg) && injected[arg] !== undefined)) continue;
         if (spec.providers.length === 0 && !storage.isInjected(spec.symbol)) missing.push({ atom: n.name, symbol: spec.symbol });
       }
     }
@@ -250,9 +296,7 @@ export class Engine {
    * SUSPENDED. A later run (on this engine or a new one on the same flow detail) resumes.
    */
   suspend(): void {
-    if (!this.#running) return;
-    if (!this.#runner || !this.#trans) this.#suspendAsked = true; // the run is starting: it ends before scheduling
-    else if (this.#trans.flow("SUSPENDING")) this.#runner.poke();
+    this.#run?.suspend();
   }
 
   /**
@@ -262,22 +306,21 @@ export class Engine {
    * fails (with that failure).
    */
   async cancel(reason = "cancelled"): Promise<void> {
-    await this.prepare();
-    const storage = this.storage;
     const cancelled = { reason, at: this.clock.now() };
-    storage.setFlow({ meta: { ...storage.flowDetail.meta, cancelled } });
+    // A run still starting keeps the request and applies it before its first step.
+    const starting = this.#run?.starting ? this.#run : undefined;
+    starting?.cancel(cancelled);
+    await this.prepare();
+    const { journal } = this.#prepared();
+    journal.updateFlow({ cancelled });
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });
-    if (this.#running && this.#runPromise) {
-      if (!this.#runner) this.#cancelAsked = cancelled; // the run is starting: it reverts before scheduling
-      else {
-        this.#runner.abortActions(new Cancelled(`flow "${this.flow.name}" was cancelled: ${reason}`));
-        this.#runner.revertAll();
-      }
+    if (this.#run && this.#runPromise) {
+      if (this.#run !== starting) this.#run.cancel(cancelled);
       return settle(this.#runPromise);
     }
-    for (const d of storage.atomDetails()) if (d.intention !== "REVERT") storage.setAtom(d.name, { intention: "REVERT" });
+    for (const d of journal.atomDetails()) journal.intend(d.name, "REVERT");
     return settle(this.run());
   }
 
@@ -288,7 +331,7 @@ export class Engine {
    */
   setOnline(online: boolean): void {
     this.#isOnline = online;
-    if (online) this.#runner?.poke();
+    if (online) this.#run?.poke();
   }
 
   /**
@@ -297,16 +340,9 @@ export class Engine {
    * earlier waits the rest. A time already past means it is due: run the flow now.
    */
   nextWakeup(): number | undefined {
-    let next: number | undefined;
-    const state = this.storage.flowState;
-    if (state === "SUCCESS" || state === "FAILURE" || state === "REVERTED") return undefined; // timers of a flow that ended never fire
-    for (const d of this.storage.atomDetails()) {
-      const at = d.meta.wakeAt ?? d.meta.deadline;
-      const waiting = d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
-      if (waiting && at !== undefined && (next === undefined || at < next)) next = at;
-    }
-    return next;
+    return nextWakeup(this.storage.flowState, this.storage.atomDetails());
   }
+
 
   /**
    * What the flow waits for now: each input whose wait has been reached without a value, with
@@ -314,7 +350,7 @@ export class Engine {
    */
   async waitingFor(): Promise<Waiting[]> {
     await this.prepare();
-    return (await import("./inputs.js")).waitingFor(this.storage, this.compile());
+    return waitingFor(this.#prepared().journal, this.#graph());
   }
 
   /**
@@ -327,7 +363,7 @@ export class Engine {
    */
   async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).provide(this.storage, this.compile(), name, value);
+    await provide(this.#prepared().journal, this.#graph(), name, value);
     await this.#continueWith(options.run ?? true);
   }
 
@@ -341,15 +377,15 @@ export class Engine {
    */
   async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
     await this.prepare();
-    await (await import("./inputs.js")).revise(this.storage, this.compile(), name, value, this.#running);
+    await revise(this.#prepared().journal, this.#graph(), name, value, this.#run !== undefined);
     await this.#continueWith(options.run ?? true);
   }
 
   /** Stores what changed; a running engine looks again, an idle one runs when asked to. */
   async #continueWith(run: boolean): Promise<void> {
     await this.#commit();
-    if (this.#running && this.#runner) {
-      this.#runner.refresh();
+    if (this.#run) {
+      this.#run.refresh(); // a run still starting reads the change when it builds its queues
       return;
     }
     if (run) await this.run();
@@ -358,10 +394,9 @@ export class Engine {
   /** Puts every atom back to PENDING so that the next run starts over (TaskFlow's `reset`). */
   async reset(): Promise<void> {
     await this.prepare();
-    const transitions = await this.#transitions();
-    for (const n of this.compile().atoms.values()) transitions.startOver(n, true);
-    this.#stale.clear();
-    transitions.flow("PENDING", true);
+    const { journal } = this.#prepared();
+    for (const n of this.#graph().atoms.values()) journal.startOver(n, true);
+    journal.moveFlow("PENDING", true);
     await this.#commit();
   }
 
@@ -380,72 +415,31 @@ export class Engine {
    * TaskFlow does when its `run_iter` generator is closed) and waits for running atoms to end.
    */
   async *runIter(): AsyncGenerator<RunnerState, void, undefined> {
-    const { iterate } = await import("./run-iter.js");
     yield* iterate((hook) => this.#drive(hook), () => this.suspend());
   }
 
   /** Runs the loop, handing each runner state to `hook` when there is one (runIter). */
   #drive(hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
-    if (this.#running) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
-    this.#running = true;
+    if (this.#run) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
+    const run = (this.#run = new Run(this.#runOptions));
     this.#runPromise = (async () => {
       try {
         await this.prepare();
         this.validate();
         Object.assign(this.statistics, { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 });
-        const graph = this.compile();
-        // The runner is most of the engine's code: a page loads it when it first runs a flow.
-        const { Runner } = await import("./runner.js");
-        this.#runner = new Runner({
-          storage: this.storage,
-          graph,
-          topo: this.#topo,
-          clock: this.clock,
-          notifier: this.#notifier,
-          transitions: await this.#transitions(),
-          stale: this.#stale,
-          statistics: this.statistics,
-          maxConcurrency: this.#maxConcurrency,
-          maxWaitMs: this.#options.maxWaitMs ?? Infinity,
-          neverResolve: this.#options.neverResolve ?? false,
-          deferReverts: this.#options.deferReverts ?? false,
-          random: this.#options.random ?? Math.random,
-          online: () => this.#isOnline,
-          suspendAsked: () => this.#suspendAsked,
-          cancelAsked: () => this.#cancelAsked,
-          commit: () => this.#commit(),
-        });
-        await this.#runner.run(hook);
+        await run.start(this.#prepared(), hook);
       } catch (e) {
         // Whatever is still running belongs to a run that is over: tell it through its signal.
-        this.#runner?.abortActions(e);
+        run.end(e);
         throw e;
       } finally {
-        this.#running = false;
-        this.#suspendAsked = false;
-        this.#cancelAsked = undefined;
-        this.#runner = undefined;
+        this.#run = undefined;
       }
     })();
     return this.#runPromise;
   }
 
-  /** Loaded with the runner: a page that only reads a log book never needs them. */
-  async #transitions(): Promise<Transitions> {
-    const { Transitions } = await import("./runner.js");
-    return (this.#trans ??= new Transitions(this.storage, this.clock, this.#notifier, this.#stale));
-  }
-
   async #commit(): Promise<void> {
-    const storage = this.storage;
-    try {
-      if (!(await storage.commit())) return;
-    } catch (e) {
-      // What this engine holds is now ahead of the log book (which the storage has marked
-      // SUSPENDED if it could): it reloads before going on.
-      this.#needsReload = true;
-      throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${this.flow.name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
-    }
-    this.statistics.commits++;
+    await this.#prepared().writer.commit();
   }
 }

@@ -23,7 +23,10 @@ export async function run(flow: FlowItem, options: EngineOptions = {}): Promise<
   return engine.storage.fetchAll();
 }
 
-/** Builds a flow from JSON-compatible arguments. */
+/**
+ * Builds a flow from JSON-compatible arguments (they are stored in the flow detail, to rebuild it).
+ * @example const checkout: FlowFactory<[cartId: string]> = (cartId) => linearFlow(`checkout-${cartId}`, reserve, pay)
+ */
 export type FlowFactory<Args extends unknown[] = any[]> = (...args: Args) => FlowItem;
 
 /**
@@ -65,7 +68,7 @@ export class FlowRegistry {
    */
   async loadFromDetail(backend: Backend, flowDetailId: string, options: Omit<EngineOptions, "backend" | "flowDetailId" | "factory"> = {}): Promise<Engine> {
     const detail = await backend.getFlowDetail(flowDetailId);
-    const ref = detail.meta.factory;
+    const ref = detail.factory;
     if (!ref) throw new NotFound(`flow detail "${flowDetailId}" records no factory; it was not started through a FlowRegistry`);
     return new Engine(this.get(ref.name)(...ref.args), { ...options, backend, flowDetailId, factory: ref });
   }

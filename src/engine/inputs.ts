@@ -1,11 +1,14 @@
-// Waits and revisions, loaded when a flow first uses them (they are not on every page's path).
-import { WaitFor } from "../atoms/wait-for.js";
-import { DisallowedAccess, InvalidFormat, NotFound } from "../errors.js";
-import { findUnstorable } from "../storage/storable.js";
-import type { Storage } from "../storage/storage.js";
-import type { ExecNode, ExecutionGraph } from "./compiler.js";
+// What waits bring to the engine (through their action): `engine.waitingFor`, and the schema
+// check of a value provided or revised for a wait. An app without waits does not bundle it.
+import type { WaitFor } from "../atoms/wait-for.js";
+import { InvalidFormat } from "../errors.js";
+import type { ExecNode, ExecutionGraph, WaitNode } from "./compiler.js";
+import type { Journal } from "./journal.js";
 
-/** An input the flow waits for now. */
+/**
+ * An input the flow waits for now.
+ * @example for (const w of await engine.waitingFor()) render(w.name, w.description, w.schema)
+ */
 export interface Waiting {
   name: string;
   /** The wait atom's name. */
@@ -16,8 +19,8 @@ export interface Waiting {
   schema?: WaitFor["schema"];
 }
 
-export function waitingFor(storage: Storage, graph: ExecutionGraph): Waiting[] {
-  const inputs = storage.flowDetail.meta.inputs ?? {};
+export function waitingFor(journal: Journal, graph: ExecutionGraph): Waiting[] {
+  const inputs = journal.flowDetail.inputs ?? {};
   const done = new Map<ExecNode, boolean>();
   // Whether everything before `n` is done (through flow markers), as the runner's gates say.
   const before = (n: ExecNode): boolean =>
@@ -25,7 +28,7 @@ export function waitingFor(storage: Storage, graph: ExecutionGraph): Waiting[] {
       const p = graph.nodes[i] as ExecNode;
       let ok = done.get(p);
       if (ok === undefined) {
-        const d = p.atom ? storage.detail(p.name) : undefined;
+        const d = p.atom ? journal.detail(p.name) : undefined;
         ok = d ? d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE") : before(p);
         done.set(p, ok);
       }
@@ -33,68 +36,19 @@ export function waitingFor(storage: Storage, graph: ExecutionGraph): Waiting[] {
     });
   const out: Waiting[] = [];
   for (const n of graph.atoms.values()) {
-    if (!(n.atom instanceof WaitFor)) continue;
-    const d = storage.detail(n.name);
-    if (d.state !== "PENDING" || d.intention !== "EXECUTE" || n.atom.input in inputs || !before(n)) continue;
-    out.push({ name: n.atom.input, atom: n.name, description: n.atom.description, deadline: d.meta.deadline, schema: n.atom.schema });
+    if (n.kind !== "wait") continue;
+    const d = journal.detail(n.name);
+    if (d.state !== "PENDING" || d.intention !== "EXECUTE" || Object.hasOwn(inputs, n.atom.input) || !before(n)) continue;
+    out.push({ name: n.atom.input, atom: n.name, description: n.atom.description, deadline: d.deadline, schema: n.atom.schema });
   }
   return out;
 }
 
-function waitsFor(graph: ExecutionGraph, name: string): ExecNode[] {
-  return [...graph.atoms.values()].filter((n) => n.atom instanceof WaitFor && n.atom.input === name);
-}
-
-/** Validates and buffers a value for a wait (the caller commits). */
-export async function provide(storage: Storage, graph: ExecutionGraph, name: string, value: unknown): Promise<void> {
-  const waits = waitsFor(graph, name);
-  if (waits.length === 0) {
-    const names = [...graph.atoms.values()].flatMap((n) => (n.atom instanceof WaitFor ? [n.atom.input] : []));
-    throw new NotFound(`flow "${storage.flowDetail.name}" has no wait for "${name}"; it waits for: ${names.join(", ") || "nothing"}`);
-  }
-  if (waits.some((n) => storage.getAtomState(n.name) !== "PENDING")) {
-    throw new DisallowedAccess(`flow "${storage.flowDetail.name}" already has its "${name}"; to change it, use revise("${name}", value)`);
-  }
-  const checked = await check(waits, name, value);
-  const meta = storage.flowDetail.meta;
-  storage.setFlow({ meta: { ...meta, inputs: { ...(meta.inputs ?? {}), [name]: checked } } });
-}
-
-/** Marks what depends on `name` for a revert and a new run, and stores the new value (the caller commits). */
-export async function revise(storage: Storage, graph: ExecutionGraph, name: string, value: unknown, running: boolean): Promise<void> {
-  const waits = waitsFor(graph, name);
-  // Who reads each name, built once: following provides through a large flow stays linear.
-  const readersOf = new Map<string, Set<ExecNode>>();
-  for (const n of graph.atoms.values()) {
-    for (const a of n.args.values()) readersOf.set(a.symbol, (readersOf.get(a.symbol) ?? new Set()).add(n));
-  }
-  const readers = (symbol: string) => readersOf.get(symbol) ?? [];
-  const affected = new Set<ExecNode>(waits.length > 0 ? waits : readers(name));
-  if (affected.size === 0) {
-    throw new NotFound(`flow "${storage.flowDetail.name}" does not read an input named "${name}": no wait and no atom requires it`);
-  }
-  for (const n of affected) for (const p of n.atom?.provides ?? []) for (const r of readers(p)) affected.add(r);
-  const busy = running ? [...affected].filter((n) => ["RUNNING", "REVERTING", "RETRYING"].includes(storage.getAtomState(n.name))) : [];
-  if (busy.length > 0) {
-    const names = busy.map((n) => `"${n.name}"`).join(", ");
-    throw new DisallowedAccess(`cannot revise "${name}" while ${names} ${busy.length > 1 ? "are" : "is"} running; try again when ${busy.length > 1 ? "they end" : "it ends"}`);
-  }
-  const checked = await check(waits, name, value);
-  for (const n of affected) {
-    const d = storage.detail(n.name);
-    if (d.state === "SUCCESS" || d.state === "FAILURE") storage.setAtom(n.name, { intention: "REVERT", meta: { ...d.meta, requeue: true } });
-  }
-  const meta = storage.flowDetail.meta;
-  storage.setFlow({
-    meta: waits.length > 0 ? { ...meta, inputs: { ...(meta.inputs ?? {}), [name]: checked } } : { ...meta, store: { ...(meta.store ?? {}), [name]: checked } },
-  });
-}
-
 /** The value as the waits' schemas accept it. @throws InvalidFormat with the schema's messages */
-async function check(waits: ExecNode[], name: string, value: unknown): Promise<unknown> {
+export async function check(waits: WaitNode[], name: string, value: unknown): Promise<unknown> {
   let checked = value;
   for (const n of waits) {
-    const schema = (n.atom as WaitFor).schema;
+    const schema = n.atom.schema;
     if (!schema) continue;
     const result = await schema["~standard"].validate(checked);
     if (result.issues) {
@@ -106,7 +60,5 @@ async function check(waits: ExecNode[], name: string, value: unknown): Promise<u
     }
     checked = result.value;
   }
-  const bad = findUnstorable(checked, name);
-  if (bad !== undefined) throw new InvalidFormat(`value for "${name}" cannot be stored: ${bad}; provide plain, structured-cloneable data`);
   return checked;
 }

@@ -4,7 +4,7 @@ import type { RunnerState } from "../states.js";
 type Drive = (hook: (state: RunnerState) => Promise<void>) => Promise<void>;
 
 /**
- * The body of `engine.runIter()`, loaded on first use: the runner waits for the consumer at each
+ * The body of `engine.runIter()`: the runner waits for the consumer at each
  * state; leaving the loop early suspends the engine (`suspend`) and waits for running atoms to end.
  */
 export async function* iterate(drive: Drive, suspend: () => void): AsyncGenerator<RunnerState, void, undefined> {

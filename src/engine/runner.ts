@@ -1,34 +1,24 @@
 import { backoffDelay } from "../atoms/backoff.js";
-import type { Retry } from "../atoms/retry.js";
-import { Sleep } from "../atoms/sleep.js";
-import { WaitFor } from "../atoms/wait-for.js";
-import type { Task } from "../atoms/task.js";
 import { Cancelled, RequestTimeout } from "../errors.js";
 import { Failure } from "../failure.js";
-import type { Notifier } from "../notify/notifier.js";
 import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
-import { ActionSignal, execute, historyOf, revert } from "./actions.js";
-import type { ExecNode, ExecutionGraph } from "./compiler.js";
-import { ignoredRegion } from "./deciders.js";
+import { ActionSignal, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
+import { historyOf } from "./actions/retry.js";
+import type { AtomNode, ExecNode, ExecutionGraph, RetryNode } from "./compiler.js";
+import { ignoredRegion } from "./links.js";
 import { Gates } from "./gates.js";
+import type { Journal } from "./journal.js";
+import { reconcile } from "./reconcile.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { apply, determine } from "./resolution.js";
-import type { Transitions } from "./transitions.js";
+import type { RunRequests } from "./run.js";
+import type { Writer } from "./writer.js";
 
-// Transitions travel in this chunk: a page loads them with the runner, in one request.
-export { Transitions } from "./transitions.js";
-
-/** What a run needs from its engine. */
-export interface RunHost {
-  readonly storage: Storage;
-  readonly graph: ExecutionGraph;
-  readonly topo: readonly number[];
+/** How a run runs: fixed when the engine is built. */
+export interface RunOptions {
   readonly clock: Clock;
-  readonly notifier: Notifier;
-  readonly transitions: Transitions;
-  readonly stale: Set<string>;
   readonly statistics: { executed: number; reverted: number; discardedFailures: number };
   readonly maxConcurrency: number;
   readonly maxWaitMs: number;
@@ -36,15 +26,19 @@ export interface RunHost {
   readonly deferReverts: boolean;
   readonly random: () => number;
   online(): boolean;
-  /** Whether suspend() was asked while the run was starting: it ends before scheduling anything. */
-  suspendAsked(): boolean;
-  /** A cancel() asked while the run was starting: it reverts before scheduling anything. */
-  cancelAsked(): { reason: string; at: number } | undefined;
-  commit(): Promise<void>;
+}
+
+/** What a run works on: the flow detail loaded, reconciled with the definition. */
+export interface Loaded {
+  readonly graph: ExecutionGraph;
+  readonly topo: readonly number[];
+  readonly journal: Journal;
+  readonly writer: Writer;
+  readonly storage: Storage;
 }
 
 type Mode = "execute" | "revert";
-type Outcome = { node: ExecNode; mode: Mode; ok: true; value: unknown } | { node: ExecNode; mode: Mode; ok: false; failure: Failure };
+type Outcome = { node: AtomNode; mode: Mode; ok: true; value: unknown } | { node: AtomNode; mode: Mode; ok: false; failure: Failure };
 
 /** Going back, atoms that never ran pass the order through rather than ending it. */
 const NEVER_RAN = new Set<AtomState>(["PENDING", "IGNORE"]);
@@ -54,6 +48,9 @@ const NEVER_RAN = new Set<AtomState>(["PENDING", "IGNORE"]);
  * WAITING and ANALYZING until nothing can progress, then the final state. Forward work and
  * reverts are scheduled together, as in TaskFlow, so a retried subflow reverts while the rest of
  * a parallel flow goes on.
+ *
+ * Its {@link Run} keeps what was asked before it existed (a suspend, a cancel), and it applies
+ * that before anything is scheduled.
  */
 export class Runner {
   private forward!: Gates;
@@ -61,19 +58,39 @@ export class Runner {
   private toExecute = new ReadyQueue();
   private toRevert = new ReadyQueue(true);
   /** Ready atoms that wait for a time (a sleep, a retry's backoff), with that time. */
-  private timed = new Map<ExecNode, number>();
+  private timed = new Map<AtomNode, number>();
   /** Ready atoms that need the network while the host is offline. */
-  private offline = new Set<ExecNode>();
+  private offline = new Set<AtomNode>();
   /** Waits whose input has not come yet, with their deadlines. */
-  private awaiting = new Map<ExecNode, number | undefined>();
+  private awaiting = new Map<AtomNode, Extract<Hold, { on: "input" }>>();
   private inflight = 0;
   private completed: Outcome[] = [];
   private wakeUp: (() => void) | undefined;
   /** Failures that end the run FAILURE: revert failures, or any failure with `neverResolve`. */
   private failures: Failure[] = [];
   private readonly actions = new Set<ActionSignal>();
+  private readonly loaded: Loaded;
+  private readonly actionHost: ActionHost;
 
-  constructor(private readonly host: RunHost) {}
+  constructor(private readonly options: RunOptions, loaded: Loaded) {
+    this.loaded = loaded;
+    this.actionHost = { journal: loaded.journal, storage: loaded.storage, clock: options.clock, online: () => options.online() };
+  }
+
+  private get journal(): Journal {
+    return this.loaded.journal;
+  }
+
+  /** Lets running atoms finish, starts nothing new, and ends SUSPENDED. */
+  suspend(): void {
+    if (this.journal.moveFlow("SUSPENDING")) this.poke();
+  }
+
+  /** Aborts what runs and reverts everything (the cancel mark is stored by the engine). */
+  cancel(cancelled: { reason: string; at: number }): void {
+    this.abortActions(new Cancelled(`flow "${this.journal.flowDetail.name}" was cancelled: ${cancelled.reason}`));
+    this.revertAll();
+  }
 
   /** Something outside changed (suspend, cancel, back online): look again. */
   poke(): void {
@@ -87,30 +104,33 @@ export class Runner {
     for (const a of this.actions) a.abort(reason);
   }
 
-  async run(hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
-    const { storage, transitions } = this.host;
-    if (storage.flowState === "REVERTED") this.resetReverted();
-    if (storage.flowState === "RUNNING" || storage.flowState === "SUSPENDING") {
+  /** Runs until nothing can progress; `asked`: a suspend or a cancel that came while the run was starting. */
+  async run(asked: RunRequests, hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
+    const loaded = this.loaded;
+    const { journal } = loaded;
+    // What the records say to replay, read as they are now (this engine may have run them before).
+    const reconciled = reconcile(loaded.graph, journal.flowDetail, journal.atomDetails(), this.options.clock.now());
+    if (reconciled.startOver) this.resetReverted();
+    if (reconciled.crashed) {
       // The host went away mid-run: report it as TaskFlow does before running again.
-      transitions.flow("RESUMING");
-      transitions.flow("SUSPENDED");
+      journal.moveFlow("RESUMING");
+      journal.moveFlow("SUSPENDED");
     }
-    transitions.flow("RUNNING");
-    if (this.host.suspendAsked()) transitions.flow("SUSPENDING");
+    journal.moveFlow("RUNNING");
+    if (asked.suspend) journal.moveFlow("SUSPENDING");
     if (hook) await hook("RESUMING");
-    for (const d of storage.atomDetails()) {
-      // A retry stored RETRYING goes on with its next try; its flow must be PENDING for that.
-      if (d.state === "RETRYING" && d.intention === "EXECUTE") this.resetSubgraph(this.node(d.name));
-    }
+    // A retry stored RETRYING goes on with its next try; its flow must be PENDING for that.
+    for (const r of reconciled.retries) if (journal.detail(r.name).state === "RETRYING") this.resetSubgraph(r);
     this.rebuild();
-    for (const d of storage.atomDetails()) {
+    for (const n of reconciled.failures) {
       // A failure stored before the host went away is resolved again (TaskFlow's RESUMING).
-      if (d.state === "FAILURE" && d.intention === "EXECUTE") this.resolve(this.node(d.name), storage.getFailure(d.name) as Failure);
+      const d = journal.detail(n.name);
+      if (d.state === "FAILURE" && d.intention === "EXECUTE") this.resolve(n, journal.failureOf(n.name) as Failure);
     }
-    const cancelled = this.host.cancelAsked();
+    const cancelled = asked.cancel;
     if (cancelled) {
       // Stored again: starting over a REVERTED flow (above) cleared the one cancel() stored.
-      storage.setFlow({ meta: { ...storage.flowDetail.meta, cancelled } });
+      journal.updateFlow({ cancelled });
       this.revertAll();
     }
 
@@ -132,13 +152,14 @@ export class Runner {
     const end = this.gameOver();
     this.recordWhy(end);
     // TaskFlow's table reaches SUSPENDED only through SUSPENDING.
-    if (end === "SUSPENDED" && storage.flowState === "RUNNING") transitions.flow("SUSPENDING");
-    transitions.flow(end);
-    await this.host.commit();
+    if (end === "SUSPENDED" && journal.flowState === "RUNNING") journal.moveFlow("SUSPENDING");
+    journal.moveFlow(end);
+    await loaded.writer.commit();
     if (hook) await hook(end);
     if (end === "FAILURE") Failure.reraiseIfAny(this.failures);
     if (end === "REVERTED") {
-      const cancelled = storage.flowDetail.meta.cancelled;
+      const { storage } = loaded;
+      const cancelled = storage.flowDetail.cancelled;
       if (cancelled) throw new Cancelled(`flow "${storage.flowDetail.name}" was cancelled and reverted: ${cancelled.reason}`);
       Failure.reraiseIfAny([...Object.values(storage.executeFailures()), ...Object.values(storage.revertFailures())]);
     }
@@ -146,7 +167,7 @@ export class Runner {
 
   /** Sets every intention to REVERT (a cancel) and looks again. */
   revertAll(): void {
-    apply(this.host.storage, this.host.graph, { kind: "REVERT_ALL", implicit: false });
+    apply(this.journal, this.loaded.graph, { kind: "REVERT_ALL", implicit: false });
     this.refresh();
   }
 
@@ -163,53 +184,45 @@ export class Runner {
    * of a run and when intentions change (a failure resolved, a retry reset): O(atoms + edges).
    */
   private rebuild(): void {
-    const { storage, graph, topo } = this.host;
+    const { journal, graph, topo } = this.loaded as Loaded;
     this.toExecute = new ReadyQueue();
     this.toRevert = new ReadyQueue(true);
     this.timed.clear();
     this.offline.clear();
     this.awaiting.clear();
-    const detail = (n: ExecNode) => storage.detail(n.name);
-    const succeeded = (n: ExecNode) => {
-      const d = detail(n);
+    const succeeded = (n: AtomNode) => {
+      const d = journal.detail(n.name);
       return d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
     this.forward = new Gates(graph.nodes, "forward", topo, (n) => !n.atom || succeeded(n));
     this.forward.init((n) => this.openForward(n));
     // Going back, what was reverted, never ran, or stays as it is (an atom a revision leaves
     // alone) passes the order through.
-    const settled = (n: ExecNode) => {
-      const d = detail(n);
+    const settled = (n: AtomNode) => {
+      const d = journal.detail(n.name);
       // A retry between two tries (RETRYING) has nothing of this try to undo: its flow was reverted.
       return NEVER_RAN.has(d.state) || d.state === "REVERTED" || d.state === "RETRYING" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
     this.backward = new Gates(graph.nodes, "backward", topo, (n) => !n.atom || settled(n));
     this.backward.init((n) => this.openBackward(n));
     // An execute cut short by a crash runs again, even if the flow has since turned to reverting.
-    for (const name of this.host.stale) {
-      const n = this.node(name);
-      if (this.isStaleRun(n)) this.toExecute.push(n);
-    }
+    for (const n of graph.atoms.values()) if (this.isInterruptedRun(n)) this.toExecute.push(n);
   }
 
-  private node(name: string): ExecNode {
-    return this.host.graph.atoms.get(name) as ExecNode;
+  private isInterruptedRun(n: AtomNode): boolean {
+    return this.journal.isInterrupted(n.name) && this.journal.detail(n.name).state === "RUNNING";
   }
 
-  private isStaleRun(n: ExecNode): boolean {
-    return this.host.stale.has(n.name) && this.host.storage.detail(n.name).state === "RUNNING";
-  }
-
-  private isExecuteReady(n: ExecNode): boolean {
-    const d = this.host.storage.detail(n.name);
-    if (this.isStaleRun(n)) return true;
+  private isExecuteReady(n: AtomNode): boolean {
+    const d = this.journal.detail(n.name);
+    if (this.isInterruptedRun(n)) return true;
     return d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
   }
 
-  private isRevertReady(n: ExecNode): boolean {
-    const d = this.host.storage.detail(n.name);
+  private isRevertReady(n: AtomNode): boolean {
+    const d = this.journal.detail(n.name);
     if (d.intention !== "REVERT" && d.intention !== "RETRY") return false;
-    return d.state === "SUCCESS" || d.state === "FAILURE" || (d.state === "REVERTING" && this.host.stale.has(n.name));
+    return d.state === "SUCCESS" || d.state === "FAILURE" || (d.state === "REVERTING" && this.journal.isInterrupted(n.name));
   }
 
   private openForward(n: ExecNode): void {
@@ -221,31 +234,18 @@ export class Runner {
     this.gate(n);
   }
 
-  /** Queues a ready atom, or holds it for its input, its wake-up time or the network. */
-  private gate(n: ExecNode): void {
-    const { storage, clock } = this.host;
-    if (n.atom instanceof WaitFor && storage.getAtomState(n.name) === "PENDING") {
-      const inputs = storage.flowDetail.meta.inputs;
-      let deadline = storage.detail(n.name).meta.deadline;
-      if (deadline === undefined && n.atom.timeoutMs !== undefined) {
-        deadline = clock.now() + n.atom.timeoutMs; // stored, so a reload keeps the same deadline
-        storage.setAtomMeta(n.name, { deadline });
-      }
-      const due = deadline !== undefined && deadline <= clock.now();
-      if (!(inputs && n.atom.input in inputs) && !due) {
-        this.awaiting.set(n, deadline);
-        return;
-      }
+  /** Queues a ready atom, or holds it for what its action says it waits for: an input, a time, the network. */
+  private gate(n: AtomNode): void {
+    const action = n.atom.action as AtomAction;
+    const hold = action.hold(n, this.actionHost);
+    if (hold?.on === "input") {
+      this.awaiting.set(n, hold);
+      return;
     }
-    let wakeAt = storage.detail(n.name).meta.wakeAt;
-    if (wakeAt === undefined && n.atom instanceof Sleep && storage.getAtomState(n.name) === "PENDING") {
-      // Stored before the engine waits, so a host that goes away resumes the same wait.
-      const w = n.atom.wait;
-      wakeAt = "at" in w ? w.at : clock.now() + w.afterMs;
-      storage.setAtomMeta(n.name, { wakeAt });
-    }
-    if (wakeAt !== undefined && wakeAt > clock.now()) this.timed.set(n, wakeAt);
-    else if ((n.atom as Task<any>).needsNetwork && !this.host.online()) this.offline.add(n);
+    // A stored wake-up time holds any atom: a sleep's, or a retry's backoff.
+    const wakeAt = this.journal.detail(n.name).wakeAt;
+    if (wakeAt !== undefined && wakeAt > this.options.clock.now()) this.timed.set(n, wakeAt);
+    else if (hold?.on === "network") this.offline.add(n);
     else this.toExecute.push(n);
   }
 
@@ -255,10 +255,10 @@ export class Runner {
 
   /** Moves held atoms whose time has come, input arrived, or network is back, to the ready queue. */
   private release(): void {
-    const now = this.host.clock.now();
-    const inputs = this.host.storage.flowDetail.meta.inputs ?? {};
-    for (const [n, deadline] of this.awaiting) {
-      if (!((n.atom as WaitFor).input in inputs) && !(deadline !== undefined && deadline <= now)) continue;
+    const now = this.options.clock.now();
+    const inputs = this.journal.flowDetail.inputs ?? {};
+    for (const [n, hold] of this.awaiting) {
+      if (!Object.hasOwn(inputs, hold.input) && !(hold.deadline !== undefined && hold.deadline <= now)) continue;
       this.awaiting.delete(n);
       this.gate(n);
     }
@@ -267,7 +267,7 @@ export class Runner {
       this.timed.delete(n);
       this.gate(n);
     }
-    if (this.offline.size > 0 && this.host.online()) {
+    if (this.offline.size > 0 && this.options.online()) {
       const held = [...this.offline];
       this.offline.clear();
       for (const n of held) this.gate(n);
@@ -281,13 +281,13 @@ export class Runner {
   }
 
   private canSchedule(): boolean {
-    return this.host.storage.flowState === "RUNNING" && this.failures.length === 0 && this.toExecute.size + this.toRevert.size > 0;
+    return this.journal.flowState === "RUNNING" && this.failures.length === 0 && this.toExecute.size + this.toRevert.size > 0;
   }
 
   /** Whether the run should wait in-process for its next timer rather than end. */
   private willWait(): boolean {
     const at = this.nextWakeAt();
-    return at !== undefined && this.host.storage.flowState === "RUNNING" && this.failures.length === 0 && at - this.host.clock.now() <= this.host.maxWaitMs;
+    return at !== undefined && this.journal.flowState === "RUNNING" && this.failures.length === 0 && at - this.options.clock.now() <= this.options.maxWaitMs;
   }
 
   // --- deciders -----------------------------------------------------------------------------
@@ -295,14 +295,14 @@ export class Runner {
   /** Evaluates the deciders on links into `n`; on a "no", skips its region. Returns whether `n` was skipped. */
   private applyDeciders(n: ExecNode): boolean {
     if (n.deciders.length === 0) return false;
-    const { graph, storage, transitions } = this.host;
-    let widest: ExecNode[] | undefined;
+    const { graph, journal } = this.loaded as Loaded;
+    let widest: AtomNode[] | undefined;
     for (const { from, decider, depth } of n.deciders) {
       const source = graph.nodes[from] as ExecNode;
       const sources = source.atom ? [source] : [...graph.atoms.values()].filter((a) => a.path.includes(source.scope.flow));
       const history: Record<string, unknown> = {};
       for (const s of sources) {
-        const d = storage.detail(s.name);
+        const d = journal.detail(s.name);
         if (d.state === "SUCCESS") history[s.name] = d.result;
       }
       if (Object.keys(history).length === 0 && sources.length > 0) continue;
@@ -313,40 +313,37 @@ export class Runner {
     }
     if (!widest) return false;
     for (const a of widest) {
-      if (storage.getAtomState(a.name) !== "PENDING") continue;
-      transitions.atom(a, "IGNORE", { intention: "IGNORE" });
+      if (journal.detail(a.name).state !== "PENDING") continue;
+      journal.transition(a, "IGNORE", { intention: "IGNORE" });
       this.forward.markDone(a, (m) => this.openForward(m));
     }
-    return widest.includes(n) || !n.atom;
+    return (widest as ExecNode[]).includes(n) || !n.atom;
   }
 
   // --- scheduling ---------------------------------------------------------------------------
 
   /** Starts ready atoms up to the concurrency limit, after committing that they are running. */
   private async schedule(): Promise<void> {
-    const { storage, transitions, maxConcurrency } = this.host;
-    const started: Array<{ node: ExecNode; mode: Mode }> = [];
-    while (this.inflight + started.length < maxConcurrency && this.canSchedule()) {
+    const journal = this.journal;
+    const started: Array<{ node: AtomNode; mode: Mode }> = [];
+    while (this.inflight + started.length < this.options.maxConcurrency && this.canSchedule()) {
       const reverting = this.toRevert.size > 0;
-      const node = (reverting ? this.toRevert.pop() : this.toExecute.pop()) as ExecNode;
+      const node = (reverting ? this.toRevert.pop() : this.toExecute.pop()) as AtomNode;
       if (reverting) {
         if (!this.isRevertReady(node) || !this.backward.isOpen(node)) continue;
-        if (storage.detail(node.name).intention === "RETRY") {
-          this.retry(node);
+        if (journal.detail(node.name).intention === "RETRY") {
+          this.retry(node as RetryNode);
           continue;
         }
-        transitions.atom(node, "REVERTING");
-        this.host.stale.delete(node.name);
+        journal.transition(node, "REVERTING");
         started.push({ node, mode: "revert" });
       } else {
         if (!this.isExecuteReady(node)) continue;
-        const meta = storage.detail(node.name).meta;
-        transitions.atom(node, "RUNNING", { meta: { ...meta, attempts: (meta.attempts ?? 0) + 1 } });
-        this.host.stale.delete(node.name); // started: no longer a leftover (and not queued twice)
+        journal.transition(node, "RUNNING", { fields: { attempts: (journal.detail(node.name).attempts ?? 0) + 1 } });
         started.push({ node, mode: "execute" });
       }
     }
-    await this.host.commit(); // write-ahead: RUNNING/REVERTING is stored before the action starts
+    await this.loaded.writer.commit(); // write-ahead: RUNNING/REVERTING is stored before the action starts
     for (const s of started) this.launch(s.node, s.mode);
   }
 
@@ -354,29 +351,29 @@ export class Runner {
    * The retry's flow has been reverted: the retry goes RETRYING, its flow back to PENDING, and it
    * executes again (after its backoff, stored as a wake-up time).
    */
-  private retry(node: ExecNode): void {
-    const { storage, transitions, clock } = this.host;
-    const controller = node.atom as Retry<any>;
-    const tries = historyOf(storage, node).length;
-    const meta = { ...storage.detail(node.name).meta };
-    meta.wakeAt = controller.backoff ? clock.now() + backoffDelay(controller.backoff, tries, this.host.random) : undefined;
-    transitions.atom(node, "RETRYING", { intention: "EXECUTE", meta });
+  private retry(node: RetryNode): void {
+    const { clock, random } = this.options;
+    const tries = historyOf(this.journal, node).length;
+    const backoff = node.atom.backoff;
+    const wakeAt = backoff ? clock.now() + backoffDelay(backoff, tries, random) : undefined;
+    this.journal.transition(node, "RETRYING", { intention: "EXECUTE", fields: { wakeAt } });
     this.resetSubgraph(node);
     this.rebuild();
   }
 
   /** The atoms of a retrying flow go back to PENDING to run again, their old timers forgotten. */
-  private resetSubgraph(retry: ExecNode): void {
-    for (const a of retry.subgraph) this.host.transitions.startOver(a);
+  private resetSubgraph(retry: RetryNode): void {
+    for (const a of retry.subgraph) this.journal.startOver(a);
   }
 
-  private launch(node: ExecNode, mode: Mode): void {
-    const { storage, transitions, clock } = this.host;
+  private launch(node: AtomNode, mode: Mode): void {
+    const { clock } = this.options;
+    const action = node.atom.action as AtomAction;
     this.inflight++;
     const signal = new ActionSignal();
     this.actions.add(signal);
     let settled = false;
-    const timeoutMs = mode === "execute" ? (node.atom as Task<any>).timeoutMs : undefined;
+    const timeoutMs = mode === "execute" ? action.timeoutMs?.(node) : undefined;
     // Only a task with a timeout needs a cancellable timer (an AbortController is not free).
     const stopTimer = timeoutMs !== undefined ? new AbortController() : undefined;
     const finish = (outcome: Outcome) => {
@@ -398,7 +395,10 @@ export class Runner {
     }
     // The action runs in its own promise so that a throw, sync or async, becomes a Failure.
     Promise.resolve()
-      .then(() => (mode === "execute" ? execute(storage, transitions, node, signal) : revert(storage, transitions, node, signal)))
+      .then(() => {
+        this.journal.reportProgress(node.name, 0);
+        return mode === "execute" ? action.execute(node, this.actionHost, signal) : action.revert(node, this.actionHost, signal);
+      })
       .then(
         (value) => finish({ node, mode, ok: true, value }),
         (error: unknown) => finish({ node, mode, ok: false, failure: Failure.fromError(error) }),
@@ -407,11 +407,11 @@ export class Runner {
 
   /** Waits for an action to finish, a timer to come due, or a poke from outside. */
   private async waitForSomething(): Promise<void> {
-    const { clock, storage } = this.host;
+    const { clock, maxWaitMs } = this.options;
     const at = this.nextWakeAt();
-    const sleeping = at !== undefined && storage.flowState === "RUNNING" && at - clock.now() <= this.host.maxWaitMs;
+    const sleeping = at !== undefined && this.journal.flowState === "RUNNING" && at - clock.now() <= maxWaitMs;
     if (this.inflight === 0 && !sleeping) return;
-    await this.host.commit(); // group commit: results that arrived while nothing new could start
+    await this.loaded.writer.commit(); // group commit: results that arrived while nothing new could start
     if (this.completed.length > 0) return;
     const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
     if (!sleeping) {
@@ -429,36 +429,36 @@ export class Runner {
 
   /** Records finished actions and works out what they unblock. */
   private analyze(): void {
-    const { storage, transitions, statistics } = this.host;
+    const journal = this.journal;
+    const { statistics } = this.options;
     for (const o of this.completed.splice(0)) {
       const { node } = o;
       if (o.mode === "execute") {
         statistics.executed++;
         if (o.ok) {
-          const d = transitions.atom(node, "SUCCESS", { result: o.value, failure: undefined });
-          transitions.reportProgress(node.name, 1);
-          if (node.atom instanceof WaitFor) this.consume(node.atom.input);
+          const d = journal.transition(node, "SUCCESS", { result: o.value, failure: null });
+          journal.reportProgress(node.name, 1);
+          (node.atom.action as AtomAction).succeeded?.(node, this.actionHost);
           if (d.intention === "EXECUTE") this.forward.markDone(node, (n) => this.openForward(n));
           else this.openBackward(node);
         } else {
           // A retry's result is its history of tries: a failed try keeps it.
-          const d = transitions.atom(node, "FAILURE", { failure: storage.rememberFailure(o.failure), ...(node.kind === "retry" ? {} : { result: undefined }) });
+          const d = journal.transition(node, "FAILURE", { failure: o.failure, ...(node.kind === "retry" ? {} : { result: undefined }) });
           if (d.intention !== "EXECUTE") this.openBackward(node); // already being reverted (a cancel)
           else this.resolve(node, o.failure);
         }
       } else {
         statistics.reverted++;
         if (o.ok) {
-          const requeue = storage.detail(node.name).meta.requeue === true;
-          transitions.atom(node, "REVERTED", { revertResult: o.value, revertFailure: undefined, ...(node.kind === "retry" ? { result: [] } : {}) });
-          transitions.reportProgress(node.name, 1);
+          const requeue = journal.detail(node.name).requeue === true;
+          journal.transition(node, "REVERTED", { revertResult: o.value, revertFailure: null, ...(node.kind === "retry" ? { result: [] } : {}) });
+          journal.reportProgress(node.name, 1);
           if (requeue) {
-            const meta = storage.detail(node.name).meta;
-            transitions.atom(node, "PENDING", { intention: "EXECUTE", result: undefined, failure: undefined, meta: { ...meta, requeue: undefined } });
+            journal.transition(node, "PENDING", { intention: "EXECUTE", result: undefined, failure: null, fields: { requeue: undefined } });
             this.rebuild();
           } else this.backward.markDone(node, (n) => this.openBackward(n));
         } else {
-          transitions.atom(node, "REVERT_FAILURE", { revertFailure: storage.rememberFailure(o.failure) });
+          journal.transition(node, "REVERT_FAILURE", { revertFailure: o.failure });
           this.failures.push(o.failure);
         }
       }
@@ -466,38 +466,31 @@ export class Runner {
   }
 
   /** Decides what a failure of `node` means, sets the intentions, and looks again. */
-  private resolve(node: ExecNode, failure: Failure): void {
-    const { storage, graph, neverResolve, deferReverts } = this.host;
+  private resolve(node: AtomNode, failure: Failure): void {
+    const { neverResolve, deferReverts } = this.options;
+    const { journal, graph, storage } = this.loaded as Loaded;
     if (neverResolve) {
       this.failures.push(failure);
       return;
     }
-    if ((node.atom as Task<any>).needsNetwork && !this.host.online()) {
+    if ((node.atom.action as AtomAction).needsNetwork?.(node) && !this.options.online()) {
       // Failing while offline says nothing about the task: undo it and wait for the network,
       // without spending an attempt of its retry.
-      storage.setAtom(node.name, { intention: "REVERT", meta: { ...storage.detail(node.name).meta, requeue: true } });
-      this.host.statistics.discardedFailures++;
+      journal.intend(node.name, "REVERT", { requeue: true });
+      this.options.statistics.discardedFailures++;
     } else {
-      apply(storage, graph, determine(storage, node, failure, deferReverts));
+      apply(journal, graph, determine(journal, storage, node, failure, deferReverts));
     }
     this.rebuild();
   }
 
-  /** A wait took its input: the buffer keeps only inputs not yet waited for. */
-  private consume(input: string): void {
-    const { storage } = this.host;
-    const { [input]: _taken, ...rest } = storage.flowDetail.meta.inputs ?? {};
-    storage.setFlow({ meta: { ...storage.flowDetail.meta, inputs: rest } });
-  }
-
   private resetReverted(): void {
-    const { storage, transitions } = this.host;
+    const journal = this.journal;
     // A retry cancelled between two tries (RETRYING) ran nothing of its next try: it starts over
     // with a new history. TaskFlow's table has no way out of RETRYING but RUNNING, hence `force`.
-    for (const n of this.host.graph.atoms.values()) transitions.startOver(n, storage.detail(n.name).state === "RETRYING");
-    const { cancelled: _, ...meta } = storage.flowDetail.meta;
-    storage.setFlow({ meta });
-    transitions.flow("PENDING");
+    for (const n of this.loaded.graph.atoms.values()) journal.startOver(n, journal.detail(n.name).state === "RETRYING");
+    journal.updateFlow({ cancelled: undefined });
+    journal.moveFlow("PENDING");
   }
 
   // --- the end ------------------------------------------------------------------------------
@@ -505,34 +498,27 @@ export class Runner {
   private gameOver(): "SUCCESS" | "FAILURE" | "REVERTED" | "SUSPENDED" {
     if (this.failures.length > 0) return "FAILURE";
     if (this.toExecute.size + this.toRevert.size + this.timed.size + this.offline.size + this.awaiting.size > 0) return "SUSPENDED";
-    const details = this.host.storage.atomDetails();
+    const details = this.journal.atomDetails();
     if (details.every((d) => d.state === "SUCCESS" || d.state === "IGNORE")) return "SUCCESS";
     return "REVERTED";
   }
 
   /** Writes why a suspended flow stopped, so a host that loads it knows what it waits for. */
   private recordWhy(end: string): void {
-    const { storage, notifier } = this.host;
-    const { suspendedReason: _r, wakeAt: _w, waitingFor: _i, ...meta } = storage.flowDetail.meta;
     if (end !== "SUSPENDED") {
-      if (_r !== undefined || _w !== undefined || _i !== undefined) storage.setFlow({ meta });
+      this.journal.stopped(undefined);
       return;
     }
     const held = this.toExecute.size + this.toRevert.size === 0;
     const reason = !held ? "suspended" : this.awaiting.size > 0 ? "input" : this.timed.size > 0 ? "waiting" : "offline";
-    const deadlines = [...this.awaiting.values()].filter((d): d is number => d !== undefined);
+    const deadlines = [...this.awaiting.values()].flatMap((h) => (h.deadline !== undefined ? [h.deadline] : []));
     const times = [...deadlines, ...this.timed.values()];
     const wakeAt = reason === "suspended" || times.length === 0 ? undefined : Math.min(...times);
-    const waitingFor = [...this.awaiting].map(([n, deadline]) => ({
-      name: (n.atom as WaitFor).input,
-      ...((n.atom as WaitFor).description !== undefined ? { description: (n.atom as WaitFor).description } : {}),
-      ...(deadline !== undefined ? { deadline } : {}),
+    const waitingFor = [...this.awaiting].map(([n, hold]) => ({
+      name: hold.input,
+      ...(n.kind === "wait" && n.atom.description !== undefined ? { description: n.atom.description } : {}),
+      ...(hold.deadline !== undefined ? { deadline: hold.deadline } : {}),
     }));
-    storage.setFlow({
-      meta: { ...meta, suspendedReason: reason, ...(wakeAt !== undefined ? { wakeAt } : {}), ...(waitingFor.length > 0 ? { waitingFor } : {}) },
-    });
-    if (reason !== "suspended") {
-      notifier.emit("wait", { type: "wait", flowUuid: storage.flowDetail.uuid, reason, wakeAt, inputs: waitingFor.map((w) => w.name) });
-    }
+    this.journal.stopped({ reason, wakeAt, waitingFor });
   }
 }

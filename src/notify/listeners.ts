@@ -1,7 +1,10 @@
 import type { Engine } from "../engine/engine.js";
 import type { AtomEvent, FlowEvent, ProgressEvent } from "./notifier.js";
 
-/** TaskFlow's notation for a transition: `"name.t SUCCESS(5)"`, `"flow.f RUNNING"`. */
+/**
+ * TaskFlow's notation for a transition: `"name.t SUCCESS(5)"`, `"flow.f RUNNING"`.
+ * @example engine.on("atom", (e) => console.log(formatEvent(e))) // "charge.t SUCCESS(paid 90)"
+ */
 export function formatEvent(e: FlowEvent | AtomEvent): string {
   if (e.type === "flow") return `${e.flowName}.f ${e.state}`;
   const tag = `${e.name}.${e.kind === "retry" ? "r" : "t"} ${e.state}`;
@@ -55,7 +58,8 @@ export function printingListener(engine: Engine, write: (line: string) => void, 
 
 /**
  * Writes how long each execute and revert took (in seconds) into the atom's `meta.duration`,
- * in the same batch as the transition that ends it.
+ * in the same batch as the transition that ends it. Returns the unsubscribe function.
+ * @example durationListener(engine); await engine.run(); engine.storage.detail("charge").meta.duration // seconds
  */
 export function durationListener(engine: Engine, now: () => number = () => engine.clock.now()): () => void {
   const started = new Map<string, number>();
@@ -64,7 +68,7 @@ export function durationListener(engine: Engine, now: () => number = () => engin
     else if (started.has(e.name)) {
       const seconds = (now() - (started.get(e.name) as number)) / 1000;
       started.delete(e.name);
-      engine.storage.setAtomMeta(e.name, { duration: seconds });
+      e.annotate({ duration: seconds });
     }
   });
 }

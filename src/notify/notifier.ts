@@ -1,7 +1,10 @@
 import type { Failure } from "../failure.js";
 import type { AtomState, FlowState, Intention } from "../states.js";
 
-/** A flow changed state. */
+/**
+ * A flow changed state.
+ * @example engine.on("flow", (e) => console.log(`${e.flowName}: ${e.oldState} → ${e.state}`))
+ */
 export interface FlowEvent {
   readonly type: "flow";
   readonly flowName: string;
@@ -10,7 +13,10 @@ export interface FlowEvent {
   readonly oldState: FlowState;
 }
 
-/** An atom changed state. `result` is set on SUCCESS and REVERTED, `failure` on FAILURE and REVERT_FAILURE. */
+/**
+ * An atom changed state. `result` is set on SUCCESS and REVERTED, `failure` on FAILURE and REVERT_FAILURE.
+ * @example engine.on("atom", (e) => { if (e.state === "FAILURE") console.error(e.name, e.failure?.exceptionStr) })
+ */
 export interface AtomEvent {
   readonly type: "atom";
   readonly name: string;
@@ -21,9 +27,17 @@ export interface AtomEvent {
   readonly intention: Intention;
   readonly result?: unknown;
   readonly failure?: Failure | undefined;
+  /**
+   * Adds details to the atom's stored meta, written with the batch that holds this transition
+   * (e.g. the duration listener's `duration`).
+   */
+  readonly annotate: (values: Record<string, unknown>) => void;
 }
 
-/** A task reported progress (the engine reports 0 when it starts and 1 when it ends). */
+/**
+ * A task reported progress (the engine reports 0 when it starts and 1 when it ends).
+ * @example engine.on("progress", (e) => console.log(`${e.name} ${Math.round(e.progress * 100)}%`))
+ */
 export interface ProgressEvent {
   readonly type: "progress";
   readonly name: string;
@@ -33,9 +47,11 @@ export interface ProgressEvent {
 }
 
 /**
- * A run ended because the flow waits: for a time (`wakeAt`, ms since the epoch), or for the
- * network. The host runs the engine again then (a page timer, a Durable Object alarm, the
- * browser's `online` event).
+ * A run ended because the flow waits: for a time (`"waiting"`, until `wakeAt`, ms since the
+ * epoch), for an input (`"input"`, named in `inputs`; `wakeAt` is then its deadline, if any), or
+ * for the network (`"offline"`). The host runs the engine again then (a page timer, a Durable
+ * Object alarm, the browser's `online` event), or after `engine.provide`.
+ * @example engine.on("wait", (e) => { if (e.wakeAt !== undefined) armTimer(e.wakeAt, () => engine.run()) }) // your host's timer or alarm
  */
 export interface WaitEvent {
   readonly type: "wait";
@@ -46,6 +62,10 @@ export interface WaitEvent {
   readonly wakeAt?: number | undefined;
 }
 
+/**
+ * The events {@link Engine.on} delivers, by type.
+ * @example const show = (e: EngineEvents["progress"]) => console.log(e.name, e.progress); engine.on("progress", show)
+ */
 export interface EngineEvents {
   flow: FlowEvent;
   atom: AtomEvent;
@@ -53,6 +73,11 @@ export interface EngineEvents {
   wait: WaitEvent;
 }
 
+/**
+ * A function subscribed with {@link Engine.on}. Called synchronously; what it throws goes to
+ * `onListenerError` and never stops the engine.
+ * @example const log: Listener<FlowEvent> = (e) => console.log(e.state); const off = engine.on("flow", log)
+ */
 export type Listener<T> = (event: T) => void;
 
 /**

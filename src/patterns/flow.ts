@@ -2,16 +2,25 @@ import type { Atom } from "../atoms/atom.js";
 import type { Retry } from "../atoms/retry.js";
 import { Duplicate } from "../errors.js";
 
-/** Anything a flow can hold: an atom or another flow. */
+/**
+ * Anything a flow can hold: an atom or another flow.
+ * @example const steps: FlowItem[] = [validate, linearFlow("pay", charge, receipt)]; linearFlow("checkout", ...steps)
+ */
 export type FlowItem = Atom<any> | Flow;
 
-/** Options of a flow. */
+/**
+ * Options of a flow, passed before its items.
+ * @example linearFlow("call", { retry: new Times(3) }, callApi)
+ */
 export interface FlowOptions {
   /** Decides what happens when an atom of this flow fails (try again, revert, revert all). */
   retry?: Retry<any>;
 }
 
-/** A structure of atoms and subflows. The pattern decides how the items are ordered. */
+/**
+ * A structure of atoms and subflows. The pattern decides how the items are ordered.
+ * @example for (const atom of flow.atoms()) console.log(atom.name) // every atom, subflows and retries included
+ */
 export abstract class Flow {
   abstract readonly pattern: "linear" | "unordered" | "graph";
   protected readonly children: FlowItem[] = [];

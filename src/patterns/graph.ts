@@ -1,19 +1,37 @@
 import { AmbiguousDependency, DependencyFailure, NotFound } from "../errors.js";
+import type { AtomNode, ExecNode, ExecutionGraph } from "../engine/compiler.js";
+import { ignoredRegion } from "../engine/deciders.js";
 import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
 
-/** How far a decider's "no" reaches (TaskFlow's decider depths). */
+/**
+ * How far a decider's "no" reaches (TaskFlow's decider depths): `ATOM` the target only, `NEIGHBORS`
+ * the target and the atoms right after it, `FLOW` the target and what follows it in
+ * its own flow (not in nested flows), `ALL` the target and everything after it.
+ * @example flow.link(check, pay, { decider: (r) => r["check"] === "approved", deciderDepth: "ATOM" }) // a "no" skips pay only
+ */
 export type DeciderDepth = "ALL" | "FLOW" | "NEIGHBORS" | "ATOM";
 
-/** Votes on whether the target of a link runs; receives the results of the link's source atoms. */
+/**
+ * Votes on whether the target of a link runs; receives the results of the link's source atoms,
+ * by atom name (for a subflow source: its atoms that succeeded).
+ * @example flow.link(check, pay, { decider: (results) => results["check"] === "approved" })
+ */
 export type Decider = (history: Record<string, unknown>) => boolean;
 
+/**
+ * Options of {@link GraphFlow.link}: a decider that may skip the target, and how far its "no" reaches.
+ * @example flow.link(review, publish, { decider: (r) => r["review"] === true, deciderDepth: "FLOW" })
+ */
 export interface LinkOptions {
   decider?: Decider;
   /** Default `"ALL"`: everything after the target is skipped too. */
   deciderDepth?: DeciderDepth;
 }
 
-/** An edge of a graph flow: explicit (`link`) or inferred from requires/provides. */
+/**
+ * An edge of a graph flow: explicit (`link`) or inferred from requires/provides.
+ * @example for (const e of flow.edges) console.log(e.from.name, "→", e.to.name, e.symbols)
+ */
 export interface GraphEdge {
   from: FlowItem;
   to: FlowItem;
@@ -28,6 +46,7 @@ export interface GraphEdge {
  * it, plus explicit links. A cycle or an ambiguous provider is refused at `add`/`link` time
  * and the change is discarded. Add subflows once they are complete: their requires and provides
  * are read when they are added.
+ * @example new GraphFlow("release").add(build, test, publish).link(test, publish) // publish after test, though it needs nothing from it
  */
 export class GraphFlow extends Flow {
   readonly pattern = "graph" as const;
@@ -47,6 +66,11 @@ export class GraphFlow extends Flow {
       }
     }
     return this;
+  }
+
+  /** @internal The atoms a decider's "no" on `target`, an item of this flow, skips (the engine asks it). */
+  ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): AtomNode[] {
+    return ignoredRegion(graph, target, depth);
   }
 
   /** An explicit edge `from → to`, optionally guarded by a decider. */

@@ -1,6 +1,9 @@
 import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
 
-/** Items run one after another, in the order they were added. */
+/**
+ * Items run one after another, in the order they were added.
+ * @example new LinearFlow("checkout", { retry: new Times(2) }).add(validate, charge, ship)
+ */
 export class LinearFlow extends Flow {
   readonly pattern = "linear" as const;
   get requires(): string[] {

@@ -1,6 +1,9 @@
 import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
 
-/** Items that do not depend on one another; a parallel engine runs them concurrently. */
+/**
+ * Items that do not depend on one another; a parallel engine runs them concurrently.
+ * @example new UnorderedFlow("notify").add(email, sms)
+ */
 export class UnorderedFlow extends Flow {
   readonly pattern = "unordered" as const;
   /** Siblings cannot see each other's results, so every requirement is needed from outside. */

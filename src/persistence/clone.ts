@@ -5,6 +5,7 @@
  * here, and anything else (Date, Map, typed arrays, errors, or a value nested deeper than 64
  * levels, which is how a cycle shows) goes to the platform's `structuredClone`, which also
  * refuses what cannot be cloned (functions, symbols) with a DataCloneError.
+ * @example books.set(book.uuid, cloneRecord(book)) // later changes to `book` do not reach the store
  */
 export function cloneRecord<T>(value: T): T {
   try {

@@ -1,10 +1,16 @@
 import { NotFound, StorageFailure } from "../errors.js";
 import { cloneRecord } from "./clone.js";
-import type { Backend } from "../ports/backend.js";
+import type { Backend, ExpireOptions } from "../ports/backend.js";
+import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
-import { loadSchemas } from "./lazy-schemas.js";
+import { decodeRecord } from "./validate.js";
+import { expiryLimit, finishedBooks, type FinishedBook } from "./expiry.js";
+import { checkParents } from "./parents.js";
 
-/** Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are). */
+/**
+ * Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are).
+ * @example const dump: MemoryDump = JSON.parse(localStorage.getItem("log-books") ?? "{\"logBooks\":[],\"flows\":[],\"atoms\":[]}")
+ */
 export interface MemoryDump {
   logBooks: unknown[];
   flows: unknown[];
@@ -14,7 +20,7 @@ export interface MemoryDump {
 /**
  * Log books in memory, behaving like durable storage: records are stored as structured clones
  * and every read returns a fresh validated copy, so mutating a returned object never changes
- * what is stored. Counts commits, so tests and benchmarks can report commits per atom.
+ * what is stored. (To count its commits, wrap it: `countCommits(new MemoryBackend())`.)
  *
  * @example
  * const backend = new MemoryBackend();
@@ -28,8 +34,6 @@ export class MemoryBackend implements Backend {
   #flowsOfBook = new Map<string, Set<string>>();
   #atomsOfFlow = new Map<string, Set<string>>();
   #closed = false;
-  /** Number of successful commits. */
-  commits = 0;
 
   /** A backend holding what {@link dump} returned (records are validated when read). */
   static fromDump(dump: MemoryDump): MemoryBackend {
@@ -51,18 +55,7 @@ export class MemoryBackend implements Backend {
 
   async commit(batch: WriteBatch): Promise<void> {
     this.#ensureOpen();
-    const bookIds = new Set(batch.logBooks.map((b) => b.uuid));
-    const flowIds = new Set(batch.flows.map((f) => f.uuid));
-    for (const f of batch.flows) {
-      if (!bookIds.has(f.bookUuid) && !this.#books.has(f.bookUuid)) {
-        throw new NotFound(`flow detail "${f.uuid}": log book "${f.bookUuid}" is not stored; save the log book first`);
-      }
-    }
-    for (const a of batch.atoms) {
-      if (!flowIds.has(a.flowUuid) && !this.#flows.has(a.flowUuid)) {
-        throw new NotFound(`atom detail "${a.uuid}": flow detail "${a.flowUuid}" is not stored; save the flow detail first`);
-      }
-    }
+    checkParents(batch, { hasBook: (id) => this.#books.has(id), hasFlow: (id) => this.#flows.has(id) });
     // Clone everything before storing anything: a value that cannot be cloned throws here and
     // leaves the store as it was, as a failed transaction would.
     let copy: WriteBatch;
@@ -74,39 +67,60 @@ export class MemoryBackend implements Backend {
     for (const b of copy.logBooks) this.#books.set(b.uuid, b);
     for (const f of copy.flows) this.#putFlow(f);
     for (const a of copy.atoms) this.#putAtom(a);
-    this.commits++;
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
     this.#ensureOpen();
     const raw = this.#books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    const { parseRecord, logBookSchema } = await loadSchemas();
-    return parseRecord(logBookSchema, "log book", uuid, cloneRecord(raw));
+    return decodeRecord("log book", cloneRecord(raw), { uuid });
   }
 
   async listLogBooks(): Promise<LogBook[]> {
     this.#ensureOpen();
-    const { parseRecord, logBookSchema } = await loadSchemas();
-    return [...this.#books.entries()].map(([k, v]) => parseRecord(logBookSchema, "log book", k, cloneRecord(v)));
+    return [...this.#books.entries()].map(([uuid, v]) => decodeRecord("log book", cloneRecord(v), { uuid }));
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
     this.#ensureOpen();
-    if (!this.#books.delete(uuid)) throw new NotFound(`log book "${uuid}" is not stored`);
+    if (!this.#deleteBook(uuid)) throw new NotFound(`log book "${uuid}" is not stored`);
+  }
+
+  async listFinished(): Promise<LogBook[]> {
+    return (await this.#finished()).map((f) => f.book);
+  }
+
+  async expire(options: ExpireOptions): Promise<string[]> {
+    const limit = expiryLimit(options, systemClock);
+    // No await between judging and deleting: nothing can change a book in between.
+    const expired = (await this.#finished()).filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
+    for (const uuid of expired) this.#deleteBook(uuid);
+    return expired;
+  }
+
+  async #finished(): Promise<FinishedBook[]> {
+    this.#ensureOpen();
+    const books = [...this.#books.entries()].map(([uuid, v]) => decodeRecord("log book", cloneRecord(v), { uuid }));
+    const flows = [...this.#flows.entries()].map(([uuid, v]) => decodeRecord("flow detail", cloneRecord(v), { uuid }));
+    return finishedBooks(books, flows);
+  }
+
+  /** Deletes a log book with its flow and atom details; false when it is not stored. */
+  #deleteBook(uuid: string): boolean {
+    if (!this.#books.delete(uuid)) return false;
     for (const f of this.#flowsOfBook.get(uuid) ?? []) {
       for (const a of this.#atomsOfFlow.get(f) ?? []) this.#atoms.delete(a);
       this.#atomsOfFlow.delete(f);
       this.#flows.delete(f);
     }
     this.#flowsOfBook.delete(uuid);
+    return true;
   }
 
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.#ensureOpen();
     if (!this.#books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const { parseRecord, flowDetailSchema } = await loadSchemas();
-    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => parseRecord(flowDetailSchema, "flow detail", id, cloneRecord(this.#flows.get(id))));
+    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => decodeRecord("flow detail", cloneRecord(this.#flows.get(id)), { uuid: id }));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -114,17 +128,13 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    const { parseRecord, flowDetailSchema } = await loadSchemas();
-    return parseRecord(flowDetailSchema, "flow detail", uuid, cloneRecord(raw));
+    return decodeRecord("flow detail", cloneRecord(raw), { uuid });
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    const { parseRecord, atomDetailSchema } = await loadSchemas();
-    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) =>
-      parseRecord(atomDetailSchema, "atom detail", id, cloneRecord(this.#atoms.get(id))),
-    );
+    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) => decodeRecord("atom detail", cloneRecord(this.#atoms.get(id)), { uuid: id }));
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,20 @@
 import type { FailureData } from "../failure.js";
 import type { AtomState, FlowState, Intention } from "../states.js";
 
-/** Version of the record layout below; bumped with a migration when it changes. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Version of the record layout below; bumped with a migration when it changes. Version 1 kept
+ * the engine's fields in `meta`; a version 1 record is migrated when it is read
+ * (`migrateRecord` in `src/persistence/validate.ts`), and one of a newer version is refused.
+ * @example if (flowDetail.schemaVersion > SCHEMA_VERSION) console.log("written by a newer taskflow-ts")
+ */
+export const SCHEMA_VERSION = 2;
 
-/** A named collection of flow details: one per job, wizard session, tenant… */
+/**
+ * A named collection of flow details: one per job, wizard session, tenant…
+ * @example const books = await backend.listLogBooks(); books.map((b) => b.name)
+ */
 export interface LogBook {
-  schemaVersion: 1;
+  schemaVersion: typeof SCHEMA_VERSION;
   uuid: string;
   name: string;
   createdAt: number;
@@ -14,7 +22,10 @@ export interface LogBook {
   meta: Record<string, unknown>;
 }
 
-/** The stored fingerprint of one atom of a definition, compared on resume. */
+/**
+ * The stored fingerprint of one atom of a definition, compared on resume.
+ * @example flowDetail.fingerprint?.map((a) => `${a.name}@${a.version}`)
+ */
 export interface AtomFingerprint {
   name: string;
   kind: "task" | "retry";
@@ -24,67 +35,52 @@ export interface AtomFingerprint {
   version: string;
 }
 
-/** How a flow was built, so a host can rebuild it by name (TaskFlow's `load_from_factory`). */
+/**
+ * How a flow was built, so a host can rebuild it by name (TaskFlow's `load_from_factory`).
+ * @example const ref = flowDetail.factory; if (ref) registry.load(ref.name, ref.args, { backend })
+ */
 export interface FactoryRef {
   name: string;
   args: unknown[];
 }
 
-/** One run of one flow definition, in a log book. */
+/**
+ * One run of one flow definition, in a log book.
+ * @example const flow = await backend.getFlowDetail(engine.flowDetailId); flow.state // "SUCCESS"
+ */
 export interface FlowDetail {
-  schemaVersion: 1;
+  schemaVersion: typeof SCHEMA_VERSION;
   uuid: string;
   bookUuid: string;
   name: string;
   state: FlowState;
   createdAt: number;
   updatedAt: number;
-  meta: {
-    /** The definition this detail was run with. */
-    fingerprint?: AtomFingerprint[] | undefined;
-    factory?: FactoryRef | undefined;
-    /** Values injected persistently at the flow level (the `store` of `load`). */
-    store?: Record<string, unknown> | undefined;
-    /** Why the flow last stopped short of a final state: "suspended", "input", "waiting" (a timer), "offline", "storage" (a write failed, e.g. a full quota). */
-    suspendedReason?: string | undefined;
-    /** When the flow has something to do again (ms since the epoch), if it is waiting on a timer. */
-    wakeAt?: number | undefined;
-    /** Values provided for waits (`engine.provide`), kept until the wait consumes them. */
-    inputs?: Record<string, unknown> | undefined;
-    /** What a flow suspended for input waits for: the input names, descriptions and deadlines. */
-    waitingFor?: Array<{ name: string; description?: string | undefined; deadline?: number | undefined }> | undefined;
-    /** Set by `engine.cancel()`: the flow is to be reverted. */
-    cancelled?: { reason: string; at: number } | undefined;
-    [key: string]: unknown;
-  };
-}
-
-/** Free-form details of an atom that the engine and listeners keep. */
-export interface AtomMeta {
-  progress?: number | undefined;
-  progressDetails?: { atProgress: number; details: unknown } | undefined;
-  /** Atom-level arguments injected persistently. */
-  injected?: Record<string, unknown> | undefined;
-  /** When each state was last entered (ms since the epoch), keyed by state. */
-  timestamps?: Partial<Record<AtomState, number>> | undefined;
-  /** Seconds of the last execute or revert, written by the duration listener. */
-  duration?: number | undefined;
-  /** Not before this time (ms since the epoch): a sleep, or a retry's backoff. */
+  /** The definition this detail was run with. */
+  fingerprint?: AtomFingerprint[] | undefined;
+  factory?: FactoryRef | undefined;
+  /** Values injected persistently at the flow level (the `store` of `load`). */
+  store?: Record<string, unknown> | undefined;
+  /** Why the flow last stopped short of a final state: "suspended", "input", "waiting" (a timer), "offline", "storage" (a write failed, e.g. a full quota). */
+  suspendedReason?: string | undefined;
+  /** When the flow has something to do again (ms since the epoch), if it is waiting on a timer. */
   wakeAt?: number | undefined;
-  /** A wait's deadline (ms since the epoch): stored when the wait starts. */
-  deadline?: number | undefined;
-  /** Reverted because it failed while the host was offline: it runs again, no attempt spent. */
-  requeue?: boolean | undefined;
-  /** How many times the atom was reset to PENDING to run anew; part of the idempotency key. */
-  generation?: number | undefined;
-  /** How many times execute has been started, across crashes and resumes. */
-  attempts?: number | undefined;
-  [key: string]: unknown;
+  /** Values provided for waits (`engine.provide`), kept until the wait consumes them. */
+  inputs?: Record<string, unknown> | undefined;
+  /** What a flow suspended for input waits for: the input names, descriptions and deadlines. */
+  waitingFor?: Array<{ name: string; description?: string | undefined; deadline?: number | undefined }> | undefined;
+  /** Set by `engine.cancel()`: the flow is to be reverted. */
+  cancelled?: { reason: string; at: number } | undefined;
+  /** The user's own details: the engine never reads or writes them. */
+  meta: Record<string, unknown>;
 }
 
-/** The state of one atom of one flow detail. */
+/**
+ * The state of one atom of one flow detail.
+ * @example (await backend.getAtomDetails(flowDetailId)).filter((d) => d.state === "FAILURE")
+ */
 export interface AtomDetail {
-  schemaVersion: 1;
+  schemaVersion: typeof SCHEMA_VERSION;
   uuid: string;
   flowUuid: string;
   name: string;
@@ -97,13 +93,31 @@ export interface AtomDetail {
   revertResult?: unknown;
   revertFailure?: FailureData | undefined;
   version: string;
-  meta: AtomMeta;
+  progress?: number | undefined;
+  progressDetails?: { atProgress: number; details?: unknown } | undefined;
+  /** Atom-level arguments injected persistently. */
+  injected?: Record<string, unknown> | undefined;
+  /** When each state was last entered (ms since the epoch), keyed by state. */
+  timestamps?: Partial<Record<AtomState, number>> | undefined;
+  /** Not before this time (ms since the epoch): a sleep, or a retry's backoff. */
+  wakeAt?: number | undefined;
+  /** A wait's deadline (ms since the epoch): stored when the wait starts. */
+  deadline?: number | undefined;
+  /** Reverted because it failed while the host was offline: it runs again, no attempt spent. */
+  requeue?: boolean | undefined;
+  /** How many times the atom was reset to PENDING to run anew; part of the idempotency key. */
+  generation?: number | undefined;
+  /** How many times execute has been started, across crashes and resumes. */
+  attempts?: number | undefined;
+  /** Free-form details for users and listeners (the duration listener's `duration`, in seconds); the engine never reads them. */
+  meta: Record<string, unknown>;
   updatedAt: number;
 }
 
 /**
  * A set of record updates that a backend commits atomically: all of them or none.
  * Records are complete (upserts), so a backend never merges partial records.
+ * @example await backend.commit({ logBooks: [book], flows: [flowDetail], atoms: [] })
  */
 export interface WriteBatch {
   logBooks: LogBook[];

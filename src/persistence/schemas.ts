@@ -1,8 +1,12 @@
 import * as z from "zod/mini";
-import { InvalidFormat } from "../errors.js";
 import type { FailureData } from "../failure.js";
-import { ATOM_STATES, FLOW_STATES, INTENTIONS } from "../states.js";
-import type { AtomDetail, FlowDetail, LogBook } from "./models.js";
+import { ATOM_STATES, FLOW_STATES, INTENTIONS, type AtomState, type FlowState, type Intention } from "../states.js";
+import { SCHEMA_VERSION } from "./models.js";
+import { invalidRecord, migrateRecord } from "./validate.js";
+
+// What judges stored records for a garbage collection comes with the schemas, in the chunk a
+// page loads on its first read: a page that only runs flows pays for neither.
+export { expiryLimit, finishedBooks } from "./expiry.js";
 
 /** `path.to.field: message; …`, shorter than zod's pretty printer and without its weight. */
 function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
@@ -20,10 +24,18 @@ export const failureDataSchema: z.ZodMiniType<FailureData> = z.object({
 
 // zod/mini keeps a page's bundle small (about 6 KiB against about 90 KiB for the classic API).
 const meta = z.record(z.string(), z.unknown());
+const uuid = z.string().check(z.minLength(1));
+const count = z.int().check(z.gte(0));
+const schemaVersion = z.literal(SCHEMA_VERSION);
+const atomStates = ATOM_STATES as [AtomState, ...AtomState[]];
 
-export const logBookSchema: z.ZodMiniType<LogBook> = z.object({
-  schemaVersion: z.literal(1),
-  uuid: z.string().check(z.minLength(1)),
+// Records are loose objects: a top-level field this version does not know (a newer minor
+// writer's) is kept, as the backends' own check keeps it. The model types (models.ts) are the
+// output of these schemas, less the index signature: test/types/records.test-d.ts checks it.
+
+export const logBookSchema = z.looseObject({
+  schemaVersion,
+  uuid,
   name: z.string(),
   createdAt: z.number(),
   updatedAt: z.number(),
@@ -41,59 +53,61 @@ const fingerprintSchema = z.array(
   }),
 );
 
-export const flowDetailSchema: z.ZodMiniType<FlowDetail> = z.object({
-  schemaVersion: z.literal(1),
-  uuid: z.string().check(z.minLength(1)),
-  bookUuid: z.string().check(z.minLength(1)),
+export const flowDetailSchema = z.looseObject({
+  schemaVersion,
+  uuid,
+  bookUuid: uuid,
   name: z.string(),
-  state: z.enum(FLOW_STATES as [string, ...string[]]),
+  state: z.enum(FLOW_STATES as [FlowState, ...FlowState[]]),
   createdAt: z.number(),
   updatedAt: z.number(),
-  meta: z.catchall(
-    z.object({
-      fingerprint: z.optional(fingerprintSchema),
-      factory: z.optional(z.object({ name: z.string(), args: z.array(z.unknown()) })),
-      store: z.optional(meta),
-      suspendedReason: z.optional(z.string()),
-      wakeAt: z.optional(z.number()),
-      cancelled: z.optional(z.object({ reason: z.string(), at: z.number() })),
-      inputs: z.optional(meta),
-      waitingFor: z.optional(z.array(z.object({ name: z.string(), description: z.optional(z.string()), deadline: z.optional(z.number()) }))),
-    }),
-    z.unknown(),
-  ),
-}) as unknown as z.ZodMiniType<FlowDetail>;
+  fingerprint: z.optional(fingerprintSchema),
+  factory: z.optional(z.object({ name: z.string(), args: z.array(z.unknown()) })),
+  store: z.optional(meta),
+  suspendedReason: z.optional(z.string()),
+  wakeAt: z.optional(z.number()),
+  cancelled: z.optional(z.object({ reason: z.string(), at: z.number() })),
+  inputs: z.optional(meta),
+  waitingFor: z.optional(z.array(z.object({ name: z.string(), description: z.optional(z.string()), deadline: z.optional(z.number()) }))),
+  meta,
+});
 
-export const atomDetailSchema: z.ZodMiniType<AtomDetail> = z.object({
-  schemaVersion: z.literal(1),
-  uuid: z.string().check(z.minLength(1)),
-  flowUuid: z.string().check(z.minLength(1)),
-  name: z.string().check(z.minLength(1)),
+export const atomDetailSchema = z.looseObject({
+  schemaVersion,
+  uuid,
+  flowUuid: uuid,
+  name: uuid,
   kind: z.enum(["task", "retry"]),
-  state: z.enum(ATOM_STATES as [string, ...string[]]),
-  intention: z.enum(INTENTIONS as [string, ...string[]]),
+  state: z.enum(atomStates),
+  intention: z.enum(INTENTIONS as [Intention, ...Intention[]]),
   result: z.optional(z.unknown()),
   failure: z.optional(failureDataSchema),
   revertResult: z.optional(z.unknown()),
   revertFailure: z.optional(failureDataSchema),
   version: z.string(),
+  progress: z.optional(z.number()),
+  progressDetails: z.optional(z.object({ atProgress: z.number(), details: z.optional(z.unknown()) })),
+  injected: z.optional(meta),
+  timestamps: z.optional(z.partialRecord(z.enum(atomStates), z.number())),
+  wakeAt: z.optional(z.number()),
+  deadline: z.optional(z.number()),
+  requeue: z.optional(z.boolean()),
+  generation: z.optional(count),
+  attempts: z.optional(count),
   meta,
   updatedAt: z.number(),
-}) as unknown as z.ZodMiniType<AtomDetail>;
+});
 
 /**
- * Validates a record read back from a backend.
+ * Validates a record with one of these schemas, as the backends do on read (they check the same
+ * rules by hand, see validate.ts, to keep zod out of an app's bundle). A record of an older
+ * schema version is migrated first, as on a backend's read; `kind` names it ("log book", "flow
+ * detail", "atom detail").
  * @throws InvalidFormat naming the record's kind and key, with what is wrong; the stored record
  * is left untouched.
  */
 export function parseRecord<T>(schema: z.ZodMiniType<T>, kind: string, key: string, value: unknown): T {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(migrateRecord(kind, value));
   if (parsed.success) return parsed.data;
-  const hint =
-    value !== null && typeof value === "object" && "schemaVersion" in value && value.schemaVersion !== 1
-      ? ` (schema version ${String(value.schemaVersion)}; this build reads version 1: upgrade taskflow-ts)`
-      : "";
-  throw new InvalidFormat(
-    `${kind} "${key}" in the log book is corrupted or foreign${hint}: ${describeIssues(parsed.error.issues)}`,
-  );
+  throw invalidRecord(kind, key, value, describeIssues(parsed.error.issues));
 }

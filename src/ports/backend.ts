@@ -7,6 +7,12 @@ import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence
  *
  * The engine writes only through {@link Backend.commit}: a batch of complete records applied
  * atomically, so that a whole scheduling round is one transaction.
+ *
+ * @example
+ * const backend: Backend = new MemoryBackend(); // or IndexedDB in a page, a Durable Object at the edge
+ * const engine = load(flow, { backend });
+ * await engine.run();
+ * const atoms = await backend.getAtomDetails(engine.flowDetailId);
  */
 export interface Backend {
   /**
@@ -26,6 +32,32 @@ export interface Backend {
   getFlowDetail(uuid: string): Promise<FlowDetail>;
   /** The atom details of a flow detail. @throws NotFound for an unknown flow detail */
   getAtomDetails(flowUuid: string): Promise<AtomDetail[]>;
+  /**
+   * Log books whose flow details have all finished (SUCCESS, REVERTED or FAILURE), least
+   * recently active first: what a garbage collection may delete. A book without flow details is
+   * not listed: the engine never writes one, so it belongs to someone else.
+   */
+  listFinished(): Promise<LogBook[]>;
+  /**
+   * Deletes the finished log books (see {@link Backend.listFinished}) whose last activity (the
+   * latest update of the book or of its flow details) is more than `olderThanMs` before `now`,
+   * with everything in them; returns their ids, least recently active first. A book is judged in
+   * the same transaction that deletes it, so a flow resumed meanwhile is kept.
+   * @example
+   * await backend.expire({ olderThanMs: 30 * 86_400_000 }); // forget flows finished a month ago
+   */
+  expire(options: ExpireOptions): Promise<string[]>;
   /** Releases what the backend holds open; further calls fail. */
   close(): Promise<void>;
+}
+
+/**
+ * Options of {@link Backend.expire}.
+ * @example await backend.expire({ olderThanMs: 7 * 86_400_000, now: clock.now() })
+ */
+export interface ExpireOptions {
+  /** How long a finished log book is kept after its last activity, in milliseconds. */
+  olderThanMs: number;
+  /** "Now", in milliseconds since the Unix epoch; the system clock's by default. */
+  now?: number;
 }

@@ -2,6 +2,7 @@
  * Where the engine reads the time and how it waits. Hosts and tests inject their own: a
  * simulated clock in tests (`ManualClock` from `taskflow-ts/testing`), so nothing ever sleeps for real; a Durable Object host that ends the
  * run and sets an alarm instead of waiting (`maxWaitMs: 0`).
+ * @example const clock = new ManualClock(Date.parse("2026-01-01")); load(flow, { clock }); clock.advance(60_000) // taskflow-ts/testing
  */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -10,7 +11,11 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The platform's clock and timers (web-standard `Date.now` and `setTimeout`, present in every runtime we target). */
+/**
+ * The platform's clock and timers (web-standard `Date.now` and `setTimeout`, present in every runtime
+ * we target); the engine's default.
+ * @example await backend.expire({ olderThanMs: 86_400_000, now: systemClock.now() })
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>

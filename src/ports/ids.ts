@@ -4,9 +4,14 @@ import { nanoid } from "nanoid/non-secure";
  * Makes unique ids for log books and records. The default is nanoid's non-secure variant,
  * because the secure one imports `node:crypto` under Node's export condition and the core must
  * bundle for any runtime; ids name records, they guard nothing. Inject your own for other needs.
+ * @example load(flow, { ids: () => crypto.randomUUID() })
  */
 export type IdGenerator = () => string;
 
+/**
+ * The default {@link IdGenerator}: nanoid's non-secure ids, 21 URL-safe characters.
+ * @example defaultIds() // "V1StGXR8_Z5jdHi6B-myT"
+ */
 export const defaultIds: IdGenerator = () => nanoid();
 
 /**

@@ -1,74 +1,105 @@
-import { MissingDependencies, NotFound, StorageFailure } from "../errors.js";
-import { Failure, type FailureData } from "../failure.js";
-import type { ExecNode, ExecutionGraph } from "../engine/compiler.js";
-import type { HistoryEntry } from "../atoms/retry.js";
-import type { AtomDetail, AtomMeta, FlowDetail, LogBook } from "../persistence/models.js";
-import { PendingBatch } from "../persistence/batch.js";
-import type { Backend } from "../ports/backend.js";
-import type { Clock } from "../ports/clock.js";
+import { MissingDependencies, NotFound } from "../errors.js";
+import type { Failure } from "../failure.js";
+import type { AtomNode, ExecutionGraph } from "../engine/compiler.js";
+import type { Journal } from "../engine/journal.js";
+import { providedValue } from "../snapshot/rules.js";
+import type { Writer } from "../engine/writer.js";
+import type { AtomDetail, FlowDetail, LogBook } from "../persistence/models.js";
 import type { AtomState, FlowState } from "../states.js";
 
-/** Argument lookup goes through these layers in order (TaskFlow's scoping rules). */
+/** States in which an atom's result can be read. */
 const RESULT_READABLE = new Set<AtomState>(["SUCCESS", "FAILURE", "REVERTING"]);
 
+type Found = { ok: true; value: unknown } | { ok: false };
+const NONE: Found = { ok: false };
+
 /**
- * The engine's view of one flow detail: atom states and results, injected values, and the
- * batch of changes not yet committed. Records are replaced, never mutated, once handed to the
- * batch, so a backend may read them while the engine goes on.
+ * What an engine's flow detail holds, read-only: values by name, atom states, results and
+ * failures. It reads what the engine holds (committed, or about to be); an engine changes it
+ * only through its own methods (`run`, `provide`, `inject`…).
  *
  * @example
  * await engine.run();
- * engine.storage.fetch("receipt");  // the value an atom provided
- * engine.storage.fetchAll();        // every provided and injected name
+ * engine.storage.fetch("receipt");        // the value an atom provided
+ * engine.storage.fetchAll();              // every provided and injected name
+ * engine.storage.getAtomState("charge");  // "SUCCESS"
  */
-export class Storage {
-  readonly #details = new Map<string, AtomDetail>();
-  readonly #batch = new PendingBatch();
+export interface FlowStorage {
+  /** The log book holding this flow detail. */
+  readonly book: Readonly<LogBook>;
+  /** The flow detail as last changed (committed or about to be). */
+  readonly flowDetail: Readonly<FlowDetail>;
+  readonly flowState: FlowState;
+  /** Every atom detail, in compile order (PENDING where nothing is stored yet). */
+  atomDetails(): AtomDetail[];
+  /** @throws NotFound for a name that is not an atom of this flow */
+  detail(name: string): AtomDetail;
+  getAtomState(name: string): AtomState;
+  /** What the atom's execute returned (its Failure if it threw). Readable in SUCCESS, FAILURE and REVERTING only. @throws NotFound otherwise */
+  getResult(name: string): unknown;
+  /** The atom's execute failure, if it has one. */
+  getFailure(name: string): Failure | undefined;
+  /** The atom's revert failure, if it has one. */
+  getRevertFailure(name: string): Failure | undefined;
+  /** Execute failures by atom name. */
+  executeFailures(): Record<string, Failure>;
+  /** Revert failures by atom name. */
+  revertFailures(): Record<string, Failure>;
+  /** The value of a name, ignoring scope: injected values first, then the first atom that provided it. @throws NotFound */
+  fetch(name: string): unknown;
+  /** Every injected and provided name with its value; a list where several atoms provided one name. */
+  fetchAll(): Record<string, unknown>;
+  /** Whether a name is injected at the flow level. */
+  isInjected(name: string): boolean;
+  /** Changes not yet committed. */
+  readonly pendingWrites: number;
+  /** Whether the flow detail is in the backend (it has been committed at least once). */
+  readonly stored: boolean;
+  /** A write of this flow failed: the log book is behind it (the engine reloads before going on). */
+  readonly broken: boolean;
+}
+
+/**
+ * The engine's reader of one flow detail ({@link FlowStorage}), with argument lookup by
+ * TaskFlow's scoping and the values injected in memory only. It reads what the engine's journal
+ * holds; changes go through the journal.
+ */
+export class Storage implements FlowStorage {
   readonly #transient: Record<string, unknown> = {};
   readonly #atomTransient = new Map<string, Record<string, unknown>>();
-  /** Live failures by their stored data, so an error is rethrown as the very object thrown. */
-  readonly #failureCache = new WeakMap<object, Failure>();
-  #flow: FlowDetail;
-  /** The flow detail as the backend has it; undefined until it is first stored. */
-  #committedFlow: FlowDetail | undefined;
-  /** The backend's writes, chained so that each starts when the one before has settled. */
-  #writes: Promise<void> = Promise.resolve();
-  /** A write failed: the backend is behind this storage. */
-  #broken = false;
+  readonly #journal: Journal;
+  readonly #writer: Writer;
+  readonly #graph: ExecutionGraph;
 
   /** @internal built by the engine */
-  readonly #backend: Backend;
-  readonly #graph: ExecutionGraph;
-  readonly #clock: Clock;
-
-  constructor(backend: Backend, graph: ExecutionGraph, readonly book: LogBook, flow: FlowDetail, details: Iterable<AtomDetail>, clock: Clock, stored: boolean) {
-    this.#backend = backend;
+  constructor(journal: Journal, writer: Writer, graph: ExecutionGraph) {
+    this.#journal = journal;
+    this.#writer = writer;
     this.#graph = graph;
-    this.#clock = clock;
-    this.#flow = flow;
-    this.#committedFlow = stored ? flow : undefined;
-    for (const d of details) this.#details.set(d.name, d);
+  }
+
+  /** The log book holding this flow detail. */
+  get book(): Readonly<LogBook> {
+    return this.#journal.book;
   }
 
   /** The flow detail as last changed (committed or about to be). */
   get flowDetail(): Readonly<FlowDetail> {
-    return this.#flow;
+    return this.#journal.flowDetail;
   }
 
   get flowState(): FlowState {
-    return this.#flow.state;
+    return this.#journal.flowState;
   }
 
   /** Every atom detail, in compile order. */
   atomDetails(): AtomDetail[] {
-    return [...this.#graph.atoms.keys()].map((n) => this.detail(n));
+    return this.#journal.atomDetails();
   }
 
   /** @throws NotFound for a name that is not an atom of this flow */
   detail(name: string): AtomDetail {
-    const d = this.#details.get(name);
-    if (!d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${name}"`);
-    return d;
+    return this.#journal.detail(name);
   }
 
   getAtomState(name: string): AtomState {
@@ -89,12 +120,12 @@ export class Storage {
 
   /** The atom's execute failure, if it has one. */
   getFailure(name: string): Failure | undefined {
-    return this.#cachedFailure(this.detail(name).failure);
+    return this.#journal.failureOf(name);
   }
 
   /** The atom's revert failure, if it has one. */
   getRevertFailure(name: string): Failure | undefined {
-    return this.#cachedFailure(this.detail(name).revertFailure);
+    return this.#journal.revertFailureOf(name);
   }
 
   /** Execute failures by atom name. */
@@ -108,22 +139,21 @@ export class Storage {
   }
 
   /**
-   * Injects values at the flow level. Persistent ones (the default) are stored in the flow
+   * (`engine.inject`) Injects values at the flow level. Persistent ones (the default) are stored in the flow
    * detail and survive a resume; transient ones live only in this engine. Injected values win
    * over what atoms provide, as in TaskFlow.
    */
   inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
     if (options.transient) Object.assign(this.#transient, values);
-    else this.setFlow({ meta: { ...this.#flow.meta, store: { ...(this.#flow.meta.store ?? {}), ...values } } });
+    else this.#journal.updateFlow({ store: { ...(this.flowDetail.store ?? {}), ...values } });
   }
 
-  /** Injects argument values for one atom (by argument name). */
+  /** (`engine.injectAtomArgs`) Injects argument values for one atom (by argument name). */
   injectAtomArgs(name: string, values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
     if (options.transient) {
       this.#atomTransient.set(name, { ...(this.#atomTransient.get(name) ?? {}), ...values });
     } else {
-      const d = this.detail(name);
-      this.setAtom(name, { meta: { ...d.meta, injected: { ...(d.meta.injected ?? {}), ...values } } });
+      this.#journal.inject(name, values);
     }
   }
 
@@ -140,9 +170,8 @@ export class Storage {
   /** Every injected and provided name with its value; a list where several atoms provided one name. */
   fetchAll(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const names = new Set([...Object.keys(this.#flow.meta.store ?? {}), ...Object.keys(this.#transient)]);
-    this.#providersOf("");
-    for (const p of this.#providerIndex?.keys() ?? []) names.add(p);
+    const names = new Set([...Object.keys(this.flowDetail.store ?? {}), ...Object.keys(this.#transient)]);
+    for (const p of this.#providerIndex().keys()) names.add(p);
     for (const name of names) {
       const values: unknown[] = [];
       const injected = this.#injected(name);
@@ -163,17 +192,16 @@ export class Storage {
    * visible from the atom, nearest first. Optional arguments fall back to their defaults.
    * @throws MissingDependencies naming the atom and what it could not find
    */
-  fetchArgs(node: ExecNode): Record<string, unknown> {
+  fetchArgs(node: AtomNode): Record<string, unknown> {
     const atom = node.atom;
     const args: Record<string, unknown> = {};
-    if (!atom) return args;
     const atomTransient = this.#atomTransient.get(node.name);
-    const atomPersistent = this.#details.get(node.name)?.meta.injected;
+    const atomPersistent = this.detail(node.name).injected;
     const missing: string[] = [];
     for (const [arg, spec] of node.args) {
-      if (atomTransient && arg in atomTransient) args[arg] = atomTransient[arg];
-      else if (atomPersistent && arg in atomPersistent) args[arg] = atomPersistent[arg];
-      else if (arg in atom.inject) args[arg] = atom.inject[arg];
+      if (atomTransient && Object.hasOwn(atomTransient, arg)) args[arg] = atomTransient[arg];
+      else if (atomPersistent && Object.hasOwn(atomPersistent, arg)) args[arg] = atomPersistent[arg];
+      else if (Object.hasOwn(atom.inject, arg)) args[arg] = atom.inject[arg];
       else {
         const found = this.#lookup(spec.symbol, spec.providers);
         if (found.ok) args[arg] = found.value;
@@ -195,32 +223,19 @@ export class Storage {
     return this.#injected(name).ok;
   }
 
-  // --- changes (engine only) ---------------------------------------------------------------
-
-  /** @internal Replaces an atom detail with a changed copy and queues it for the next commit. */
-  setAtom(name: string, patch: Partial<AtomDetail>): AtomDetail {
-    const next: AtomDetail = { ...this.detail(name), ...patch, updatedAt: this.#clock.now() };
-    this.#details.set(name, next);
-    this.#batch.atom(next);
-    return next;
+  /** Changes not yet committed. */
+  get pendingWrites(): number {
+    return this.#journal.pending;
   }
 
-  /** @internal The failure's data for a record, remembering the live failure behind it. */
-  rememberFailure(failure: Failure): FailureData {
-    const data = failure.toJSON();
-    this.#failureCache.set(data, failure);
-    return data;
+  /** Whether the flow detail is in the backend (it has been committed at least once). */
+  get stored(): boolean {
+    return this.#writer.stored;
   }
 
-  /** @internal */
-  setAtomMeta(name: string, meta: Partial<AtomMeta>): void {
-    this.setAtom(name, { meta: { ...this.detail(name).meta, ...meta } });
-  }
-
-  /** @internal */
-  setFlow(patch: Partial<FlowDetail>): void {
-    this.#flow = { ...this.#flow, ...patch, updatedAt: this.#clock.now() };
-    this.#batch.flow(this.#flow);
+  /** A write of this flow failed: the log book is behind it (the engine reloads before going on). */
+  get broken(): boolean {
+    return this.#writer.broken;
   }
 
   /** @internal Takes the transient values of the storage this one replaces (a reload). */
@@ -229,127 +244,51 @@ export class Storage {
     for (const [name, values] of from.#atomTransient) this.#atomTransient.set(name, values);
   }
 
-  /** @internal Queues the log book (when the engine created it). */
-  queueBook(): void {
-    this.#batch.book(this.book);
-  }
-
-  /** Changes not yet committed. */
-  get pendingWrites(): number {
-    return this.#batch.size;
-  }
-
-  /** Whether the flow detail is in the backend (it has been committed at least once). */
-  get stored(): boolean {
-    return this.#committedFlow !== undefined;
-  }
-
-  /** A write of this storage failed: the log book is behind it (the engine reloads before going on). */
-  get broken(): boolean {
-    return this.#broken;
-  }
-
-  /**
-   * Commits the pending changes as one batch; resolves `true` once written, `false` when there
-   * was nothing to write. Writes go to the backend one after another; once one fails, this
-   * storage is behind what the engine holds, and every later commit is refused without writing:
-   * the engine reloads the log book first. With nothing pending, it still waits for the writes
-   * under way, which may carry the caller's changes, and fails if one did.
-   */
-  async commit(): Promise<boolean> {
-    if (this.#batch.size === 0) {
-      await this.#writes;
-      if (this.#broken) throw this.#refusal();
-      return false;
-    }
-    const batch = this.#batch.take();
-    const write = this.#writes.then(async () => {
-      if (this.#broken) throw this.#refusal();
-      try {
-        await this.#backend.commit(batch);
-      } catch (e) {
-        this.#broken = true;
-        await this.#storeSuspended().catch(() => {});
-        throw e;
-      }
-      this.#committedFlow = batch.flows[0] ?? this.#committedFlow;
-    });
-    this.#writes = write.catch(() => {});
-    await write;
-    return true;
-  }
-
-  #refusal(): StorageFailure {
-    return new StorageFailure(`an earlier write of flow "${this.#flow.name}" failed, so this change was not stored; run the flow again: it reloads the log book`);
-  }
-
-  /**
-   * After a failed commit: stores the flow detail as last committed, but SUSPENDED, so the log
-   * book says the run stopped rather than that it is still running. Only a running flow, and from
-   * its committed form: the failed batch may have changed it together with atoms that are not
-   * stored (an input consumed by a step that did not finish). If this small write fails too (a
-   * full disk), the flow stays RUNNING as last committed, which a resume treats as a crash.
-   */
-  async #storeSuspended(): Promise<void> {
-    const last = this.#committedFlow;
-    if (last?.state !== "RUNNING" && last?.state !== "SUSPENDING") return;
-    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.#clock.now(), meta: { ...last.meta, suspendedReason: "storage" } };
-    await this.#backend.commit({ logBooks: [], flows: [flow], atoms: [] });
-    this.#committedFlow = flow;
-  }
-
   // --- lookups ------------------------------------------------------------------------------
 
-  #providerIndex: Map<string, string[]> | undefined;
+  #providers: Map<string, string[]> | undefined;
 
-  #providersOf(name: string): string[] {
-    if (!this.#providerIndex) {
-      this.#providerIndex = new Map();
+  #providerIndex(): Map<string, string[]> {
+    if (!this.#providers) {
+      this.#providers = new Map();
       for (const n of this.#graph.atoms.values()) {
-        for (const p of n.atom?.provides ?? []) this.#providerIndex.set(p, [...(this.#providerIndex.get(p) ?? []), n.name]);
+        for (const p of n.atom.provides) this.#providers.set(p, [...(this.#providers.get(p) ?? []), n.name]);
       }
     }
-    return this.#providerIndex.get(name) ?? [];
+    return this.#providers;
   }
 
-  #injected(name: string): { ok: boolean; value?: unknown } {
-    if (name in this.#transient) return { ok: true, value: this.#transient[name] };
-    const store = this.#flow.meta.store;
-    if (store && name in store) return { ok: true, value: store[name] };
-    return { ok: false };
+  #providersOf(name: string): string[] {
+    return this.#providerIndex().get(name) ?? [];
   }
 
-  #lookup(name: string, providers: readonly string[]): { ok: boolean; value?: unknown } {
+  #injected(name: string): Found {
+    if (Object.hasOwn(this.#transient, name)) return { ok: true, value: this.#transient[name] };
+    const store = this.flowDetail.store;
+    if (store && Object.hasOwn(store, name)) return { ok: true, value: store[name] };
+    return NONE;
+  }
+
+  #lookup(name: string, providers: readonly string[]): Found {
     const injected = this.#injected(name);
     if (injected.ok) return injected;
     for (const p of providers) {
       const v = this.#provided(p, name);
       if (v.ok) return v;
     }
-    return { ok: false };
+    return NONE;
   }
 
-  #provided(atomName: string, name: string): { ok: boolean; value?: unknown } {
-    const d = this.#details.get(atomName);
-    if (!d || d.state !== "SUCCESS") return { ok: false };
-    const where = this.#graph.atoms.get(atomName)?.atom?.saveAs.get(name);
-    if (where === undefined) return { ok: false };
-    // A retry's stored result is its history; it provides the value of the latest try.
-    const value = d.kind === "retry" ? (d.result as HistoryEntry[] | undefined)?.at(-1)?.value : d.result;
+  #provided(atomName: string, name: string): Found {
+    const d = this.#journal.detail(atomName);
+    if (d.state !== "SUCCESS") return NONE;
+    const where = this.#graph.atoms.get(atomName)?.atom.saveAs.get(name);
+    if (where === undefined) return NONE;
+    const value = providedValue(d);
     if (where === null) return { ok: true, value };
     const result = value as Record<string | number, unknown> | null;
-    if (result === null || typeof result !== "object" || !(where in result)) return { ok: false };
+    if (result === null || typeof result !== "object" || !Object.hasOwn(result, where)) return NONE;
     return { ok: true, value: result[where] };
-  }
-
-  #cachedFailure(data: AtomDetail["failure"]): Failure | undefined {
-    if (!data) return undefined;
-    let f = this.#failureCache.get(data);
-    if (!f) {
-      f = Failure.fromJSON(data);
-      this.#failureCache.set(data, f);
-    }
-    return f;
   }
 
   #collect(get: (name: string) => Failure | undefined): Record<string, Failure> {

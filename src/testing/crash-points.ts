@@ -3,10 +3,19 @@ import { TaskFlowError } from "../errors.js";
 import type { FlowItem } from "../patterns/flow.js";
 import { MemoryBackend } from "../persistence/memory.js";
 import type { Backend } from "../ports/backend.js";
+import { readSnapshot } from "../snapshot/snapshot.js";
 import type { AtomState, FlowState } from "../states.js";
 import { FaultyBackend, type CrashMode } from "./faulty-backend.js";
 
-/** What {@link checkCrashPoints} runs. */
+/**
+ * What {@link checkCrashPoints} runs.
+ * @example
+ * await assertCrashSafe({ makeFlow: () => signup(), modes: ["kill"], drive: async (engine) => {
+ *   await engine.run(); // on a resumed engine too: ask what it waits for, do not count steps
+ *   for (let w = await engine.waitingFor(); w.length > 0; w = await engine.waitingFor())
+ *     for (const { name } of w) await engine.provide(name, answers[name]);
+ * } });
+ */
 export interface CrashCheckOptions {
   /** Builds a fresh flow each time (each run needs its own task objects). */
   makeFlow: () => FlowItem;
@@ -29,7 +38,11 @@ export interface CrashCheckOptions {
   drive?: (engine: Engine) => Promise<void>;
 }
 
-/** One violated invariant. */
+/**
+ * One violated invariant: at which write storage broke, how (`fail` or `kill`), and what went wrong
+ * once the flow resumed.
+ * @example for (const p of report.problems) console.log(`write ${p.point} (${p.mode}): ${p.problem}`)
+ */
 export interface CrashProblem {
   point: number;
   mode: CrashMode;
@@ -38,6 +51,11 @@ export interface CrashProblem {
   transitions: string[];
 }
 
+/**
+ * What {@link checkCrashPoints} found: how many writes the flow makes, how many crash scenarios ran,
+ * and every problem (none: the flow is crash-safe).
+ * @example const { points, scenarios, problems } = await checkCrashPoints({ makeFlow: () => checkout() })
+ */
 export interface CrashReport {
   /** Persistence points (commits) of the uninterrupted run. */
   points: number;
@@ -52,7 +70,10 @@ interface Outcome {
   error: string | undefined;
 }
 
-/** Thrown by {@link assertCrashSafe} with every problem found. */
+/**
+ * Thrown by {@link assertCrashSafe} with every problem found.
+ * @example try { await assertCrashSafe(options) } catch (e) { if (e instanceof CrashSafetyError) console.log(e.report.problems) }
+ */
 export class CrashSafetyError extends TaskFlowError {
   constructor(readonly report: CrashReport) {
     super(
@@ -108,13 +129,10 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
 
       const backend = await reopen(inner);
       const id = first.flowDetailId;
-      const stored = await backend.getFlowDetail(id).then(
-        () => true,
-        () => false,
-      );
-      const before = stored ? await backend.getAtomDetails(id) : [];
-      const succeeded = new Set(before.filter((d) => d.state === "SUCCESS").map((d) => d.name));
-      const reverted = new Set(before.filter((d) => d.state === "REVERTED").map((d) => d.name));
+      const before = await readSnapshot(backend, id).catch(() => undefined); // nothing stored: starts anew
+      const stored = before !== undefined;
+      const succeeded = new Set(before?.atoms.filter((a) => a.state === "SUCCESS").map((a) => a.name));
+      const reverted = new Set(before?.atoms.filter((a) => a.state === "REVERTED").map((a) => a.name));
 
       const engine = new Engine(options.makeFlow(), {
         ...options.engine,
@@ -147,7 +165,11 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
   return { points, scenarios, problems };
 }
 
-/** {@link checkCrashPoints}, throwing a {@link CrashSafetyError} that lists every problem. */
+/**
+ * {@link checkCrashPoints}, throwing a {@link CrashSafetyError} that lists every problem: the one-line
+ * test of a flow.
+ * @example it("checkout survives a crash at any write", () => assertCrashSafe({ makeFlow: () => checkout(), store: { cart: "c1" } }))
+ */
 export async function assertCrashSafe(options: CrashCheckOptions): Promise<CrashReport> {
   const report = await checkCrashPoints(options);
   if (report.problems.length > 0) throw new CrashSafetyError(report);
@@ -165,13 +187,11 @@ async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) 
   } catch (e) {
     error = (e as Error).name;
   }
-  const id = engine.flowDetailId;
-  const flow = await backend.getFlowDetail(id);
+  const snap = await readSnapshot(backend, engine.flowDetailId);
   const atoms: Outcome["atoms"] = {};
-  // An atom never started has no stored detail: PENDING, as the engine reads it.
-  for (const f of flow.meta.fingerprint ?? []) atoms[f.name] = { state: "PENDING", result: undefined };
-  for (const d of await backend.getAtomDetails(id)) atoms[d.name] = { state: d.state, result: d.state === "SUCCESS" ? d.result : undefined };
-  return { flowState: flow.state, atoms, error };
+  // The stored result as it is (a retry's whole history), not only the value it provided.
+  for (const a of snap.atoms) atoms[a.name] = { state: a.state, result: a.state === "SUCCESS" ? a.detail.result : undefined };
+  return { flowState: snap.state, atoms, error };
 }
 
 function compare(expected: Outcome, actual: Outcome): string[] {

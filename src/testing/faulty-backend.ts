@@ -1,8 +1,12 @@
 import { StorageFailure } from "../errors.js";
 import type { Backend } from "../ports/backend.js";
 import type { WriteBatch } from "../persistence/models.js";
+import { BackendWrapper } from "../persistence/wrappers.js";
 
-/** What happens at the chosen write: it fails (the host lives on), or the host vanishes mid-write. */
+/**
+ * What happens at the chosen write: it fails (the host lives on), or the host vanishes mid-write.
+ * @example const mode: CrashMode = "kill"; const backend = new FaultyBackend(new MemoryBackend(), 3, mode)
+ */
 export type CrashMode = "fail" | "kill";
 
 /**
@@ -11,8 +15,13 @@ export type CrashMode = "fail" | "kill";
  * refuses a big write and takes a small one (the engine then stores the flow SUSPENDED); in
  * `"kill"` mode it and every later one never settle, as if the page was closed or the isolate
  * evicted while writing. `at = Infinity` never breaks and only counts. Reads pass through.
+ * @example
+ * const store = new MemoryBackend(), faulty = new FaultyBackend(store, 3, "kill");
+ * const first = load(flow, { backend: faulty }); void first.run(); // never settles
+ * await faulty.crashed; // the host "died" at write 3: resume from what reached `store`
+ * await load(flow, { backend: store, flowDetailId: first.flowDetailId }).run();
  */
-export class FaultyBackend implements Backend {
+export class FaultyBackend extends BackendWrapper {
   /** Commits that reached the inner backend. */
   readonly committed: string[] = [];
   private attempts = 0;
@@ -21,12 +30,14 @@ export class FaultyBackend implements Backend {
   readonly crashed: Promise<void> = new Promise((resolve) => (this.signalCrash = resolve));
 
   constructor(
-    private readonly inner: Backend,
+    inner: Backend,
     private readonly at: number,
     private readonly mode: CrashMode,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async commit(batch: WriteBatch): Promise<void> {
+  override async commit(batch: WriteBatch): Promise<void> {
     this.attempts++;
     if (this.mode === "kill" && this.attempts >= this.at) {
       this.signalCrash();
@@ -39,17 +50,13 @@ export class FaultyBackend implements Backend {
     await this.inner.commit(batch);
     this.committed.push(describe(batch));
   }
-
-  getLogBook = (uuid: string) => this.inner.getLogBook(uuid);
-  listLogBooks = () => this.inner.listLogBooks();
-  destroyLogBook = (uuid: string) => this.inner.destroyLogBook(uuid);
-  getFlowDetails = (bookUuid: string) => this.inner.getFlowDetails(bookUuid);
-  getFlowDetail = (uuid: string) => this.inner.getFlowDetail(uuid);
-  getAtomDetails = (flowUuid: string) => this.inner.getAtomDetails(flowUuid);
-  close = () => this.inner.close();
 }
 
-/** A one-line summary of a batch: `flow RUNNING; a SUCCESS, b RUNNING`. */
+/**
+ * A one-line summary of a batch: `book b, flow RUNNING, a SUCCESS, b RUNNING/REVERT` (an intention
+ * other than EXECUTE after a slash); what {@link FaultyBackend.committed} lists.
+ * @example describeBatch({ logBooks: [], flows: [flowDetail], atoms: [] }) // "flow RUNNING"
+ */
 export function describe(batch: WriteBatch): string {
   const parts = [
     ...batch.logBooks.map((b) => `book ${b.name}`),

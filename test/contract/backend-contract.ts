@@ -1,7 +1,7 @@
 // The contract every log book backend must meet, run against each backend in its real runtime
 // (memory in Node here; IndexedDB in Chromium and Durable Objects in workerd with their adapters).
 import { describe, expect, it } from "vitest";
-import { Failure, InvalidFormat, NotFound, type AtomDetail, type Backend, type FlowDetail, type LogBook } from "../../src/index.js";
+import { Failure, InvalidFormat, NotFound, SCHEMA_VERSION, type AtomDetail, type Backend, type FlowDetail, type FlowState, type LogBook } from "../../src/index.js";
 
 export interface ContractHooks {
   /** A fresh, empty backend. */
@@ -15,21 +15,22 @@ export interface ContractHooks {
 
 let seq = 0;
 const id = (p: string) => `${p}-${++seq}`;
-export const book = (over: Partial<LogBook> = {}): LogBook => ({ schemaVersion: 1, uuid: id("lb"), name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...over });
+export const book = (over: Partial<LogBook> = {}): LogBook => ({ schemaVersion: SCHEMA_VERSION, uuid: id("lb"), name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...over });
 export const flow = (bookUuid: string, over: Partial<FlowDetail> = {}): FlowDetail => ({
-  schemaVersion: 1, uuid: id("fd"), bookUuid, name: "flow", state: "PENDING", createdAt: 2, updatedAt: 2, meta: {}, ...over,
+  schemaVersion: SCHEMA_VERSION, uuid: id("fd"), bookUuid, name: "flow", state: "PENDING", createdAt: 2, updatedAt: 2, meta: {}, ...over,
 });
 export const atom = (flowUuid: string, over: Partial<AtomDetail> = {}): AtomDetail => ({
-  schemaVersion: 1, uuid: id("ad"), flowUuid, name: id("a"), kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 3, ...over,
+  schemaVersion: SCHEMA_VERSION, uuid: id("ad"), flowUuid, name: id("a"), kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 3, ...over,
 });
 const batch = (b: Partial<{ logBooks: LogBook[]; flows: FlowDetail[]; atoms: AtomDetail[] }>) => ({ logBooks: [], flows: [], atoms: [], ...b });
+const DAY = 86_400_000;
 
 export function describeBackendContract(name: string, hooks: ContractHooks): void {
   describe(`backend contract: ${name}`, () => {
     it("stores a log book, its flow details and atom details in one commit, and reads them back", async () => {
       const backend = await hooks.make();
       const lb = book({ name: "orders", meta: { tenant: "t1" } });
-      const fd = flow(lb.uuid, { meta: { store: { x: 1 } } });
+      const fd = flow(lb.uuid, { store: { x: 1 }, meta: { owner: "ops" } });
       const ad = atom(fd.uuid, { state: "SUCCESS", result: { total: 3, at: [1, 2] } });
       await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [ad] }));
       expect(await backend.getLogBook(lb.uuid)).toEqual(lb);
@@ -116,6 +117,49 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
       await expect(backend.getAtomDetails("nope")).rejects.toBeInstanceOf(NotFound);
     });
 
+    it("lists finished log books by last activity and expires those idle for long, with everything in them", async () => {
+      const backend = await hooks.make();
+      const now = 100 * DAY;
+      const made: Record<string, { book: string; flows: string[] }> = {};
+      const make = async (name: string, states: FlowState[], lastActive: number, bookActive = now - 20 * DAY) => {
+        const lb = book({ name, createdAt: now - 20 * DAY, updatedAt: bookActive });
+        const fds = states.map((state) => flow(lb.uuid, { state, updatedAt: lastActive }));
+        await backend.commit(batch({ logBooks: [lb], flows: fds, atoms: fds.map((f) => atom(f.uuid, { state: "SUCCESS" })) }));
+        made[name] = { book: lb.uuid, flows: fds.map((f) => f.uuid) };
+      };
+      await make("recent", ["SUCCESS"], now - 3_600_000); // created long ago, finished an hour ago
+      await make("old-mixed", ["REVERTED", "FAILURE"], now - 9 * DAY);
+      await make("old-success", ["SUCCESS"], now - 10 * DAY);
+      await make("book-touched", ["SUCCESS"], now - 10 * DAY, now - 2 * 3_600_000); // the book itself changed lately
+      await make("running", ["SUCCESS", "RUNNING"], now - 10 * DAY);
+      await make("suspended", ["SUSPENDED"], now - 10 * DAY);
+      await make("empty", [], now - 10 * DAY);
+
+      expect((await backend.listFinished()).map((b) => b.name)).toEqual(["old-success", "old-mixed", "book-touched", "recent"]);
+      const expired = await backend.expire({ olderThanMs: DAY, now });
+      expect(expired).toEqual([made["old-success"]?.book, made["old-mixed"]?.book]);
+      expect((await backend.listLogBooks()).map((b) => b.name).sort()).toEqual(["book-touched", "empty", "recent", "running", "suspended"]);
+      for (const name of ["old-success", "old-mixed"]) {
+        await expect(backend.getLogBook(made[name]?.book as string)).rejects.toBeInstanceOf(NotFound);
+        for (const fd of made[name]?.flows ?? []) await expect(backend.getAtomDetails(fd)).rejects.toBeInstanceOf(NotFound);
+      }
+      expect(await backend.getAtomDetails(made["recent"]?.flows[0] as string)).toHaveLength(1);
+      expect(await backend.expire({ olderThanMs: DAY, now })).toEqual([]);
+      expect((await backend.listFinished()).map((b) => b.name)).toEqual(["book-touched", "recent"]);
+    });
+
+    it("lists nothing finished and expires nothing while a flow is unfinished or the backend is empty", async () => {
+      const backend = await hooks.make();
+      expect(await backend.listFinished()).toEqual([]);
+      expect(await backend.expire({ olderThanMs: 0, now: Number.MAX_SAFE_INTEGER })).toEqual([]);
+      const lb = book();
+      const fd = flow(lb.uuid, { state: "RUNNING" });
+      await backend.commit(batch({ logBooks: [lb], flows: [fd] }));
+      expect(await backend.expire({ olderThanMs: 0, now: Number.MAX_SAFE_INTEGER })).toEqual([]);
+      await backend.commit(batch({ flows: [{ ...fd, state: "SUCCESS" }] }));
+      expect(await backend.expire({ olderThanMs: 0, now: Number.MAX_SAFE_INTEGER })).toEqual([lb.uuid]);
+    });
+
     if (hooks.corrupt) {
       const corrupt = hooks.corrupt;
       it("reports a corrupted or foreign record with its id, and leaves the others readable", async () => {
@@ -134,6 +178,21 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
 
         backend = await corrupt(backend, "flow", fd.uuid, { ...fd, schemaVersion: 7 });
         await expect(backend.getFlowDetail(fd.uuid)).rejects.toThrow(/schema version 7.*upgrade taskflow-ts/);
+      });
+
+      it("migrates a record of schema version 1 on read, keeps a top-level field it does not know, refuses a corrupt engine field by its path", async () => {
+        let backend = await hooks.make();
+        const lb = book();
+        const fd = flow(lb.uuid);
+        const a = atom(fd.uuid);
+        await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [a] }));
+        const { meta: _, ...rest } = a;
+        backend = await corrupt(backend, "atom", a.uuid, { ...rest, schemaVersion: 1, meta: { attempts: 3, wakeAt: 9, duration: 1, mine: "x" }, later: [1] });
+        expect(await backend.getAtomDetails(fd.uuid)).toEqual([{ ...a, schemaVersion: SCHEMA_VERSION, attempts: 3, wakeAt: 9, meta: { duration: 1, mine: "x" }, later: [1] }]);
+        backend = await corrupt(backend, "flow", fd.uuid, { ...fd, schemaVersion: 1, meta: { suspendedReason: "input", owner: "ops" } });
+        expect(await backend.getFlowDetail(fd.uuid)).toEqual({ ...fd, schemaVersion: SCHEMA_VERSION, suspendedReason: "input", meta: { owner: "ops" } });
+        backend = await corrupt(backend, "atom", a.uuid, { ...a, wakeAt: "soon" });
+        await expect(backend.getAtomDetails(fd.uuid)).rejects.toThrow(new RegExp(`atom detail "[^"]*${a.uuid}".*: wakeAt: expected a number`));
       });
     }
   });

@@ -5,6 +5,8 @@
  * TaskFlow it is keyed by the (rebound) storage name.
  */
 import { describe, expect, it } from "vitest";
+// The compiler's argument resolution is internal: read it from the module, not the public graph.
+import { compile as compileGraph } from "../../src/engine/compiler.js";
 import {
   CompilationFailure,
   graphFlow,
@@ -29,7 +31,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
   const injectAndRun = async (flow: FlowItem, values: Record<string, unknown>) => {
     const e = make(flow);
     await e.prepare();
-    e.storage.inject(values);
+    e.inject(values);
     await e.run();
     return e;
   };
@@ -97,7 +99,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("a missing argument raises MissingDependencies (arguments_missing)", async () => {
       const e = make(multiArgOneReturn());
       await e.prepare();
-      e.storage.inject({ a: 1, b: 4, x: 17 });
+      e.inject({ a: 1, b: 4, x: 17 });
       const error = await rejection(e.run());
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([
@@ -124,7 +126,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("a rebind to a name nothing provides raises MissingDependencies (invalid_argument_name_map)", async () => {
       const e = make(multiArgOneReturn({ rebind: { z: "b" } }));
       await e.prepare();
-      e.storage.inject({ a: 1, y: 4, c: 9, x: 17 });
+      e.inject({ a: 1, y: 4, c: 9, x: 17 });
       const error = await rejection(e.run());
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([{ atom: "task", symbol: "b" }]);
@@ -133,7 +135,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("a rebind list to a missing name raises MissingDependencies (invalid_argument_name_list)", async () => {
       const e = make(multiArgOneReturn({ rebind: ["a", "z", "b"] }));
       await e.prepare();
-      e.storage.inject({ a: 1, b: 4, c: 9, x: 17 });
+      e.inject({ a: 1, b: 4, c: 9, x: 17 });
       const error = await rejection(e.run());
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([{ atom: "task", symbol: "z" }]);
@@ -177,14 +179,14 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const t = task<{ v: number }>({ name: "t", requires: ["v"], inject: { v: 3 }, provides: "out", execute: ({ v }) => v });
       const e = make(t, { v: 4 });
       await e.prepare();
-      e.storage.injectAtomArgs("t", { v: 2 });
-      e.storage.injectAtomArgs("t", { v: 1 }, { transient: true });
+      e.injectAtomArgs("t", { v: 2 });
+      e.injectAtomArgs("t", { v: 1 }, { transient: true });
       await e.run();
       expect(e.storage.fetch("out")).toBe(1);
 
       const e2 = make(task<{ v: number }>({ name: "t", requires: ["v"], inject: { v: 3 }, provides: "out", execute: ({ v }) => v }), { v: 4 });
       await e2.prepare();
-      e2.storage.injectAtomArgs("t", { v: 2 });
+      e2.injectAtomArgs("t", { v: 2 });
       await e2.run();
       expect(e2.storage.fetch("out")).toBe(2);
     });
@@ -193,7 +195,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const t = task<{ v: number }>({ name: "t", requires: ["v"], provides: "out", execute: ({ v }) => v });
       const e = make(t, { v: 4 });
       await e.prepare();
-      e.storage.inject({ v: 5 }, { transient: true });
+      e.inject({ v: 5 }, { transient: true });
       await e.run();
       expect(e.storage.fetch("out")).toBe(5);
     });
@@ -223,7 +225,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await e.run();
       expect(seen).toEqual(["c2"]);
       expect(e.storage.fetchAll().dog).toEqual(["c1", "c2"]);
-      expect(e.compile().atoms.get("washer")?.args.get("dog")?.providers).toEqual(["customer2", "customer"]);
+      expect(compileGraph(e.flow).atoms.get("washer")?.args.get("dog")?.providers).toEqual(["customer2", "customer"]);
     });
 
     it("a nested atom sees its own flow's provider before the parent's (overlap_parent)", async () => {
@@ -274,7 +276,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       }
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([{ atom: "consumer", symbol: "x" }]);
-      expect(e.compile().atoms.get("consumer")?.args.get("x")?.providers).toEqual([]);
+      expect(compileGraph(e.flow).atoms.get("consumer")?.args.get("x")?.providers).toEqual([]);
     });
 
     it("an unordered flow after a linear provider sees it", async () => {
@@ -303,7 +305,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
         p("happy_customer", ["shaved_dog"], "happiness"),
       );
       const e = make(flow);
-      const atoms = e.compile().atoms;
+      const atoms = compileGraph(e.flow).atoms;
       expect(atoms.get("dryer")?.args.get("dog")?.providers).toEqual(["customer"]);
       expect(atoms.get("dryer")?.args.get("wash")?.providers).toEqual(["washer"]);
       expect(atoms.get("customer")?.args.size).toBe(0);

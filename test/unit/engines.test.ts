@@ -283,7 +283,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
         ),
       );
       await e.prepare();
-      e.storage.inject({ x: 30 });
+      e.inject({ x: 30 });
       await e.run();
       expect(e.storage.fetchAll()).toEqual({ a: 1, b: 3, c: 5, x: 30, y: 38, z: 42 });
     });
@@ -568,7 +568,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     it("an atom-level inject through storage.injectAtomArgs fills an optional argument", async () => {
       const e = make(linearFlow("flow", optionalTask()), { store: { a: 3 } });
       await e.prepare();
-      e.storage.injectAtomArgs("optional", { b: 1000 });
+      e.injectAtomArgs("optional", { b: 1000 });
       await e.run();
       expect(e.storage.fetch("result")).toBe(3000);
     });
@@ -703,7 +703,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(events.map((ev) => ev.progress)).toEqual([0, 0.5, 0.7, 1]);
       expect(events.map((ev) => ev.name)).toEqual(["work", "work", "work", "work"]);
       expect(events[1]?.details).toEqual({ step: 1 });
-      const meta = e.storage.detail("work").meta;
+      const meta = e.storage.detail("work");
       expect(meta.progress).toBe(1);
       expect(meta.progressDetails).toEqual({ atProgress: 0.7, details: { step: 2 } });
     });

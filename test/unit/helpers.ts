@@ -102,6 +102,6 @@ export function thrown(fn: () => unknown): Error {
  */
 export async function storeEveryAtom(engine: Engine): Promise<void> {
   await engine.prepare();
-  for (const d of engine.storage.atomDetails()) engine.storage.setAtom(d.name, {});
-  await engine.storage.commit();
+  for (const d of engine.storage.atomDetails()) engine.injectAtomArgs(d.name, {}); // a change: the detail is written
+  await engine.save();
 }

@@ -5,6 +5,7 @@ import {
   unorderedFlow, waitFor, type Engine,
 } from "../../src/index.js";
 import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
+import { countCommits } from "../../src/backend.js";
 
 // A booking wizard: four steps wait for a person; a quote is computed from two answers
 // (nights, room) and a reservation is made from the quote; a greeting uses only the name.
@@ -54,8 +55,8 @@ describe("waiting for input", () => {
     await engine.run();
     expect(engine.storage.flowState).toBe("SUSPENDED");
     const stored = await backend.getFlowDetail(engine.flowDetailId);
-    expect(stored.meta.suspendedReason).toBe("input");
-    expect(stored.meta.waitingFor).toEqual([{ name: "name", description: "Your name" }]);
+    expect(stored.suspendedReason).toBe("input");
+    expect(stored.waitingFor).toEqual([{ name: "name", description: "Your name" }]);
     const [first] = await engine.waitingFor();
     expect(first).toMatchObject({ name: "name", atom: "wait:name", description: "Your name" });
     expect(first?.schema).toBeDefined();
@@ -70,7 +71,7 @@ describe("waiting for input", () => {
 
     // The room is answered early, before the wizard reaches it: kept in the log book.
     await engine.provide("room", "double", { run: false });
-    expect((await backend.getFlowDetail(id)).meta.inputs).toEqual({ room: "double" });
+    expect((await backend.getFlowDetail(id)).inputs).toEqual({ room: "double" });
 
     ({ backend, engine } = reload(backend, id));
     await engine.provide("name", "Ada");
@@ -82,7 +83,7 @@ describe("waiting for input", () => {
     // The early room answer was consumed when its wait started: straight on to the quote.
     expect(await waiting(engine)).toEqual(["confirm"]);
     expect(engine.storage.fetch("price")).toBe(360);
-    expect(engine.storage.flowDetail.meta.inputs).toEqual({});
+    expect(engine.storage.flowDetail.inputs).toEqual({});
 
     ({ backend, engine } = reload(backend, id));
     await engine.provide("confirm", true);
@@ -92,17 +93,18 @@ describe("waiting for input", () => {
   });
 
   it("refuses a bad value with the schema's message and changes nothing", async () => {
-    const backend = new MemoryBackend();
+    const memory = new MemoryBackend();
+    const backend = countCommits(memory);
     const engine = load(wizard(), { backend });
     await engine.run();
     await engine.provide("name", "Ada");
-    const before = JSON.stringify(backend.dump());
+    const before = JSON.stringify(memory.dump());
     const commits = backend.commits;
     const error = await engine.provide("nights", 2.5).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidFormat);
     expect((error as Error).message).toMatch(/value for "nights" refused: .+/);
     await expect(engine.provide("room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
-    expect(JSON.stringify(backend.dump())).toBe(before);
+    expect(JSON.stringify(memory.dump())).toBe(before);
     expect(backend.commits).toBe(commits);
     expect(await waiting(engine)).toEqual(["nights"]);
   });
@@ -123,7 +125,7 @@ describe("waiting for input", () => {
     const backend = new MemoryBackend();
     const engine = load(flow, { backend, clock });
     await engine.run();
-    expect((await backend.getFlowDetail(engine.flowDetailId)).meta).toMatchObject({ suspendedReason: "input", wakeAt: 61_000 });
+    expect(await backend.getFlowDetail(engine.flowDetailId)).toMatchObject({ suspendedReason: "input", wakeAt: 61_000 });
     expect(engine.nextWakeup()).toBe(61_000);
     clock.advance(60_000);
     await expect(engine.run()).rejects.toBeInstanceOf(RequestTimeout);
@@ -172,8 +174,8 @@ describe("revising an earlier answer", () => {
     expect(engine.storage.fetchAll()).toMatchObject({ greeting: "Welcome, Grace", price: 240, reservation: "Grace:240" });
     // Every step of the revision is in the log book: the reservation ran twice.
     const reserve = engine.storage.detail("reserve");
-    expect(reserve.meta.attempts).toBe(2);
-    expect(reserve.meta.generation).toBe(1);
+    expect(reserve.attempts).toBe(2);
+    expect(reserve.generation).toBe(1);
   });
 
   it("revises a store value the same way", async () => {

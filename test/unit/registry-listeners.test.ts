@@ -19,7 +19,7 @@ describe("FlowRegistry", () => {
     });
     await first.run();
     expect(first.storage.flowState).toBe("SUSPENDED");
-    expect((await backend.getFlowDetail(first.flowDetailId)).meta.factory).toEqual({ name: "sum", args: [3] });
+    expect((await backend.getFlowDetail(first.flowDetailId)).factory).toEqual({ name: "sum", args: [3] });
 
     const again = await registry.loadFromDetail(backend, first.flowDetailId);
     const ran: string[] = [];
@@ -66,8 +66,8 @@ describe("listeners", () => {
     await engine.run();
     const [detail] = await backend.getAtomDetails(engine.flowDetailId);
     expect(detail?.meta.duration).toBe(2.5);
-    expect(detail?.meta.timestamps?.RUNNING).toBe(1000);
-    expect(detail?.meta.timestamps?.SUCCESS).toBe(3500);
+    expect(detail?.timestamps?.RUNNING).toBe(1000);
+    expect(detail?.timestamps?.SUCCESS).toBe(3500);
   });
 
   it("printingListener writes transitions and progress as lines", async () => {

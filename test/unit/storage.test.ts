@@ -15,23 +15,25 @@ import {
   type AtomDetail,
   type FlowDetail,
   type LogBook,
+  SCHEMA_VERSION,
 } from "../../src/index.js";
+import { countCommits } from "../../src/backend.js";
 import { failing, progressing, rejection, RuntimeError, storeEveryAtom } from "./helpers.js";
 
 const book = (uuid = "lb-1", extra: Partial<LogBook> = {}): LogBook => ({
-  schemaVersion: 1, uuid, name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
+  schemaVersion: SCHEMA_VERSION, uuid, name: "book", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
 });
 const flowDetail = (uuid = "fd-1", bookUuid = "lb-1", extra: Partial<FlowDetail> = {}): FlowDetail => ({
-  schemaVersion: 1, uuid, bookUuid, name: "flow", state: "PENDING", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
+  schemaVersion: SCHEMA_VERSION, uuid, bookUuid, name: "flow", state: "PENDING", createdAt: 1, updatedAt: 1, meta: {}, ...extra,
 });
 const atomDetail = (uuid = "ad-1", flowUuid = "fd-1", extra: Partial<AtomDetail> = {}): AtomDetail => ({
-  schemaVersion: 1, uuid, flowUuid, name: `atom-${uuid}`, kind: "task", state: "PENDING", intention: "EXECUTE",
+  schemaVersion: SCHEMA_VERSION, uuid, flowUuid, name: `atom-${uuid}`, kind: "task", state: "PENDING", intention: "EXECUTE",
   version: "1.0", meta: {}, updatedAt: 1, ...extra,
 });
 
 describe("MemoryBackend", () => {
   it("stores a batch and returns what was stored", async () => {
-    const b = new MemoryBackend();
+    const b = countCommits(new MemoryBackend());
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [atomDetail("ad-1"), atomDetail("ad-2")] });
     expect(b.commits).toBe(1);
     expect(await b.getLogBook("lb-1")).toEqual(book());
@@ -46,14 +48,14 @@ describe("MemoryBackend", () => {
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [atomDetail()] });
     const fd = await b.getFlowDetail("fd-1");
     fd.state = "SUCCESS";
-    fd.meta.store = { hacked: true };
+    fd.store = { hacked: true };
     const [ad] = await b.getAtomDetails("fd-1");
     ad!.state = "SUCCESS";
-    ad!.meta.progress = 0.5;
+    ad!.progress = 0.5;
     const lb = await b.getLogBook("lb-1");
     lb.meta.x = 1;
     expect((await b.getFlowDetail("fd-1")).state).toBe("PENDING");
-    expect((await b.getFlowDetail("fd-1")).meta).toEqual({});
+    expect((await b.getFlowDetail("fd-1")).store).toBeUndefined();
     expect((await b.getAtomDetails("fd-1"))[0]).toEqual(atomDetail());
     expect((await b.getLogBook("lb-1")).meta).toEqual({});
   });
@@ -69,17 +71,18 @@ describe("MemoryBackend", () => {
   });
 
   it("an atom detail whose flow detail is unknown is refused with NotFound and nothing is written", async () => {
-    const b = new MemoryBackend();
+    const memory = new MemoryBackend();
+    const b = countCommits(memory);
     const error = await rejection(b.commit({ logBooks: [book()], flows: [], atoms: [atomDetail("ad-1", "fd-unknown")] }));
     expect(error).toBeInstanceOf(NotFound);
     expect(error.message).toContain("fd-unknown");
     expect(b.commits).toBe(0);
     await expect(b.getLogBook("lb-1")).rejects.toBeInstanceOf(NotFound);
-    expect(b.dump()).toEqual({ logBooks: [], flows: [], atoms: [] });
+    expect(memory.dump()).toEqual({ logBooks: [], flows: [], atoms: [] });
   });
 
   it("a flow detail whose log book is unknown is refused with NotFound and nothing is written", async () => {
-    const b = new MemoryBackend();
+    const b = countCommits(new MemoryBackend());
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [] });
     const error = await rejection(
       b.commit({ logBooks: [], flows: [flowDetail("fd-2", "lb-unknown")], atoms: [atomDetail("ad-9", "fd-1")] }),
@@ -160,10 +163,10 @@ describe("MemoryBackend", () => {
     const b = new MemoryBackend();
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [] });
     const dump = b.dump();
-    (dump.flows[0] as Record<string, unknown>).schemaVersion = 2;
+    (dump.flows[0] as Record<string, unknown>).schemaVersion = SCHEMA_VERSION + 1;
     const error = await rejection(MemoryBackend.fromDump(dump).getFlowDetail("fd-1"));
     expect(error).toBeInstanceOf(InvalidFormat);
-    expect(error.message).toContain("schema version 2");
+    expect(error.message).toContain(`schema version ${SCHEMA_VERSION + 1}; this build reads versions up to ${SCHEMA_VERSION}: upgrade taskflow-ts`);
   });
 
   it("a closed backend refuses every call with StorageFailure", async () => {
@@ -176,14 +179,14 @@ describe("MemoryBackend", () => {
   it("intention, failures and results round-trip through a JSON dump", async () => {
     const b = new MemoryBackend();
     const failure = Failure.fromError(new RuntimeError("Woot!")).toJSON();
-    const ad = atomDetail("ad-1", "fd-1", { state: "FAILURE", intention: "REVERT", failure, result: undefined, meta: { progress: 0.5 } });
+    const ad = atomDetail("ad-1", "fd-1", { state: "FAILURE", intention: "REVERT", failure, result: undefined, progress: 0.5, meta: { note: "x" } });
     const ad2 = atomDetail("ad-2", "fd-1", { state: "SUCCESS", intention: "EXECUTE", result: { a: [1, 2, { b: null }] } });
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [ad, ad2] });
     const restored = MemoryBackend.fromDump(JSON.parse(JSON.stringify(b.dump())));
     const got = new Map((await restored.getAtomDetails("fd-1")).map((a) => [a.uuid, a]));
     expect(got.get("ad-1")?.intention).toBe("REVERT");
     expect(Failure.fromJSON(got.get("ad-1")?.failure).matches(Failure.fromJSON(failure))).toBe(true);
-    expect(got.get("ad-1")?.meta.progress).toBe(0.5);
+    expect(got.get("ad-1")?.progress).toBe(0.5);
     expect(got.get("ad-2")?.result).toEqual({ a: [1, 2, { b: null }] });
   });
 });
@@ -202,14 +205,15 @@ describe("engine storage", () => {
     for (const h of hosts) await h.prepare();
     expect(hosts[0]?.storage.detail("a").uuid).toBe(hosts[1]?.storage.detail("a").uuid);
     for (const h of hosts) {
-      h.storage.injectAtomArgs("a", { seen: true }); // a first change: the detail gets written
-      await h.storage.commit();
+      h.injectAtomArgs("a", { seen: true }); // a first change: the detail gets written
+      await h.save();
     }
     expect((await backend.getAtomDetails(first.flowDetailId)).map((d) => d.name)).toEqual(["a"]);
   });
 
   it("save() stores a flow that never ran, so that a later host finds it by id and runs it", async () => {
-    const backend = new MemoryBackend();
+    const memory = new MemoryBackend();
+    const backend = countCommits(memory);
     const e = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), { backend, store: { k: 1 } });
     await e.prepare();
     await expect(backend.getFlowDetail(e.flowDetailId)).rejects.toBeInstanceOf(NotFound); // prepare writes nothing
@@ -218,7 +222,7 @@ describe("engine storage", () => {
     await e.save(); // nothing new: no write
     expect(backend.commits).toBe(1);
     const later = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), {
-      backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))),
+      backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(memory.dump()))),
       flowDetailId: e.flowDetailId,
     });
     await later.run();
@@ -283,11 +287,11 @@ describe("engine storage", () => {
     const flow = () => linearFlow("f", task<{ a: number }>({ name: "t", requires: ["a"], provides: "out", execute: ({ a }) => a }));
     const e = load(flow(), { backend, store: { s: 1 } });
     await e.prepare();
-    e.storage.inject({ a: 1 });
-    e.storage.inject({ b: 2 }, { transient: true });
+    e.inject({ a: 1 });
+    e.inject({ b: 2 }, { transient: true });
     expect(e.storage.fetchAll()).toEqual({ s: 1, a: 1, b: 2 });
-    await e.storage.commit();
-    expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({ s: 1, a: 1 });
+    await e.save();
+    expect((await backend.getFlowDetail(e.flowDetailId)).store).toEqual({ s: 1, a: 1 });
 
     const e2 = load(flow(), { backend, flowDetailId: e.flowDetailId });
     await e2.prepare();
@@ -303,10 +307,10 @@ describe("engine storage", () => {
     const backend = new MemoryBackend();
     const e = load(linearFlow("f", task<{ v: number }>({ name: "t", requires: ["v"], provides: "out", execute: ({ v }) => v })), { backend });
     await e.prepare();
-    e.storage.injectAtomArgs("t", { v: 9 });
+    e.injectAtomArgs("t", { v: 9 });
     await e.run();
     const [ad] = await backend.getAtomDetails(e.flowDetailId);
-    expect(ad?.meta.injected).toEqual({ v: 9 });
+    expect(ad?.injected).toEqual({ v: 9 });
     expect(e.storage.fetch("out")).toBe(9);
   });
 
@@ -336,13 +340,13 @@ describe("engine storage", () => {
     const fd = await backend.getFlowDetail(e.flowDetailId);
     expect(fd.state).toBe("REVERTED");
     expect(fd.name).toBe("f");
-    expect(fd.meta.fingerprint?.map((a) => a.name)).toEqual(["ok", "fail"]);
+    expect(fd.fingerprint?.map((a) => a.name)).toEqual(["ok", "fail"]);
     const byName = new Map((await backend.getAtomDetails(e.flowDetailId)).map((a) => [a.name, a]));
     expect(byName.get("ok")?.state).toBe("REVERTED");
     expect(byName.get("fail")?.state).toBe("REVERTED");
     expect(byName.get("fail")?.failure?.excTypeNames).toEqual(["RuntimeError", "Error"]);
-    expect(byName.get("ok")?.meta.timestamps?.SUCCESS).toBeTypeOf("number");
-    expect(byName.get("ok")?.meta.timestamps?.REVERTED).toBeTypeOf("number");
+    expect(byName.get("ok")?.timestamps?.SUCCESS).toBeTypeOf("number");
+    expect(byName.get("ok")?.timestamps?.REVERTED).toBeTypeOf("number");
     const lb = await backend.getLogBook(fd.bookUuid);
     expect(lb.name).toBe("f");
   });

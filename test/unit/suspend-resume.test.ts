@@ -267,14 +267,14 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const flow = () => linearFlow("linear", progressing("b", { requires: ["foo"] }), progressing("c"));
       const e = make(flow(), { backend });
       await e.prepare();
-      e.storage.inject({ foo: "bar" });
+      e.inject({ foo: "bar" });
       suspendOn(e, "b", "SUCCESS");
       await e.run();
       expect(e.storage.flowDetail.state).toBe("SUSPENDED");
       const dump = backend.dump();
-      const fd = dump.flows[0] as { meta: { store?: Record<string, unknown> } };
-      expect(fd.meta.store).toEqual({ foo: "bar" });
-      fd.meta.store = {};
+      const fd = dump.flows[0] as { store?: Record<string, unknown> };
+      expect(fd.store).toEqual({ foo: "bar" });
+      fd.store = {};
       const e2 = make(flow(), { backend: MemoryBackend.fromDump(dump), flowDetailId: e.flowDetailId });
       await expect(e2.run()).rejects.toBeInstanceOf(MissingDependencies);
     });
@@ -404,7 +404,7 @@ describe("a write that fails", () => {
     backend.failAt.add(3); // b SUCCESS + c RUNNING
     await expect(e.run()).rejects.toThrow(/disk full at write 3/);
     const id = e.flowDetailId;
-    expect(await backend.getFlowDetail(id)).toMatchObject({ state: "SUSPENDED", meta: { suspendedReason: "storage" } });
+    expect(await backend.getFlowDetail(id)).toMatchObject({ state: "SUSPENDED", suspendedReason: "storage" });
     expect(Object.fromEntries((await backend.getAtomDetails(id)).map((d) => [d.name, d.state]))).toEqual({ a: "SUCCESS", b: "RUNNING" });
 
     await e.run(); // reloads the same flow detail, not a new one
@@ -419,13 +419,13 @@ describe("a write that fails", () => {
     const e = load(linearFlow("l", progressing("a")), { backend });
     await e.save();
     backend.failAt.add(2);
-    e.storage.inject({ first: 1 });
-    const first = e.storage.commit();
-    e.storage.inject({ second: 2 });
-    const second = e.storage.commit();
+    e.inject({ first: 1 });
+    const first = e.save();
+    e.inject({ second: 2 });
+    const second = e.save();
     await expect(first).rejects.toThrow(/disk full/);
     await expect(second).rejects.toThrow(/an earlier write of flow "l" failed/);
-    expect((await backend.getFlowDetail(e.flowDetailId)).meta.store).toEqual({});
+    expect((await backend.getFlowDetail(e.flowDetailId)).store).toEqual({});
     expect(backend.attempts).toBe(2); // the second commit never reached the backend
   });
 
@@ -436,9 +436,9 @@ describe("a write that fails", () => {
     const e = load(linearFlow("l", progressing("a")), { backend });
     await e.save();
     backend.failAt.add(2);
-    e.storage.inject({ x: 1 });
-    const carrying = e.storage.commit(); // takes the change along
-    const mine = e.storage.commit(); // nothing left to write
+    e.inject({ x: 1 });
+    const carrying = e.save(); // takes the change along
+    const mine = e.save(); // nothing left to write
     await expect(carrying).rejects.toThrow(/disk full/);
     await expect(mine).rejects.toThrow(/an earlier write of flow "l" failed, so this change was not stored/);
     expect(e.storage.broken).toBe(true);
@@ -449,7 +449,7 @@ describe("a write that fails", () => {
     backend.landThenFailAt.add(1);
     const e = load(linearFlow("l", task({ name: "use", requires: ["token"], provides: "out", execute: ({ token }) => `used ${String(token)}` })), { backend, book: { name: "orders" } });
     await e.prepare();
-    e.storage.inject({ token: "t-1" }, { transient: true });
+    e.inject({ token: "t-1" }, { transient: true });
     const id = e.flowDetailId;
     await expect(e.run()).rejects.toThrow(/timed out/);
     await e.run();

@@ -103,7 +103,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const times = timeline(e, clock);
       const wakeAts: Array<number | undefined> = [];
       e.on("atom", (ev) => {
-        if (ev.name === "r" && ev.state === "RETRYING") wakeAts.push(e.storage.detail("r").meta.wakeAt);
+        if (ev.name === "r" && ev.state === "RETRYING") wakeAts.push(e.storage.detail("r").wakeAt);
       });
       let error: Error | undefined;
       await e.run().catch((err: Error) => (error = err));
@@ -154,7 +154,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const running = e.run();
       await until(() => clock.waiting === 1, "the backoff wait");
       expect(e.storage.getAtomState("r")).toBe("RETRYING");
-      expect(e.storage.detail("r").meta.wakeAt).toBe(5_000);
+      expect(e.storage.detail("r").wakeAt).toBe(5_000);
       expect(e.nextWakeup()).toBe(5_000);
       clock.advance(4_999);
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -192,8 +192,8 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await first.run();
       const stored = await backend.getFlowDetail(first.flowDetailId);
       expect(stored.state).toBe("SUSPENDED");
-      expect(stored.meta).toMatchObject({ suspendedReason: "waiting", wakeAt: 61_000 });
-      expect((await backend.getAtomDetails(first.flowDetailId)).find((d) => d.name === "r")).toMatchObject({ state: "RETRYING", meta: { wakeAt: 61_000 } });
+      expect(stored).toMatchObject({ suspendedReason: "waiting", wakeAt: 61_000 });
+      expect((await backend.getAtomDetails(first.flowDetailId)).find((d) => d.name === "r")).toMatchObject({ state: "RETRYING", wakeAt: 61_000 });
       expect(first.nextWakeup()).toBe(61_000);
       expect(waits).toEqual([{ type: "wait", flowUuid: first.flowDetailId, reason: "waiting", wakeAt: 61_000, inputs: [] }]);
 
@@ -225,7 +225,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await until(() => clock.waiting === 1, "the sleep");
       // Committed before the engine started waiting.
       const nap = (await backend.getAtomDetails(e.flowDetailId)).find((d) => d.name === "nap");
-      expect(nap).toMatchObject({ state: "PENDING", meta: { wakeAt: 61_000 } });
+      expect(nap).toMatchObject({ state: "PENDING", wakeAt: 61_000 });
       expect(e.nextWakeup()).toBe(61_000);
       clock.advance(59_999);
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -278,11 +278,11 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const flows = captureListener(first, { atoms: false });
       await first.run();
       expect(flows.values).toEqual(["remind.f RUNNING", "remind.f SUSPENDING", "remind.f SUSPENDED"]);
-      expect(first.storage.flowDetail.meta).toMatchObject({ suspendedReason: "waiting", wakeAt: 61_000 });
-      expect(first.storage.detail("nap").meta.wakeAt).toBe(61_000);
+      expect(first.storage.flowDetail).toMatchObject({ suspendedReason: "waiting", wakeAt: 61_000 });
+      expect(first.storage.detail("nap").wakeAt).toBe(61_000);
       expect(first.nextWakeup()).toBe(61_000);
       expect(waits).toEqual([{ type: "wait", flowUuid: first.flowDetailId, reason: "waiting", wakeAt: 61_000, inputs: [] }]);
-      expect((await backend.getFlowDetail(first.flowDetailId)).meta).toMatchObject({ suspendedReason: "waiting", wakeAt: 61_000 });
+      expect(await backend.getFlowDetail(first.flowDetailId)).toMatchObject({ suspendedReason: "waiting", wakeAt: 61_000 });
 
       // Woken early by the same host: it suspends again without running anything.
       clock1.advance(30_000);
@@ -302,8 +302,8 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(times).toEqual(["nap RUNNING@500000", "remindAgain RUNNING@500000"]);
       expect(second.storage.fetch("woke")).toBe(61_000);
       expect(second.storage.flowState).toBe("SUCCESS");
-      expect(second.storage.flowDetail.meta.suspendedReason).toBeUndefined();
-      expect(second.storage.flowDetail.meta.wakeAt).toBeUndefined();
+      expect(second.storage.flowDetail.suspendedReason).toBeUndefined();
+      expect(second.storage.flowDetail.wakeAt).toBeUndefined();
       expect(second.nextWakeup()).toBeUndefined();
     });
 
@@ -326,7 +326,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await e.run();
       expect(times).toEqual([`until-monday RUNNING@${monday.getTime()}`, `go RUNNING@${monday.getTime()}`]);
       expect(e.storage.fetch("at")).toBe(monday.getTime());
-      expect(e.storage.detail("until-monday").meta.wakeAt).toBe(monday.getTime());
+      expect(e.storage.detail("until-monday").wakeAt).toBe(monday.getTime());
 
       const late = new ManualClock(monday.getTime() + 1, { autoAdvance: true });
       const e2 = make(linearFlow("w", sleepUntil("until-monday", monday.getTime()), progressing("go")), { clock: late });
@@ -340,7 +340,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const e = make(unorderedFlow("u", sleep("long", 90_000), sleep("short", 30_000), sleepUntil("abs", 50_000)), { clock, maxWaitMs: 0 });
       await e.run();
       expect(e.nextWakeup()).toBe(30_000);
-      expect(e.storage.flowDetail.meta.wakeAt).toBe(30_000);
+      expect(e.storage.flowDetail.wakeAt).toBe(30_000);
       clock.advance(30_000);
       await e.run();
       expect(e.storage.getAtomState("short")).toBe("SUCCESS");
@@ -375,7 +375,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await until(() => e.storage.getAtomState("r") === "RETRYING" && clock.waiting === 1, "the backoff");
       clock.advance(5_000);
       await until(() => e.storage.getAtomState("t") === "SUCCESS" && clock.waiting === 1, "the second try's sleep");
-      const wakeAt = e.storage.detail("nap").meta.wakeAt;
+      const wakeAt = e.storage.detail("nap").wakeAt;
       clock.advance(10_000);
       await running;
       expect(wakeAt).toBe(15_000);
@@ -448,7 +448,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
         "job.f REVERTED",
       ]);
       expect(e.storage.getAtomState("d")).toBe("PENDING");
-      expect(e.storage.flowDetail.meta.cancelled).toMatchObject({ reason: "user pressed stop" });
+      expect(e.storage.flowDetail.cancelled).toMatchObject({ reason: "user pressed stop" });
       expect(e.storage.flowState).toBe("REVERTED");
     });
 
@@ -522,11 +522,11 @@ describe.each(ENGINES)("%s engine", (engine) => {
         maxWaitMs: 0,
       });
       await e.run();
-      expect(e.storage.flowDetail.meta.suspendedReason).toBe("waiting");
+      expect(e.storage.flowDetail.suspendedReason).toBe("waiting");
       await e.cancel();
       expect(reverted).toEqual(["a"]);
       expect(e.storage.flowState).toBe("REVERTED");
-      expect(e.storage.flowDetail.meta.suspendedReason).toBeUndefined();
+      expect(e.storage.flowDetail.suspendedReason).toBeUndefined();
       expect(e.nextWakeup()).toBeUndefined();
     });
 
@@ -543,7 +543,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const times = timeline(e, clock);
       await e.run(); // maxWaitMs 0: suspends at the sleep again
       expect(e.storage.flowState).toBe("SUSPENDED");
-      expect(e.storage.detail("nap").meta.wakeAt).toBe(70_000);
+      expect(e.storage.detail("nap").wakeAt).toBe(70_000);
       expect(e.nextWakeup()).toBe(70_000);
       expect(times).toEqual(["a RUNNING@10000"]);
     });
@@ -664,7 +664,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(e.storage.getAtomState("prepare")).toBe("SUCCESS");
       expect(e.storage.getAtomState("upload")).toBe("PENDING");
       expect(e.storage.flowState).toBe("SUSPENDED");
-      expect(e.storage.flowDetail.meta.suspendedReason).toBe("offline");
+      expect(e.storage.flowDetail.suspendedReason).toBe("offline");
       expect(waits).toEqual([expect.objectContaining({ type: "wait", reason: "offline" })]);
       // Still offline: nothing changes.
       await e.run();
@@ -722,7 +722,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       for (let i = 0; i < 2; i++) {
         await e.run();
         expect(e.storage.flowState).toBe("SUSPENDED");
-        expect(e.storage.flowDetail.meta.suspendedReason).toBe("offline");
+        expect(e.storage.flowDetail.suspendedReason).toBe("offline");
         expect(e.storage.getAtomState("upload")).toBe("PENDING");
         // The retry was not asked: no attempt spent, nothing in its history.
         expect(e.storage.getAtomState("r")).toBe("SUCCESS");
@@ -757,7 +757,7 @@ describe("the crash-point harness over flows that wait", () => {
     const clock: Clock = { now: () => current.now(), sleep: (ms, signal) => current.sleep(ms, signal) };
     const drive = async (engine: Engine) => {
       await engine.prepare();
-      const fresh = engine.storage.atomDetails().every((d) => d.state === "PENDING" && d.meta.wakeAt === undefined);
+      const fresh = engine.storage.atomDetails().every((d) => d.state === "PENDING" && d.wakeAt === undefined);
       if (fresh) current = makeClock();
       await engine.run();
     };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { countCommits } from "../../src/backend.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type AtomDetail } from "../../src/index.js";
 
 // What the log book holds while a task runs is what survives if the host dies right then.
@@ -29,7 +30,7 @@ describe("write-ahead", () => {
 
   it("a serial flow costs one commit per atom, plus one to finish", async () => {
     for (const n of [1, 5, 50]) {
-      const backend = new MemoryBackend();
+      const backend = countCommits(new MemoryBackend());
       const flow = linearFlow("l", ...Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => i })));
       await load(flow, { backend }).run();
       expect(backend.commits).toBe(n + 1);
@@ -37,7 +38,7 @@ describe("write-ahead", () => {
   });
 
   it("the parallel engine commits a round of ready atoms at once", async () => {
-    const backend = new MemoryBackend();
+    const backend = countCommits(new MemoryBackend());
     const flow = unorderedFlow("u", ...Array.from({ length: 32 }, (_, i) => task({ name: `t${i}`, execute: () => i })));
     await load(flow, { backend, engine: "parallel", maxConcurrency: 8 }).run();
     // 32 RUNNING writes in rounds of 8 (4 commits), each carrying the previous round's results, then the end.

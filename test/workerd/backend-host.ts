@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { DurableObjectBackend } from "../../adapters/durable-object/index.js";
+import { countCommits } from "../../src/backend.js";
 
 /**
- * A Durable Object that only holds a DurableObjectBackend over its own storage. Tests reach it
+ * A Durable Object that only holds a DurableObjectBackend over its own storage, counting its commits. Tests reach it
  * with `runInDurableObject`, so every storage call runs in the object's own context, as it would
  * in a real Worker, while the engine driving it can stay in the test.
  */
 export class BackendHost extends DurableObject {
-  readonly backend = new DurableObjectBackend(this.ctx.storage);
+  readonly backend = countCommits(new DurableObjectBackend(this.ctx.storage));
 }

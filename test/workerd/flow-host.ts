@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { DurableObjectBackend } from "../../adapters/durable-object/index.js";
-import { load, NotFound, type AtomState, type FlowState } from "../../src/index.js";
+import { load, NotFound, snapshotOf, type AtomState, type FlowState } from "../../src/index.js";
+import { countCommits } from "../../src/backend.js";
 import { FaultyBackend } from "../../src/testing/index.js";
 import { FLOWS, STORE, stepTask, type FlowName } from "./flows.js";
 
@@ -71,14 +72,12 @@ export class FlowHost extends DurableObject {
     const flow = id === undefined ? undefined : await backend.getFlowDetail(id).catch(notStored);
     if (id === undefined || flow === undefined) return { flowState: "not stored", atoms: {}, executions, alarm };
     const atoms: Snapshot["atoms"] = {};
-    // Atoms not started yet have no stored detail: PENDING, as the engine reads them.
-    for (const f of flow.meta.fingerprint ?? []) atoms[f.name] = { state: "PENDING", result: JSON.stringify(undefined) };
-    for (const d of await backend.getAtomDetails(id)) atoms[d.name] = { state: d.state, result: JSON.stringify(d.result) };
+    for (const a of snapshotOf(flow, await backend.getAtomDetails(id)).atoms) atoms[a.name] = { state: a.state, result: JSON.stringify(a.detail.result) };
     return { flowState: flow.state, atoms, executions, alarm };
   }
 
   private async run(plan: RunPlan, flowDetailId?: string): Promise<RunOutcome> {
-    const inner = new DurableObjectBackend(this.ctx.storage);
+    const inner = countCommits(new DurableObjectBackend(this.ctx.storage));
     const faulty = plan.dieAtCommit === undefined ? undefined : new FaultyBackend(inner, plan.dieAtCommit, "kill");
     let die!: () => void;
     const died = new Promise<"host died">((resolve) => (die = () => resolve("host died")));

@@ -86,7 +86,7 @@ describe("FlowRunner", () => {
     const refused = await rejection(runner.provide("stay", "nights", -2));
     expect(refused.name).toBe("InvalidFormat");
     expect(refused.message).toMatch(/^value for "nights" refused: /);
-    expect((await runner.logBook("stay")).flowDetail.meta.inputs).toBeUndefined();
+    expect((await runner.logBook("stay")).flowDetail.inputs).toBeUndefined();
     expect(await runner.alarmAt()).toBeNull();
     expect((await rejection(runner.provide("stay", "rooms", 1))).name).toBe("NotFound");
 
@@ -105,7 +105,7 @@ describe("FlowRunner", () => {
     expect(await runDurableObjectAlarm(runner)).toBe(true); // first call fails: backoff
     const waiting = (await runner.get("call")) as FlowStatus;
     expect(waiting).toMatchObject({ state: "SUSPENDED", suspendedReason: "waiting" });
-    const stored = (await runner.logBook("call")).flowDetail.meta.wakeAt;
+    const stored = (await runner.logBook("call")).flowDetail.wakeAt;
     expect(waiting.wakeAt).toBe(stored);
     expect(await runner.alarmAt()).toBe(stored);
     expect((stored as number) - (await runner.now())).toBeGreaterThan(BACKOFF_MS - 5_000);
@@ -203,7 +203,7 @@ describe("FlowRunner", () => {
     expect(cancelled.state).toBe("REVERTED");
     expect(states(cancelled)).toEqual({ hold: "REVERTED", "wait:nights": "PENDING", quote: "PENDING" });
     expect(await runner.tally()).toEqual({ "executions:hold": 1, "reverts:hold": 1 });
-    expect((await runner.logBook("stay")).flowDetail.meta.cancelled).toMatchObject({ reason: "guest left" });
+    expect((await runner.logBook("stay")).flowDetail.cancelled).toMatchObject({ reason: "guest left" });
     expect(await runner.alarmAt()).toBeNull();
     for (const call of [runner.cancel("stay"), runner.resume("stay"), runner.suspend("stay"), runner.provide("stay", "nights", 2)]) {
       const refused = await rejection(call);
@@ -267,5 +267,53 @@ describe("FlowRunner's alarm", () => {
     expect(await runner.tally()).toEqual({ "executions:slow": 1, "reverts:slow": 1 });
     expect(await driving).toBe(true);
     expect(await runner.alarmAt()).toBeNull();
+  });
+});
+
+describe("FlowRunner's retention", () => {
+  it("deletes a finished flow's log book by alarm once its retention period is over; the id can start again", async () => {
+    const runner = freshRunner();
+    await runner.keepFinishedFor(60_000);
+    await evictDurableObject(runner); // the option applies from the next life
+    await runner.start("job", "checkout", [], CHECKOUT_STORE);
+    await untilEnded(runner, "job");
+    const ended = await runner.now();
+    const expiry = (await runner.alarmAt()) as number; // armed for the collection, not for work
+    expect(expiry).toBeGreaterThanOrEqual(ended + 59_000);
+    expect(expiry).toBeLessThanOrEqual(ended + 60_000);
+    expect(await runDurableObjectAlarm(runner)).toBe(true); // early: nothing is deleted
+    expect((await runner.get("job")).state).toBe("SUCCESS");
+    expect(await runner.alarmAt()).toBe(expiry);
+
+    await runner.advanceClock(60_000);
+    expect(await runDurableObjectAlarm(runner)).toBe(true);
+    expect((await rejection(runner.get("job"))).name).toBe("NotFound");
+    expect(await runner.logBooks()).toBe(0);
+    expect(await runner.alarmAt()).toBeNull();
+    const again = await runner.start("job", "checkout", [], { ...CHECKOUT_STORE, price: 95 });
+    expect(again.created).toBe(true);
+  });
+
+  it("keeps a revised flow until it has ended again, and a flow still running however old", async () => {
+    const runner = freshRunner();
+    await runner.keepFinishedFor(60_000);
+    await evictDurableObject(runner);
+    await runner.start("stay", "booking", [], { room: "double" });
+    await runDurableObjectAlarm(runner); // waits for its input: not finished, never collected
+    await runner.advanceClock(120_000);
+    expect(await runDurableObjectAlarm(runner)).toBe(false);
+    await runner.provide("stay", "nights", 2);
+    await untilEnded(runner, "stay");
+    await runner.advanceClock(30_000);
+    await runner.revise("stay", "nights", 3); // before its expiry: kept, and run again
+    await runner.advanceClock(45_000);
+    const end = await untilEnded(runner, "stay");
+    expect(end.atoms.quote?.result).toBe(240);
+    await runner.advanceClock(45_000); // 90 s after its first end, 45 s after its second
+    await runDurableObjectAlarm(runner);
+    expect((await runner.get("stay")).state).toBe("SUCCESS");
+    await runner.advanceClock(15_000);
+    await runDurableObjectAlarm(runner);
+    expect((await rejection(runner.get("stay"))).name).toBe("NotFound");
   });
 });

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { DurableObjectBackend } from "../../adapters/durable-object/index.js";
-import type { AtomDetail, Backend, FlowDetail, LogBook, WriteBatch } from "../../src/index.js";
+import type { CountingBackend } from "../../src/backend.js";
+import type { AtomDetail, Backend, ExpireOptions, FlowDetail, LogBook, WriteBatch } from "../../src/index.js";
 import type { BackendHost } from "./backend-host.js";
 
 /**
@@ -18,7 +18,7 @@ export class HostedBackend implements Backend {
   }
 
   /** Runs `fn` inside the object, with its backend and its storage. */
-  inside<R>(fn: (backend: DurableObjectBackend, storage: DurableObjectStorage) => R | Promise<R>): Promise<R> {
+  inside<R>(fn: (backend: CountingBackend, storage: DurableObjectStorage) => R | Promise<R>): Promise<R> {
     return runInDurableObject(this.stub, (host: BackendHost, state) => fn(host.backend, state.storage));
   }
 
@@ -59,6 +59,12 @@ export class HostedBackend implements Backend {
   }
   getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     return this.inside((b) => b.getAtomDetails(flowUuid));
+  }
+  listFinished(): Promise<LogBook[]> {
+    return this.inside((b) => b.listFinished());
+  }
+  expire(options: ExpireOptions): Promise<string[]> {
+    return this.inside((b) => b.expire(options));
   }
   close(): Promise<void> {
     return this.inside((b) => b.close());

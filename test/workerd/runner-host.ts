@@ -7,6 +7,7 @@ const HOUR = 3_600_000;
 const DIE_AT = "test:die-at-commit";
 const CLOCK = "test:clock-offset-ms";
 const TALLY = "test:tally:";
+const RETENTION = "test:retention-ms";
 
 /**
  * The FlowRunner under test, as a user would subclass it, plus what the tests need:
@@ -16,6 +17,8 @@ const TALLY = "test:tally:";
  * - the alarm for work to do at once is set an hour ahead: tests run alarms by hand
  *   (`runDurableObjectAlarm`, which runs a set alarm whatever its time), and nothing fires behind
  *   their back; timers keep their stored time, so `alarmAt()` is what the runner asked for;
+ * - finished flows are kept forever (these tests check that no alarm is left once a flow ends),
+ *   unless `keepFinishedFor(ms)` is stored before the object is (re)made: evict it after;
  * - `dieAtCommit(k)`: in this life of the object, commit k never returns, as when the isolate is
  *   lost while writing; `start` and `alarm` then return ("host died") instead of hanging, and
  *   the test evicts the object. Only one life dies: the plan is consumed when the backend is made.
@@ -25,7 +28,11 @@ export class TestRunner extends FlowRunner {
   #openGate!: () => void;
   readonly #gate = new Promise<void>((resolve) => (this.#openGate = resolve));
   readonly #clock: Clock = { now: () => systemClock.now() + (this.ctx.storage.kv.get<number>(CLOCK) ?? 0), sleep: systemClock.sleep };
-  protected override readonly options: FlowRunnerOptions = { resumeDelayMs: HOUR, clock: this.#clock };
+  protected override readonly options: FlowRunnerOptions = {
+    resumeDelayMs: HOUR,
+    clock: this.#clock,
+    retentionMs: this.ctx.storage.kv.get<number>(RETENTION) ?? Infinity,
+  };
   #faulty: FaultyBackend | undefined;
   #died = false;
 
@@ -55,6 +62,16 @@ export class TestRunner extends FlowRunner {
   /** Whether this life died (its planned commit was reached). */
   died(): boolean {
     return this.#died;
+  }
+
+  /** Keeps finished flows `ms` in the object's next life (evict it to apply). */
+  keepFinishedFor(ms: number): void {
+    this.ctx.storage.kv.put(RETENTION, ms);
+  }
+
+  /** How many log books the object's storage holds. */
+  async logBooks(): Promise<number> {
+    return (await this.backend.listLogBooks()).length;
   }
 
   /** Lets the "gated" flow's step finish. */

@@ -1,0 +1,19 @@
+/**
+ * taskflow-ts/backend: what a log book backend is built from, so that every backend keeps the
+ * same contract: the parent check of a commit and its `NotFound`, the decoding of stored records
+ * (a check by hand, no zod), what "finished" and "expired" mean, and decorators (a commit
+ * counter, a base class that forwards every call). The IndexedDB and Durable Object adapters
+ * are built from these alone, with `taskflow-ts` for the records and errors.
+ * @example
+ * import { checkParents, decodeRecord } from "taskflow-ts/backend";
+ * checkParents(batch, { hasBook: (id) => books.has(id), hasFlow: (id) => flows.has(id) });
+ * return decodeRecord("flow detail", stored.get(uuid), { uuid });
+ */
+export type { Backend, ExpireOptions } from "./ports/backend.js";
+export type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./persistence/models.js";
+export { checkParents, missingParent, type StoredParents } from "./persistence/parents.js";
+export { decodeRecord, type RecordKind, type RecordOf } from "./persistence/validate.js";
+export { expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";
+export { FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "./snapshot/rules.js";
+export { BackendWrapper, CountingBackend, countCommits } from "./persistence/wrappers.js";
+export { cloneRecord } from "./persistence/clone.js";

@@ -1,0 +1,65 @@
+import type { Failure } from "../../failure.js";
+import type { Clock } from "../../ports/clock.js";
+import type { Storage } from "../../storage/storage.js";
+import type { AtomNode } from "../compiler.js";
+import type { Journal } from "../journal.js";
+
+/**
+ * What keeps a ready atom from starting: a time (a sleep, a retry's backoff), an input (a wait),
+ * or the network (a task that needs it while the host is offline).
+ */
+export type Hold = { on: "time"; at: number } | { on: "input"; input: string; deadline: number | undefined } | { on: "network" };
+
+/** What an action sees of its run. */
+export interface ActionHost {
+  readonly journal: Journal;
+  readonly storage: Storage;
+  readonly clock: Clock;
+  online(): boolean;
+}
+
+/**
+ * How one kind of atom runs: what holds it once it is ready, how it executes and reverts. The
+ * engine asks the atom's own action, never its class, so that a new kind (a remote task) is one
+ * more action, and two copies of the package (a page and its worker bundle) agree on kinds.
+ */
+export interface AtomAction<N extends AtomNode = AtomNode> {
+  readonly kind: N["kind"];
+  /** Called when the atom is ready to execute; what it still waits for, if anything (may store a timer). */
+  hold(node: N, host: ActionHost): Hold | undefined;
+  /** Runs execute; resolves to what the log book stores as its result. */
+  execute(node: N, host: ActionHost, signal: ActionSignal): unknown;
+  /** Runs revert; resolves to what the log book stores as its revert result. */
+  revert(node: N, host: ActionHost, signal: ActionSignal): unknown;
+  /** Bookkeeping once an execute's SUCCESS is recorded (a wait consumes its input). */
+  succeeded?(node: N, host: ActionHost): void;
+  /** The longest an execute may take before it fails with `RequestTimeout`. */
+  timeoutMs?(node: N): number | undefined;
+  /** Whether a failure of this atom while offline is no failure of the atom (it waits for the network). */
+  needsNetwork?(node: N): boolean;
+}
+
+/** The outcome of an action, as data: what the runner records. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; failure: Failure };
+
+/**
+ * The abort signal of one action, created only when the task reads `ctx.signal`: most tasks
+ * never do, and an AbortController per atom is a measurable share of a no-op atom's cost.
+ */
+export class ActionSignal {
+  private controller: AbortController | undefined;
+  private reason: { value: unknown } | undefined;
+
+  get(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason.value);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.reason ??= { value: reason };
+    this.controller?.abort(reason);
+  }
+}

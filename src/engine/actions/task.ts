@@ -1,0 +1,52 @@
+import type { RevertContext, TaskContext } from "../../atoms/task.js";
+import { InvalidFormat } from "../../errors.js";
+import { findUnstorable } from "../../storage/storable.js";
+import type { AtomNode, TaskNode } from "../compiler.js";
+import type { ActionHost, ActionSignal, AtomAction } from "./action.js";
+
+/** What execute receives beside its arguments. */
+export function taskContext(node: AtomNode, host: ActionHost, signal: ActionSignal): TaskContext {
+  const d = host.journal.detail(node.name);
+  return {
+    name: node.name,
+    get signal() {
+      return signal.get();
+    },
+    attempt: d.attempts ?? 1,
+    idempotencyKey: `${host.journal.flowDetail.uuid}:${node.name}:${d.generation ?? 0}`,
+    updateProgress: (fraction, details) => host.journal.progress(node.name, fraction, details),
+  };
+}
+
+/** The value, if a log book can store it. @throws InvalidFormat naming the atom and where the value is */
+export function storable(node: AtomNode, value: unknown, what: string): unknown {
+  const bad = findUnstorable(value, what);
+  if (bad !== undefined) {
+    throw new InvalidFormat(`${node.atom.kind} "${node.name}" returned a value the log book cannot store: ${bad}; return plain, structured-cloneable data`);
+  }
+  return value;
+}
+
+/** A task: the user's execute and revert, in this process. */
+export const taskAction: AtomAction<TaskNode> = {
+  kind: "task",
+  hold: (node, host) => (node.atom.needsNetwork && !host.online() ? { on: "network" } : undefined),
+  async execute(node, host, signal) {
+    const args = host.storage.fetchArgs(node);
+    return storable(node, await node.atom.execute(args, taskContext(node, host, signal)), "result");
+  },
+  async revert(node, host, signal) {
+    const args = host.storage.fetchArgs(node);
+    const task = node.atom;
+    if (!task.revert) return undefined;
+    const d = host.journal.detail(node.name);
+    const ctx: RevertContext = {
+      ...taskContext(node, host, signal),
+      result: d.failure ? host.storage.getFailure(node.name) : d.result,
+      flowFailures: host.storage.executeFailures(),
+    };
+    return storable(node, await task.revert(args, ctx), "revert result");
+  },
+  timeoutMs: (node) => node.atom.timeoutMs,
+  needsNetwork: (node) => node.atom.needsNetwork,
+};

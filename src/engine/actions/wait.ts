@@ -1,0 +1,41 @@
+import { RequestTimeout } from "../../errors.js";
+import type { WaitNode } from "../compiler.js";
+import type { AtomAction } from "./action.js";
+import { check, waitingFor } from "../inputs.js";
+
+/** A wait's action, with what the engine asks only of flows that have waits. */
+export interface WaitAction extends AtomAction<WaitNode> {
+  readonly waitingFor: typeof waitingFor;
+  readonly check: typeof check;
+}
+
+/**
+ * A wait for an input: held until the value is stored (`engine.provide`) or its deadline passes.
+ * The deadline is stored when the wait is first reached, so a reload keeps it. Executing it takes
+ * the stored value; its SUCCESS consumes the value from the flow's buffer of inputs.
+ */
+export const waitAction: WaitAction = {
+  kind: "wait",
+  waitingFor,
+  check,
+  hold(node, { journal, clock }) {
+    if (journal.detail(node.name).state !== "PENDING") return undefined;
+    const { input, timeoutMs } = node.atom;
+    let deadline = journal.detail(node.name).deadline;
+    if (deadline === undefined && timeoutMs !== undefined) {
+      deadline = clock.now() + timeoutMs;
+      journal.setTimer(node.name, { deadline });
+    }
+    const inputs = journal.flowDetail.inputs;
+    const due = deadline !== undefined && deadline <= clock.now();
+    return (inputs && Object.hasOwn(inputs, input)) || due ? undefined : { on: "input", input, deadline };
+  },
+  execute(node, { journal }) {
+    // The engine starts a wait only once its input is stored, or once its deadline has passed.
+    const inputs = journal.flowDetail.inputs;
+    if (inputs && Object.hasOwn(inputs, node.atom.input)) return inputs[node.atom.input];
+    throw new RequestTimeout(`no value was provided for "${node.atom.input}" before its deadline`);
+  },
+  revert: () => undefined,
+  succeeded: (node, { journal }) => journal.consumeInput(node.atom.input),
+};

@@ -1,0 +1,298 @@
+import { NotFound } from "../errors.js";
+import { Failure, type FailureData } from "../failure.js";
+import type { HistoryEntry } from "../atoms/history.js";
+import { providedValue } from "../snapshot/rules.js";
+import type { Notifier } from "../notify/notifier.js";
+import { PendingBatch } from "../persistence/batch.js";
+import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
+import type { Clock } from "../ports/clock.js";
+import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
+import type { AtomNode } from "./compiler.js";
+
+/** The engine's own fields of an atom detail, which operations below change by name. */
+type AtomFields = Pick<AtomDetail, "progress" | "progressDetails" | "injected" | "wakeAt" | "deadline" | "requeue" | "generation" | "attempts">;
+/** The engine's own fields of a flow detail (everything but its identity, state and the user's meta). */
+export type FlowFields = Pick<FlowDetail, "fingerprint" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
+
+/** Keys set to `undefined` in a patch are removed: a record never carries them. */
+function merged<T extends object>(base: T, patch: Partial<T>): T {
+  const out = { ...base } as Record<string, unknown>;
+  for (const k in patch) {
+    const v = (patch as Record<string, unknown>)[k];
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out as T;
+}
+
+/**
+ * The one place where the records of a flow detail change. Each operation checks TaskFlow's
+ * tables where a state moves, stamps the time, queues the new record for the next commit and
+ * tells listeners. Records are replaced, never mutated, once queued, so a backend may read them
+ * while the engine goes on. What is queued leaves through {@link take}, to the writer.
+ */
+export class Journal {
+  readonly #details = new Map<string, AtomDetail>();
+  readonly #order: readonly string[];
+  readonly #batch = new PendingBatch();
+  /** Live failures by their stored data, so an error is rethrown as the very object thrown. */
+  readonly #failures = new WeakMap<object, Failure>();
+  /** Atoms found RUNNING or REVERTING at load: their host went away mid-action. */
+  readonly #interrupted: Set<string>;
+  #flow: FlowDetail;
+
+  constructor(
+    readonly book: LogBook,
+    flow: FlowDetail,
+    /** Every atom of the definition, in compile order (PENDING where nothing was stored). */
+    details: readonly AtomDetail[],
+    interrupted: Iterable<string>,
+    private readonly clock: Clock,
+    private readonly notifier: Notifier,
+  ) {
+    this.#flow = flow;
+    for (const d of details) this.#details.set(d.name, d);
+    this.#order = details.map((d) => d.name);
+    this.#interrupted = new Set(interrupted);
+  }
+
+  // --- reading ------------------------------------------------------------------------------
+
+  get flowDetail(): Readonly<FlowDetail> {
+    return this.#flow;
+  }
+
+  get flowState(): FlowState {
+    return this.#flow.state;
+  }
+
+  /** @throws NotFound for a name that is not an atom of this flow */
+  detail(name: string): AtomDetail {
+    const d = this.#details.get(name);
+    if (!d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${name}"`);
+    return d;
+  }
+
+  /** Every atom detail, in compile order. */
+  atomDetails(): AtomDetail[] {
+    return this.#order.map((n) => this.#details.get(n) as AtomDetail);
+  }
+
+  /** Whether the atom's last action was cut short by its host going away (and has not restarted). */
+  isInterrupted(name: string): boolean {
+    return this.#interrupted.has(name);
+  }
+
+  /** The failure stored as an atom's execute failure, as the live object where this engine caught it. */
+  failureOf(name: string): Failure | undefined {
+    return this.#live(this.detail(name).failure);
+  }
+
+  revertFailureOf(name: string): Failure | undefined {
+    return this.#live(this.detail(name).revertFailure);
+  }
+
+  /** Changes not yet taken by the writer. */
+  get pending(): number {
+    return this.#batch.size;
+  }
+
+  /** Empties the queue into a batch for the writer. */
+  take(): WriteBatch {
+    return this.#batch.take();
+  }
+
+  // --- atoms --------------------------------------------------------------------------------
+
+  /**
+   * Moves an atom to `state` with the changes that go with it (a result, a failure, a new
+   * intention): checked against TaskFlow's table (an interrupted atom may repeat its stored
+   * state), stamped, queued, and announced.
+   */
+  transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; fields?: Partial<AtomFields> } = {}): AtomDetail {
+    const old = this.detail(node.name);
+    const kind = old.kind;
+    if (old.state !== state || !this.#interrupted.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
+    this.#interrupted.delete(node.name);
+    const now = this.clock.now();
+    // One new record per transition: this is the engine's hottest path. It spreads the old one,
+    // so a field this version does not know (a newer writer's) is kept.
+    const d: AtomDetail = patch.fields ? merged<AtomDetail>(old, patch.fields) : { ...old };
+    d.state = state;
+    d.updatedAt = now;
+    d.timestamps = { ...old.timestamps, [state]: now };
+    if (state === "PENDING" && old.state !== "PENDING") d.generation = (d.generation ?? 0) + 1;
+    // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
+    // transition instead of costing a record update of their own.
+    if (state === "SUCCESS" || state === "REVERTED") d.progress = 1;
+    else if ((state === "RUNNING" || state === "REVERTING") && d.progress !== undefined) d.progress = 0;
+    if (patch.intention !== undefined) d.intention = patch.intention;
+    if ("result" in patch) d.result = patch.result;
+    if ("revertResult" in patch) d.revertResult = patch.revertResult;
+    if (patch.failure !== undefined) d.failure = patch.failure === null ? undefined : this.#remember(patch.failure);
+    if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
+    this.#details.set(node.name, d);
+    this.#batch.atom(d);
+    if (this.notifier.has("atom")) {
+      const shown = state === "FAILURE" ? this.failureOf(node.name) : state === "REVERT_FAILURE" ? this.revertFailureOf(node.name) : undefined;
+      this.notifier.emit("atom", {
+        type: "atom", name: node.name, kind, flowUuid: this.#flow.uuid, state, oldState: old.state, intention: d.intention,
+        // A retry stores its history; listeners see the value it provided, as TaskFlow shows it.
+        ...(state === "SUCCESS" ? { result: providedValue(d) } : state === "REVERTED" ? { result: d.revertResult } : {}),
+        failure: shown,
+        annotate: (values) => this.annotate(node.name, values),
+      });
+    }
+    return d;
+  }
+
+  /**
+   * Puts an atom back to PENDING to run anew, without what its last run left behind: results,
+   * failures, a stored wake-up time or wait deadline, a REVERT or RETRY intention. A reverted (or
+   * ignored) atom goes through the table; `force` also resets atoms the table gives no way back
+   * from (SUCCESS, FAILURE, RETRYING…), as TaskFlow's storage resets do, counting a new generation
+   * so that its next run has a new idempotency key. One place, so that a retry, a resume after a
+   * revert and `engine.reset()` all start an atom over the same way.
+   */
+  startOver(node: AtomNode, force = false): void {
+    const d = this.detail(node.name);
+    const fresh = { intention: "EXECUTE" as const, result: undefined, revertResult: undefined, failure: null, revertFailure: null, fields: { wakeAt: undefined, deadline: undefined } };
+    if (d.state === "REVERTED" || d.state === "IGNORE") this.transition(node, "PENDING", fresh);
+    else if (d.state !== "PENDING" && force) {
+      this.#interrupted.delete(node.name);
+      this.#put(node.name, {
+        intention: "EXECUTE", result: undefined, revertResult: undefined, failure: undefined, revertFailure: undefined, state: "PENDING",
+        wakeAt: undefined, deadline: undefined, generation: (d.generation ?? 0) + 1,
+      });
+    } else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.wakeAt !== undefined || d.deadline !== undefined)) {
+      this.#put(node.name, { intention: "EXECUTE", wakeAt: undefined, deadline: undefined });
+    }
+  }
+
+  /**
+   * Sets what the engine means to do with an atom next (TaskFlow's intention). `requeue`: once
+   * reverted, it runs again (a revision, or a failure while offline) instead of staying reverted.
+   */
+  intend(name: string, intention: Intention, options: { requeue?: boolean } = {}): void {
+    const d = this.detail(name);
+    if (options.requeue) this.#put(name, { intention, requeue: true });
+    else if (d.intention !== intention) this.#put(name, { intention });
+  }
+
+  /** Stores when a held atom may start (`wakeAt`) or when its wait fails (`deadline`): before the engine waits. */
+  setTimer(name: string, timer: { wakeAt: number | undefined } | { deadline: number }): void {
+    this.#put(name, timer);
+  }
+
+  /** Adds details to an atom's user meta (a listener's annotation), with the next commit. `undefined` removes a key. */
+  annotate(name: string, values: Record<string, unknown>): void {
+    this.#put(name, { meta: merged(this.detail(name).meta, values) });
+  }
+
+  /** Adds atom-level arguments injected persistently, with the next commit. */
+  inject(name: string, values: Record<string, unknown>): void {
+    this.#put(name, { injected: { ...(this.detail(name).injected ?? {}), ...values } });
+  }
+
+  /** Replaces a retry's history of tries (a failure added to the current try). */
+  recordTries(name: string, history: HistoryEntry[]): void {
+    this.#put(name, { result: history });
+  }
+
+  /** A task's own report: stored in its meta (with the next commit) and sent to listeners. */
+  progress(name: string, fraction: number, details?: unknown): void {
+    const p = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+    this.#put(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
+    this.reportProgress(name, p, details);
+  }
+
+  /** Tells listeners of progress without storing it (the engine's 0 and 1 ride with transitions). */
+  reportProgress(name: string, progress: number, details?: unknown): void {
+    if (this.notifier.has("progress")) {
+      this.notifier.emit("progress", { type: "progress", name, flowUuid: this.#flow.uuid, progress, details });
+    }
+  }
+
+  // --- the flow -----------------------------------------------------------------------------
+
+  /** Moves the flow; `false` when TaskFlow's table says to ignore the request (or, forced, when it is there already). */
+  moveFlow(state: FlowState, force = false): boolean {
+    const old = this.#flow.state;
+    if (force ? old === state : !checkFlowTransition(old, state)) return false;
+    this.#setFlow({ state });
+    this.notifier.emit("flow", { type: "flow", flowName: this.#flow.name, flowUuid: this.#flow.uuid, state, oldState: old });
+    return true;
+  }
+
+  /** Changes the flow's own fields: the store, buffered inputs, the cancel mark, why it stopped. `undefined` removes a key. */
+  updateFlow(patch: Partial<FlowFields>): void {
+    this.#setFlow(patch);
+  }
+
+  /** A wait took its input: the buffer keeps only inputs not yet waited for. */
+  consumeInput(input: string): void {
+    const { [input]: _taken, ...rest } = this.#flow.inputs ?? {};
+    this.updateFlow({ inputs: rest });
+  }
+
+  /**
+   * Records why a run ended short of a final state (`undefined`: it did not), so that a host
+   * loading the flow knows what it waits for; a wait for a time, an input or the network is
+   * announced to listeners, for the host to run the flow again then.
+   */
+  stopped(why: { reason: string; wakeAt: number | undefined; waitingFor: Array<{ name: string; description?: string; deadline?: number }> } | undefined): void {
+    const { suspendedReason, wakeAt, waitingFor } = this.#flow;
+    if (!why) {
+      if (suspendedReason !== undefined || wakeAt !== undefined || waitingFor !== undefined) {
+        this.updateFlow({ suspendedReason: undefined, wakeAt: undefined, waitingFor: undefined });
+      }
+      return;
+    }
+    this.updateFlow({ suspendedReason: why.reason, wakeAt: why.wakeAt, waitingFor: why.waitingFor.length > 0 ? why.waitingFor : undefined });
+    if (why.reason !== "suspended") {
+      this.notifier.emit("wait", {
+        type: "wait", flowUuid: this.#flow.uuid, reason: why.reason as "input" | "waiting" | "offline", wakeAt: why.wakeAt, inputs: why.waitingFor.map((w) => w.name),
+      });
+    }
+  }
+
+  /** Queues the flow detail as it is (a new flow's first write). */
+  queueFlow(): void {
+    this.#setFlow({});
+  }
+
+  /** Queues the log book (when the engine created it). */
+  queueBook(): void {
+    this.#batch.book(this.book);
+  }
+
+  // --- internals ----------------------------------------------------------------------------
+
+  #put(name: string, patch: Partial<AtomDetail>): AtomDetail {
+    const next: AtomDetail = { ...merged(this.detail(name), patch), updatedAt: this.clock.now() };
+    this.#details.set(name, next);
+    this.#batch.atom(next);
+    return next;
+  }
+
+  #setFlow(patch: Partial<FlowDetail>): void {
+    this.#flow = { ...merged(this.#flow, patch), updatedAt: this.clock.now() };
+    this.#batch.flow(this.#flow);
+  }
+
+  #remember(failure: Failure): FailureData {
+    const data = failure.toJSON();
+    this.#failures.set(data, failure);
+    return data;
+  }
+
+  #live(data: FailureData | undefined): Failure | undefined {
+    if (!data) return undefined;
+    let f = this.#failures.get(data);
+    if (!f) {
+      f = Failure.fromJSON(data);
+      this.#failures.set(data, f);
+    }
+    return f;
+  }
+}

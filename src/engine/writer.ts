@@ -1,0 +1,95 @@
+import { StorageFailure } from "../errors.js";
+import type { FlowDetail, WriteBatch } from "../persistence/models.js";
+import type { Backend } from "../ports/backend.js";
+import type { Clock } from "../ports/clock.js";
+import type { Journal } from "./journal.js";
+
+/**
+ * The one writer of a flow detail's records: it takes what the journal queued and commits it to
+ * the backend, one batch after another. Once a write fails, the backend is behind the engine:
+ * every later write is refused (nothing is stored ahead of what was lost), the flow detail as
+ * last committed is stored SUSPENDED if it was running, and the engine reloads before going on.
+ *
+ * Every batch leaves through {@link Writer.commit}, so what must travel with each write (a lock's
+ * fencing token) is added here, not at the call sites.
+ */
+export class Writer {
+  /** The backend's writes, chained so that each starts when the one before has settled. */
+  #writes: Promise<void> = Promise.resolve();
+  #broken = false;
+  /** The flow detail as the backend has it; undefined until it is first stored. */
+  #committedFlow: FlowDetail | undefined;
+  constructor(
+    private readonly backend: Backend,
+    private readonly journal: Journal,
+    private readonly clock: Clock,
+    /** The flow detail as loaded, when it came from the backend. */
+    stored: FlowDetail | undefined,
+    /** Counts the batches written (the engine's statistics). */
+    private readonly counter: { commits: number },
+  ) {
+    this.#committedFlow = stored;
+  }
+
+  /** A write failed: the log book is behind the journal (the engine reloads before going on). */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /** Whether the flow detail is in the backend (it has been committed at least once). */
+  get stored(): boolean {
+    return this.#committedFlow !== undefined;
+  }
+
+  /**
+   * Commits what the journal queued as one batch; resolves `true` once written, `false` when
+   * there was nothing to write. With nothing queued, it still waits for the writes under way,
+   * which may carry the caller's changes, and fails if one did.
+   * @throws StorageFailure (a failure of the backend, or a refusal after an earlier one)
+   */
+  async commit(): Promise<boolean> {
+    if (this.journal.pending === 0) {
+      await this.#writes;
+      if (this.#broken) throw this.#refusal();
+      return false;
+    }
+    const batch = this.journal.take();
+    const write = this.#writes.then(() => this.#write(batch));
+    this.#writes = write.catch(() => {});
+    await write;
+    this.counter.commits++;
+    return true;
+  }
+
+  async #write(batch: WriteBatch): Promise<void> {
+    if (this.#broken) throw this.#refusal();
+    try {
+      await this.backend.commit(batch);
+    } catch (e) {
+      this.#broken = true;
+      await this.#storeSuspended().catch(() => {});
+      const name = this.journal.flowDetail.name;
+      throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    }
+    this.#committedFlow = batch.flows[0] ?? this.#committedFlow;
+  }
+
+  #refusal(): StorageFailure {
+    return new StorageFailure(`an earlier write of flow "${this.journal.flowDetail.name}" failed, so this change was not stored; run the flow again: it reloads the log book`);
+  }
+
+  /**
+   * After a failed commit: stores the flow detail as last committed, but SUSPENDED, so the log
+   * book says the run stopped rather than that it is still running. Only a running flow, and from
+   * its committed form: the failed batch may have changed it together with atoms that are not
+   * stored (an input consumed by a step that did not finish). If this small write fails too (a
+   * full disk), the flow stays RUNNING as last committed, which a resume treats as a crash.
+   */
+  async #storeSuspended(): Promise<void> {
+    const last = this.#committedFlow;
+    if (last?.state !== "RUNNING" && last?.state !== "SUSPENDING") return;
+    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.clock.now(), suspendedReason: "storage" };
+    await this.backend.commit({ logBooks: [], flows: [flow], atoms: [] });
+    this.#committedFlow = flow;
+  }
+}
