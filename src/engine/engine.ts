@@ -317,7 +317,12 @@ export class Engine {
       if (!(e instanceof Cancelled)) throw e;
     });
     if (this.#run && this.#runPromise) {
-      if (this.#run !== starting) this.#run.cancel(cancelled);
+      if (this.#run !== starting) {
+        this.#run.cancel(cancelled);
+        // Stored now, not at the runner's next step: a task that ignores its signal may run for
+        // long, and a host that dies meanwhile must find the flow cancelled.
+        await this.#commit();
+      }
       return settle(this.#runPromise);
     }
     for (const d of journal.atomDetails()) journal.intend(d.name, "REVERT");
@@ -396,6 +401,7 @@ export class Engine {
     await this.prepare();
     const { journal } = this.#prepared();
     for (const n of this.#graph().atoms.values()) journal.startOver(n, true);
+    journal.updateFlow({ cancelled: undefined }); // the only way out of a cancel
     journal.moveFlow("PENDING", true);
     await this.#commit();
   }

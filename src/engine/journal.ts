@@ -112,8 +112,10 @@ export class Journal {
   transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; fields?: Partial<AtomFields> } = {}): AtomDetail {
     const old = this.detail(node.name);
     const kind = old.kind;
-    if (old.state !== state || !this.#interrupted.has(node.name)) checkAtomTransition(kind, node.name, old.state, state);
-    this.#interrupted.delete(node.name);
+    // An atom its last host left mid-action may repeat that action, or (RUNNING when its flow was
+    // set to revert: a cancel) be reverted without executing again, as TaskFlow's resume does.
+    const resumed = this.#interrupted.delete(node.name) && (old.state === state || (old.state === "RUNNING" && state === "REVERTING"));
+    if (!resumed) checkAtomTransition(kind, node.name, old.state, state);
     const now = this.clock.now();
     // One new record per transition: this is the engine's hottest path. It spreads the old one,
     // so a field this version does not know (a newer writer's) is kept.
@@ -133,7 +135,8 @@ export class Journal {
     if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
     this.#details.set(node.name, d);
     this.#batch.atom(d);
-    if (this.notifier.has("atom")) {
+    // Repeating an interrupted action is no change of state: TaskFlow announces nothing.
+    if (this.notifier.has("atom") && old.state !== state) {
       const shown = state === "FAILURE" ? this.failureOf(node.name) : state === "REVERT_FAILURE" ? this.revertFailureOf(node.name) : undefined;
       this.notifier.emit("atom", {
         type: "atom", name: node.name, kind, flowUuid: this.#flow.uuid, state, oldState: old.state, intention: d.intention,

@@ -1,5 +1,5 @@
 import { backoffDelay } from "../atoms/backoff.js";
-import { Cancelled, RequestTimeout } from "../errors.js";
+import { Cancelled, ExecutionFailure, RequestTimeout } from "../errors.js";
 import { Failure } from "../failure.js";
 import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
@@ -110,6 +110,9 @@ export class Runner {
     const { journal } = loaded;
     // What the records say to replay, read as they are now (this engine may have run them before).
     const reconciled = reconcile(loaded.graph, journal.flowDetail, journal.atomDetails(), this.options.clock.now());
+    // A cancel is final: running the flow again does not undo it behind the user's back (reset() does).
+    const { cancelled: stored } = journal.flowDetail;
+    if (reconciled.startOver && stored && !asked.cancel) throw this.#cancelled(stored.reason, "run it again after engine.reset()");
     if (reconciled.startOver) this.resetReverted();
     if (reconciled.crashed) {
       // The host went away mid-run: report it as TaskFlow does before running again.
@@ -160,9 +163,16 @@ export class Runner {
     if (end === "REVERTED") {
       const { storage } = loaded;
       const cancelled = storage.flowDetail.cancelled;
-      if (cancelled) throw new Cancelled(`flow "${storage.flowDetail.name}" was cancelled and reverted: ${cancelled.reason}`);
+      if (cancelled) throw this.#cancelled(cancelled.reason);
       Failure.reraiseIfAny([...Object.values(storage.executeFailures()), ...Object.values(storage.revertFailures())]);
+      // Reverted with no failure and no cancel stored (a write that carried them was lost):
+      // still no success.
+      throw new ExecutionFailure(`flow "${storage.flowDetail.name}" was reverted, and its log book does not say why (no failure or cancel is stored); check its atoms' states before running it again`);
     }
+  }
+
+  #cancelled(reason: string, then?: string): Cancelled {
+    return new Cancelled(`flow "${this.journal.flowDetail.name}" was cancelled and reverted: ${reason}${then ? `; ${then}` : ""}`);
   }
 
   /** Sets every intention to REVERT (a cancel) and looks again. */
@@ -205,12 +215,15 @@ export class Runner {
     };
     this.backward = new Gates(graph.nodes, "backward", topo, (n) => !n.atom || settled(n));
     this.backward.init((n) => this.openBackward(n));
-    // An execute cut short by a crash runs again, even if the flow has since turned to reverting.
+    // An execute cut short by a crash runs again, unless its flow has since turned to reverting
+    // (a cancel, a failure elsewhere): then it is reverted without executing again.
     for (const n of graph.atoms.values()) if (this.isInterruptedRun(n)) this.toExecute.push(n);
   }
 
+  /** Stored RUNNING by a host that went away, and still meant to execute. */
   private isInterruptedRun(n: AtomNode): boolean {
-    return this.journal.isInterrupted(n.name) && this.journal.detail(n.name).state === "RUNNING";
+    const d = this.journal.detail(n.name);
+    return d.state === "RUNNING" && d.intention === "EXECUTE" && this.journal.isInterrupted(n.name);
   }
 
   private isExecuteReady(n: AtomNode): boolean {
@@ -222,7 +235,7 @@ export class Runner {
   private isRevertReady(n: AtomNode): boolean {
     const d = this.journal.detail(n.name);
     if (d.intention !== "REVERT" && d.intention !== "RETRY") return false;
-    return d.state === "SUCCESS" || d.state === "FAILURE" || (d.state === "REVERTING" && this.journal.isInterrupted(n.name));
+    return d.state === "SUCCESS" || d.state === "FAILURE" || ((d.state === "REVERTING" || d.state === "RUNNING") && this.journal.isInterrupted(n.name));
   }
 
   private openForward(n: ExecNode): void {

@@ -8,7 +8,7 @@ import type { Journal } from "./journal.js";
  * The one writer of a flow detail's records: it takes what the journal queued and commits it to
  * the backend, one batch after another. Once a write fails, the backend is behind the engine:
  * every later write is refused (nothing is stored ahead of what was lost), the flow detail as
- * last committed is stored SUSPENDED if it was running, and the engine reloads before going on.
+ * stored is marked SUSPENDED if it was running, and the engine reloads before going on.
  *
  * Every batch leaves through {@link Writer.commit}, so what must travel with each write (a lock's
  * fencing token) is added here, not at the call sites.
@@ -17,8 +17,8 @@ export class Writer {
   /** The backend's writes, chained so that each starts when the one before has settled. */
   #writes: Promise<void> = Promise.resolve();
   #broken = false;
-  /** The flow detail as the backend has it; undefined until it is first stored. */
-  #committedFlow: FlowDetail | undefined;
+  /** Whether the flow detail is in the backend (a write carrying it has landed). */
+  #stored: boolean;
   constructor(
     private readonly backend: Backend,
     private readonly journal: Journal,
@@ -28,7 +28,7 @@ export class Writer {
     /** Counts the batches written (the engine's statistics). */
     private readonly counter: { commits: number },
   ) {
-    this.#committedFlow = stored;
+    this.#stored = stored !== undefined;
   }
 
   /** A write failed: the log book is behind the journal (the engine reloads before going on). */
@@ -38,7 +38,7 @@ export class Writer {
 
   /** Whether the flow detail is in the backend (it has been committed at least once). */
   get stored(): boolean {
-    return this.#committedFlow !== undefined;
+    return this.#stored;
   }
 
   /**
@@ -71,7 +71,7 @@ export class Writer {
       const name = this.journal.flowDetail.name;
       throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
-    this.#committedFlow = batch.flows[0] ?? this.#committedFlow;
+    if (batch.flows.length > 0) this.#stored = true;
   }
 
   #refusal(): StorageFailure {
@@ -79,17 +79,17 @@ export class Writer {
   }
 
   /**
-   * After a failed commit: stores the flow detail as last committed, but SUSPENDED, so the log
-   * book says the run stopped rather than that it is still running. Only a running flow, and from
-   * its committed form: the failed batch may have changed it together with atoms that are not
-   * stored (an input consumed by a step that did not finish). If this small write fails too (a
-   * full disk), the flow stays RUNNING as last committed, which a resume treats as a crash.
+   * After a failed commit: marks the stored flow detail SUSPENDED, so the log book says the run
+   * stopped rather than that it is still running. It changes the state only, on the flow detail
+   * as the backend has it now: the failed write may have landed all the same (a timeout), and
+   * then what it carried (a cancel mark, an input consumed together with the SUCCESS that read
+   * it) must not be rolled back. If this small write fails too (a full disk), or the flow cannot
+   * be read, the flow stays as last stored, which a resume treats as a crash.
    */
   async #storeSuspended(): Promise<void> {
-    const last = this.#committedFlow;
-    if (last?.state !== "RUNNING" && last?.state !== "SUSPENDING") return;
-    const flow: FlowDetail = { ...last, state: "SUSPENDED", updatedAt: this.clock.now(), suspendedReason: "storage" };
+    const stored = await this.backend.getFlowDetail(this.journal.flowDetail.uuid);
+    if (stored.state !== "RUNNING" && stored.state !== "SUSPENDING") return;
+    const flow: FlowDetail = { ...stored, state: "SUSPENDED", updatedAt: this.clock.now(), suspendedReason: "storage" };
     await this.backend.commit({ logBooks: [], flows: [flow], atoms: [] });
-    this.#committedFlow = flow;
   }
 }

@@ -612,6 +612,21 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(capture.values).toEqual(expected);
     });
 
+    it("a FAILURE flow (a revert failed) run again runs nothing, is stored REVERTED and rejects with both failures, as TaskFlow", async () => {
+      const calls: string[] = [];
+      const a = task({ name: "a", execute: () => void calls.push("a execute"), revert: () => { calls.push("a revert"); throw new RuntimeError("revert broke"); } });
+      const e = make(linearFlow("root", a, failing("b")));
+      await expect(e.run()).rejects.toThrow("revert broke");
+      expect(e.storage.flowState).toBe("FAILURE");
+      calls.length = 0;
+      const error = await rejection(e.run());
+      expect(error.name).toBe("WrappedFailure");
+      expect(error.message).toMatch(/Woot!.*revert broke/);
+      expect(calls).toEqual([]);
+      expect(e.storage.flowState).toBe("REVERTED");
+      expect(e.storage.getAtomState("a")).toBe("REVERT_FAILURE");
+    });
+
     it("suspended from runIter, resumed, then reset and run in full (suspended_reset_run_again)", async () => {
       const e = make(linearFlow("root", progressing("task1"), progressing("task2"), progressing("task3")));
       const capture = captureListener(e, { flow: false });
@@ -872,6 +887,15 @@ describe("serial engine only", () => {
     expect(capture.values.filter((v) => v.endsWith("RUNNING"))).toEqual(
       [9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((i) => `task${i}.t RUNNING`),
     );
+  });
+
+  // A difference from TaskFlow (README, "Differences from TaskFlow"): its serial engine starts
+  // every ready atom of a round before it handles a failure, so it executes then reverts sibling.
+  it("handles a failure before it starts the next atom: a failing atom's unordered sibling never starts", async () => {
+    const calls: string[] = [];
+    const sibling = task({ name: "sibling", execute: () => void calls.push("sibling execute"), revert: () => void calls.push("sibling revert") });
+    await expect(run(unorderedFlow("u", failing("fails"), sibling), { engine: "serial" })).rejects.toBeInstanceOf(RuntimeError);
+    expect(calls).toEqual([]);
   });
 
   it("runs one atom at a time even in an unordered flow", async () => {

@@ -310,7 +310,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
         "linear.f RESUMING",
         "linear.f SUSPENDED",
         "linear.f RUNNING",
-        "b.t RUNNING",
+        // No "b.t RUNNING": b was stored RUNNING and runs again; as in TaskFlow, RUNNING → RUNNING is not announced.
         "b.t SUCCESS(b-done)",
         "c.t RUNNING",
         "c.t SUCCESS(5)",

@@ -534,13 +534,15 @@ describe.each(ENGINES)("%s engine", (engine) => {
     // undefined`; an atom left PENDING keeps it). Expected: running a cancelled (REVERTED) flow
     // again starts over, so a sleep reached at 10 000 waits until 70 000. Actual: the sleep keeps
     // the wake-up time of the cancelled run (60 000) and waits only 50 s.
-    it("a cancelled flow run again starts over: its sleep waits its full time from the new start", async () => {
+    it("a cancelled flow reset and run again starts over: its sleep waits its full time from the new start", async () => {
       const clock = new ManualClock(0, { autoAdvance: true });
       const e = make(linearFlow("job", progressing("a"), sleep("nap", 60_000), progressing("b")), { clock, maxWaitMs: 0 });
       await e.run();
       await e.cancel();
       clock.advance(10_000);
       const times = timeline(e, clock);
+      await expect(e.run()).rejects.toBeInstanceOf(Cancelled); // a cancel stays until reset()
+      await e.reset();
       await e.run(); // maxWaitMs 0: suspends at the sleep again
       expect(e.storage.flowState).toBe("SUSPENDED");
       expect(e.storage.detail("nap").wakeAt).toBe(70_000);
@@ -551,7 +553,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     // TaskFlow's retry table has no way out of RETRYING but RUNNING, so a retry cancelled between
     // two tries stays RETRYING (there is nothing of that try to undo: its flow was reverted).
     // What matters is that running the flow again starts over: first try, no old backoff.
-    it("cancel() during a retry's backoff ends REVERTED, and a new run starts from the first try", async () => {
+    it("cancel() during a retry's backoff ends REVERTED, and a run after reset() starts from the first try", async () => {
       const clock = new ManualClock(0);
       const e = make(linearFlow("job", { retry: new Times(3, { name: "r", provides: "x", backoff: { initialMs: 60_000 } }) }, succeedsFrom("t", 2)), { clock });
       const running = e.run();
@@ -565,6 +567,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
 
       const provided: unknown[] = [];
       e.on("atom", (ev) => ev.name === "r" && ev.state === "SUCCESS" && provided.push(ev.result));
+      await e.reset();
       const again = e.run();
       await new Promise((resolve) => setTimeout(resolve, 0));
       expect(provided[0]).toBe(1); // the first try again, at once: the cancelled run's backoff is gone
