@@ -204,16 +204,18 @@ describe("revising an earlier answer", () => {
 
   it("refuses while an affected atom is running", async () => {
     let release!: () => void;
+    let started!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const flow = graphFlow("slow", waitFor("x"), task({ name: "use", requires: ["x"], provides: "y", execute: async ({ x }: { x: number }) => (await gate, x) }));
+    const running = new Promise<void>((r) => (started = r));
+    const flow = graphFlow("slow", waitFor("x"), task({ name: "use", requires: ["x"], provides: "y", execute: async ({ x }: { x: number }) => (started(), await gate, x) }));
     const engine = load(flow);
     await engine.provide("x", 1, { run: false });
-    const running = engine.run();
-    await new Promise((r) => setTimeout(r, 0));
+    const run = engine.run();
+    await running;
     expect(engine.storage.getAtomState("use")).toBe("RUNNING");
     await expect(engine.revise("x", 2)).rejects.toThrow(/cannot revise "x" while "use" is running/);
     release();
-    await running;
+    await run;
     expect(engine.storage.fetch("y")).toBe(1);
   });
 });

@@ -157,7 +157,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(e.storage.detail("r").wakeAt).toBe(5_000);
       expect(e.nextWakeup()).toBe(5_000);
       clock.advance(4_999);
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(clock.waiting).toBe(1); // still asleep: it asked to wake later, not a tick later
       expect(times).toEqual(["r RUNNING@0", "t RUNNING@0"]);
       clock.advance(1);
       await running;
@@ -203,7 +203,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const running = second.run();
       await until(() => clock2.waiting === 1, "the rest of the backoff");
       clock2.advance(29_999);
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(clock2.waiting).toBe(1); // still asleep: it asked to wake later, not a tick later
       expect(times).toEqual([]);
       clock2.advance(1);
       await running;
@@ -228,7 +228,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(nap).toMatchObject({ state: "PENDING", wakeAt: 61_000 });
       expect(e.nextWakeup()).toBe(61_000);
       clock.advance(59_999);
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(clock.waiting).toBe(1); // still asleep: it asked to wake later, not a tick later
       expect(e.storage.getAtomState("nap")).toBe("PENDING");
       clock.advance(1);
       await running;
@@ -260,7 +260,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await until(() => clock2.waiting === 1, "the second host's sleep");
       expect(second.nextWakeup()).toBe(61_000);
       clock2.advance(39_999);
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(clock2.waiting).toBe(1); // still asleep: it asked to wake later, not a tick later
       expect(times).toEqual([]);
       clock2.advance(1);
       await running;
@@ -569,8 +569,9 @@ describe.each(ENGINES)("%s engine", (engine) => {
       e.on("atom", (ev) => ev.name === "r" && ev.state === "SUCCESS" && provided.push(ev.result));
       await e.reset();
       const again = e.run();
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await until(() => provided.length > 0, "the retry's first try");
       expect(provided[0]).toBe(1); // the first try again, at once: the cancelled run's backoff is gone
+      expect(clock.now()).toBe(0);
       clock.advance(60_000);
       await again.catch(() => undefined);
     });
@@ -593,7 +594,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const running = e.run();
       await until(() => signal !== undefined && clock.waiting === 1, "the timeout timer");
       clock.advance(99);
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(clock.waiting).toBe(1); // still asleep: it asked to wake later, not a tick later
       expect(signal?.aborted).toBe(false);
       clock.advance(1);
       const error = await rejection(running);
