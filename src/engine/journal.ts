@@ -107,15 +107,15 @@ export class Journal {
   /**
    * Moves an atom to `state` with the changes that go with it (a result, a failure, a new
    * intention): checked against TaskFlow's table (an interrupted atom may repeat its stored
-   * state), stamped, queued, and announced.
+   * state; `force`, a reset, goes back to PENDING from anywhere), stamped, queued, and announced.
    */
-  transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; fields?: Partial<AtomFields> } = {}): AtomDetail {
+  transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; fields?: Partial<AtomFields> } = {}, force = false): AtomDetail {
     const old = this.detail(node.name);
     const kind = old.kind;
     // An atom its last host left mid-action may repeat that action, or (RUNNING when its flow was
     // set to revert: a cancel) be reverted without executing again, as TaskFlow's resume does.
     const resumed = this.#interrupted.delete(node.name) && (old.state === state || (old.state === "RUNNING" && state === "REVERTING"));
-    if (!resumed) checkAtomTransition(kind, node.name, old.state, state);
+    if (!resumed && !force) checkAtomTransition(kind, node.name, old.state, state);
     const now = this.clock.now();
     // One new record per transition: this is the engine's hottest path. It spreads the old one,
     // so a field this version does not know (a newer writer's) is kept.
@@ -160,14 +160,8 @@ export class Journal {
   startOver(node: AtomNode, force = false): void {
     const d = this.detail(node.name);
     const fresh = { intention: "EXECUTE" as const, result: undefined, revertResult: undefined, failure: null, revertFailure: null, fields: { wakeAt: undefined, deadline: undefined } };
-    if (d.state === "REVERTED" || d.state === "IGNORE") this.transition(node, "PENDING", fresh);
-    else if (d.state !== "PENDING" && force) {
-      this.#interrupted.delete(node.name);
-      this.#put(node.name, {
-        intention: "EXECUTE", result: undefined, revertResult: undefined, failure: undefined, revertFailure: undefined, state: "PENDING",
-        wakeAt: undefined, deadline: undefined, generation: (d.generation ?? 0) + 1,
-      });
-    } else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.wakeAt !== undefined || d.deadline !== undefined)) {
+    if (d.state === "REVERTED" || d.state === "IGNORE" || (d.state !== "PENDING" && force)) this.transition(node, "PENDING", fresh, force);
+    else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.wakeAt !== undefined || d.deadline !== undefined)) {
       this.#put(node.name, { intention: "EXECUTE", wakeAt: undefined, deadline: undefined });
     }
   }

@@ -589,6 +589,10 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await e.run();
       expect(capture.values).toEqual([]);
       await e.reset();
+      // A reset is a transition like any other: checked, stamped and announced.
+      expect(capture.values).toEqual(["task1.t PENDING", "task2.t PENDING", "task3.t PENDING"]);
+      expect(e.storage.detail("task1").timestamps?.PENDING).toBeDefined();
+      capture.values.length = 0;
       await e.run();
       expect(capture.values).toEqual(expected);
     });
