@@ -10,7 +10,8 @@
  * return decodeRecord("flow detail", stored.get(uuid), { uuid });
  */
 export type { Backend, ExpireOptions } from "./ports/backend.js";
-export type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./persistence/models.js";
+export type { AtomDetail, Fence, FlowDetail, LogBook, WriteBatch } from "./persistence/models.js";
+export { fencedFlows, nextEpoch } from "./persistence/fence.js";
 export { checkParents, missingParent, type StoredParents } from "./persistence/parents.js";
 export { decodeRecord, type RecordKind, type RecordOf } from "./persistence/validate.js";
 export { expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";

@@ -213,3 +213,24 @@ export class DisallowedAccess extends TaskFlowError {
     this.prototype.name = "DisallowedAccess";
   }
 }
+/**
+ * Another runner holds the flow (its lock), and the run was asked not to wait for it
+ * (`waitForLock: false`). Nothing was written.
+ * @example try { await engine.run() } catch (e) { if (e instanceof LockHeld) showBanner("this order is being processed in another tab") }
+ */
+export class LockHeld extends TaskFlowError {
+  static {
+    this.prototype.name = "LockHeld";
+  }
+}
+/**
+ * This runner lost its flow to another one (its lease was broken or stolen, or it was frozen
+ * while another took over): its write was refused by the backend in the same transaction, so
+ * nothing of it is stored, and it executes nothing more. The other runner goes on with the flow.
+ * @example try { await engine.run() } catch (e) { if (e instanceof LockLost) console.info("another tab took this flow over") }
+ */
+export class LockLost extends TaskFlowError {
+  static {
+    this.prototype.name = "LockLost";
+  }
+}

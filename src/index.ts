@@ -34,6 +34,8 @@ export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engi
 export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
 export type { FlowStorage } from "./storage/storage.js";
 export type { Backend, ExpireOptions } from "./ports/backend.js";
+export type { Lease, LockOptions, LockService } from "./ports/lock.js";
+export { MemoryLockService } from "./locks/memory.js";
 export { type Clock, systemClock } from "./ports/clock.js";
 export { type IdGenerator, defaultIds } from "./ports/ids.js";
 export * from "./persistence/models.js";

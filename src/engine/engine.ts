@@ -1,4 +1,4 @@
-import { Cancelled, ExecutionFailure, IncompatibleVersion, MissingDependencies } from "../errors.js";
+import { Cancelled, ExecutionFailure, IncompatibleVersion, LockLost, MissingDependencies } from "../errors.js";
 import type { Waiting } from "./inputs.js";
 import { provide, revise, waitingFor } from "./revise.js";
 import { incompatibilities } from "./incompatibilities.js";
@@ -9,6 +9,7 @@ import type { FlowItem } from "../patterns/flow.js";
 import { MemoryBackend } from "../persistence/memory.js";
 import { SCHEMA_VERSION, type AtomDetail, type FactoryRef, type FlowDetail, type LogBook } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
+import type { Lease, LockService } from "../ports/lock.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
@@ -58,6 +59,15 @@ export interface EngineOptions {
   online?: boolean;
   /** Makes the ids of new log books and flow details; {@link defaultIds} by default. */
   ids?: IdGenerator;
+  /**
+   * Keeps runners of one flow apart: a run (and a change made while no run is under way) holds
+   * the flow's lock, and every write carries its fencing token, so two tabs, workers or
+   * isolates never execute the same step. Default: the backend's own (`backend.locks`: one
+   * process for {@link MemoryBackend}); `false` runs without a lock.
+   */
+  lock?: LockService | false;
+  /** When another runner holds the flow: wait for it (default), or fail at once with `LockHeld`. */
+  waitForLock?: boolean;
   /** Receives errors thrown by listeners (they never stop the engine). */
   onListenerError?: (error: unknown) => void;
   /** @internal set by the factory registry */
@@ -195,6 +205,11 @@ export class Engine {
    */
   async prepare(): Promise<void> {
     if (this.#loaded && !this.#loaded.writer.broken) return;
+    return this.#reload();
+  }
+
+  /** Loads the flow detail from the backend, even if this engine holds it already. */
+  #reload(): Promise<void> {
     // Callers at once (a run and a cancel) share one load: two would make two storages.
     this.#preparing ??= this.#load().finally(() => (this.#preparing = undefined));
     return this.#preparing;
@@ -307,17 +322,14 @@ export class Engine {
    */
   async cancel(reason = "cancelled"): Promise<void> {
     const cancelled = { reason, at: this.clock.now() };
-    // A run still starting keeps the request and applies it before its first step.
-    const starting = this.#run?.starting ? this.#run : undefined;
-    starting?.cancel(cancelled);
-    await this.prepare();
-    const { journal } = this.#prepared();
-    journal.updateFlow({ cancelled });
     const settle = (p: Promise<void>) => p.catch((e: unknown) => {
       if (!(e instanceof Cancelled)) throw e;
     });
     if (this.#run && this.#runPromise) {
-      if (this.#run !== starting) {
+      // A run still starting keeps the request, and its runner stores it before its first step.
+      if (this.#run.starting) this.#run.cancel(cancelled);
+      else {
+        this.#prepared().journal.updateFlow({ cancelled });
         this.#run.cancel(cancelled);
         // Stored now, not at the runner's next step: a task that ignores its signal may run for
         // long, and a host that dies meanwhile must find the flow cancelled.
@@ -325,7 +337,11 @@ export class Engine {
       }
       return settle(this.#runPromise);
     }
-    for (const d of journal.atomDetails()) journal.intend(d.name, "REVERT");
+    await this.#exclusive(() => {
+      const { journal } = this.#prepared();
+      journal.updateFlow({ cancelled });
+      for (const d of journal.atomDetails()) journal.intend(d.name, "REVERT");
+    });
     return settle(this.run());
   }
 
@@ -367,8 +383,7 @@ export class Engine {
    * DisallowedAccess when the wait already took its value (use {@link revise})
    */
   async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
-    await this.prepare();
-    await provide(this.#prepared().journal, this.#graph(), name, value);
+    await this.#exclusive(() => provide(this.#prepared().journal, this.#graph(), name, value));
     await this.#continueWith(options.run ?? true);
   }
 
@@ -381,14 +396,12 @@ export class Engine {
    * DisallowedAccess while an affected atom is running
    */
   async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
-    await this.prepare();
-    await revise(this.#prepared().journal, this.#graph(), name, value, this.#run !== undefined);
+    await this.#exclusive(() => revise(this.#prepared().journal, this.#graph(), name, value, this.#run !== undefined));
     await this.#continueWith(options.run ?? true);
   }
 
-  /** Stores what changed; a running engine looks again, an idle one runs when asked to. */
+  /** After a stored change: a running engine looks again, an idle one runs when asked to. */
   async #continueWith(run: boolean): Promise<void> {
-    await this.#commit();
     if (this.#run) {
       this.#run.refresh(); // a run still starting reads the change when it builds its queues
       return;
@@ -398,12 +411,12 @@ export class Engine {
 
   /** Puts every atom back to PENDING so that the next run starts over (TaskFlow's `reset`). */
   async reset(): Promise<void> {
-    await this.prepare();
-    const { journal } = this.#prepared();
-    for (const n of this.#graph().atoms.values()) journal.startOver(n, true);
-    journal.updateFlow({ cancelled: undefined }); // the only way out of a cancel
-    journal.moveFlow("PENDING", true);
-    await this.#commit();
+    await this.#exclusive(() => {
+      const { journal } = this.#prepared();
+      for (const n of this.#graph().atoms.values()) journal.startOver(n, true);
+      journal.updateFlow({ cancelled: undefined }); // the only way out of a cancel
+      journal.moveFlow("PENDING", true);
+    });
   }
 
   /**
@@ -429,8 +442,19 @@ export class Engine {
     if (this.#run) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
     const run = (this.#run = new Run(this.#runOptions));
     this.#runPromise = (async () => {
+      const lease = await this.#hold().catch((e: unknown) => {
+        this.#run = undefined;
+        throw e;
+      });
+      // The lock lost mid-run: nothing more is written, running actions are told, and the run
+      // stops at its next step with LockLost.
+      lease?.signal.addEventListener("abort", () => {
+        const lost = new LockLost(`flow "${this.flow.name}" (${this.flowDetailId}) lost its lock: ${String((lease.signal.reason as Error)?.message ?? lease.signal.reason)}`);
+        this.#loaded?.writer.lose(lost);
+        run.end(lost);
+        run.poke();
+      }, { once: true });
       try {
-        await this.prepare();
         this.validate();
         Object.assign(this.statistics, { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 });
         await run.start(this.#prepared(), hook);
@@ -440,9 +464,59 @@ export class Engine {
         throw e;
       } finally {
         this.#run = undefined;
+        await lease?.release();
       }
     })();
     return this.#runPromise;
+  }
+
+  /**
+   * Takes the flow's lock, if runs take one, and loads the flow detail under it: again when this
+   * engine loaded it before holding the lock (another runner may have run it since), unless
+   * changes made here are still to be written. The writer then fences every batch.
+   * @throws LockHeld when another runner holds it and `waitForLock` is false
+   */
+  async #hold(): Promise<Lease | undefined> {
+    const service = this.#options.lock === false ? undefined : (this.#options.lock ?? this.backend.locks);
+    if (!service) {
+      await this.prepare();
+      return undefined;
+    }
+    const known = this.#options.flowDetailId ?? (this.#loaded?.writer.stored ? this.#loaded.journal.flowDetail.uuid : undefined);
+    if (known === undefined) await this.prepare(); // a new flow detail: the load makes its id
+    const id = known ?? this.flowDetailId;
+    const lease = await service.acquire(`taskflow:flow:${id}`, { wait: this.#options.waitForLock ?? true });
+    try {
+      // Claimed before it is read: whatever an older holder writes after this read is refused.
+      const epoch = await this.backend.claim?.(id);
+      if (known !== undefined && this.#loaded && this.#loaded.journal.pending === 0) await this.#reload();
+      else await this.prepare();
+      if (epoch !== undefined) this.#prepared().writer.fence(epoch);
+    } catch (e) {
+      await lease.release();
+      throw e;
+    }
+    return lease;
+  }
+
+  /**
+   * Makes a change and stores it under the flow's lock: a running engine holds it already; an
+   * idle one takes it for the change (and loads the flow again first, see {@link #hold}).
+   */
+  async #exclusive(change: () => unknown): Promise<void> {
+    if (this.#run) {
+      await this.prepare();
+      await change();
+      await this.#commit();
+      return;
+    }
+    const lease = await this.#hold();
+    try {
+      await change();
+      await this.#commit();
+    } finally {
+      await lease?.release();
+    }
   }
 
   async #commit(): Promise<void> {

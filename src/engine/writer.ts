@@ -1,5 +1,5 @@
-import { StorageFailure } from "../errors.js";
-import type { FlowDetail, WriteBatch } from "../persistence/models.js";
+import { LockLost, StorageFailure } from "../errors.js";
+import type { Fence, FlowDetail, WriteBatch } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import type { Clock } from "../ports/clock.js";
 import type { Journal } from "./journal.js";
@@ -19,6 +19,10 @@ export class Writer {
   #broken = false;
   /** Whether the flow detail is in the backend (a write carrying it has landed). */
   #stored: boolean;
+  /** The lock this writer writes under: every batch carries its token. */
+  #fence: Fence | undefined;
+  /** The lock was lost: nothing more is written (the new holder owns the log book). */
+  #lost: LockLost | undefined;
   constructor(
     private readonly backend: Backend,
     private readonly journal: Journal,
@@ -41,6 +45,17 @@ export class Writer {
     return this.#stored;
   }
 
+  /** Writes from now on under a lock: every batch carries its fencing token. */
+  fence(epoch: number): void {
+    this.#fence = { flowUuid: this.journal.flowDetail.uuid, epoch };
+  }
+
+  /** The lock is gone: every write from now on is refused with `error`, nothing reaches the backend. */
+  lose(error: LockLost): void {
+    this.#lost ??= error;
+    this.#broken = true;
+  }
+
   /**
    * Commits what the journal queued as one batch; resolves `true` once written, `false` when
    * there was nothing to write. With nothing queued, it still waits for the writes under way,
@@ -50,10 +65,11 @@ export class Writer {
   async commit(): Promise<boolean> {
     if (this.journal.pending === 0) {
       await this.#writes;
-      if (this.#broken) throw this.#refusal();
+      if (this.#broken) throw this.#lost ?? this.#refusal();
       return false;
     }
     const batch = this.journal.take();
+    if (this.#fence) batch.fence = this.#fence;
     const write = this.#writes.then(() => this.#write(batch));
     this.#writes = write.catch(() => {});
     await write;
@@ -62,10 +78,15 @@ export class Writer {
   }
 
   async #write(batch: WriteBatch): Promise<void> {
+    if (this.#lost) throw this.#lost;
     if (this.#broken) throw this.#refusal();
     try {
       await this.backend.commit(batch);
     } catch (e) {
+      if (e instanceof LockLost) {
+        this.lose(e); // refused by the fence: the flow is someone else's, write nothing more
+        throw e;
+      }
       this.#broken = true;
       await this.#storeSuspended().catch(() => {});
       const name = this.journal.flowDetail.name;
@@ -90,6 +111,6 @@ export class Writer {
     const stored = await this.backend.getFlowDetail(this.journal.flowDetail.uuid);
     if (stored.state !== "RUNNING" && stored.state !== "SUSPENDING") return;
     const flow: FlowDetail = { ...stored, state: "SUSPENDED", updatedAt: this.clock.now(), suspendedReason: "storage" };
-    await this.backend.commit({ logBooks: [], flows: [flow], atoms: [] });
+    await this.backend.commit({ logBooks: [], flows: [flow], atoms: [], fence: this.#fence });
   }
 }

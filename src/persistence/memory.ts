@@ -6,6 +6,9 @@ import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 import { decodeRecord } from "./validate.js";
 import { expiryLimit, finishedBooks, type FinishedBook } from "./expiry.js";
 import { checkParents } from "./parents.js";
+import { fencedFlows, nextEpoch } from "./fence.js";
+import { MemoryLockService } from "../locks/memory.js";
+import type { LockService } from "../ports/lock.js";
 
 /**
  * Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are).
@@ -34,6 +37,8 @@ export class MemoryBackend implements Backend {
   #flowsOfBook = new Map<string, Set<string>>();
   #atomsOfFlow = new Map<string, Set<string>>();
   #closed = false;
+  /** Engines on this backend take their flows' locks here (one process). */
+  readonly locks: LockService = new MemoryLockService();
 
   /** A backend holding what {@link dump} returned (records are validated when read). */
   static fromDump(dump: MemoryDump): MemoryBackend {
@@ -56,17 +61,25 @@ export class MemoryBackend implements Backend {
   async commit(batch: WriteBatch): Promise<void> {
     this.#ensureOpen();
     checkParents(batch, { hasBook: (id) => this.#books.has(id), hasFlow: (id) => this.#flows.has(id) });
+    const flows = fencedFlows(batch, (id) => this.#flows.get(id) as FlowDetail | undefined);
     // Clone everything before storing anything: a value that cannot be cloned throws here and
     // leaves the store as it was, as a failed transaction would.
     let copy: WriteBatch;
     try {
-      copy = cloneRecord(batch);
+      copy = cloneRecord({ logBooks: batch.logBooks, flows, atoms: batch.atoms });
     } catch (e) {
       throw new StorageFailure(`commit refused: a record is not structured-cloneable (${(e as Error).message})`, { cause: e });
     }
     for (const b of copy.logBooks) this.#books.set(b.uuid, b);
     for (const f of copy.flows) this.#putFlow(f);
     for (const a of copy.atoms) this.#putAtom(a);
+  }
+
+  async claim(flowUuid: string): Promise<number> {
+    this.#ensureOpen();
+    const { flow, epoch } = nextEpoch(this.#flows.get(flowUuid) as FlowDetail | undefined);
+    if (flow) this.#flows.set(flowUuid, flow);
+    return epoch;
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {

@@ -71,6 +71,8 @@ export interface FlowDetail {
   waitingFor?: Array<{ name: string; description?: string | undefined; deadline?: number | undefined }> | undefined;
   /** Set by `engine.cancel()`: the flow is to be reverted. */
   cancelled?: { reason: string; at: number } | undefined;
+  /** The newest fencing token a runner of this flow wrote with (set by the backend, see {@link Fence}). */
+  epoch?: number | undefined;
   /** The user's own details: the engine never reads or writes them. */
   meta: Record<string, unknown>;
 }
@@ -123,4 +125,18 @@ export interface WriteBatch {
   logBooks: LogBook[];
   flows: FlowDetail[];
   atoms: AtomDetail[];
+  /** The writer's lock on the flow: the backend refuses the batch if a newer holder has written. */
+  fence?: Fence | undefined;
+}
+
+/**
+ * What a batch written under a flow's lock carries: the flow and the lease's fencing token. A
+ * backend checks it in the same transaction as the write (see `checkFence` in
+ * `taskflow-ts/backend`): older than the flow's stored `epoch` is refused with `LockLost` and
+ * nothing is written; newer is stored as the flow's `epoch`, which shuts out older holders.
+ * @example await backend.commit({ logBooks: [], flows: [], atoms: [], fence: { flowUuid, epoch: lease.epoch } }) // claims the flow
+ */
+export interface Fence {
+  flowUuid: string;
+  epoch: number;
 }

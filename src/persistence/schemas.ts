@@ -67,6 +67,7 @@ export const flowDetailSchema = z.looseObject({
   suspendedReason: z.optional(z.string()),
   wakeAt: z.optional(z.number()),
   cancelled: z.optional(z.object({ reason: z.string(), at: z.number() })),
+  epoch: z.optional(count),
   inputs: z.optional(meta),
   waitingFor: z.optional(z.array(z.object({ name: z.string(), description: z.optional(z.string()), deadline: z.optional(z.number()) }))),
   meta,

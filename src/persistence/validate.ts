@@ -78,6 +78,7 @@ const CHECKS = {
     "suspendedReason?": string,
     "wakeAt?": number,
     "cancelled?": object({ reason: string, at: number }),
+    "epoch?": count,
     "inputs?": record,
     "waitingFor?": array(object({ name: string, "description?": string, "deadline?": number })),
     meta: record,

@@ -1,4 +1,5 @@
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
+import type { LockService } from "./lock.js";
 
 /**
  * Where log books live. Adapters implement it (memory here; IndexedDB and Durable Objects in
@@ -18,7 +19,9 @@ export interface Backend {
   /**
    * Applies every record of the batch, or none of them. A flow detail whose log book is neither
    * stored nor in the batch, or an atom detail whose flow detail is neither, is refused with
-   * `NotFound` and nothing is written.
+   * `NotFound` and nothing is written. A batch with a `fence` older than its flow's stored
+   * `epoch` is refused with `LockLost`, checked in the same transaction (`fencedFlows` in
+   * `taskflow-ts/backend` says what to store).
    */
   commit(batch: WriteBatch): Promise<void>;
   /** @throws NotFound */
@@ -49,6 +52,18 @@ export interface Backend {
   expire(options: ExpireOptions): Promise<string[]>;
   /** Releases what the backend holds open; further calls fail. */
   close(): Promise<void>;
+  /**
+   * Issues the next fencing token of a flow detail: one more than the newest stored for it,
+   * stored as its `epoch` at once (a flow detail not stored yet gets it with its first write).
+   * A runner claims the flow when it takes its lock, and every batch it writes then carries the
+   * token (`batch.fence`); from the claim on, an older holder's writes are refused.
+   */
+  claim?(flowUuid: string): Promise<number>;
+  /**
+   * The lock service that suits this backend, used by engines that are not given one: the runners
+   * of one flow on this backend take its lock there. None: engines run without a lock unless given one.
+   */
+  readonly locks?: LockService | undefined;
 }
 
 /**

@@ -35,8 +35,10 @@ const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document",
 // `retry` option is plain data the compiler expands). Everything is within budget. Schema version 2
 // (issue 10, item 6) added the migration of version 1 records on read and stricter checks of the
 // engine's fields: about 0.03 KiB over 17.75. Hardening (issue 11: a cancel stored at once and
-// final, a reverted flow that never reports success) brought it to 17.93.
-const BUDGET_MINIMAL = 18;
+// final, a reverted flow that never reports success) brought it to 17.93; one runner per flow
+// (issue 12: the lock taken by every run, fencing tokens on every write, the memory lock service
+// that MemoryBackend offers) to 18.87.
+const BUDGET_MINIMAL = 19;
 
 describe("the core bundles for any runtime", () => {
   for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts"]) {

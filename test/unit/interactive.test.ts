@@ -195,11 +195,15 @@ describe("revising an earlier answer", () => {
 
   it("refuses an input the flow does not read, and a value the schema refuses, changing nothing", async () => {
     const { backend, engine } = await toConfirm();
-    const before = JSON.stringify(backend.dump());
+    // Each attempt takes the flow's lock, which raises its fencing token (`epoch`); nothing else may change.
+    const records = () => JSON.stringify(backend.dump(), (key, value: unknown) => (key === "epoch" ? undefined : value));
+    const before = records();
+    const epoch = (await backend.getFlowDetail(engine.flowDetailId)).epoch ?? 0;
     await expect(engine.revise("coupon", "X")).rejects.toBeInstanceOf(NotFound);
     await expect(engine.revise("coupon", "X")).rejects.toThrow(/does not read an input named "coupon"/);
     await expect(engine.revise("room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
-    expect(JSON.stringify(backend.dump())).toBe(before);
+    expect(records()).toBe(before);
+    expect((await backend.getFlowDetail(engine.flowDetailId)).epoch).toBe(epoch + 3);
   });
 
   it("refuses while an affected atom is running", async () => {
