@@ -1,5 +1,6 @@
 import { MemoryBackend, type Backend } from "../../src/index.js";
 import { describeBackendContract } from "./backend-contract.js";
+import { describeFencingContract } from "./fencing-contract.js";
 
 // A memory backend is corrupted through its dump, as a foreign tool writing that JSON would.
 async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: string, raw: unknown): Promise<Backend> {
@@ -10,3 +11,4 @@ async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: s
 }
 
 describeBackendContract("memory", { make: () => new MemoryBackend(), corrupt });
+describeFencingContract("memory", () => new MemoryBackend());

@@ -139,35 +139,5 @@ describe.each(ENGINES)("%s engine", (kind) => {
   });
 });
 
-describe("fencing tokens in the memory backend", () => {
-  const batch = (flows: FlowDetail[], fence?: { flowUuid: string; epoch: number }) => ({ logBooks: [], flows, atoms: [], fence });
-
-  it("claim() counts up from the stored token; a batch with an older token is refused and writes nothing; a newer one raises it", async () => {
-    const backend = new MemoryBackend();
-    const engine = load(linearFlow("f", task({ name: "a", execute: () => 1 })), { backend, lock: false });
-    await engine.save();
-    const id = engine.flowDetailId;
-    const stored = await backend.getFlowDetail(id);
-    expect(stored.epoch).toBeUndefined();
-    expect(await backend.claim(id)).toBe(1);
-    expect(await backend.claim(id)).toBe(2);
-    expect((await backend.getFlowDetail(id)).epoch).toBe(2);
-
-    await expect(backend.commit(batch([{ ...stored, name: "stale" }], { flowUuid: id, epoch: 1 }))).rejects.toBeInstanceOf(LockLost);
-    expect((await backend.getFlowDetail(id)).name).toBe("f");
-    await backend.commit(batch([{ ...stored, name: "current" }], { flowUuid: id, epoch: 2 }));
-    expect(await backend.getFlowDetail(id)).toMatchObject({ name: "current", epoch: 2 });
-    // A record written without a fence, from a copy read before the claims, does not lower the token.
-    await backend.commit(batch([{ ...stored, name: "unfenced" }]));
-    expect(await backend.getFlowDetail(id)).toMatchObject({ name: "unfenced", epoch: 2 });
-    await backend.commit(batch([], { flowUuid: id, epoch: 5 }));
-    expect((await backend.getFlowDetail(id)).epoch).toBe(5);
-    expect(await backend.claim(id)).toBe(6);
-  });
-
-  it("a claim of a flow detail not stored yet gives 1 and stores nothing", async () => {
-    const backend = new MemoryBackend();
-    expect(await backend.claim("not-stored")).toBe(1);
-    expect(backend.dump().flows).toEqual([]);
-  });
-});
+// The backend's side of fencing (claim, refusal, never lowering a token) is in the contract
+// suite: test/contract/fencing-contract.ts, run on every backend.
