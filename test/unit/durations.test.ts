@@ -5,7 +5,7 @@
  * else here reads time from a ManualClock; the system clock tests watch a short real window with
  * a spy on setTimeout and assert no timing, only what was scheduled and what did not happen.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   backoffDelay,
   CompilationFailure,
@@ -14,6 +14,7 @@ import {
   MemoryBackend,
   sleep,
   sleepUntil,
+  systemClock,
   task,
   Times,
   waitFor,
@@ -100,5 +101,80 @@ describe("a duration that cannot be stored or makes no sense is refused when the
     const backend = new MemoryBackend();
     expect(() => load(linearFlow("f", task({ name: "a", execute: () => 1 }), sleep("s", Infinity)), { backend })).toThrow(CompilationFailure);
     expect(await backend.listLogBooks()).toEqual([]);
+  });
+});
+
+describe("long delays: the system clock chunks what setTimeout cannot hold (2^31−1 ms)", () => {
+  const realSetTimeout = globalThis.setTimeout;
+  /** Lets the real event loop run for `ms` (a window to watch, not a wait for something). */
+  const window = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+  afterEach(() => vi.restoreAllMocks());
+
+  it("systemClock.sleep(30 days) schedules one timer within setTimeout's range and does not fire", async () => {
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    const stop = new AbortController();
+    let fired = false;
+    const sleeping = systemClock.sleep(30 * DAY, stop.signal).then(() => (fired = true));
+    await window(200);
+    const ours = spy.mock.calls.map(([, ms]) => ms);
+    expect(fired).toBe(false);
+    expect(ours.length).toBeGreaterThanOrEqual(1);
+    expect(ours.length).toBeLessThanOrEqual(2);
+    for (const ms of ours) expect(ms).toBeLessThanOrEqual(2 ** 31 - 1);
+    stop.abort();
+    await sleeping;
+    expect(fired).toBe(true); // an abort ends it at once, as before
+  });
+
+  it("systemClock.sleep(Infinity) waits until aborted", async () => {
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    const stop = new AbortController();
+    let fired = false;
+    const sleeping = systemClock.sleep(Infinity, stop.signal).then(() => (fired = true));
+    await window(50);
+    expect(fired).toBe(false);
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
+    stop.abort();
+    await sleeping;
+  });
+
+  it("a task timeoutMs of 30 days does not fire within the window", async () => {
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    let finish: (v: string) => void = () => undefined;
+    const slow = task({ name: "slow", timeoutMs: 30 * DAY, execute: () => new Promise<string>((resolve) => (finish = resolve)) });
+    const engine = load(linearFlow("f", slow));
+    const running = engine.run().then(() => "ok", (e: unknown) => e);
+    await window(200);
+    expect(engine.storage.getAtomState("slow")).toBe("RUNNING");
+    expect(spy.mock.calls.filter(([, ms]) => (ms ?? 0) > 1000).length).toBeLessThanOrEqual(2);
+    finish("done");
+    expect(await running).toBe("ok");
+    expect(engine.storage.getResult("slow")).toBe("done");
+  });
+
+  it("an in-process 30-day sleep schedules a couple of timers, not hundreds, and does not fire", async () => {
+    const engine = load(linearFlow("f", sleep("month", 30 * DAY), task({ name: "after", execute: () => 1 })));
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    const running = engine.run();
+    await window(200);
+    const calls = spy.mock.calls.length;
+    expect(calls).toBeLessThanOrEqual(3);
+    expect(engine.storage.getAtomState("after")).toBe("PENDING");
+    engine.suspend();
+    await running;
+    expect(engine.storage.flowState).toBe("SUSPENDED");
+  });
+
+  it("the same 30-day sleep under ManualClock fires after 30 days of simulated time, not before", async () => {
+    const clock = new ManualClock(0);
+    const engine = load(linearFlow("f", sleep("month", 30 * DAY), task({ name: "after", execute: () => 1 })), { clock });
+    const running = engine.run();
+    for (let i = 0; i < 100 && clock.waiting === 0; i++) await window(0);
+    clock.advance(30 * DAY - 1);
+    await window(0);
+    expect(engine.storage.getAtomState("after")).toBe("PENDING");
+    clock.advance(1);
+    await running;
+    expect(engine.storage.getAtomState("after")).toBe("SUCCESS");
   });
 });
