@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   backoffDelay,
   CompilationFailure,
+  InvalidFormat,
   linearFlow,
   load,
   MemoryBackend,
@@ -176,5 +177,30 @@ describe("long delays: the system clock chunks what setTimeout cannot hold (2^31
     clock.advance(1);
     await running;
     expect(engine.storage.getAtomState("after")).toBe("SUCCESS");
+  });
+});
+
+describe("ManualClock checks its arguments at run time", () => {
+  it("new ManualClock({ autoAdvance: true }) (options first, from plain JavaScript) throws, saying how to call it", () => {
+    const Clock = ManualClock as unknown as new (...args: unknown[]) => ManualClock;
+    expect(() => new Clock({ autoAdvance: true })).toThrow(InvalidFormat);
+    expect(() => new Clock({ autoAdvance: true })).toThrow(/new ManualClock\(0, \{ autoAdvance: true \}\)/);
+    expect(() => new Clock(NaN)).toThrow(InvalidFormat);
+    expect(() => new Clock(0, "yes")).toThrow(InvalidFormat);
+    expect(() => new Clock(0, { autoAdvance: "yes" })).toThrow(/autoAdvance must be true or false/);
+  });
+
+  it("advance() and set() refuse a time that is not a finite number", () => {
+    const clock = new ManualClock(0);
+    expect(() => clock.advance(NaN)).toThrow(InvalidFormat);
+    expect(() => clock.advance(-1)).toThrow(InvalidFormat);
+    expect(() => clock.set(Infinity)).toThrow(InvalidFormat);
+    expect(clock.now()).toBe(0);
+  });
+
+  it("the usual forms still work", () => {
+    expect(new ManualClock().now()).toBe(0);
+    expect(new ManualClock(5, { autoAdvance: true }).now()).toBe(5);
+    expect(new ManualClock(5, {}).now()).toBe(5);
   });
 });
