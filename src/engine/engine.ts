@@ -14,7 +14,7 @@ import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage, type FlowStorage } from "../storage/storage.js";
 import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
-import { fingerprint } from "./fingerprint.js";
+import { fingerprint, flowsOf } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
 import { nextWakeup } from "../snapshot/rules.js";
 import { Journal } from "./journal.js";
@@ -204,6 +204,7 @@ export class Engine {
     const graph = this.#graph();
     const now = this.clock.now();
     const current = fingerprint(graph);
+    const flows = flowsOf(graph);
     // Reloading after a failed write: the flow detail this engine stored, if it got that far;
     // if not, the same ids again (the write may have landed all the same, as after a timeout).
     const previous = this.#loaded;
@@ -216,7 +217,7 @@ export class Engine {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
       stored = await this.backend.getAtomDetails(id);
-      const differences = incompatibilities(flow.fingerprint ?? [], current);
+      const differences = incompatibilities(flow, this.flow.name, current, flows);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
           `flow detail "${id}" was run by an incompatible definition of "${flow.name}"; resume it with the definition it ran, or start a new flow detail:\n  - ${differences.join("\n  - ")}`,
@@ -239,6 +240,7 @@ export class Engine {
         createdAt: now,
         updatedAt: now,
         fingerprint: current,
+        flows,
         store: { ...(this.#options.store ?? {}) },
         factory: this.#options.factory,
         meta: {},
@@ -253,8 +255,9 @@ export class Engine {
     if (previous) storage.keepTransient(previous.storage); // values injected in memory only survive a reload
     if (newBook) journal.queueBook();
     if (id === undefined) journal.queueFlow();
-    // A compatible change (atoms added, a minor version bumped) becomes the stored definition.
-    else if (flow.fingerprint && JSON.stringify(flow.fingerprint) !== JSON.stringify(current)) journal.updateFlow({ fingerprint: current });
+    // A compatible change (atoms added, a minor version bumped) becomes the stored definition; so
+    // do the flows of a detail stored before they were compared.
+    else if (flow.fingerprint && JSON.stringify([flow.fingerprint, flow.flows]) !== JSON.stringify([current, flows])) journal.updateFlow({ fingerprint: current, flows });
     this.#loaded = { graph, topo: this.#topo, journal, writer, storage };
   }
 
