@@ -217,7 +217,7 @@ export class Engine {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
       stored = await this.backend.getAtomDetails(id);
-      const differences = incompatibilities(flow, this.flow.name, current, flows);
+      const differences = incompatibilities(flow, current, flows);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
           `flow detail "${id}" was run by an incompatible definition of "${flow.name}"; resume it with the definition it ran, or start a new flow detail:\n  - ${differences.join("\n  - ")}`,
@@ -256,8 +256,9 @@ export class Engine {
     if (newBook) journal.queueBook();
     if (id === undefined) journal.queueFlow();
     // A compatible change (atoms added, a minor version bumped) becomes the stored definition; so
-    // do the flows of a detail stored before they were compared.
-    else if (flow.fingerprint && JSON.stringify([flow.fingerprint, flow.flows]) !== JSON.stringify([current, flows])) journal.updateFlow({ fingerprint: current, flows });
+    // do the flows of a detail stored before they were compared, and the whole fingerprint of a
+    // detail a host created without one: a later incompatible resume is refused.
+    else if (JSON.stringify([flow.fingerprint, flow.flows]) !== JSON.stringify([current, flows])) journal.updateFlow({ fingerprint: current, flows });
     this.#loaded = { graph, topo: this.#topo, journal, writer, storage };
   }
 

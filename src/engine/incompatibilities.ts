@@ -2,17 +2,16 @@ import type { AtomFingerprint, FlowDetail, FlowFingerprint } from "../persistenc
 
 /**
  * The changes between the stored definition and the current one that make resuming unsafe:
- * the flow renamed; atoms removed or renamed, a kind, requires or provides changed, a major
- * version bumped; a flow's kind changed, a flow removed or renamed, an atom moved to another
+ * atoms removed or renamed, a kind, requires or provides changed, a major
+ * version bumped; a flow renamed (the root too), its kind changed, an atom moved to another
  * flow, a linear flow's items reordered, a graph flow's link added or removed. Added atoms and
  * flows and minor version bumps are compatible (the new atoms start PENDING). A detail stored
  * without flows (by an older version) is compared by its atoms only; one stored without a
  * fingerprint (by a host) is not compared.
  */
-export function incompatibilities(stored: FlowDetail, name: string, current: readonly AtomFingerprint[], flows: readonly FlowFingerprint[]): string[] {
+export function incompatibilities(stored: FlowDetail, current: readonly AtomFingerprint[], flows: readonly FlowFingerprint[]): string[] {
   const out: string[] = [];
   if (!stored.fingerprint) return out;
-  if (stored.name !== name) out.push(`flow "${stored.name}" is now named "${name}"`);
   const now = new Map(current.map((a) => [a.name, a]));
   const list = (xs: readonly string[]) => `[${xs.join(", ")}]`;
   for (const old of stored.fingerprint) {
@@ -46,6 +45,8 @@ function structureChanges(stored: readonly FlowFingerprint[], current: readonly 
     return p;
   };
   const now = new Map(paths(current).map((p, i) => [p, current[i] as FlowFingerprint]));
+  // The root's name as stored in the flows: a host may have named the flow detail otherwise.
+  if (stored[0] && stored[0].name !== current[0]?.name) out.push(`flow "${stored[0].name}" is now named "${current[0]?.name}"`);
   const shape = (f: FlowFingerprint, keep: (name: string) => boolean) => {
     const items = f.items.filter(keep);
     if (f.pattern !== "linear") items.sort();

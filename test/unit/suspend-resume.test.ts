@@ -12,12 +12,15 @@ import {
   load,
   MemoryBackend,
   MissingDependencies,
+  SCHEMA_VERSION,
   StorageFailure,
   task,
   unorderedFlow,
   waitFor,
   type Engine,
+  type FlowDetail,
   type FlowItem,
+  type LogBook,
   type MemoryDump,
 } from "../../src/index.js";
 import { ENGINES, failing, progressing, rejection, RuntimeError, sleep, WOOT } from "./helpers.js";
@@ -574,6 +577,24 @@ describe("resuming with a changed structure (issue 11, item 18)", () => {
     await e.save(); // nothing to compare the structure with: accepted, as before
     expect((await old.backend.getFlowDetail(old.id)).flows).toBeDefined();
     expect(await refused(old, linearFlow("root", step("a"), step("b")))).toEqual(['flow "root" was unordered [a, b], is now linear [a, b]']);
+  });
+
+  it("a flow detail stored without a fingerprint (by a host) gets one on its first load; a later incompatible resume is refused", async () => {
+    const backend = new MemoryBackend();
+    const now = Date.parse("2026-01-01");
+    const book: LogBook = { schemaVersion: SCHEMA_VERSION, uuid: "book-1", name: "jobs", createdAt: now, updatedAt: now, meta: {} };
+    // The host names the detail as it likes: the flow's name is compared as stored in its flows.
+    const detail: FlowDetail = { schemaVersion: SCHEMA_VERSION, uuid: "flow-1", bookUuid: "book-1", name: "job 17", state: "PENDING", createdAt: now, updatedAt: now, meta: {} };
+    await backend.commit({ logBooks: [book], flows: [detail], atoms: [] });
+    const first = load(linearFlow("root", step("a"), step("b")), { backend, flowDetailId: "flow-1" });
+    suspendOn(first, "a", "SUCCESS");
+    await first.run();
+    expect((await backend.getFlowDetail("flow-1")).fingerprint?.map((a) => a.name)).toEqual(["a", "b"]);
+    const same = load(linearFlow("root", step("a"), step("b")), { backend, flowDetailId: "flow-1" });
+    await same.prepare(); // the same definition again: accepted
+    expect(same.storage.flowDetail.name).toBe("job 17");
+    const differences = await refused({ backend, id: "flow-1" }, linearFlow("root", step("a"), step("c")));
+    expect(differences).toContainEqual(expect.stringMatching(/"b" was removed/));
   });
 
   it("a wait's schema is not part of the fingerprint: a new schema checks later values; a value already stored is kept; a major version refuses", async () => {
