@@ -71,6 +71,11 @@ export abstract class Atom<Args extends object = Record<string, unknown>> {
     this.saveAs = normalizeProvides(this.name, options.provides);
   }
 
+  /** TaskFlow's `"name==version"`, quotes included: `${task}` in a message names it and its version. */
+  toString(): string {
+    return `"${this.name}==${this.version}"`;
+  }
+
   /** Storage names this atom cannot run without (injected arguments excluded). */
   get requires(): readonly string[] {
     return (this.#requires ??= [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
