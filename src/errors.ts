@@ -132,7 +132,8 @@ export class MissingDependencies extends DependencyFailure {
   }
 }
 /**
- * A flow or an atom is built wrongly (a misplaced retry, a bad version, rebind or backoff).
+ * A flow or an atom is built wrongly (a misplaced retry, a bad version, rebind or backoff, a
+ * duration that is not a finite number ≥ 0).
  * @example new Times(-1) // throws CompilationFailure: attempts must be a whole number ≥ 0
  */
 export class CompilationFailure extends TaskFlowError {
@@ -142,7 +143,8 @@ export class CompilationFailure extends TaskFlowError {
 }
 /**
  * A stored flow was run by a definition that has changed incompatibly since (an atom removed or
- * renamed, its kind, requires or provides changed, a major version bumped); `engine.prepare()` and `engine.run()` throw it before anything runs.
+ * renamed, its kind, requires or provides changed, a major version bumped; the flow renamed, a
+ * flow's kind, items, order or links changed); `engine.prepare()` and `engine.run()` throw it before anything runs.
  * @example if (e instanceof IncompatibleVersion) console.log(e.differences.join("\n"))
  */
 export class IncompatibleVersion extends TaskFlowError {
@@ -196,7 +198,7 @@ export class MultipleChoices extends TaskFlowError {
 }
 /**
  * Data does not have the expected shape (a corrupted or foreign record, a value a wait's schema
- * refuses, a result the log book cannot store).
+ * refuses, a result the log book cannot store, an argument of the wrong kind from plain JavaScript).
  * @example await engine.provide("email", 42) // throws InvalidFormat when the wait's schema refuses it; nothing changes
  */
 export class InvalidFormat extends TaskFlowError {

@@ -15,7 +15,7 @@ export { type Backoff, backoffDelay } from "./atoms/backoff.js";
 export { Sleep, sleep, sleepUntil } from "./atoms/sleep.js";
 export { WaitFor, waitFor, type WaitForOptions, type InputSchema } from "./atoms/wait-for.js";
 export type { Waiting } from "./engine/inputs.js";
-export { Flow, type FlowItem, type FlowOptions } from "./patterns/flow.js";
+export { Flow, type FlowItem, type FlowItems, type FlowOptions } from "./patterns/flow.js";
 import type { FlowItem } from "./patterns/flow.js";
 export { LinearFlow, linearFlow } from "./patterns/linear.js";
 export { UnorderedFlow, unorderedFlow } from "./patterns/unordered.js";

@@ -71,6 +71,11 @@ export abstract class Atom<Args extends object = Record<string, unknown>> {
     this.saveAs = normalizeProvides(this.name, options.provides);
   }
 
+  /** TaskFlow's `"name==version"`, quotes included: `${task}` in a message names it and its version. */
+  toString(): string {
+    return `"${this.name}==${this.version}"`;
+  }
+
   /** Storage names this atom cannot run without (injected arguments excluded). */
   get requires(): readonly string[] {
     return (this.#requires ??= [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
@@ -90,6 +95,15 @@ export abstract class Atom<Args extends object = Record<string, unknown>> {
   #requires: readonly string[] | undefined;
   #optional: readonly string[] | undefined;
   #provides: readonly string[] | undefined;
+}
+
+/**
+ * `ms` when it is a duration a log book can store and a timer can wait (a finite number ≥ 0).
+ * @throws CompilationFailure naming its owner, when the atom is built
+ */
+export function duration(owner: string, what: string, ms: number | undefined): number | undefined {
+  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw new CompilationFailure(`${owner}: ${what} must be a finite number ≥ 0, got ${ms}`);
+  return ms;
 }
 
 function normalizeRebind(

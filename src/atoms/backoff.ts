@@ -1,4 +1,5 @@
 import { CompilationFailure } from "../errors.js";
+import { duration } from "./atom.js";
 
 /**
  * How long to wait before each retry, after AWS Step Functions' retriers: the first retry waits
@@ -20,12 +21,15 @@ export interface Backoff {
 
 /** Checks a backoff policy when the retry is built, so a typo fails early with its name. */
 export function checkBackoff(owner: string, b: Backoff): void {
-  const bad = (what: string) => new CompilationFailure(`retry "${owner}": backoff ${what}`);
-  if (!(b.initialMs >= 0) || !Number.isFinite(b.initialMs)) throw bad(`initialMs must be a finite number ≥ 0, got ${b.initialMs}`);
-  if (b.rate !== undefined && !(b.rate >= 1)) throw bad(`rate must be ≥ 1, got ${b.rate}`);
-  if (b.maxMs !== undefined && !(b.maxMs >= 0)) throw bad(`maxMs must be ≥ 0, got ${b.maxMs}`);
-  if (b.jitter !== undefined && b.jitter !== "none" && b.jitter !== "full") throw bad(`jitter must be "none" or "full"`);
+  const who = `retry "${owner}"`;
+  duration(who, "backoff initialMs", b.initialMs ?? NaN);
+  duration(who, "backoff maxMs", b.maxMs);
+  if (b.rate !== undefined && !(Number.isFinite(b.rate) && b.rate >= 1)) throw new CompilationFailure(`${who}: backoff rate must be a finite number ≥ 1, got ${b.rate}`);
+  if (b.jitter !== undefined && b.jitter !== "none" && b.jitter !== "full") throw new CompilationFailure(`${who}: backoff jitter must be "none" or "full"`);
 }
+
+/** The longest delay: the range of a `Date` (about 273,790 years), so a wake-up time stays a finite, storable number. */
+const LONGEST = 8.64e15;
 
 /**
  * The delay before retry number `retry` (1 for the first retry).
@@ -34,6 +38,7 @@ export function checkBackoff(owner: string, b: Backoff): void {
  */
 export function backoffDelay(b: Backoff, retry: number, random: () => number): number {
   const raw = b.initialMs * Math.pow(b.rate ?? 2, Math.max(0, retry - 1));
-  const capped = b.maxMs === undefined ? raw : Math.min(b.maxMs, raw);
+  // rate^retry overflows to Infinity after enough retries: cap it so that it can be stored.
+  const capped = Math.min(b.maxMs ?? LONGEST, raw, LONGEST);
   return b.jitter === "full" ? Math.floor(random() * capped) : capped;
 }

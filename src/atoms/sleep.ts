@@ -1,6 +1,7 @@
 import type { AtomAction } from "../engine/actions/action.js";
 import { sleepAction } from "../engine/actions/sleep.js";
-import { Atom, type AtomOptions } from "./atom.js";
+import { CompilationFailure } from "../errors.js";
+import { Atom, duration, type AtomOptions } from "./atom.js";
 
 /** Options of a sleep: its name, what it provides (its wake-up time), its version and priority. */
 export type SleepOptions = Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject">;
@@ -22,6 +23,10 @@ export class Sleep extends Atom<Record<string, never>> {
     options: SleepOptions & { name: string },
   ) {
     super(options);
+    // Refused here, not when the engine reaches it: an infinite wake-up time cannot be stored.
+    const who = `sleep "${this.name}"`;
+    if (!("at" in wait)) duration(who, "ms", wait.afterMs);
+    else if (!Number.isFinite(wait.at)) throw new CompilationFailure(`${who}: at must be a finite time (ms since the epoch), got ${wait.at}`);
   }
 }
 

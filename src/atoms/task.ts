@@ -1,5 +1,5 @@
 import type { Failure } from "../failure.js";
-import { Atom, type AtomOptions } from "./atom.js";
+import { Atom, duration, type AtomOptions } from "./atom.js";
 import { type Backoff, checkBackoff } from "./backoff.js";
 import type { AtomAction } from "../engine/actions/action.js";
 import { taskAction } from "../engine/actions/task.js";
@@ -90,7 +90,7 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
 
   constructor(options: TaskOptions<Args> = {}) {
     super(options);
-    this.timeoutMs = options.timeoutMs;
+    this.timeoutMs = duration(`task "${this.name}"`, "timeoutMs", options.timeoutMs);
     this.needsNetwork = options.needsNetwork ?? false;
     this.retry = options.retry;
     if (options.retry?.backoff) checkBackoff(`${this.name}_retry`, options.retry.backoff);

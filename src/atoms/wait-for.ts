@@ -1,5 +1,5 @@
 import { waitAction, type WaitAction } from "../engine/actions/wait.js";
-import { Atom, type AtomOptions } from "./atom.js";
+import { Atom, duration, type AtomOptions } from "./atom.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
@@ -56,7 +56,7 @@ export class WaitFor<T = unknown> extends Atom<Record<string, never>> {
     const { schema, description, timeoutMs, ...rest } = options;
     super({ name: `wait:${input}`, provides: input, ...rest });
     this.schema = schema;
-    this.timeoutMs = timeoutMs;
+    this.timeoutMs = duration(`wait "${this.name}"`, "timeoutMs", timeoutMs);
     this.description = description ?? schema?.description;
   }
 }

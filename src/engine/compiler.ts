@@ -87,6 +87,19 @@ interface Span {
   exit: number;
 }
 
+/** A flow the compiler has entered and not closed yet: the spans of its items compiled so far. */
+interface Frame {
+  flow: Flow;
+  scope: FlowScope;
+  path: FlowItem[];
+  flowEntry: number;
+  /** Where its items start: the flow's entry marker, or its retry. */
+  entry: number;
+  /** The retry its items answer to. */
+  inner: RetryNode | undefined;
+  spans: Span[];
+}
+
 /** Whether an item is a flow (by its pattern, not its class: two copies of the package agree). */
 export function isFlow(item: FlowItem): item is Flow {
   return (item as Flow).pattern !== undefined;
@@ -112,13 +125,17 @@ export function compile(root: FlowItem): ExecutionGraph {
     (nodes[to] as ExecNode).preds.push(from);
   };
 
-  const visit = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[], retry: RetryNode | undefined): Span => {
+  // No recursion: a flow being compiled is a frame on `open`, and its items are entered one at a
+  // time, so how deep flows nest is not bounded by the JavaScript stack.
+  const open: Frame[] = [];
+
+  /** Enters an item: the span of an atom; for a flow, its frame is opened (and undefined returned). */
+  const enter = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[], retry: RetryNode | undefined): Span | undefined => {
     if (!isFlow(item) && item.action.kind === "task" && (item as Task<any>).retry && !wrapped.has(item)) {
       // The retry shorthand: the task runs in a flow of its own with a Times retry.
       wrapped.add(item);
       const { attempts, backoff, revertAll } = (item as Task<any>).retry as NonNullable<Task<any>["retry"]>;
-      const own = new LinearFlow(`${item.name}[retry]`, { retry: new Times(attempts, { name: `${item.name}_retry`, backoff, revertAll }) });
-      return visit(own.add(item), scope, path, retry);
+      item = new LinearFlow(`${item.name}[retry]`, { retry: new Times(attempts, { name: `${item.name}_retry`, backoff, revertAll }) }).add(item);
     }
     if (seen.has(item)) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
     seen.add(item);
@@ -150,12 +167,17 @@ export function compile(root: FlowItem): ExecutionGraph {
     if (item.retry) {
       // A retry runs after its flow's entry and before everything in the flow.
       asRetry.add(item.retry);
-      const r = visit(item.retry, flowScope, childPath, retry);
+      const r = enter(item.retry, flowScope, childPath, retry) as Span;
       edge(flowEntry, r.entry);
       entry = r.exit;
       inner = nodes[r.entry] as RetryNode;
     }
-    const spans = item.items.map((c) => visit(c, flowScope, childPath, inner));
+    open.push({ flow: item, scope: flowScope, path: childPath, flowEntry, entry, inner, spans: [] });
+    return undefined;
+  };
+
+  /** Closes a flow whose items are all compiled: its exit marker and the edges of its pattern. */
+  const close = ({ flow: item, scope: flowScope, path: childPath, flowEntry, entry, spans }: Frame): Span => {
     const exit = node("flow-end", `${item.name}[$]`, undefined, flowScope, childPath);
     if (item.pattern === "linear") {
       let prev = entry;
@@ -191,7 +213,19 @@ export function compile(root: FlowItem): ExecutionGraph {
   if (!isFlow(root) && root.kind === "retry") {
     throw new CompilationFailure(`retry "${root.name}" cannot be the root of a flow; attach it to a flow`);
   }
-  visit(root, undefined, [], undefined);
+  enter(root, undefined, [], undefined);
+  while (open.length > 0) {
+    const top = open[open.length - 1] as Frame;
+    const next = top.flow.items[top.spans.length];
+    if (next === undefined) {
+      open.pop();
+      const span = close(top);
+      open[open.length - 1]?.spans.push(span);
+    } else {
+      const span = enter(next, top.scope, top.path, top.inner);
+      if (span) top.spans.push(span);
+    }
+  }
   resolveArguments(atoms);
   return { root, nodes, atoms };
 }

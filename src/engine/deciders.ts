@@ -32,7 +32,7 @@ export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: De
       const s = stack.pop() as AtomNode;
       if (region.has(s)) continue;
       region.add(s);
-      stack.push(...next(s).filter((x) => x.atom && parentFlow(x) === flow));
+      for (const x of next(s)) if (x.atom && parentFlow(x) === flow) stack.push(x);
     }
   } else if (depth === "ALL") {
     const stack = next(from);
@@ -42,7 +42,7 @@ export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: De
       if (seen.has(s)) continue;
       seen.add(s);
       if (s.atom) region.add(s);
-      stack.push(...next(s));
+      for (const x of next(s)) stack.push(x); // not push(...): a flow marker may have 100,000 successors
     }
   }
   return [...region];

@@ -1,4 +1,4 @@
-import { Cancelled, ExecutionFailure, IncompatibleVersion, LockLost, MissingDependencies } from "../errors.js";
+import { Cancelled, ExecutionFailure, IncompatibleVersion, LockLost, MissingDependencies, NotFound } from "../errors.js";
 import type { Waiting } from "./inputs.js";
 import { provide, revise, waitingFor } from "./revise.js";
 import { incompatibilities } from "./incompatibilities.js";
@@ -15,7 +15,7 @@ import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
 import { Storage, type FlowStorage } from "../storage/storage.js";
 import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
-import { fingerprint } from "./fingerprint.js";
+import { fingerprint, flowsOf } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
 import { nextWakeup } from "../snapshot/rules.js";
 import { Journal } from "./journal.js";
@@ -35,7 +35,10 @@ export interface EngineOptions {
   engine?: "serial" | "parallel";
   /** Most atoms running at once on the parallel engine (default 64). */
   maxConcurrency?: number;
-  /** Values injected persistently at the flow level (stored in the flow detail). */
+  /**
+   * Values injected persistently at the flow level (stored in the flow detail). Given when
+   * resuming, they are injected on top of the stored ones, as TaskFlow's `load` does.
+   */
   store?: Record<string, unknown>;
   /** The log book to add the flow detail to: its uuid, or a new one's name. */
   book?: { uuid: string } | { name: string };
@@ -115,6 +118,8 @@ export class Engine {
   #run: Run | undefined;
   #runPromise: Promise<void> | undefined;
   #isOnline: boolean;
+  /** Injections asked for before the flow detail was loaded: applied when it is. */
+  readonly #early: Array<(storage: Storage) => void> = [];
 
   readonly #options: EngineOptions;
   readonly #runOptions: RunOptions;
@@ -172,20 +177,28 @@ export class Engine {
   /**
    * Injects values at the flow level. Persistent ones (the default) are stored in the flow
    * detail with the next write and survive a resume; transient ones live only in this engine.
-   * Injected values win over what atoms provide, as in TaskFlow.
-   * @example await engine.prepare(); engine.inject({ coupon: "SPRING" }); await engine.run();
+   * Injected values win over what atoms provide, as in TaskFlow. Before the flow detail is
+   * loaded, they are kept and injected when it is.
+   * @example const engine = load(flow, { backend }); engine.inject({ coupon: "SPRING" }); await engine.run();
    */
   inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
-    this.#prepared().storage.inject(values, options);
+    this.#inject((s) => s.inject(values, options));
   }
 
   /**
    * Injects argument values for one atom, by argument name (they win over the store and over
-   * what other atoms provide).
-   * @example await engine.prepare(); engine.injectAtomArgs("charge", { currency: "EUR" });
+   * what other atoms provide). Before the flow detail is loaded, they are kept until it is.
+   * @throws NotFound for a name that is not an atom of this flow
+   * @example engine.injectAtomArgs("charge", { currency: "EUR" }); await engine.run();
    */
   injectAtomArgs(atom: string, values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
-    this.#prepared().storage.injectAtomArgs(atom, values, options);
+    if (!this.#graph().atoms.has(atom)) throw new NotFound(`flow "${this.flow.name}" has no atom named "${atom}"`);
+    this.#inject((s) => s.injectAtomArgs(atom, values, options));
+  }
+
+  #inject(apply: (storage: Storage) => void): void {
+    if (this.#loaded) apply(this.#loaded.storage);
+    else this.#early.push(apply);
   }
 
   #prepared(): Loaded {
@@ -219,6 +232,7 @@ export class Engine {
     const graph = this.#graph();
     const now = this.clock.now();
     const current = fingerprint(graph);
+    const flows = flowsOf(graph);
     // Reloading after a failed write: the flow detail this engine stored, if it got that far;
     // if not, the same ids again (the write may have landed all the same, as after a timeout).
     const previous = this.#loaded;
@@ -231,7 +245,7 @@ export class Engine {
       flow = await this.backend.getFlowDetail(id);
       book = await this.backend.getLogBook(flow.bookUuid);
       stored = await this.backend.getAtomDetails(id);
-      const differences = incompatibilities(flow.fingerprint ?? [], current);
+      const differences = incompatibilities(flow, current, flows);
       if (differences.length > 0) {
         throw new IncompatibleVersion(
           `flow detail "${id}" was run by an incompatible definition of "${flow.name}"; resume it with the definition it ran, or start a new flow detail:\n  - ${differences.join("\n  - ")}`,
@@ -254,6 +268,7 @@ export class Engine {
         createdAt: now,
         updatedAt: now,
         fingerprint: current,
+        flows,
         store: { ...(this.#options.store ?? {}) },
         factory: this.#options.factory,
         meta: {},
@@ -266,10 +281,14 @@ export class Engine {
     const writer = new Writer(this.backend, journal, this.clock, id !== undefined ? flow : undefined, this.statistics);
     const storage = new Storage(journal, writer, graph);
     if (previous) storage.keepTransient(previous.storage); // values injected in memory only survive a reload
+    else if (id !== undefined && this.#options.store) storage.inject(this.#options.store); // TaskFlow's load(flow, store, flow_detail)
+    for (const apply of this.#early.splice(0)) apply(storage);
     if (newBook) journal.queueBook();
     if (id === undefined) journal.queueFlow();
-    // A compatible change (atoms added, a minor version bumped) becomes the stored definition.
-    else if (flow.fingerprint && JSON.stringify(flow.fingerprint) !== JSON.stringify(current)) journal.updateFlow({ fingerprint: current });
+    // A compatible change (atoms added, a minor version bumped) becomes the stored definition; so
+    // do the flows of a detail stored before they were compared, and the whole fingerprint of a
+    // detail a host created without one: a later incompatible resume is refused.
+    else if (JSON.stringify([flow.fingerprint, flow.flows]) !== JSON.stringify([current, flows])) journal.updateFlow({ fingerprint: current, flows });
     this.#loaded = { graph, topo: this.#topo, journal, writer, storage };
   }
 

@@ -1,5 +1,6 @@
-import type { AtomFingerprint } from "../persistence/models.js";
-import type { ExecutionGraph } from "./compiler.js";
+import type { AtomFingerprint, FlowFingerprint } from "../persistence/models.js";
+import type { GraphFlow } from "../patterns/graph.js";
+import type { ExecutionGraph, FlowScope } from "./compiler.js";
 
 /** What a resume compares: every atom's name, kind, requires, optional, provides and version. */
 export function fingerprint(graph: ExecutionGraph): AtomFingerprint[] {
@@ -11,4 +12,30 @@ export function fingerprint(graph: ExecutionGraph): AtomFingerprint[] {
     provides: [...(atom?.provides ?? [])].sort(),
     version: atom?.version ?? "1.0",
   }));
+}
+
+/**
+ * …and the flows: each one's kind, its items in compile order (a retry first, a subflow by its
+ * name) and a graph flow's links that requires and provides do not imply, `[from, to]` or
+ * `[from, to, decider depth]`. Read off the compiled graph in one pass, so a task's retry
+ * shorthand shows as the flow it compiles to.
+ */
+export function flowsOf(graph: ExecutionGraph): FlowFingerprint[] {
+  const out: FlowFingerprint[] = [];
+  const at = new Map<FlowScope | undefined, number>();
+  for (const n of graph.nodes) {
+    const parent = at.get(n.kind === "flow" ? n.scope.parent : n.scope);
+    if (n.kind === "flow-end") continue;
+    if (parent !== undefined) out[parent]?.items.push(n.name);
+    if (n.kind !== "flow") continue;
+    const { pattern } = n.scope.flow;
+    at.set(n.scope, out.length);
+    out.push({
+      name: n.name, pattern, parent, items: [],
+      links: pattern === "graph"
+        ? (n.scope.flow as GraphFlow).edges.filter((e) => e.decider || !e.symbols.length).map((e) => [e.from.name, e.to.name, ...(e.decider ? [e.deciderDepth ?? "ALL"] : [])])
+        : undefined,
+    });
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import type { AtomNode } from "./compiler.js";
 /** The engine's own fields of an atom detail, which operations below change by name. */
 type AtomFields = Pick<AtomDetail, "progress" | "progressDetails" | "injected" | "wakeAt" | "deadline" | "requeue" | "generation" | "attempts">;
 /** The engine's own fields of a flow detail (everything but its identity, state and the user's meta). */
-export type FlowFields = Pick<FlowDetail, "fingerprint" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
+export type FlowFields = Pick<FlowDetail, "fingerprint" | "flows" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
 
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
 function merged<T extends object>(base: T, patch: Partial<T>): T {

@@ -525,8 +525,9 @@ export class Runner {
     const held = this.toExecute.size + this.toRevert.size === 0;
     const reason = !held ? "suspended" : this.awaiting.size > 0 ? "input" : this.timed.size > 0 ? "waiting" : "offline";
     const deadlines = [...this.awaiting.values()].flatMap((h) => (h.deadline !== undefined ? [h.deadline] : []));
+    // Not Math.min(...times): spreading 100,000 held atoms into a call overflows the stack.
     const times = [...deadlines, ...this.timed.values()];
-    const wakeAt = reason === "suspended" || times.length === 0 ? undefined : Math.min(...times);
+    const wakeAt = reason === "suspended" || times.length === 0 ? undefined : times.reduce((a, b) => Math.min(a, b));
     const waitingFor = [...this.awaiting].map(([n, hold]) => ({
       name: hold.input,
       ...(n.kind === "wait" && n.atom.description !== undefined ? { description: n.atom.description } : {}),

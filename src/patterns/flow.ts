@@ -9,6 +9,13 @@ import { Duplicate } from "../errors.js";
 export type FlowItem = Atom<any> | Flow;
 
 /**
+ * What a flow's `add` and factories take: items one by one, arrays of items, or both. A large
+ * flow is best built from an array: spreading 100,000 items into a call overflows the stack.
+ * @example linearFlow("import", rows.map((row) => importRow(row))) // one array, no spread
+ */
+export type FlowItems = FlowItem | readonly FlowItem[];
+
+/**
  * Options of a flow, passed before its items.
  * @example linearFlow("call", { retry: new Times(3) }, callApi)
  */
@@ -41,16 +48,23 @@ export abstract class Flow {
     return this.children;
   }
 
-  /** Adds items; the same object may be added only once. */
-  add(...items: FlowItem[]): this {
+  /** Adds items, one by one or in arrays (`add(tasks)`); the same object may be added only once. */
+  add(...items: FlowItems[]): this {
+    // Never spread: an array of 100,000 items spread into a call overflows the stack.
     for (const item of items) {
-      if (this.added.has(item)) {
-        throw new Duplicate(`flow "${this.name}": "${item.name}" was already added to it`);
-      }
-      this.added.add(item);
-      this.children.push(item);
+      if (Array.isArray(item)) for (const one of item as readonly FlowItem[]) this.addOne(one);
+      else this.addOne(item as FlowItem);
     }
     return this;
+  }
+
+  /** Adds one item (a graph flow also wires it). */
+  protected addOne(item: FlowItem): void {
+    if (this.added.has(item)) {
+      throw new Duplicate(`flow "${this.name}": "${item.name}" was already added to it`);
+    }
+    this.added.add(item);
+    this.children.push(item);
   }
 
   /** Names this flow's atoms (and its retry) provide. */
@@ -78,10 +92,15 @@ export abstract class Flow {
 }
 
 
-/** Splits a factory's arguments: an optional {@link FlowOptions} object first, then the items. */
-export function splitItems(args: Array<FlowItem | FlowOptions>): { options: FlowOptions; items: FlowItem[] } {
-  const [first, ...rest] = args;
-  const isItem = (x: unknown) => x instanceof Flow || (typeof x === "object" && x !== null && "kind" in x && "saveAs" in x);
-  if (first !== undefined && !isItem(first)) return { options: first as FlowOptions, items: rest as FlowItem[] };
-  return { options: {}, items: args as FlowItem[] };
+/**
+ * A factory's flow: an optional {@link FlowOptions} object first, then items or arrays of items,
+ * added one argument at a time (never spread again).
+ */
+export function build<F extends Flow>(create: (options: FlowOptions) => F, args: ReadonlyArray<FlowItems | FlowOptions>): F {
+  const first = args[0];
+  const isItem = (x: unknown) => Array.isArray(x) || x instanceof Flow || (typeof x === "object" && x !== null && "kind" in x && "saveAs" in x);
+  const skip = first !== undefined && !isItem(first) ? 1 : 0;
+  const flow = create(skip ? (first as FlowOptions) : {});
+  for (let i = skip; i < args.length; i++) flow.add(args[i] as FlowItems);
+  return flow;
 }

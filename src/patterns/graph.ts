@@ -1,7 +1,7 @@
 import { AmbiguousDependency, DependencyFailure, NotFound } from "../errors.js";
 import type { AtomNode, ExecNode, ExecutionGraph } from "../engine/compiler.js";
 import { ignoredRegion } from "../engine/deciders.js";
-import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
+import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
 
 /**
  * How far a decider's "no" reaches (TaskFlow's decider depths): `ATOM` the target only, `NEIGHBORS`
@@ -54,18 +54,15 @@ export class GraphFlow extends Flow {
   readonly #consumers = new Map<string, FlowItem[]>();
   readonly #out = new Map<FlowItem, Map<FlowItem, GraphEdge>>();
 
-  override add(...items: FlowItem[]): this {
-    for (const item of items) {
-      super.add(item);
-      try {
-        this.#wire(item);
-      } catch (e) {
-        this.#unwire(item);
-        this.dropLast();
-        throw e;
-      }
+  protected override addOne(item: FlowItem): void {
+    super.addOne(item);
+    try {
+      this.#wire(item);
+    } catch (e) {
+      this.#unwire(item);
+      this.dropLast();
+      throw e;
     }
-    return this;
   }
 
   /** @internal The atoms a decider's "no" on `target`, an item of this flow, skips (the engine asks it). */
@@ -183,8 +180,7 @@ export class GraphFlow extends Flow {
   }
 }
 
-/** @example graphFlow("build", compile, link, test) // ordered by what each requires */
-export function graphFlow(name: string, ...items: Array<FlowItem | FlowOptions>): GraphFlow {
-  const split = splitItems(items);
-  return new GraphFlow(name, split.options).add(...split.items);
+/** @example graphFlow("build", compile, link, test) // ordered by what each requires; or graphFlow("build", [compile, link, test]) */
+export function graphFlow(name: string, ...items: Array<FlowItems | FlowOptions>): GraphFlow {
+  return build((options) => new GraphFlow(name, options), items);
 }

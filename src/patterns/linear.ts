@@ -1,4 +1,4 @@
-import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
+import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
 
 /**
  * Items run one after another, in the order they were added.
@@ -20,8 +20,8 @@ export class LinearFlow extends Flow {
 /**
  * @example linearFlow("checkout", validate, charge, ship)
  * @example linearFlow("call", { retry: new Times(3) }, callApi) // options first
+ * @example linearFlow("import", rows.map(importRow)) // an array: 100,000 items build without a spread
  */
-export function linearFlow(name: string, ...items: Array<FlowItem | FlowOptions>): LinearFlow {
-  const split = splitItems(items);
-  return new LinearFlow(name, split.options).add(...split.items);
+export function linearFlow(name: string, ...items: Array<FlowItems | FlowOptions>): LinearFlow {
+  return build((options) => new LinearFlow(name, options), items);
 }

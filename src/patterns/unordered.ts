@@ -1,4 +1,4 @@
-import { Flow, type FlowItem, type FlowOptions, splitItems } from "./flow.js";
+import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
 
 /**
  * Items that do not depend on one another; a parallel engine runs them concurrently.
@@ -13,8 +13,7 @@ export class UnorderedFlow extends Flow {
   }
 }
 
-/** @example unorderedFlow("notify", email, sms) */
-export function unorderedFlow(name: string, ...items: Array<FlowItem | FlowOptions>): UnorderedFlow {
-  const split = splitItems(items);
-  return new UnorderedFlow(name, split.options).add(...split.items);
+/** @example unorderedFlow("notify", email, sms) // or unorderedFlow("notify", [email, sms]) */
+export function unorderedFlow(name: string, ...items: Array<FlowItems | FlowOptions>): UnorderedFlow {
+  return build((options) => new UnorderedFlow(name, options), items);
 }

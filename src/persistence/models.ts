@@ -36,6 +36,26 @@ export interface AtomFingerprint {
 }
 
 /**
+ * The stored structure of one flow of a definition: its kind, its items in order and a graph
+ * flow's links, compared on resume (with the atoms' fingerprint). Listed root first, each flow
+ * before the flows it holds.
+ * @example flowDetail.flows?.map((f) => `${f.pattern} flow ${f.name}: ${f.items.join(", ")}`)
+ */
+export interface FlowFingerprint {
+  name: string;
+  pattern: "linear" | "unordered" | "graph";
+  /** Where the flow holding it is in the list; none for the root. */
+  parent?: number | undefined;
+  /** The names of its retry and its items (atoms and subflows), in the order they run or were added. */
+  items: string[];
+  /**
+   * A graph flow's links that requires and provides do not imply (explicit ones, and those with
+   * a decider): `[from, to]`, or `[from, to, depth]` for a link with a decider.
+   */
+  links?: string[][] | undefined;
+}
+
+/**
  * How a flow was built, so a host can rebuild it by name (TaskFlow's `load_from_factory`).
  * @example const ref = flowDetail.factory; if (ref) registry.load(ref.name, ref.args, { backend })
  */
@@ -56,8 +76,10 @@ export interface FlowDetail {
   state: FlowState;
   createdAt: number;
   updatedAt: number;
-  /** The definition this detail was run with. */
+  /** The definition this detail was run with: its atoms… */
   fingerprint?: AtomFingerprint[] | undefined;
+  /** …and its flows (kinds, items, links); absent in a detail stored before they were compared. */
+  flows?: FlowFingerprint[] | undefined;
   factory?: FactoryRef | undefined;
   /** Values injected persistently at the flow level (the `store` of `load`). */
   store?: Record<string, unknown> | undefined;

@@ -62,6 +62,17 @@ export const flowDetailSchema = z.looseObject({
   createdAt: z.number(),
   updatedAt: z.number(),
   fingerprint: z.optional(fingerprintSchema),
+  flows: z.optional(
+    z.array(
+      z.object({
+        name: z.string(),
+        pattern: z.enum(["linear", "unordered", "graph"]),
+        parent: z.optional(count),
+        items: z.array(z.string()),
+        links: z.optional(z.array(z.array(z.string()))),
+      }),
+    ),
+  ),
   factory: z.optional(z.object({ name: z.string(), args: z.array(z.unknown()) })),
   store: z.optional(meta),
   suspendedReason: z.optional(z.string()),

@@ -73,6 +73,10 @@ const CHECKS = {
   "flow detail": object({
     schemaVersion, uuid: id, bookUuid: id, name: string, state: oneOf(FLOW_STATES), createdAt: number, updatedAt: number,
     "fingerprint?": array(object({ name: string, kind: oneOf(["task", "retry"]), requires: strings, optional: strings, provides: strings, version: string })),
+    "flows?": array(object({
+      name: string, pattern: oneOf(["linear", "unordered", "graph"]), "parent?": count, items: strings,
+      "links?": array(strings),
+    })),
     "factory?": object({ name: string, args: array(unknown) }),
     "store?": record,
     "suspendedReason?": string,

@@ -11,9 +11,13 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The longest delay `setTimeout` holds (a signed 32-bit number of ms); a longer one fires at once. */
+const LONGEST_TIMER = 2 ** 31 - 1;
+
 /**
  * The platform's clock and timers (web-standard `Date.now` and `setTimeout`, present in every runtime
- * we target); the engine's default.
+ * we target); the engine's default. A delay longer than a timer holds (2^31−1 ms, about 24.8 days:
+ * past it, runtimes fire at once) is waited in chunks, so a 30-day timeout waits 30 days.
  * @example await backend.expire({ olderThanMs: 86_400_000, now: systemClock.now() })
  */
 export const systemClock: Clock = {
@@ -21,12 +25,18 @@ export const systemClock: Clock = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
+      const at = Date.now() + Math.max(0, ms);
+      let timer: ReturnType<typeof setTimeout>;
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      const arm = (): void => {
+        const left = at - Date.now();
+        timer = setTimeout(left > LONGEST_TIMER ? arm : done, Math.min(Math.max(0, left), LONGEST_TIMER));
+      };
+      arm();
       signal?.addEventListener("abort", done, { once: true });
     }),
 };

@@ -1,4 +1,13 @@
+import { InvalidFormat } from "../errors.js";
 import { type Clock, systemClock } from "../ports/clock.js";
+
+/** `ms` when it is a finite number (≥ 0 unless `negative`). @throws InvalidFormat saying what it got */
+function time(what: string, ms: unknown, negative = false): number {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || (!negative && ms < 0)) {
+    throw new InvalidFormat(`ManualClock: ${what} must be a finite number of ms${negative ? "" : " ≥ 0"}, got ${typeof ms === "object" ? JSON.stringify(ms) : String(ms)}`);
+  }
+  return ms;
+}
 
 /**
  * A clock that only moves when told to, for tests: `advance(ms)` wakes the sleepers whose time
@@ -10,10 +19,24 @@ import { type Clock, systemClock } from "../ports/clock.js";
 export class ManualClock implements Clock {
   private sleepers: Array<{ at: number; wake: () => void }> = [];
 
-  constructor(
-    private current = 0,
-    private readonly options: { autoAdvance?: boolean } = {},
-  ) {}
+  private current: number;
+  private readonly options: { autoAdvance?: boolean };
+
+  /**
+   * @param current the time to start at (ms since the epoch)
+   * @throws InvalidFormat for arguments of the wrong kind (checked at run time, for plain JavaScript)
+   */
+  constructor(current = 0, options: { autoAdvance?: boolean } = {}) {
+    if (typeof current === "object") {
+      throw new InvalidFormat(`ManualClock: the start time comes first, the options second: new ManualClock(0, { autoAdvance: true }); got ${JSON.stringify(current)} as the start time`);
+    }
+    this.current = time("the start time", current, true);
+    if (typeof options !== "object" || options === null) throw new InvalidFormat(`ManualClock: options must be an object such as { autoAdvance: true }, got ${String(options)}`);
+    if (options.autoAdvance !== undefined && typeof options.autoAdvance !== "boolean") {
+      throw new InvalidFormat(`ManualClock: autoAdvance must be true or false, got ${JSON.stringify(options.autoAdvance)}`);
+    }
+    this.options = options;
+  }
 
   now(): number {
     return this.current;
@@ -21,7 +44,7 @@ export class ManualClock implements Clock {
 
   /** Moves time forward and wakes every sleeper whose time has come. */
   advance(ms: number): void {
-    this.current += ms;
+    this.current += time("advance(ms)", ms);
     const due = this.sleepers.filter((s) => s.at <= this.current);
     this.sleepers = this.sleepers.filter((s) => s.at > this.current);
     for (const s of due) s.wake();
@@ -29,7 +52,7 @@ export class ManualClock implements Clock {
 
   /** Sets the time (it never goes back). */
   set(ms: number): void {
-    this.advance(Math.max(0, ms - this.current));
+    this.advance(Math.max(0, time("set(ms)", ms, true) - this.current));
   }
 
   /** How many sleeps are pending (a test can wait for the engine to start waiting). */

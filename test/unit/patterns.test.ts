@@ -15,6 +15,7 @@ import {
   run,
   task,
   Task,
+  Times,
   unorderedFlow,
 } from "../../src/index.js";
 import { progressing, rejection, thrown } from "./helpers.js";
@@ -198,6 +199,14 @@ describe("duplicates", () => {
   it("the same atom object in two subflows raises Duplicate when compiled", () => {
     const a = t("a");
     expect(() => compile(linearFlow("f", linearFlow("l1", a), linearFlow("l2", a)))).toThrow(Duplicate);
+  });
+});
+
+describe("printing", () => {
+  it('String(atom) is TaskFlow\'s "name==version", quotes included', () => {
+    expect(String(progressing("a"))).toBe('"a==1.0"');
+    expect(`${progressing("b", { version: "2.3" })}`).toBe('"b==2.3"');
+    expect(String(new Times(2, { name: "r" }))).toBe('"r==1.0"');
   });
 });
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   Failure,
+  FlowRegistry,
   InvalidFormat,
   linearFlow,
   load,
@@ -301,6 +302,49 @@ describe("engine storage", () => {
     expect(e2.storage.fetchAll()).toEqual({ s: 1, a: 1 });
     await e2.run();
     expect(e2.storage.fetch("out")).toBe(1);
+  });
+
+  it("store given when resuming is injected on top of the stored one (TaskFlow's load(flow, store, flow_detail)), also through FlowRegistry.loadFromDetail", async () => {
+    const backend = new MemoryBackend();
+    const flow = () => linearFlow("f", progressing("first"), task<{ key: string; region: string }>({ name: "call", requires: ["key", "region"], provides: "out", execute: ({ key, region }) => `${key}@${region}` }));
+    const first = load(flow(), { backend, store: { region: "eu" } });
+    await first.prepare();
+    first.inject({ key: "k-1" }, { transient: true }); // a secret the log book must not keep
+    first.on("atom", (e) => {
+      if (e.name === "first" && e.state === "SUCCESS") first.suspend();
+    });
+    await first.run();
+    expect(first.storage.flowState).toBe("SUSPENDED");
+    // Another host resumes and gives the secret again, and a new region.
+    const again = load(flow(), { backend, flowDetailId: first.flowDetailId, store: { key: "k-2", region: "us" } });
+    await again.run();
+    expect(again.storage.fetch("out")).toBe("k-2@us");
+    expect((await backend.getFlowDetail(first.flowDetailId)).store).toEqual({ region: "us", key: "k-2" });
+
+    const registry = new FlowRegistry().register("f", flow);
+    const started = registry.load("f", [], { backend, store: { region: "eu", key: "k-3" } });
+    await started.save();
+    const resumed = await registry.loadFromDetail(backend, started.flowDetailId, { store: { key: "k-4" } });
+    await resumed.run();
+    expect(resumed.storage.fetch("out")).toBe("k-4@eu");
+  });
+
+  it("engine.inject() and injectAtomArgs() before prepare() are kept and applied when the flow detail loads (TaskFlow injects before running)", async () => {
+    const backend = new MemoryBackend();
+    const e = load(linearFlow("f", task<{ a: number; v: number }>({ name: "t", requires: ["a", "v"], provides: "out", execute: ({ a, v }) => a + v })), { backend });
+    e.inject({ a: 1 });
+    e.inject({ secret: "s" }, { transient: true });
+    e.injectAtomArgs("t", { v: 10 });
+    expect(() => e.injectAtomArgs("nope", { v: 1 })).toThrow(NotFound);
+    await e.run();
+    expect(e.storage.fetch("out")).toBe(11);
+    expect(e.storage.fetch("secret")).toBe("s");
+    expect((await backend.getFlowDetail(e.flowDetailId)).store).toEqual({ a: 1 });
+    // On a resumed flow detail too: they win over what was stored, as an inject after prepare() would.
+    const again = load(linearFlow("f", task<{ a: number; v: number }>({ name: "t", requires: ["a", "v"], provides: "out", execute: ({ a, v }) => a + v })), { backend, flowDetailId: e.flowDetailId });
+    again.inject({ a: 5 });
+    await again.prepare();
+    expect(again.storage.fetch("a")).toBe(5);
   });
 
   it("persistent atom-level injects are stored in the atom's meta", async () => {

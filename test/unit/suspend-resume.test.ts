@@ -6,16 +6,21 @@
 import { describe, expect, it } from "vitest";
 import {
   captureListener,
+  graphFlow,
   IncompatibleVersion,
   linearFlow,
   load,
   MemoryBackend,
   MissingDependencies,
+  SCHEMA_VERSION,
   StorageFailure,
   task,
   unorderedFlow,
+  waitFor,
   type Engine,
+  type FlowDetail,
   type FlowItem,
+  type LogBook,
   type MemoryDump,
 } from "../../src/index.js";
 import { ENGINES, failing, progressing, rejection, RuntimeError, sleep, WOOT } from "./helpers.js";
@@ -466,5 +471,146 @@ describe("a write that fails", () => {
     backend.failAt.add(backend.attempts + 1); // the first write of the next run: the flow back to PENDING
     await expect(e.run()).rejects.toThrow(/disk full/);
     expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("REVERTED");
+  });
+});
+
+describe("resuming with a changed structure (issue 11, item 18)", () => {
+  const step = (name: string, extra: Parameters<typeof progressing>[1] = {}) => progressing(name, extra);
+  /** A flow of `name` run until "a" succeeded: SUSPENDED, b, c (and the rest) PENDING. */
+  async function suspendedWith(flow: FlowItem) {
+    const backend = new MemoryBackend();
+    const e = load(flow, { backend });
+    suspendOn(e, "a", "SUCCESS");
+    await e.run();
+    expect(e.storage.flowDetail.state).toBe("SUSPENDED");
+    return { backend, id: e.flowDetailId };
+  }
+  /** The differences `flow` is refused with, resuming the stored flow detail. */
+  async function refused(stored: { backend: MemoryBackend; id: string }, flow: FlowItem): Promise<readonly string[]> {
+    const error = await rejection(load(flow, { backend: stored.backend, flowDetailId: stored.id }).run());
+    expect(error).toBeInstanceOf(IncompatibleVersion);
+    expect((await stored.backend.getFlowDetail(stored.id)).state).toBe("SUSPENDED"); // nothing changed
+    return (error as IncompatibleVersion).differences;
+  }
+  const accepted = async (stored: { backend: MemoryBackend; id: string }, flow: FlowItem) => {
+    const e = load(flow, { backend: stored.backend, flowDetailId: stored.id });
+    await e.run();
+    return e;
+  };
+
+  it("a different flow name is refused", async () => {
+    const stored = await suspendedWith(linearFlow("checkout", step("a"), step("b")));
+    expect(await refused(stored, linearFlow("payment", step("a"), step("b")))).toEqual([expect.stringMatching(/flow "checkout" is now named "payment"/)]);
+  });
+
+  it("a linear flow turned unordered (or graph), at the root or nested, is refused", async () => {
+    const stored = await suspendedWith(linearFlow("root", step("a"), linearFlow("inner", step("b"), step("c"))));
+    expect(await refused(stored, unorderedFlow("root", step("a"), linearFlow("inner", step("b"), step("c"))))).toEqual([
+      expect.stringMatching(/flow "root" was linear \[a, inner\], is now unordered \[a, inner\]/),
+    ]);
+    expect(await refused(stored, linearFlow("root", step("a"), graphFlow("inner", step("b"), step("c"))))).toEqual([
+      expect.stringMatching(/flow "root\/inner" was linear \[b, c\], is now graph \[b, c\]/),
+    ]);
+  });
+
+  it("the order of a linear flow's items changed is refused", async () => {
+    const stored = await suspendedWith(linearFlow("root", step("a"), step("b"), step("c")));
+    expect(await refused(stored, linearFlow("root", step("a"), step("c"), step("b")))).toEqual([
+      expect.stringMatching(/flow "root" was linear \[a, b, c\], is now linear \[a, c, b\]/),
+    ]);
+  });
+
+  it("an atom moved into another flow, or a subflow renamed, is refused", async () => {
+    const stored = await suspendedWith(linearFlow("root", step("a"), linearFlow("inner", step("b")), step("c")));
+    const moved = await refused(stored, linearFlow("root", step("a"), linearFlow("inner", step("b"), step("c"))));
+    expect(moved).toEqual([expect.stringMatching(/flow "root" was linear \[a, inner, c\], is now linear \[a, inner\]/)]);
+    const renamed = await refused(stored, linearFlow("root", step("a"), linearFlow("other", step("b")), step("c")));
+    expect(renamed).toContainEqual(expect.stringMatching(/flow "root\/inner" was removed or renamed/));
+  });
+
+  it("a graph flow's link added, removed, or given a decider is refused", async () => {
+    const graph = (link: (g: ReturnType<typeof graphFlow>, b: FlowItem, c: FlowItem) => void) => {
+      const b = step("b");
+      const c = step("c");
+      const g = graphFlow("g", b, c);
+      link(g, b, c);
+      return linearFlow("root", step("a"), g);
+    };
+    const stored = await suspendedWith(graph(() => undefined));
+    expect(await refused(stored, graph((g, b, c) => g.link(b, c)))).toEqual(['flow "root/g" was graph [b, c], is now graph [b, c], b → c']);
+    const linked = await suspendedWith(graph((g, b, c) => g.link(b, c)));
+    expect(await refused(linked, graph(() => undefined))).toEqual(['flow "root/g" was graph [b, c], b → c, is now graph [b, c]']);
+    expect(await refused(linked, graph((g, b, c) => g.link(b, c, { decider: () => true, deciderDepth: "ATOM" })))).toEqual([
+      'flow "root/g" was graph [b, c], b → c, is now graph [b, c], b → c (decider, depth ATOM)',
+    ]);
+    // A link to an atom added since is no change of what was stored.
+    const d = step("d");
+    const b = step("b");
+    const c = step("c");
+    await accepted(linked, linearFlow("root", step("a"), graphFlow("g", b, c, d).link(b, c).link(c, d)));
+  });
+
+  it("compatible changes are still accepted: atoms and subflows added anywhere, in a linear flow's middle too", async () => {
+    const stored = await suspendedWith(linearFlow("root", step("a"), step("b"), step("c")));
+    const e = await accepted(stored, linearFlow("root", step("a"), step("new1"), step("b"), unorderedFlow("extra", step("x"), step("y")), step("c")));
+    expect(e.storage.flowState).toBe("SUCCESS");
+    expect(e.statistics.executed).toBe(5);
+    // The stored structure is now the new one: taking "extra" away again is refused.
+    expect(await refused({ ...stored, backend: await suspendAgain(stored) }, linearFlow("root", step("a"), step("new1"), step("b"), step("c")))).toContainEqual(
+      expect.stringMatching(/flow "root\/extra" was removed/),
+    );
+  });
+
+  /** The same log book with the stored flow SUSPENDED again (to try another definition). */
+  async function suspendAgain(stored: { backend: MemoryBackend; id: string }): Promise<MemoryBackend> {
+    const dump = stored.backend.dump();
+    (dump.flows[0] as { state: string }).state = "SUSPENDED";
+    return MemoryBackend.fromDump(dump);
+  }
+
+  it("a flow detail stored by the previous version (atoms' fingerprint, no structure) resumes, and gets its structure written", async () => {
+    const stored = await suspendedWith(linearFlow("root", step("a"), step("b")));
+    const dump = stored.backend.dump();
+    delete (dump.flows[0] as { flows?: unknown }).flows; // as the previous version wrote it
+    const old = { backend: MemoryBackend.fromDump(dump), id: stored.id };
+    const e = load(unorderedFlow("root", step("a"), step("b")), { backend: old.backend, flowDetailId: old.id });
+    await e.save(); // nothing to compare the structure with: accepted, as before
+    expect((await old.backend.getFlowDetail(old.id)).flows).toBeDefined();
+    expect(await refused(old, linearFlow("root", step("a"), step("b")))).toEqual(['flow "root" was unordered [a, b], is now linear [a, b]']);
+  });
+
+  it("a flow detail stored without a fingerprint (by a host) gets one on its first load; a later incompatible resume is refused", async () => {
+    const backend = new MemoryBackend();
+    const now = Date.parse("2026-01-01");
+    const book: LogBook = { schemaVersion: SCHEMA_VERSION, uuid: "book-1", name: "jobs", createdAt: now, updatedAt: now, meta: {} };
+    // The host names the detail as it likes: the flow's name is compared as stored in its flows.
+    const detail: FlowDetail = { schemaVersion: SCHEMA_VERSION, uuid: "flow-1", bookUuid: "book-1", name: "job 17", state: "PENDING", createdAt: now, updatedAt: now, meta: {} };
+    await backend.commit({ logBooks: [book], flows: [detail], atoms: [] });
+    const first = load(linearFlow("root", step("a"), step("b")), { backend, flowDetailId: "flow-1" });
+    suspendOn(first, "a", "SUCCESS");
+    await first.run();
+    expect((await backend.getFlowDetail("flow-1")).fingerprint?.map((a) => a.name)).toEqual(["a", "b"]);
+    const same = load(linearFlow("root", step("a"), step("b")), { backend, flowDetailId: "flow-1" });
+    await same.prepare(); // the same definition again: accepted
+    expect(same.storage.flowDetail.name).toBe("job 17");
+    const differences = await refused({ backend, id: "flow-1" }, linearFlow("root", step("a"), step("c")));
+    expect(differences).toContainEqual(expect.stringMatching(/"b" was removed/));
+  });
+
+  it("a wait's schema is not part of the fingerprint: a new schema checks later values; a value already stored is kept; a major version refuses", async () => {
+    const positive = { "~standard": { validate: (v: unknown) => (typeof v === "number" && v > 0 ? { value: v } : { issues: [{ message: "expected a positive number" }] }) } };
+    const even = { "~standard": { validate: (v: unknown) => (typeof v === "number" && v % 2 === 0 ? { value: v } : { issues: [{ message: "expected an even number" }] }) } };
+    const flow = (schema: typeof positive, version = "1.0") =>
+      linearFlow("root", step("a"), waitFor("n", { schema, version }), waitFor("m", { schema, version }), task({ name: "sum", requires: ["n", "m"], provides: "sum", execute: ({ n, m }) => (n as number) + (m as number) }));
+    const backend = new MemoryBackend();
+    const e = load(flow(positive), { backend });
+    await e.run(); // SUSPENDED, waiting for n
+    await e.provide("n", 3, { run: false });
+    const again = load(flow(even), { backend, flowDetailId: e.flowDetailId });
+    await expect(again.provide("m", 5)).rejects.toThrow(/expected an even number/);
+    await again.provide("m", 4);
+    expect(again.storage.fetch("sum")).toBe(7); // 3 was stored under the old schema, and kept
+    const major = await rejection(load(flow(even, "2.0"), { backend, flowDetailId: e.flowDetailId }).prepare());
+    expect(major).toBeInstanceOf(IncompatibleVersion);
   });
 });

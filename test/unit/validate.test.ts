@@ -13,6 +13,8 @@ const flowFields = {
   factory: { name: "f", args: [1, "two"] }, store: { x: 1 }, suspendedReason: "why", wakeAt: 5,
   cancelled: { reason: "r", at: 3 }, inputs: { room: "suite" }, waitingFor: [{ name: "room", description: "d", deadline: 9 }],
 };
+/** The flows of the definition (issue 11, item 18): a field version 1 never had. */
+const flows = [{ name: "flow", pattern: "linear", items: ["g"] }, { name: "g", pattern: "graph", parent: 0, items: ["a", "b"], links: [["a", "b"], ["b", "a", "ATOM"]] }];
 const atomFields = {
   progress: 0.5, progressDetails: { atProgress: 0.5, details: { step: 1 } }, injected: { y: 2 }, timestamps: { RUNNING: 1, FAILURE: 2 },
   wakeAt: 7, deadline: 8, requeue: true, generation: 1, attempts: 2,
@@ -25,7 +27,7 @@ const flowBase = { uuid: "fd", bookUuid: "lb", name: "flow", state: "RUNNING", c
 /** Records of the current version, each with a top-level field of a newer writer (`later`) and a user key in meta. */
 const records = {
   "log book": [logBookSchema, { schemaVersion: SCHEMA_VERSION, uuid: "lb", name: "book", createdAt: 1, updatedAt: 2, meta: { a: 1 }, later: "x" }],
-  "flow detail": [flowDetailSchema, { schemaVersion: SCHEMA_VERSION, ...flowBase, ...flowFields, meta: { other: true }, later: { y: 1 } }],
+  "flow detail": [flowDetailSchema, { schemaVersion: SCHEMA_VERSION, ...flowBase, ...flowFields, flows, meta: { other: true }, later: { y: 1 } }],
   "atom detail": [atomDetailSchema, { schemaVersion: SCHEMA_VERSION, ...atomBase, ...atomFields, meta: { duration: 0.2 }, later: [1] }],
 } as const;
 /** The same records as version 1 wrote them: the engine's fields in meta. */
@@ -105,7 +107,7 @@ describe("the backends' record check and the zod schemas", () => {
   it("migrates a version 1 record on read: the engine's fields move out of meta; duration and the user's keys stay", () => {
     for (const [kind, [schema, old]] of Object.entries(version1)) {
       const [, current] = records[kind as keyof typeof records];
-      const { later: _, ...expected } = current as Record<string, unknown>;
+      const { later: _, flows: __, ...expected } = current as Record<string, unknown>;
       expect(readRecord(kind as keyof typeof records, "key", old), kind).toEqual(expected);
       expect(parseRecord(schema as typeof logBookSchema, kind, "key", old), kind).toEqual(expected);
       expect(migrateRecord(kind, old)).toEqual(expected);

@@ -1,0 +1,206 @@
+/**
+ * Durations (issue 11, items 5 and 6): a duration that cannot be stored or makes no sense (NaN,
+ * Infinity, negative) is refused when the atom is built, with its name; a long delay (past
+ * setTimeout's 2^31−1 ms) is chunked by the system clock instead of firing at once. Everything
+ * else here reads time from a ManualClock; the system clock tests watch a short real window with
+ * a spy on setTimeout and assert no timing, only what was scheduled and what did not happen.
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  backoffDelay,
+  CompilationFailure,
+  InvalidFormat,
+  linearFlow,
+  load,
+  MemoryBackend,
+  sleep,
+  sleepUntil,
+  systemClock,
+  task,
+  Times,
+  waitFor,
+  type Backoff,
+} from "../../src/index.js";
+import { ManualClock } from "../../src/testing/index.js";
+
+const DAY = 86_400_000;
+const bad = [NaN, Infinity, -Infinity, -1];
+
+describe("a duration that cannot be stored or makes no sense is refused when the atom is built", () => {
+  it.each(bad)("sleep(name, %s) throws CompilationFailure naming the sleep", (ms) => {
+    const error = (() => {
+      try {
+        sleep("nap", ms);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(CompilationFailure);
+    expect(error?.name).toBe("CompilationFailure");
+    expect(error?.message).toMatch(/sleep "nap": ms must be a finite number ≥ 0, got -?(NaN|Infinity|1)/);
+  });
+
+  it.each([NaN, Infinity, -Infinity])("sleepUntil(name, %s) and an invalid Date are refused", (at) => {
+    expect(() => sleepUntil("then", at)).toThrow(/sleep "then": at must be a finite time/);
+    expect(() => sleepUntil("then", new Date(at))).toThrow(CompilationFailure);
+  });
+
+  it.each(bad)("waitFor(name, { timeoutMs: %s }) throws CompilationFailure naming the wait", (timeoutMs) => {
+    expect(() => waitFor("code", { timeoutMs })).toThrow(CompilationFailure);
+    expect(() => waitFor("code", { timeoutMs })).toThrow(/wait "wait:code": timeoutMs must be a finite number ≥ 0/);
+  });
+
+  it.each(bad)("task({ timeoutMs: %s }) throws CompilationFailure naming the task", (timeoutMs) => {
+    expect(() => task({ name: "call", timeoutMs, execute: () => 1 })).toThrow(/task "call": timeoutMs must be a finite number ≥ 0/);
+  });
+
+  it.each<[string, Backoff]>([
+    ["maxMs Infinity", { initialMs: 1, maxMs: Infinity }],
+    ["maxMs NaN", { initialMs: 1, maxMs: NaN }],
+    ["rate Infinity", { initialMs: 1, rate: Infinity }],
+    ["rate NaN", { initialMs: 1, rate: NaN }],
+    ["initialMs Infinity", { initialMs: Infinity }],
+    ["initialMs -1", { initialMs: -1 }],
+  ])("a retry's backoff with %s is refused, on a retry and on a task's retry shorthand", (_what, backoff) => {
+    expect(() => new Times(3, { name: "r", backoff })).toThrow(CompilationFailure);
+    expect(() => task({ name: "t", retry: { attempts: 3, backoff }, execute: () => 1 })).toThrow(/retry "t_retry": backoff/);
+  });
+
+  it("zero and finite durations are accepted", () => {
+    expect(() => [sleep("a", 0), sleep("b", 30 * DAY), sleepUntil("c", 0), waitFor("d", { timeoutMs: 0 }), task({ name: "e", timeoutMs: 0, execute: () => 1 })]).not.toThrow();
+  });
+
+  it("an exponential backoff of many retries stays a finite, storable delay", () => {
+    const delay = backoffDelay({ initialMs: 1000 }, 5000, () => 0.5);
+    expect(Number.isFinite(delay)).toBe(true);
+    expect(Number.isFinite(backoffDelay({ initialMs: 1000, jitter: "full" }, 5000, () => 0.5))).toBe(true);
+  });
+
+  it("a retry whose backoff grows past every number stores a wake-up time the log book reads back", async () => {
+    const clock = new ManualClock(0);
+    const backend = new MemoryBackend();
+    let calls = 0;
+    const flaky = task({ name: "flaky", execute: () => (++calls < 4 ? Promise.reject(new Error("no")) : "ok") });
+    // 1 ms, then 1e300 ms, then 1e600 ms: Infinity unless the delay is capped.
+    const flow = () => linearFlow("f", { retry: new Times(5, { backoff: { initialMs: 1, rate: 1e300 } }) }, flaky);
+    const engine = load(flow(), { backend, clock, maxWaitMs: 0 });
+    await engine.run();
+    for (let i = 0; i < 5 && engine.storage.flowState === "SUSPENDED"; i++) {
+      const at = engine.nextWakeup();
+      expect(Number.isFinite(at)).toBe(true);
+      // What the engine wrote, a new engine reads back.
+      await load(flow(), { backend, clock, flowDetailId: engine.flowDetailId }).prepare();
+      clock.set(at as number);
+      await engine.run();
+    }
+    expect(calls).toBe(4);
+    expect(engine.storage.flowState).toBe("SUCCESS");
+  });
+
+  it("nothing reaches the log book: the flow cannot be built", async () => {
+    const backend = new MemoryBackend();
+    expect(() => load(linearFlow("f", task({ name: "a", execute: () => 1 }), sleep("s", Infinity)), { backend })).toThrow(CompilationFailure);
+    expect(await backend.listLogBooks()).toEqual([]);
+  });
+});
+
+describe("long delays: the system clock chunks what setTimeout cannot hold (2^31−1 ms)", () => {
+  const realSetTimeout = globalThis.setTimeout;
+  /** Lets the real event loop run for `ms` (a window to watch, not a wait for something). */
+  const window = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+  afterEach(() => vi.restoreAllMocks());
+
+  it("systemClock.sleep(30 days) schedules one timer within setTimeout's range and does not fire", async () => {
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    const stop = new AbortController();
+    let fired = false;
+    const sleeping = systemClock.sleep(30 * DAY, stop.signal).then(() => (fired = true));
+    await window(200);
+    const ours = spy.mock.calls.map(([, ms]) => ms);
+    expect(fired).toBe(false);
+    expect(ours.length).toBeGreaterThanOrEqual(1);
+    expect(ours.length).toBeLessThanOrEqual(2);
+    for (const ms of ours) expect(ms).toBeLessThanOrEqual(2 ** 31 - 1);
+    stop.abort();
+    await sleeping;
+    expect(fired).toBe(true); // an abort ends it at once, as before
+  });
+
+  it("systemClock.sleep(Infinity) waits until aborted", async () => {
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    const stop = new AbortController();
+    let fired = false;
+    const sleeping = systemClock.sleep(Infinity, stop.signal).then(() => (fired = true));
+    await window(50);
+    expect(fired).toBe(false);
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
+    stop.abort();
+    await sleeping;
+  });
+
+  it("a task timeoutMs of 30 days does not fire within the window", async () => {
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    let finish: (v: string) => void = () => undefined;
+    const slow = task({ name: "slow", timeoutMs: 30 * DAY, execute: () => new Promise<string>((resolve) => (finish = resolve)) });
+    const engine = load(linearFlow("f", slow));
+    const running = engine.run().then(() => "ok", (e: unknown) => e);
+    await window(200);
+    expect(engine.storage.getAtomState("slow")).toBe("RUNNING");
+    expect(spy.mock.calls.filter(([, ms]) => (ms ?? 0) > 1000).length).toBeLessThanOrEqual(2);
+    finish("done");
+    expect(await running).toBe("ok");
+    expect(engine.storage.getResult("slow")).toBe("done");
+  });
+
+  it("an in-process 30-day sleep schedules a couple of timers, not hundreds, and does not fire", async () => {
+    const engine = load(linearFlow("f", sleep("month", 30 * DAY), task({ name: "after", execute: () => 1 })));
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    const running = engine.run();
+    await window(200);
+    const calls = spy.mock.calls.length;
+    expect(calls).toBeLessThanOrEqual(3);
+    expect(engine.storage.getAtomState("after")).toBe("PENDING");
+    engine.suspend();
+    await running;
+    expect(engine.storage.flowState).toBe("SUSPENDED");
+  });
+
+  it("the same 30-day sleep under ManualClock fires after 30 days of simulated time, not before", async () => {
+    const clock = new ManualClock(0);
+    const engine = load(linearFlow("f", sleep("month", 30 * DAY), task({ name: "after", execute: () => 1 })), { clock });
+    const running = engine.run();
+    for (let i = 0; i < 100 && clock.waiting === 0; i++) await window(0);
+    clock.advance(30 * DAY - 1);
+    await window(0);
+    expect(engine.storage.getAtomState("after")).toBe("PENDING");
+    clock.advance(1);
+    await running;
+    expect(engine.storage.getAtomState("after")).toBe("SUCCESS");
+  });
+});
+
+describe("ManualClock checks its arguments at run time", () => {
+  it("new ManualClock({ autoAdvance: true }) (options first, from plain JavaScript) throws, saying how to call it", () => {
+    const Clock = ManualClock as unknown as new (...args: unknown[]) => ManualClock;
+    expect(() => new Clock({ autoAdvance: true })).toThrow(InvalidFormat);
+    expect(() => new Clock({ autoAdvance: true })).toThrow(/new ManualClock\(0, \{ autoAdvance: true \}\)/);
+    expect(() => new Clock(NaN)).toThrow(InvalidFormat);
+    expect(() => new Clock(0, "yes")).toThrow(InvalidFormat);
+    expect(() => new Clock(0, { autoAdvance: "yes" })).toThrow(/autoAdvance must be true or false/);
+  });
+
+  it("advance() and set() refuse a time that is not a finite number", () => {
+    const clock = new ManualClock(0);
+    expect(() => clock.advance(NaN)).toThrow(InvalidFormat);
+    expect(() => clock.advance(-1)).toThrow(InvalidFormat);
+    expect(() => clock.set(Infinity)).toThrow(InvalidFormat);
+    expect(clock.now()).toBe(0);
+  });
+
+  it("the usual forms still work", () => {
+    expect(new ManualClock().now()).toBe(0);
+    expect(new ManualClock(5, { autoAdvance: true }).now()).toBe(5);
+    expect(new ManualClock(5, {}).now()).toBe(5);
+  });
+});
