@@ -4,6 +4,7 @@ import type { HistoryEntry } from "../atoms/history.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
+import { setOwn } from "../persistence/clone.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
 import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
@@ -20,7 +21,7 @@ function merged<T extends object>(base: T, patch: Partial<T>): T {
   for (const k in patch) {
     const v = (patch as Record<string, unknown>)[k];
     if (v === undefined) delete out[k];
-    else out[k] = v;
+    else setOwn(out, k, v);
   }
   return out as T;
 }

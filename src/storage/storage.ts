@@ -2,6 +2,7 @@ import { MissingDependencies, NotFound } from "../errors.js";
 import type { Failure } from "../failure.js";
 import type { AtomNode, ExecutionGraph } from "../engine/compiler.js";
 import type { Journal } from "../engine/journal.js";
+import { setOwn } from "../persistence/clone.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Writer } from "../engine/writer.js";
 import type { AtomDetail, FlowDetail, LogBook } from "../persistence/models.js";
@@ -144,7 +145,7 @@ export class Storage implements FlowStorage {
    * over what atoms provide, as in TaskFlow.
    */
   inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
-    if (options.transient) Object.assign(this.#transient, values);
+    if (options.transient) assignOwn(this.#transient, values);
     else this.#journal.updateFlow({ store: { ...(this.flowDetail.store ?? {}), ...values } });
   }
 
@@ -180,8 +181,7 @@ export class Storage implements FlowStorage {
         const v = this.#provided(p, name);
         if (v.ok) values.push(v.value);
       }
-      if (values.length === 1) out[name] = values[0];
-      else if (values.length > 1) out[name] = values;
+      if (values.length > 0) setOwn(out, name, values.length === 1 ? values[0] : values);
     }
     return out;
   }
@@ -199,13 +199,13 @@ export class Storage implements FlowStorage {
     const atomPersistent = this.detail(node.name).injected;
     const missing: string[] = [];
     for (const [arg, spec] of node.args) {
-      if (atomTransient && Object.hasOwn(atomTransient, arg)) args[arg] = atomTransient[arg];
-      else if (atomPersistent && Object.hasOwn(atomPersistent, arg)) args[arg] = atomPersistent[arg];
-      else if (Object.hasOwn(atom.inject, arg)) args[arg] = atom.inject[arg];
+      if (atomTransient && Object.hasOwn(atomTransient, arg)) setOwn(args, arg, atomTransient[arg]);
+      else if (atomPersistent && Object.hasOwn(atomPersistent, arg)) setOwn(args, arg, atomPersistent[arg]);
+      else if (Object.hasOwn(atom.inject, arg)) setOwn(args, arg, atom.inject[arg]);
       else {
         const found = this.#lookup(spec.symbol, spec.providers);
-        if (found.ok) args[arg] = found.value;
-        else if (spec.optional) args[arg] = atom.defaults[arg];
+        if (found.ok) setOwn(args, arg, found.value);
+        else if (spec.optional) setOwn(args, arg, atom.defaults[arg]);
         else missing.push(spec.symbol === arg ? `"${arg}"` : `"${spec.symbol}" (argument "${arg}")`);
       }
     }
@@ -240,7 +240,7 @@ export class Storage implements FlowStorage {
 
   /** @internal Takes the transient values of the storage this one replaces (a reload). */
   keepTransient(from: Storage): void {
-    Object.assign(this.#transient, from.#transient);
+    assignOwn(this.#transient, from.#transient);
     for (const [name, values] of from.#atomTransient) this.#atomTransient.set(name, values);
   }
 
@@ -295,8 +295,13 @@ export class Storage implements FlowStorage {
     const out: Record<string, Failure> = {};
     for (const name of this.#graph.atoms.keys()) {
       const f = get(name);
-      if (f) out[name] = f;
+      if (f) setOwn(out, name, f);
     }
     return out;
   }
+}
+
+/** Object.assign, keeping a `"__proto__"` key an own property. */
+function assignOwn(to: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const key of Object.keys(from)) setOwn(to, key, from[key]);
 }
