@@ -1,4 +1,4 @@
-import { NotFound, StorageFailure } from "../errors.js";
+import { InvalidFormat, NotFound, StorageFailure } from "../errors.js";
 import { cloneRecord } from "./clone.js";
 import type { Backend, ExpireOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
@@ -35,12 +35,23 @@ export class MemoryBackend implements Backend {
   #atomsOfFlow = new Map<string, Set<string>>();
   #closed = false;
 
-  /** A backend holding what {@link dump} returned (records are validated when read). */
+  /**
+   * A backend holding what {@link dump} returned. Records are validated when read (a corrupt one
+   * is refused then, naming it, and the others stay readable); here only that each is an object
+   * with a string uuid, which the store is keyed by.
+   * @throws InvalidFormat naming a list that is missing or a record that has no uuid
+   */
   static fromDump(dump: MemoryDump): MemoryBackend {
     const backend = new MemoryBackend();
-    for (const b of dump.logBooks) backend.#books.set(keyOf(b), cloneRecord(b));
-    for (const f of dump.flows) backend.#putFlow(cloneRecord(f));
-    for (const a of dump.atoms) backend.#putAtom(cloneRecord(a));
+    const lists = [["logBooks", (b: object) => backend.#books.set(keyOf(b), b)], ["flows", (f: object) => backend.#putFlow(f)], ["atoms", (a: object) => backend.#putAtom(a)]] as const;
+    for (const [list, put] of lists) {
+      const records: unknown = (dump as Partial<MemoryDump> | null)?.[list];
+      if (!Array.isArray(records)) throw new InvalidFormat(`memory dump: "${list}" is not a list of records; load what MemoryBackend.dump() returned`);
+      records.forEach((r: { uuid?: unknown } | null, i) => {
+        if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a string uuid; load what MemoryBackend.dump() returned`);
+        put(cloneRecord(r));
+      });
+    }
     return backend;
   }
 

@@ -159,6 +159,26 @@ describe("MemoryBackend", () => {
     expect(e2.message).toContain("lb-1");
   });
 
+  // Issue 11, item 14.
+  it.each([
+    ["a null log book", { logBooks: [null], flows: [], atoms: [] }, /logBooks\[0\]/],
+    ["a null flow detail", { logBooks: [book()], flows: [flowDetail(), null], atoms: [] }, /flows\[1\]/],
+    ["an atom detail that is a string", { logBooks: [], flows: [], atoms: ["ad-1"] }, /atoms\[0\]/],
+    ["a flow detail with a numeric uuid", { logBooks: [], flows: [{ uuid: 7, bookUuid: "lb-1" }], atoms: [] }, /flows\[0\]/],
+    ["a missing list", { logBooks: [], flows: [] }, /atoms/],
+    ["a list that is not an array", { logBooks: {}, flows: [], atoms: [] }, /logBooks/],
+    ["no dump at all", null, /dump/],
+  ])("fromDump refuses %s with InvalidFormat naming it", (_what, dump, where) => {
+    let error: unknown;
+    try {
+      MemoryBackend.fromDump(dump as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidFormat);
+    expect((error as Error).message).toMatch(where);
+  });
+
   it("a record of a future schema version is refused with a hint", async () => {
     const b = new MemoryBackend();
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [] });
