@@ -43,15 +43,17 @@ export class MemoryBackend implements Backend {
    */
   static fromDump(dump: MemoryDump): MemoryBackend {
     const backend = new MemoryBackend();
-    const lists = [["logBooks", (b: object) => backend.#books.set(keyOf(b), b)], ["flows", (f: object) => backend.#putFlow(f)], ["atoms", (a: object) => backend.#putAtom(a)]] as const;
-    for (const [list, put] of lists) {
-      const records: unknown = (dump as Partial<MemoryDump> | null)?.[list];
-      if (!Array.isArray(records)) throw new InvalidFormat(`memory dump: "${list}" is not a list of records; load what MemoryBackend.dump() returned`);
-      records.forEach((r: { uuid?: unknown } | null, i) => {
-        if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a string uuid; load what MemoryBackend.dump() returned`);
-        put(cloneRecord(r));
+    const records = (list: keyof MemoryDump): Array<{ uuid: string }> => {
+      const all: unknown = (dump as MemoryDump | null)?.[list];
+      if (!Array.isArray(all)) throw new InvalidFormat(`memory dump: "${list}" is not a list; load what MemoryBackend.dump() returned`);
+      return all.map((r: { uuid?: unknown } | null, i) => {
+        if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a string uuid`);
+        return cloneRecord(r as { uuid: string });
       });
-    }
+    };
+    for (const b of records("logBooks")) backend.#books.set(b.uuid, b);
+    for (const f of records("flows")) backend.#putFlow(f);
+    for (const a of records("atoms")) backend.#putAtom(a);
     return backend;
   }
 
