@@ -12,6 +12,7 @@ import type { Backend } from "../ports/backend.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
+import { checkStorable } from "../storage/storable.js";
 import { Storage, type FlowStorage } from "../storage/storage.js";
 import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
 import { fingerprint } from "./fingerprint.js";
@@ -239,7 +240,7 @@ export class Engine {
         createdAt: now,
         updatedAt: now,
         fingerprint: current,
-        store: { ...(this.#options.store ?? {}) },
+        store: { ...checkStorable(this.#options.store ?? {}, "store", "the store") },
         factory: this.#options.factory,
         meta: {},
       };

@@ -5,6 +5,7 @@ import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
 import { setOwn } from "../persistence/clone.js";
+import { checkStorable } from "../storage/storable.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
 import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
@@ -192,7 +193,7 @@ export class Journal {
 
   /** Adds atom-level arguments injected persistently, with the next commit. */
   inject(name: string, values: Record<string, unknown>): void {
-    this.#put(name, { injected: { ...(this.detail(name).injected ?? {}), ...values } });
+    this.#put(name, { injected: { ...(this.detail(name).injected ?? {}), ...checkStorable(values, "injected", `arguments injected into "${name}"`) } });
   }
 
   /** Replaces a retry's history of tries (a failure added to the current try). */
@@ -203,7 +204,7 @@ export class Journal {
   /** A task's own report: stored in its meta (with the next commit) and sent to listeners. */
   progress(name: string, fraction: number, details?: unknown): void {
     const p = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-    this.#put(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
+    this.#put(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details: checkStorable(details, "details", `the progress details of "${name}"`) } });
     this.reportProgress(name, p, details);
   }
 

@@ -3,6 +3,7 @@ import type { Failure } from "../failure.js";
 import type { AtomNode, ExecutionGraph } from "../engine/compiler.js";
 import type { Journal } from "../engine/journal.js";
 import { setOwn } from "../persistence/clone.js";
+import { checkStorable } from "./storable.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Writer } from "../engine/writer.js";
 import type { AtomDetail, FlowDetail, LogBook } from "../persistence/models.js";
@@ -146,7 +147,7 @@ export class Storage implements FlowStorage {
    */
   inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
     if (options.transient) assignOwn(this.#transient, values);
-    else this.#journal.updateFlow({ store: { ...(this.flowDetail.store ?? {}), ...values } });
+    else this.#journal.updateFlow({ store: { ...(this.flowDetail.store ?? {}), ...checkStorable(values, "store", "injected values") } });
   }
 
   /** (`engine.injectAtomArgs`) Injects argument values for one atom (by argument name). */
