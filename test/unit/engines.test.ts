@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   captureListener,
+  Failure,
   graphFlow,
   InvalidFormat,
   linearFlow,
@@ -822,6 +823,27 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const e = make(task({ name: "fine", provides: "v", execute: () => value }), { backend });
       await e.run();
       expect((await backend.getAtomDetails(e.flowDetailId))[0]?.result).toEqual(value);
+    });
+
+    it("an error whose extra cannot be stored fails its task once with InvalidFormat, caused by the error without it", async () => {
+      const backend = new MemoryBackend();
+      const thrown = Object.assign(new RuntimeError("declined"), { extra: { code: 51, retry: () => true } });
+      let runs = 0;
+      const e = make(linearFlow("f", task({ name: "pay", execute: () => {
+        runs++;
+        throw thrown;
+      } })), { backend });
+      const error = await rejection(e.run());
+      expect(error).toBeInstanceOf(InvalidFormat);
+      expect(error.message).toContain("extra.retry (a function)");
+      expect((error as { cause?: unknown }).cause).toBe(thrown);
+      expect(runs).toBe(1);
+      expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("REVERTED");
+      const failure = Failure.fromJSON((await backend.getAtomDetails(e.flowDetailId))[0]?.failure);
+      expect(failure.name).toBe("InvalidFormat");
+      expect(failure.causes[0]?.name).toBe("RuntimeError");
+      expect(failure.causes[0]?.exceptionStr).toBe("declined");
+      expect(failure.causes[0]?.extra).toBeUndefined();
     });
 
     it("a value that cannot be stored is refused where it comes in: the store, inject, injectAtomArgs, progress details", async () => {
