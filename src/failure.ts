@@ -182,8 +182,7 @@ export class Failure {
     return (
       this.exceptionStr === other.exceptionStr &&
       this.tracebackStr === other.tracebackStr &&
-      this.excTypeNames.length === other.excTypeNames.length &&
-      this.excTypeNames.every((n, i) => n === other.excTypeNames[i]) &&
+      JSON.stringify(this.excTypeNames) === JSON.stringify(other.excTypeNames) &&
       this.causes.length === other.causes.length &&
       this.causes.every((c, i) => c.matches(other.causes[i] as Failure))
     );
@@ -198,7 +197,7 @@ export class Failure {
     const cls = this.excTypeNames.map((n) => registry.get(n)).find((c) => c !== undefined) ?? Error;
     const error = Object.create(cls.prototype) as Error & { cause?: unknown; extra?: unknown };
     const own = (key: string, value: unknown) =>
-      Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(error, key, { value, writable: true, configurable: true }); // not enumerable, as the engine's own
     own("message", this.exceptionStr);
     if (this.tracebackStr !== undefined) own("stack", this.tracebackStr);
     if (this.name !== cls.prototype.name) own("name", this.name);

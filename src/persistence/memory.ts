@@ -45,9 +45,9 @@ export class MemoryBackend implements Backend {
     const backend = new MemoryBackend();
     const records = (list: keyof MemoryDump): Array<{ uuid: string }> => {
       const all: unknown = (dump as MemoryDump | null)?.[list];
-      if (!Array.isArray(all)) throw new InvalidFormat(`memory dump: "${list}" is not a list; load what MemoryBackend.dump() returned`);
+      if (!Array.isArray(all)) throw new InvalidFormat(`memory dump: "${list}" is not a list of records`);
       return all.map((r: { uuid?: unknown } | null, i) => {
-        if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a string uuid`);
+        if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a uuid`);
         return cloneRecord(r as { uuid: string });
       });
     };
@@ -154,25 +154,21 @@ export class MemoryBackend implements Backend {
     this.#closed = true;
   }
 
-  #putFlow(f: unknown): void {
-    const id = keyOf(f);
-    this.#flows.set(id, f);
-    index(this.#flowsOfBook, String((f as { bookUuid?: unknown }).bookUuid), id);
+  // A record from a dump may lack its parent's id: it is indexed under "undefined" and refused
+  // when read, naming it.
+  #putFlow(f: { uuid: string; bookUuid?: unknown }): void {
+    this.#flows.set(f.uuid, f);
+    index(this.#flowsOfBook, String(f.bookUuid), f.uuid);
   }
 
-  #putAtom(a: unknown): void {
-    const id = keyOf(a);
-    this.#atoms.set(id, a);
-    index(this.#atomsOfFlow, String((a as { flowUuid?: unknown }).flowUuid), id);
+  #putAtom(a: { uuid: string; flowUuid?: unknown }): void {
+    this.#atoms.set(a.uuid, a);
+    index(this.#atomsOfFlow, String(a.flowUuid), a.uuid);
   }
 
   #ensureOpen(): void {
     if (this.#closed) throw new StorageFailure("the memory backend is closed");
   }
-}
-
-function keyOf(record: unknown): string {
-  return String((record as { uuid?: unknown } | null)?.uuid);
 }
 
 function index(map: Map<string, Set<string>>, parent: string, child: string): void {
