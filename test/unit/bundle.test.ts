@@ -34,8 +34,12 @@ const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document",
 // the backend contract (expiry, parent checks) and the record check (retries too, since a task's
 // `retry` option is plain data the compiler expands). Everything is within budget. Schema version 2
 // (issue 10, item 6) added the migration of version 1 records on read and stricter checks of the
-// engine's fields: about 0.03 KiB over 17.75.
-const BUDGET_MINIMAL = 17.875;
+// engine's fields: about 0.03 KiB over 17.75. Issue 11 (items 2, 3, 4, 7, 13, 14) added about
+// 0.35 KiB, every part of it on the path of any run: a failure capture that never throws and
+// says what it could not read, one storability rule checked where values come in, own-key
+// lookups and copies, and fromDump's checks. The budget grew by that much, keeping the headroom
+// it had (to bring it down again, see what a minimal app bundles: esbuild's metafile).
+const BUDGET_MINIMAL = 18.25;
 
 describe("the core bundles for any runtime", () => {
   for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts"]) {
