@@ -1,6 +1,7 @@
 import * as errors from "./errors.js";
 import { InvalidFormat, TaskFlowError } from "./errors.js";
 import { failureProblems } from "./persistence/validate.js";
+import { findUnstorable } from "./storage/storable.js";
 
 /**
  * The plain-data form of a {@link Failure}: what the log book and a Worker boundary carry.
@@ -39,15 +40,21 @@ for (const cls of [Error, TypeError, RangeError, SyntaxError, ReferenceError, Ev
 }
 for (const cls of Object.values(errors)) registerErrorClass(cls as ErrorClass);
 
-function classChain(error: Error): string[] {
+/** The class names of `error`, most derived first, after its own `name` (read already). */
+function classChain(error: object, name: unknown, unread: string[]): string[] {
   const names: string[] = [];
   const add = (n: unknown) => {
     if (typeof n === "string" && n.length > 0 && !names.includes(n)) names.push(n);
   };
-  add(error.name);
-  for (let proto = Object.getPrototypeOf(error); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    add(Object.prototype.hasOwnProperty.call(proto, "name") ? proto.name : undefined);
-    add((proto.constructor as { name?: string } | undefined)?.name);
+  add(name);
+  try {
+    // At most 64 steps: a proxy can make the chain endless.
+    for (let proto = Object.getPrototypeOf(error), i = 0; proto && proto !== Object.prototype && i++ < 64; proto = Object.getPrototypeOf(proto)) {
+      add(Object.hasOwn(proto, "name") ? proto.name : undefined);
+      add((proto.constructor as { name?: string } | undefined)?.name);
+    }
+  } catch (e) {
+    unread.push(`class (${safeString(e)})`);
   }
   if (!names.includes("Error")) names.push("Error");
   return names;
@@ -72,7 +79,7 @@ export class Failure {
   /** The live error, when this failure was captured in this process (not serialized). */
   readonly exception: Error | undefined;
 
-  private constructor(data: Omit<FailureData, "version" | "causes"> & { causes: readonly Failure[] }, exception?: Error) {
+  private constructor(data: Omit<FailureData, "version" | "causes" | "excTypeNames"> & { excTypeNames: readonly string[]; causes: readonly Failure[] }, exception?: Error) {
     this.exceptionStr = data.exceptionStr;
     this.excTypeNames = Object.freeze([...data.excTypeNames]);
     this.tracebackStr = data.tracebackStr;
@@ -81,22 +88,49 @@ export class Failure {
     this.exception = exception;
   }
 
-  /** Captures anything thrown (non-errors become an `Error` with their string form). */
+  /**
+   * Captures anything thrown (non-errors become an `Error` with their string form). It never
+   * throws: what cannot be read (a getter that throws, a revoked proxy) is left out and the
+   * message says so; a message or stack that is not a string is kept as its string form; a cause
+   * chain is kept to 32 levels. An `extra` a log book cannot store (a function, a class instance…)
+   * makes it an `InvalidFormat` failure that says so, caused by the error without its extra.
+   */
   static fromError(thrown: unknown, seen: Set<unknown> = new Set()): Failure {
-    const error = thrown instanceof Error ? thrown : new Error(typeof thrown === "string" ? thrown : safeString(thrown));
+    const unread: string[] = [];
+    const attempt = (what: string, get: () => unknown): unknown => {
+      try {
+        return get();
+      } catch (e) {
+        unread.push(`${what} (${safeString(e)})`);
+      }
+    };
+    const error = attempt("class", () => thrown instanceof Error) ? (thrown as Error) : new Error(typeof thrown === "string" ? thrown : safeString(thrown));
+    const read = (key: string) => attempt(key, () => (error as unknown as Record<string, unknown>)[key]);
     seen.add(thrown);
-    const cause = (error as { cause?: unknown }).cause;
-    const causes = cause !== undefined && !seen.has(cause) ? [Failure.fromError(cause, seen)] : [];
-    return new Failure(
+    const [message, stack, cause, extra] = ["message", "stack", "cause", "extra"].map(read);
+    const excTypeNames = classChain(error, read("name"), unread);
+    const causes = cause !== undefined && !seen.has(cause) && seen.size < 32 ? [Failure.fromError(cause, seen)] : [];
+    let bad: string | undefined;
+    try {
+      bad = findUnstorable(extra, "extra");
+    } catch (e) {
+      bad = `extra (${safeString(e)})`;
+    }
+    const failure = new Failure(
       {
-        exceptionStr: error.message,
-        excTypeNames: classChain(error),
-        tracebackStr: error.stack,
+        exceptionStr: `${typeof message === "string" ? message : safeString(message)}${unread.length > 0 ? ` (could not read the error's ${unread.join(", ")})` : ""}`,
+        excTypeNames,
+        tracebackStr: typeof stack === "string" ? stack : stack == null ? undefined : safeString(stack),
         causes,
-        extra: (error as { extra?: unknown }).extra,
+        extra: bad ? undefined : extra,
       },
       error,
     );
+    if (!bad) return failure;
+    // What was thrown, without its extra, as the cause of an InvalidFormat that says why.
+    // (`seen` holds what was thrown: capturing the InvalidFormat does not capture it again.)
+    const invalid = new InvalidFormat(`the error's ${bad} cannot be stored in a log book; give it plain data`, { cause: thrown });
+    return new Failure({ ...Failure.fromError(invalid, seen), causes: [failure] }, invalid);
   }
 
   /**
@@ -148,8 +182,7 @@ export class Failure {
     return (
       this.exceptionStr === other.exceptionStr &&
       this.tracebackStr === other.tracebackStr &&
-      this.excTypeNames.length === other.excTypeNames.length &&
-      this.excTypeNames.every((n, i) => n === other.excTypeNames[i]) &&
+      JSON.stringify(this.excTypeNames) === JSON.stringify(other.excTypeNames) &&
       this.causes.length === other.causes.length &&
       this.causes.every((c, i) => c.matches(other.causes[i] as Failure))
     );
@@ -164,7 +197,7 @@ export class Failure {
     const cls = this.excTypeNames.map((n) => registry.get(n)).find((c) => c !== undefined) ?? Error;
     const error = Object.create(cls.prototype) as Error & { cause?: unknown; extra?: unknown };
     const own = (key: string, value: unknown) =>
-      Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(error, key, { value, writable: true, configurable: true }); // not enumerable, as the engine's own
     own("message", this.exceptionStr);
     if (this.tracebackStr !== undefined) own("stack", this.tracebackStr);
     if (this.name !== cls.prototype.name) own("name", this.name);
@@ -193,11 +226,16 @@ export class Failure {
   }
 }
 
+/** `String(value)`, or what can be said of it when that throws (a revoked proxy, a hostile toString). */
 function safeString(value: unknown): string {
   try {
     return String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return `[${typeof value}]`;
+    }
   }
 }
 

@@ -78,12 +78,12 @@ export abstract class Atom<Args extends object = Record<string, unknown>> {
 
   /** Storage names this atom cannot run without (injected arguments excluded). */
   get requires(): readonly string[] {
-    return (this.#requires ??= [...this.requiredArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
+    return (this.#requires ??= [...this.requiredArgs].filter(([arg]) => !Object.hasOwn(this.inject, arg)).map(([, sym]) => sym));
   }
 
   /** Storage names this atom reads when present. */
   get optional(): readonly string[] {
-    return (this.#optional ??= [...this.optionalArgs].filter(([arg]) => !(arg in this.inject)).map(([, sym]) => sym));
+    return (this.#optional ??= [...this.optionalArgs].filter(([arg]) => !Object.hasOwn(this.inject, arg)).map(([, sym]) => sym));
   }
 
   /** Storage names this atom's result is saved under. */

@@ -13,6 +13,7 @@ import type { Lease, LockService } from "../ports/lock.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { RunnerState } from "../states.js";
+import { checkStorable } from "../storage/storable.js";
 import { Storage, type FlowStorage } from "../storage/storage.js";
 import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
 import { fingerprint, flowsOf } from "./fingerprint.js";
@@ -269,7 +270,7 @@ export class Engine {
         updatedAt: now,
         fingerprint: current,
         flows,
-        store: { ...(this.#options.store ?? {}) },
+        store: { ...checkStorable(this.#options.store ?? {}, "store", "the store") },
         factory: this.#options.factory,
         meta: {},
       };

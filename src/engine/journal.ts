@@ -4,6 +4,8 @@ import type { HistoryEntry } from "../atoms/history.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
+import { setOwn } from "../persistence/clone.js";
+import { checkStorable } from "../storage/storable.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
 import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
@@ -20,7 +22,7 @@ function merged<T extends object>(base: T, patch: Partial<T>): T {
   for (const k in patch) {
     const v = (patch as Record<string, unknown>)[k];
     if (v === undefined) delete out[k];
-    else out[k] = v;
+    else setOwn(out, k, v);
   }
   return out as T;
 }
@@ -188,7 +190,7 @@ export class Journal {
 
   /** Adds atom-level arguments injected persistently, with the next commit. */
   inject(name: string, values: Record<string, unknown>): void {
-    this.#put(name, { injected: { ...(this.detail(name).injected ?? {}), ...values } });
+    this.#put(name, { injected: { ...(this.detail(name).injected ?? {}), ...checkStorable(values, "injected", `arguments injected into "${name}"`) } });
   }
 
   /** Replaces a retry's history of tries (a failure added to the current try). */
@@ -199,7 +201,7 @@ export class Journal {
   /** A task's own report: stored in its meta (with the next commit) and sent to listeners. */
   progress(name: string, fraction: number, details?: unknown): void {
     const p = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-    this.#put(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details } });
+    this.#put(name, details === undefined ? { progress: p } : { progress: p, progressDetails: { atProgress: p, details: checkStorable(details, "details", `the progress details of "${name}"`) } });
     this.reportProgress(name, p, details);
   }
 

@@ -16,7 +16,7 @@ export type Resolution =
 function recordFailure(journal: Journal, retry: RetryNode, atom: AtomNode, failure: Failure): void {
   const entries = (journal.detail(retry.name).result as HistoryEntry[] | undefined) ?? [];
   const last = entries.at(-1);
-  if (!last || last.failures[atom.name]) return;
+  if (!last || Object.hasOwn(last.failures, atom.name)) return;
   const updated = [...entries.slice(0, -1), { ...last, failures: { ...last.failures, [atom.name]: failure.toJSON() } }];
   journal.recordTries(retry.name, updated);
 }

@@ -1,5 +1,5 @@
 import { DisallowedAccess, InvalidFormat, NotFound } from "../errors.js";
-import { findUnstorable } from "../storage/storable.js";
+import { checkStorable } from "../storage/storable.js";
 import type { AtomNode, ExecutionGraph, WaitNode } from "./compiler.js";
 import type { Waiting } from "./inputs.js";
 import type { Journal } from "./journal.js";
@@ -19,8 +19,7 @@ export function waitingFor(journal: Journal, graph: ExecutionGraph): Waiting[] {
 /** The value as the waits' schemas accept it, if it can be stored. @throws InvalidFormat */
 async function check(waits: WaitNode[], name: string, value: unknown): Promise<unknown> {
   const checked = waits[0] ? await waits[0].atom.action.check(waits, name, value) : value;
-  const bad = findUnstorable(checked, name);
-  if (bad !== undefined) throw new InvalidFormat(`value for "${name}" cannot be stored: ${bad}; provide plain, structured-cloneable data`);
+  checkStorable(checked, name, `the value for "${name}"`);
   return checked;
 }
 

@@ -1,6 +1,7 @@
 import { backoffDelay } from "../atoms/backoff.js";
 import { Cancelled, ExecutionFailure, RequestTimeout } from "../errors.js";
 import { Failure } from "../failure.js";
+import { setOwn } from "../persistence/clone.js";
 import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
@@ -316,7 +317,7 @@ export class Runner {
       const history: Record<string, unknown> = {};
       for (const s of sources) {
         const d = journal.detail(s.name);
-        if (d.state === "SUCCESS") history[s.name] = d.result;
+        if (d.state === "SUCCESS") setOwn(history, s.name, d.result);
       }
       if (Object.keys(history).length === 0 && sources.length > 0) continue;
       if (!decider(history)) {

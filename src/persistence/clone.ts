@@ -18,6 +18,15 @@ export function cloneRecord<T>(value: T): T {
 
 const TOO_DEEP = Symbol("too deep");
 
+/**
+ * `obj[key] = value` that keeps `"__proto__"` an own property (as JSON.parse and structured
+ * clone make it) instead of changing the object's prototype.
+ */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
+
 function copy<T>(value: T, depth: number): T {
   if (value === null || typeof value !== "object") {
     return typeof value === "function" || typeof value === "symbol" ? structuredClone(value) : value;
@@ -34,6 +43,6 @@ function copy<T>(value: T, depth: number): T {
   const from = value as Record<string, unknown>;
   // for…in over a plain object (its prototype is Object.prototype or null) sees own keys only,
   // and avoids the array Object.keys would allocate.
-  for (const key in from) out[key] = copy(from[key], depth + 1);
+  for (const key in from) setOwn(out, key, copy(from[key], depth + 1));
   return out as T;
 }

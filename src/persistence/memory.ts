@@ -1,4 +1,4 @@
-import { NotFound, StorageFailure } from "../errors.js";
+import { InvalidFormat, NotFound, StorageFailure } from "../errors.js";
 import { cloneRecord } from "./clone.js";
 import type { Backend, ExpireOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
@@ -40,12 +40,25 @@ export class MemoryBackend implements Backend {
   /** Engines on this backend take their flows' locks here (one process). */
   readonly locks: LockService = new MemoryLockService();
 
-  /** A backend holding what {@link dump} returned (records are validated when read). */
+  /**
+   * A backend holding what {@link dump} returned. Records are validated when read (a corrupt one
+   * is refused then, naming it, and the others stay readable); here only that each is an object
+   * with a string uuid, which the store is keyed by.
+   * @throws InvalidFormat naming a list that is missing or a record that has no uuid
+   */
   static fromDump(dump: MemoryDump): MemoryBackend {
     const backend = new MemoryBackend();
-    for (const b of dump.logBooks) backend.#books.set(keyOf(b), cloneRecord(b));
-    for (const f of dump.flows) backend.#putFlow(cloneRecord(f));
-    for (const a of dump.atoms) backend.#putAtom(cloneRecord(a));
+    const records = (list: keyof MemoryDump): Array<{ uuid: string }> => {
+      const all: unknown = (dump as MemoryDump | null)?.[list];
+      if (!Array.isArray(all)) throw new InvalidFormat(`memory dump: "${list}" is not a list of records`);
+      return all.map((r: { uuid?: unknown } | null, i) => {
+        if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a uuid`);
+        return cloneRecord(r as { uuid: string });
+      });
+    };
+    for (const b of records("logBooks")) backend.#books.set(b.uuid, b);
+    for (const f of records("flows")) backend.#putFlow(f);
+    for (const a of records("atoms")) backend.#putAtom(a);
     return backend;
   }
 
@@ -154,25 +167,21 @@ export class MemoryBackend implements Backend {
     this.#closed = true;
   }
 
-  #putFlow(f: unknown): void {
-    const id = keyOf(f);
-    this.#flows.set(id, f);
-    index(this.#flowsOfBook, String((f as { bookUuid?: unknown }).bookUuid), id);
+  // A record from a dump may lack its parent's id: it is indexed under "undefined" and refused
+  // when read, naming it.
+  #putFlow(f: { uuid: string; bookUuid?: unknown }): void {
+    this.#flows.set(f.uuid, f);
+    index(this.#flowsOfBook, String(f.bookUuid), f.uuid);
   }
 
-  #putAtom(a: unknown): void {
-    const id = keyOf(a);
-    this.#atoms.set(id, a);
-    index(this.#atomsOfFlow, String((a as { flowUuid?: unknown }).flowUuid), id);
+  #putAtom(a: { uuid: string; flowUuid?: unknown }): void {
+    this.#atoms.set(a.uuid, a);
+    index(this.#atomsOfFlow, String(a.flowUuid), a.uuid);
   }
 
   #ensureOpen(): void {
     if (this.#closed) throw new StorageFailure("the memory backend is closed");
   }
-}
-
-function keyOf(record: unknown): string {
-  return String((record as { uuid?: unknown } | null)?.uuid);
 }
 
 function index(map: Map<string, Set<string>>, parent: string, child: string): void {

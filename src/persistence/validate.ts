@@ -1,4 +1,5 @@
 import { InvalidFormat } from "../errors.js";
+import { setOwn } from "./clone.js";
 import { ATOM_STATES, FLOW_STATES, INTENTIONS } from "../states.js";
 import { SCHEMA_VERSION, type AtomDetail, type FlowDetail, type LogBook } from "./models.js";
 
@@ -118,7 +119,7 @@ export function migrateRecord(kind: RecordKind | (string & {}), value: unknown):
   if (isObject(value.meta)) {
     const meta: Record<string, unknown> = (out.meta = {});
     for (const [key, v] of Object.entries(value.meta)) {
-      if (!MOVED_IN_2[kind]?.includes(key)) meta[key] = v;
+      if (!MOVED_IN_2[kind]?.includes(key)) setOwn(meta, key, v);
       else if (v !== undefined) out[key] = v;
     }
   }

@@ -104,7 +104,7 @@ export function snapshotOf(flow: FlowDetail, atomDetails: Iterable<AtomDetail>):
     isFinal: isFinalFlowState(flow.state),
     wakeAt: nextWakeup(flow.state, atoms.map((a) => a.detail)),
     suspendedReason: suspended ? suspendedReason : undefined,
-    waitingFor: suspended ? (waitingFor ?? []).filter((w) => !(inputs !== undefined && w.name in inputs)) : [],
+    waitingFor: suspended ? (waitingFor ?? []).filter((w) => !(inputs && Object.hasOwn(inputs, w.name))) : [],
     atoms,
     flowDetail: flow,
   };

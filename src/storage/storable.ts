@@ -1,46 +1,48 @@
+import { InvalidFormat } from "../errors.js";
+
 /**
- * Where `value` holds something a log book cannot store (a function, a symbol, a promise, a weak
- * collection), as a path like `result.items[2].callback`; `undefined` when it is storable.
- * Results must be structured-cloneable so that every backend stores them the same way.
+ * Where `value` holds something a log book cannot store as it is, as a path like
+ * `result.items[2].callback (a function)`; `undefined` when it is storable. One rule for every
+ * value the engine writes (results, a failure's `extra`, the store, inputs, injected arguments,
+ * progress details), checked before it is queued, so that a value no backend keeps fails the
+ * atom or the call that brought it instead of every later write.
+ *
+ * Storable is what every backend keeps as it is (they store structured clones) and a JSON dump
+ * can write: null, undefined, booleans, numbers, strings; arrays and plain objects (prototype
+ * `Object.prototype` or null) of storable values, without cycles; Date, RegExp, Map, Set,
+ * ArrayBuffer and typed arrays (a JSON dump writes these as strings or objects). Refused:
+ * functions, symbols, bigints and cycles (JSON cannot write them), promises, errors, class
+ * instances (a structured clone drops their class) and host objects such as URL (it refuses them).
  */
-export function findUnstorable(value: unknown, path = "result", seen = new Set<object>()): string | undefined {
-  if (value === null) return undefined;
+export function findUnstorable(value: unknown, path = "result", parents = new Set<object>()): string | undefined {
   const t = typeof value;
-  if (t === "function") return `${path} (a function)`;
-  if (t === "symbol") return `${path} (a symbol)`;
-  if (t !== "object") return undefined;
+  if (value == null || t === "string" || t === "number" || t === "boolean") return undefined;
+  if (t !== "object") return `${path} (a ${t})`;
   const obj = value as object;
-  if (seen.has(obj)) return undefined;
-  seen.add(obj);
-  if (obj instanceof Promise) return `${path} (a promise: await it before returning)`;
-  if (obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof WeakRef) return `${path} (a weak collection)`;
+  if (parents.has(obj)) return `${path} (a cycle)`;
+  const proto = Object.getPrototypeOf(obj);
+  let bad: string | undefined;
+  parents.add(obj);
   if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) {
-      const bad = findUnstorable(obj[i], `${path}[${i}]`, seen);
-      if (bad) return bad;
-    }
-    return undefined;
+    for (let i = 0; i < obj.length && !bad; i++) bad = findUnstorable(obj[i], `${path}[${i}]`, parents);
+  } else if (proto === Object.prototype || proto === null) {
+    // for…in over a plain object sees its own keys only.
+    for (const key in obj) if ((bad = findUnstorable((obj as Record<string, unknown>)[key], `${path}.${key}`, parents))) break;
+  } else if (obj instanceof Map || obj instanceof Set) {
+    for (const entry of obj.entries()) if ((bad = findUnstorable(entry, `${path}.<entry>`, parents))) break;
+  } else if (!(ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof Date || obj instanceof RegExp)) {
+    bad = `${path} (a ${(proto.constructor as { name?: string } | undefined)?.name || "class"} instance)`;
   }
-  if (obj instanceof Map) {
-    for (const [k, v] of obj) {
-      const bad = findUnstorable(k, `${path}.<key>`, seen) ?? findUnstorable(v, `${path}.get(${String(k)})`, seen);
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  if (obj instanceof Set) {
-    for (const v of obj) {
-      const bad = findUnstorable(v, `${path}.<item>`, seen);
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof Date || obj instanceof RegExp || obj instanceof Error) {
-    return undefined;
-  }
-  for (const key of Object.keys(obj)) {
-    const bad = findUnstorable((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
-    if (bad) return bad;
-  }
-  return undefined;
+  parents.delete(obj);
+  return bad;
+}
+
+/**
+ * The value, if it is storable ({@link findUnstorable}); `what` names it in the message.
+ * @throws InvalidFormat `<what> cannot be stored in a log book: <path> (what it is); use plain data`
+ */
+export function checkStorable<T>(value: T, path: string, what: string): T {
+  const bad = findUnstorable(value, path);
+  if (bad) throw new InvalidFormat(`${what} cannot be stored in a log book: ${bad}; use plain data`);
+  return value;
 }

@@ -2,6 +2,8 @@ import { MissingDependencies, NotFound } from "../errors.js";
 import type { Failure } from "../failure.js";
 import type { AtomNode, ExecutionGraph } from "../engine/compiler.js";
 import type { Journal } from "../engine/journal.js";
+import { setOwn } from "../persistence/clone.js";
+import { checkStorable } from "./storable.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Writer } from "../engine/writer.js";
 import type { AtomDetail, FlowDetail, LogBook } from "../persistence/models.js";
@@ -35,7 +37,7 @@ export interface FlowStorage {
   /** @throws NotFound for a name that is not an atom of this flow */
   detail(name: string): AtomDetail;
   getAtomState(name: string): AtomState;
-  /** What the atom's execute returned (its Failure if it threw). Readable in SUCCESS, FAILURE and REVERTING only. @throws NotFound otherwise */
+  /** What the atom's execute returned, readable in SUCCESS and REVERTING; its Failure, in any state, if it threw (as in TaskFlow). @throws NotFound otherwise */
   getResult(name: string): unknown;
   /** The atom's execute failure, if it has one. */
   getFailure(name: string): Failure | undefined;
@@ -45,9 +47,9 @@ export interface FlowStorage {
   executeFailures(): Record<string, Failure>;
   /** Revert failures by atom name. */
   revertFailures(): Record<string, Failure>;
-  /** The value of a name, ignoring scope: injected values first, then the first atom that provided it. @throws NotFound */
+  /** The value of a name, ignoring scope: injected values first, then the first atom that provided it (a failed atom provides its Failure, as in TaskFlow). @throws NotFound */
   fetch(name: string): unknown;
-  /** Every injected and provided name with its value; a list where several atoms provided one name. */
+  /** Every injected and provided name with its value (a failed atom's: its Failure); a list where several atoms provided one name. */
   fetchAll(): Record<string, unknown>;
   /** Whether a name is injected at the flow level. */
   isInjected(name: string): boolean;
@@ -107,15 +109,17 @@ export class Storage implements FlowStorage {
   }
 
   /**
-   * What the atom's execute returned. Readable in SUCCESS, FAILURE and REVERTING only.
+   * What the atom's execute returned, readable in SUCCESS and REVERTING; if it threw, its
+   * Failure, in any state (also once REVERTED), as TaskFlow's `get_execute_result` does.
    * @throws NotFound otherwise
    */
   getResult(name: string): unknown {
     const d = this.detail(name);
+    if (d.failure) return this.getFailure(name);
     if (!RESULT_READABLE.has(d.state)) {
       throw new NotFound(`atom "${name}" has no result in state ${d.state}`);
     }
-    return d.failure ? this.getFailure(name) : d.result;
+    return d.result;
   }
 
   /** The atom's execute failure, if it has one. */
@@ -144,8 +148,8 @@ export class Storage implements FlowStorage {
    * over what atoms provide, as in TaskFlow.
    */
   inject(values: Record<string, unknown>, options: { transient?: boolean } = {}): void {
-    if (options.transient) Object.assign(this.#transient, values);
-    else this.#journal.updateFlow({ store: { ...(this.flowDetail.store ?? {}), ...values } });
+    if (options.transient) assignOwn(this.#transient, values);
+    else this.#journal.updateFlow({ store: { ...(this.flowDetail.store ?? {}), ...checkStorable(values, "store", "injected values") } });
   }
 
   /** (`engine.injectAtomArgs`) Injects argument values for one atom (by argument name). */
@@ -159,10 +163,11 @@ export class Storage implements FlowStorage {
 
   /**
    * The value of a name, ignoring scope: injected values first, then the first atom that
-   * provided it. @throws NotFound
+   * provided it; an atom that failed provides its Failure (for a name that is its whole result).
+   * @throws NotFound
    */
   fetch(name: string): unknown {
-    const found = this.#lookup(name, this.#providersOf(name));
+    const found = this.#lookup(name, this.#providersOf(name), true);
     if (!found.ok) throw new NotFound(`no value named "${name}": nothing injected it and no atom provided it yet`);
     return found.value;
   }
@@ -177,11 +182,10 @@ export class Storage implements FlowStorage {
       const injected = this.#injected(name);
       if (injected.ok) values.push(injected.value);
       for (const p of this.#providersOf(name)) {
-        const v = this.#provided(p, name);
+        const v = this.#provided(p, name, true);
         if (v.ok) values.push(v.value);
       }
-      if (values.length === 1) out[name] = values[0];
-      else if (values.length > 1) out[name] = values;
+      if (values.length > 0) setOwn(out, name, values.length === 1 ? values[0] : values);
     }
     return out;
   }
@@ -199,13 +203,13 @@ export class Storage implements FlowStorage {
     const atomPersistent = this.detail(node.name).injected;
     const missing: string[] = [];
     for (const [arg, spec] of node.args) {
-      if (atomTransient && Object.hasOwn(atomTransient, arg)) args[arg] = atomTransient[arg];
-      else if (atomPersistent && Object.hasOwn(atomPersistent, arg)) args[arg] = atomPersistent[arg];
-      else if (Object.hasOwn(atom.inject, arg)) args[arg] = atom.inject[arg];
+      if (atomTransient && Object.hasOwn(atomTransient, arg)) setOwn(args, arg, atomTransient[arg]);
+      else if (atomPersistent && Object.hasOwn(atomPersistent, arg)) setOwn(args, arg, atomPersistent[arg]);
+      else if (Object.hasOwn(atom.inject, arg)) setOwn(args, arg, atom.inject[arg]);
       else {
         const found = this.#lookup(spec.symbol, spec.providers);
-        if (found.ok) args[arg] = found.value;
-        else if (spec.optional) args[arg] = atom.defaults[arg];
+        if (found.ok) setOwn(args, arg, found.value);
+        else if (spec.optional) setOwn(args, arg, atom.defaults[arg]);
         else missing.push(spec.symbol === arg ? `"${arg}"` : `"${spec.symbol}" (argument "${arg}")`);
       }
     }
@@ -240,7 +244,7 @@ export class Storage implements FlowStorage {
 
   /** @internal Takes the transient values of the storage this one replaces (a reload). */
   keepTransient(from: Storage): void {
-    Object.assign(this.#transient, from.#transient);
+    assignOwn(this.#transient, from.#transient);
     for (const [name, values] of from.#atomTransient) this.#atomTransient.set(name, values);
   }
 
@@ -269,21 +273,25 @@ export class Storage implements FlowStorage {
     return NONE;
   }
 
-  #lookup(name: string, providers: readonly string[]): Found {
+  #lookup(name: string, providers: readonly string[], failures = false): Found {
     const injected = this.#injected(name);
     if (injected.ok) return injected;
     for (const p of providers) {
-      const v = this.#provided(p, name);
+      const v = this.#provided(p, name, failures);
       if (v.ok) return v;
     }
     return NONE;
   }
 
-  #provided(atomName: string, name: string): Found {
+  /**
+   * What atom `atomName` provides under `name`. With `failures` (fetch, fetchAll; never an
+   * argument), a failed atom provides its Failure whole, in any state, as TaskFlow's storage does.
+   */
+  #provided(atomName: string, name: string, failures = false): Found {
     const d = this.#journal.detail(atomName);
-    if (d.state !== "SUCCESS") return NONE;
     const where = this.#graph.atoms.get(atomName)?.atom.saveAs.get(name);
-    if (where === undefined) return NONE;
+    if (failures && d.failure && where === null) return { ok: true, value: this.getFailure(atomName) };
+    if (d.state !== "SUCCESS" || where === undefined) return NONE;
     const value = providedValue(d);
     if (where === null) return { ok: true, value };
     const result = value as Record<string | number, unknown> | null;
@@ -295,8 +303,13 @@ export class Storage implements FlowStorage {
     const out: Record<string, Failure> = {};
     for (const name of this.#graph.atoms.keys()) {
       const f = get(name);
-      if (f) out[name] = f;
+      if (f) setOwn(out, name, f);
     }
     return out;
   }
+}
+
+/** Object.assign, keeping a `"__proto__"` key an own property. */
+function assignOwn(to: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const key of Object.keys(from)) setOwn(to, key, from[key]);
 }

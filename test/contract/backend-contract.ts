@@ -97,6 +97,26 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
       expect(again?.result).toEqual({ items: ["a"] });
     });
 
+    // Issue 11, item 13: JSON.parse and structured clone make `"__proto__"` an own key; a copy
+    // that assigns it would change the object's prototype instead and lose the value.
+    it("keeps \"__proto__\" an own key of a store, an input, a result, injected arguments and meta", async () => {
+      const backend = await hooks.make();
+      const own = () => JSON.parse('{ "__proto__": { "deep": { "__proto__": [1] } }, "plain": 2 }') as Record<string, unknown>;
+      const lb = book({ meta: own() });
+      const fd = flow(lb.uuid, { store: own(), inputs: own(), meta: own() });
+      const ad = atom(fd.uuid, { state: "SUCCESS", result: own(), injected: own(), meta: own() });
+      await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [ad] }));
+      const [a] = await backend.getAtomDetails(fd.uuid);
+      const f = await backend.getFlowDetail(fd.uuid);
+      const read = [(await backend.getLogBook(lb.uuid)).meta, f.store, f.inputs, f.meta, a?.result, a?.injected, a?.meta];
+      for (const value of read) {
+        const v = value as Record<string, unknown>;
+        expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+        expect(Object.keys(v)).toEqual(["__proto__", "plain"]);
+        expect(JSON.stringify(v)).toBe('{"__proto__":{"deep":{"__proto__":[1]}},"plain":2}');
+      }
+    });
+
     it("destroys a log book with everything in it; an unknown one is NotFound", async () => {
       const backend = await hooks.make();
       const lb = book();

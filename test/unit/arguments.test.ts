@@ -372,3 +372,54 @@ describe("atom definitions", () => {
     expect(t.provides).toEqual(["p", "q"]);
   });
 });
+
+// Issue 11, item 2: a name is looked up as an own property everywhere (the store, arguments,
+// inputs, results), never through Object.prototype.
+describe("names that are Object.prototype members", () => {
+  const NAMES = ["constructor", "toString", "valueOf", "hasOwnProperty", "__proto__"];
+  const reader = (n: string) => task({ name: "reader", requires: [n], provides: "got", execute: (args: Record<string, unknown>) => (Object.hasOwn(args, n) ? args[n] : "not own") });
+  const writer = (n: string) => task({ name: "writer", provides: n, execute: () => ({ v: 7 }) });
+
+  it.each(NAMES)("an atom that requires %s lists it, and a graph flow links it to its provider", (n) => {
+    expect(reader(n).requires).toEqual([n]);
+    expect(graphFlow("g", reader(n), writer(n)).requires).toEqual([]);
+  });
+
+  it.each(NAMES)("%s provided by an earlier atom reaches the reader as an own argument, in a linear and a graph flow", async (n) => {
+    for (const flow of [linearFlow("f", writer(n), reader(n)), graphFlow("g", reader(n), writer(n))]) {
+      const e = load(flow);
+      await e.run();
+      expect(e.storage.fetch("got")).toEqual({ v: 7 });
+      expect(e.storage.fetch(n)).toEqual({ v: 7 });
+      const all = e.storage.fetchAll();
+      expect(Object.hasOwn(all, n)).toBe(true);
+      expect(all[n]).toEqual({ v: 7 });
+      expect(Object.getPrototypeOf(all)).toBe(Object.prototype);
+    }
+  });
+
+  it.each(NAMES)("%s in the store (as JSON.parse makes it) reaches the reader", async (n) => {
+    const e = load(reader(n), { store: JSON.parse(`{ "${n}": { "v": 8 } }`) });
+    await e.run();
+    expect(e.storage.fetch("got")).toEqual({ v: 8 });
+  });
+
+  it.each(NAMES)("%s injected at the flow level (in memory or stored) or for the atom reaches the reader", async (n) => {
+    const value = () => JSON.parse(`{ "${n}": 9 }`) as Record<string, unknown>;
+    for (const inject of [(e: Engine) => e.inject(value(), { transient: true }), (e: Engine) => e.inject(value()), (e: Engine) => e.injectAtomArgs("reader", value())]) {
+      const e = load(reader(n));
+      await e.prepare();
+      inject(e);
+      await e.run();
+      expect(e.storage.fetch("got")).toBe(9);
+    }
+  });
+
+  it.each(NAMES)("%s with no provider fails with MissingDependencies before anything runs", async (n) => {
+    const e = load(reader(n));
+    expect(await rejection(e.run())).toBeInstanceOf(MissingDependencies);
+    expect(e.storage.getAtomState("reader")).toBe("PENDING");
+    expect(() => e.storage.fetch(n)).toThrow(NotFound);
+    expect(e.storage.fetchAll()).toEqual({});
+  });
+});

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   captureListener,
+  Failure,
   graphFlow,
   InvalidFormat,
   linearFlow,
@@ -802,6 +803,87 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(e.storage.getFailure("returns-fn")?.check(InvalidFormat)).toBe("InvalidFormat");
       expect(capture.values[1]).toMatch(/^returns-fn\.t FAILURE\(Failure: InvalidFormat: /);
       expect(e.storage.flowDetail.state).toBe("REVERTED");
+    });
+
+    // Issue 11, item 7: a value no backend keeps as it is fails the task once, before the write,
+    // instead of failing every write (the flow stored SUSPENDED with the task RUNNING, run again
+    // on every resume).
+    class Point {
+      x = 1;
+    }
+    it.each([
+      ["a URL (structured clone refuses it)", () => new URL("https://example.com/"), "result (a URL instance)"],
+      ["a class instance (structured clone drops its class)", () => ({ at: new Point() }), "result.at (a Point instance)"],
+      ["an error", () => [new RangeError("returned, not thrown")], "result[0] (a RangeError instance)"],
+      ["a bigint (JSON cannot write it)", () => ({ n: 10n }), "result.n (a bigint)"],
+      ["a cycle (JSON cannot write it)", () => {
+        const a: Record<string, unknown> = {};
+        a.self = { a };
+        return a;
+      }, "result.self.a (a cycle)"],
+    ])("a result no backend keeps as it is, %s, fails the task once with InvalidFormat, and the log book says REVERTED", async (_what, value, where) => {
+      const backend = new MemoryBackend();
+      let runs = 0;
+      const e = make(linearFlow("f", task({ name: "odd", execute: () => (runs++, value()) })), { backend });
+      const error = await rejection(e.run());
+      expect(error).toBeInstanceOf(InvalidFormat);
+      expect(error.message).toContain(`the result of task "odd" cannot be stored in a log book: ${where}`);
+      expect(runs).toBe(1);
+      expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("REVERTED");
+      const [stored] = await backend.getAtomDetails(e.flowDetailId);
+      expect(stored?.state).toBe("REVERTED");
+      expect(stored?.failure?.excTypeNames[0]).toBe("InvalidFormat");
+    });
+
+    it("dates, maps, sets, bytes, null-prototype objects and shared (not cyclic) references are stored", async () => {
+      const shared = { s: 1 };
+      const value = { when: new Date(5), map: new Map([["k", [1]]]), set: new Set(["v"]), bytes: new Uint8Array([1, 2]), bare: Object.assign(Object.create(null), { b: 2 }), twice: [shared, shared] };
+      const backend = new MemoryBackend();
+      const e = make(task({ name: "fine", provides: "v", execute: () => value }), { backend });
+      await e.run();
+      expect((await backend.getAtomDetails(e.flowDetailId))[0]?.result).toEqual(value);
+    });
+
+    it("an error whose extra cannot be stored fails its task once with InvalidFormat, caused by the error without it", async () => {
+      const backend = new MemoryBackend();
+      const thrown = Object.assign(new RuntimeError("declined"), { extra: { code: 51, retry: () => true } });
+      let runs = 0;
+      const e = make(linearFlow("f", task({ name: "pay", execute: () => {
+        runs++;
+        throw thrown;
+      } })), { backend });
+      const error = await rejection(e.run());
+      expect(error).toBeInstanceOf(InvalidFormat);
+      expect(error.message).toContain("extra.retry (a function)");
+      expect((error as { cause?: unknown }).cause).toBe(thrown);
+      expect(runs).toBe(1);
+      expect((await backend.getFlowDetail(e.flowDetailId)).state).toBe("REVERTED");
+      const failure = Failure.fromJSON((await backend.getAtomDetails(e.flowDetailId))[0]?.failure);
+      expect(failure.name).toBe("InvalidFormat");
+      expect(failure.causes[0]?.name).toBe("RuntimeError");
+      expect(failure.causes[0]?.exceptionStr).toBe("declined");
+      expect(failure.causes[0]?.extra).toBeUndefined();
+    });
+
+    it("a value that cannot be stored is refused where it comes in: the store, inject, injectAtomArgs, progress details", async () => {
+      const url = new URL("https://example.com/");
+      const refused = async (e: ReturnType<typeof make>) => expect(await rejection(e.run())).toBeInstanceOf(InvalidFormat);
+      await refused(make(noop("a"), { store: { url } }));
+
+      const e = make(linearFlow("f", noop("a")), { backend: new MemoryBackend() });
+      await e.prepare();
+      expect(() => e.inject({ url })).toThrow(InvalidFormat);
+      expect(() => e.injectAtomArgs("a", { url })).toThrow(InvalidFormat);
+      e.inject({ fine: 1 });
+      await e.run();
+      expect(e.storage.flowDetail.store).toEqual({ fine: 1 });
+      expect(e.storage.detail("a").injected).toBeUndefined();
+
+      const reporter = make(task({ name: "r", execute: (_args, ctx) => ctx.updateProgress(0.5, { url }) }));
+      const error = await rejection(reporter.run());
+      expect(error).toBeInstanceOf(InvalidFormat);
+      expect(error.message).toContain("progress details");
+      expect(reporter.storage.getAtomState("r")).toBe("REVERTED");
     });
 
     it("an async task's result is awaited and stored", async () => {

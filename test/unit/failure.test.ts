@@ -86,6 +86,88 @@ describe("Failure.fromError", () => {
   });
 });
 
+// Issue 11, items 3 and 4: capturing what was thrown never throws, and what it captures is a
+// failure record the log book accepts (strings where strings belong).
+describe("Failure.fromError on values that resist being read", () => {
+  const throwing = (what: string) => () => {
+    throw new RangeError(`no ${what} for you`);
+  };
+  /** Through JSON and the record check, as a backend would read it back. */
+  const stored = (f: Failure) => Failure.fromJSON(JSON.parse(JSON.stringify(f.toJSON())));
+
+  it.each(["name", "message", "stack", "cause", "extra"])("an error whose %s getter throws is captured, saying what could not be read", (key) => {
+    const error = new TypeError("bad input");
+    Object.defineProperty(error, key, { get: throwing(key), configurable: true });
+    const f = Failure.fromError(error);
+    // (V8 builds `stack` from `name` and `message` when it is first read: it may fail with them.)
+    expect(f.exceptionStr).toMatch(/ \(could not read the error's .*\)$/);
+    expect(f.exceptionStr).toContain(`${key} (RangeError: no ${key} for you)`);
+    if (key !== "message") expect(f.exceptionStr).toMatch(/^bad input/);
+    expect(f.check(TypeError)).toBe("TypeError");
+    expect(f.exception).toBe(error);
+    expect(stored(f).matches(f)).toBe(true);
+  });
+
+  it("a revoked proxy is captured as an Error saying that it could not be read", () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const f = Failure.fromError(proxy);
+    expect(f.name).toBe("Error");
+    expect(f.exceptionStr).toMatch(/could not read .*revoked/);
+    expect(f.exception).toBeInstanceOf(Error);
+    expect(stored(f).matches(f)).toBe(true);
+  });
+
+  it("a value whose string forms all throw, and an error class whose name getter throws, are captured", () => {
+    const hostile = { toString: throwing("string"), get [Symbol.toStringTag]() { return throwing("tag")(); } };
+    expect(typeof Failure.fromError(hostile).exceptionStr).toBe("string");
+    class Sneaky extends Error {
+      static override get name(): string {
+        throw new Error("no class name");
+      }
+    }
+    const f = Failure.fromError(new Sneaky("sneaky"));
+    expect(f.exceptionStr).toMatch(/^sneaky .*no class name/);
+    expect(f.excTypeNames).toContain("Error");
+    expect(stored(f).matches(f)).toBe(true);
+  });
+
+  it.each([
+    ["a number", 42, "42"],
+    ["an object", { code: 7 }, "[object Object]"],
+    ["a symbol", Symbol("why"), "Symbol(why)"],
+    ["null", null, "null"],
+    ["undefined", undefined, "undefined"],
+  ])("an error whose message is %s is stored with the message as a string", (_what, message, expected) => {
+    const error = new Error("x");
+    Object.defineProperty(error, "message", { value: message });
+    // (V8 cannot build the stack of an error whose message is a symbol: that is said after it.)
+    expect(stored(Failure.fromError(error)).exceptionStr.startsWith(expected)).toBe(true);
+  });
+
+  it.each([
+    ["a number", 42, "42"],
+    ["an object", { frames: [] }, "[object Object]"],
+    ["a symbol", Symbol("trace"), "Symbol(trace)"],
+    ["null", null, undefined],
+  ])("an error whose stack is %s is stored with the stack as a string or none", (_what, stack, expected) => {
+    const error = new Error("x");
+    Object.defineProperty(error, "stack", { value: stack });
+    expect(stored(Failure.fromError(error)).tracebackStr).toBe(expected);
+  });
+
+  it("keeps a long cause chain up to a bounded depth, so that reading it back cannot overflow the stack", () => {
+    let error = new Error("root");
+    for (let i = 0; i < 2_000; i++) error = new Error(`level ${i}`, { cause: error });
+    const f = stored(Failure.fromError(error));
+    let depth = 0;
+    for (let c: Failure | undefined = f; c; c = c.causes[0]) depth++;
+    expect(depth).toBeGreaterThan(10);
+    expect(depth).toBeLessThanOrEqual(64);
+    expect(f.exceptionStr).toBe("level 1999");
+  });
+});
+
 describe("JSON round trip", () => {
   it("toJSON has TaskFlow's fields and version 1", () => {
     const data = Failure.fromError(new RuntimeError("Woot!")).toJSON();

@@ -170,6 +170,18 @@ describe.each(ENGINES)("%s engine", (engine) => {
       ]);
     });
 
+    it("a failure of an atom named like an Object.prototype member is recorded in the history (issue 11, item 2)", async () => {
+      let calls = 0;
+      const flaky = task({ name: "constructor", execute: () => {
+        if (++calls === 1) throw new RuntimeError("Woot!");
+      } });
+      const e = make(linearFlow("flow-1", { retry: new Times(3, { name: "r1" }) }, flaky));
+      await e.run();
+      const entries = e.storage.detail("r1").result as HistoryEntry[];
+      expect(entries).toHaveLength(2);
+      expect(Object.keys(entries[0]?.failures ?? {})).toEqual(["constructor"]);
+    });
+
     it("the history is stored in the retry's atom detail: one entry per try, failures by atom", async () => {
       const backend = new MemoryBackend();
       const e = make(linearFlow("flow-1", { retry: new Times(4, { name: "r1", provides: "x" }) }, progressing("task1"), conditional("task2")), {

@@ -81,6 +81,15 @@ const scenarios: Record<string, Scenario> = {
   },
   "a failure, reverted": { flow: () => linearFlow("order", progressing("reserve"), unorderedFlow("pay", progressing("card"), failing("charge"))) },
   "a failure, not resolved": { flow: () => linearFlow("order", progressing("reserve"), failing("charge"), progressing("email")), options: { neverResolve: true } },
+  // Issue 11, item 2: an input named like an Object.prototype member is looked up as an own key.
+  "waits for inputs named constructor and __proto__": {
+    flow: () => linearFlow("ask", waitFor("x"), waitFor("constructor"), waitFor("__proto__"),
+      task({ name: "echo", requires: ["constructor", "__proto__"], provides: "both", execute: (args: Record<string, unknown>) => [args.constructor, args.__proto__] })),
+    next: async (engine) => {
+      const [waiting] = await engine.waitingFor();
+      await engine.provide(waiting!.name, { v: waiting!.name }, { run: false });
+    },
+  },
   "parallel, to the end": { flow: () => unorderedFlow("fan", progressing("a"), progressing("b"), progressing("c")), options: { engine: "parallel" } },
 };
 

@@ -160,6 +160,26 @@ describe("MemoryBackend", () => {
     expect(e2.message).toContain("lb-1");
   });
 
+  // Issue 11, item 14.
+  it.each([
+    ["a null log book", { logBooks: [null], flows: [], atoms: [] }, /logBooks\[0\]/],
+    ["a null flow detail", { logBooks: [book()], flows: [flowDetail(), null], atoms: [] }, /flows\[1\]/],
+    ["an atom detail that is a string", { logBooks: [], flows: [], atoms: ["ad-1"] }, /atoms\[0\]/],
+    ["a flow detail with a numeric uuid", { logBooks: [], flows: [{ uuid: 7, bookUuid: "lb-1" }], atoms: [] }, /flows\[0\]/],
+    ["a missing list", { logBooks: [], flows: [] }, /atoms/],
+    ["a list that is not an array", { logBooks: {}, flows: [], atoms: [] }, /logBooks/],
+    ["no dump at all", null, /dump/],
+  ])("fromDump refuses %s with InvalidFormat naming it", (_what, dump, where) => {
+    let error: unknown;
+    try {
+      MemoryBackend.fromDump(dump as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidFormat);
+    expect((error as Error).message).toMatch(where);
+  });
+
   it("a record of a future schema version is refused with a hint", async () => {
     const b = new MemoryBackend();
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [] });
@@ -253,6 +273,42 @@ describe("engine storage", () => {
     const result = e.storage.getResult("bad");
     expect(result).toBeInstanceOf(Failure);
     expect((result as Failure).check(RuntimeError)).toBe("RuntimeError");
+  });
+
+  // As TaskFlow 5.0 answers it (its storage._get returns a stored failure in any state); checked
+  // with the peer on linear_flow.Flow("f").add(Ok("ok", provides="y"), Fail("fail", provides="x")):
+  //   fetch("x") -> Failure, fetch("y") -> NotFound, fetch_all() -> {"x": Failure},
+  //   get_execute_result("fail") -> Failure (REVERTED), get_execute_result("ok") -> NotFound;
+  // and Fail("fail", provides=("a", "b")): fetch("a") -> NotFound (nothing to extract from a failure).
+  it("a failed provider's Failure is what fetch, fetchAll and getResult return, also once it is REVERTED, as in TaskFlow", async () => {
+    const backend = new MemoryBackend();
+    const flow = () => linearFlow("f", progressing("ok", { provides: "y" }), failing("fail", { provides: "x" }), failing("pair", { provides: ["a", "b"] }));
+    const e = load(flow(), { backend, engine: "parallel" });
+    await expect(e.run()).rejects.toBeInstanceOf(RuntimeError);
+    for (const engine of [e, load(flow(), { backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))), flowDetailId: e.flowDetailId })]) {
+      await engine.prepare();
+      const storage = engine.storage;
+      expect(storage.getAtomState("fail")).toBe("REVERTED");
+      const failure = storage.getFailure("fail") as Failure;
+      expect(failure.check(RuntimeError)).toBe("RuntimeError");
+      expect(storage.getResult("fail")).toBe(failure);
+      expect(storage.fetch("x")).toBe(failure);
+      expect(storage.fetchAll()).toEqual({ x: failure });
+      expect(() => storage.fetch("y")).toThrow(NotFound);
+      expect(() => storage.getResult("ok")).toThrow(NotFound);
+      expect(storage.getAtomState("pair")).toBe("PENDING");
+    }
+    // A difference (README): with two providers of "x", one reverted without a failure, TaskFlow
+    // finds nothing for "x" (NotFound, and fetch_all leaves it out); here the other one's value.
+    const two = load(linearFlow("two", progressing("ok", { provides: "x" }), failing("fail", { provides: "x" })));
+    await expect(two.run()).rejects.toBeInstanceOf(RuntimeError);
+    expect(two.storage.fetch("x")).toBe(two.storage.getFailure("fail"));
+    expect(two.storage.fetchAll()).toEqual({ x: two.storage.getFailure("fail") });
+    const pair = load(linearFlow("p", failing("pair", { provides: ["a", "b"] })));
+    await expect(pair.run()).rejects.toBeInstanceOf(RuntimeError);
+    expect(pair.storage.getResult("pair")).toBeInstanceOf(Failure);
+    expect(() => pair.storage.fetch("a")).toThrow(NotFound);
+    expect(pair.storage.fetchAll()).toEqual({});
   });
 
   it("a failure reloaded from the backend matches the cached one", async () => {

@@ -115,4 +115,11 @@ describe("the backends' record check and the zod schemas", () => {
     expect(migrateRecord("atom detail", version1["atom detail"][1])).not.toBe(version1["atom detail"][1]);
     expect(version1["atom detail"][1].meta).toHaveProperty("attempts", 2); // the stored value is not changed
   });
+
+  it("keeps a user's \"__proto__\" key of a version 1 record's meta an own key (issue 11, item 13)", () => {
+    const old = { ...version1["atom detail"][1], meta: JSON.parse('{ "__proto__": { "x": 1 }, "attempts": 2 }') };
+    const meta = (migrateRecord("atom detail", old) as { meta: Record<string, unknown> }).meta;
+    expect(Object.getPrototypeOf(meta)).toBe(Object.prototype);
+    expect(JSON.stringify(meta)).toBe('{"__proto__":{"x":1}}');
+  });
 });

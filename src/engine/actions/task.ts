@@ -1,6 +1,5 @@
 import type { RevertContext, TaskContext } from "../../atoms/task.js";
-import { InvalidFormat } from "../../errors.js";
-import { findUnstorable } from "../../storage/storable.js";
+import { checkStorable } from "../../storage/storable.js";
 import type { AtomNode, TaskNode } from "../compiler.js";
 import type { ActionHost, ActionSignal, AtomAction } from "./action.js";
 
@@ -20,11 +19,7 @@ export function taskContext(node: AtomNode, host: ActionHost, signal: ActionSign
 
 /** The value, if a log book can store it. @throws InvalidFormat naming the atom and where the value is */
 export function storable(node: AtomNode, value: unknown, what: string): unknown {
-  const bad = findUnstorable(value, what);
-  if (bad !== undefined) {
-    throw new InvalidFormat(`${node.atom.kind} "${node.name}" returned a value the log book cannot store: ${bad}; return plain, structured-cloneable data`);
-  }
-  return value;
+  return checkStorable(value, what, `the ${what} of ${node.atom.kind} "${node.name}"`);
 }
 
 /** A task: the user's execute and revert, in this process. */
