@@ -308,12 +308,11 @@ export class Engine {
    * @throws MissingDependencies listing each atom and name
    */
   validate(): void {
-    const storage = this.storage;
+    const { storage } = this.#prepared();
     const missing: Array<{ atom: string; symbol: string }> = [];
     for (const n of this.#graph().atoms.values()) {
-      const injected = storage.detail(n.name).injected;
       for (const [arg, spec] of n.args) {
-        if (spec.optional || Object.hasOwn(n.atom.inject, arg) || (injected && Object.hasOwn(injected, arg) && injected[arg] !== undefined)) continue;
+        if (spec.optional || Object.hasOwn(n.atom.inject, arg) || storage.hasAtomArg(n.name, arg)) continue;
         if (spec.providers.length === 0 && !storage.isInjected(spec.symbol)) missing.push({ atom: n.name, symbol: spec.symbol });
       }
     }

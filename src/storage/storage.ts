@@ -222,6 +222,12 @@ export class Storage implements FlowStorage {
     return args;
   }
 
+  /** Whether an atom's argument is injected for it, transient or persistent (for validation). */
+  hasAtomArg(atom: string, arg: string): boolean {
+    const has = (values: Record<string, unknown> | undefined) => values !== undefined && Object.hasOwn(values, arg) && values[arg] !== undefined;
+    return has(this.#atomTransient.get(atom)) || has(this.detail(atom).injected);
+  }
+
   /** Whether a name is injected at the flow level (for validation). */
   isInjected(name: string): boolean {
     return this.#injected(name).ok;

@@ -191,6 +191,14 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(e2.storage.fetch("out")).toBe(2);
     });
 
+    it("an argument injected for its atom only in memory (transient) satisfies the check before the run", async () => {
+      const t = task<{ secret: string }>({ name: "t", requires: ["secret"], provides: "out", execute: ({ secret }) => secret.length });
+      const e = make(t);
+      e.injectAtomArgs("t", { secret: "s3cret" }, { transient: true });
+      await e.run();
+      expect(e.storage.fetch("out")).toBe(6);
+    });
+
     it("flow-level transient inject beats the persistent store", async () => {
       const t = task<{ v: number }>({ name: "t", requires: ["v"], provides: "out", execute: ({ v }) => v });
       const e = make(t, { v: 4 });
