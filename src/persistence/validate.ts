@@ -9,9 +9,9 @@ import { SCHEMA_VERSION, type AtomDetail, type FlowDetail, type LogBook } from "
  * (test/unit/validate.test.ts) checks that both accept and refuse the same records.
  *
  * A record of an older schema version is migrated first (migrate.ts). Like zod's `z.looseObject`,
- * a record keeps the top-level keys the check does not know (a newer writer's field survives the
- * engine's next change of the record, which spreads the old one); nested objects lose them, like
- * `z.object`. Every issue is collected as `path: what is wrong`.
+ * a record keeps the keys the check does not know, at any depth (a newer writer's field, in a
+ * failure or a wait too, survives the engine's next change of the record, which spreads the old
+ * one). Every issue is collected as `path: what is wrong`.
  */
 type Check = (value: unknown, path: string, issues: string[]) => unknown;
 
@@ -34,12 +34,12 @@ const array = (item: Check, min = 0): Check => {
   return (v, path, issues) => (Array.isArray(v) && v.length >= min ? v.map((x, i) => item(x, `${path}.${i}`, issues)) : isArray(v, path, issues));
 };
 
-/** Keys ending in `?` are optional; `keep` keeps the keys the shape does not name. */
-const object = (shape: Record<string, Check>, keep = false): Check => {
+/** Keys ending in `?` are optional; keys the shape does not name are kept. */
+const object = (shape: Record<string, Check>): Check => {
   const fields = Object.entries(shape).map(([name, check]) => ({ key: name.replace(/\?$/, ""), check, optional: name.endsWith("?") }));
   return (v, path, issues) => {
     if (!isObject(v)) return record(v, path, issues);
-    const out: Record<string, unknown> = keep ? { ...v } : {};
+    const out: Record<string, unknown> = { ...v };
     for (const { key, check, optional } of fields) {
       const at = path ? `${path}.${key}` : key;
       if (v[key] !== undefined) out[key] = check(v[key], at, issues);
@@ -69,7 +69,7 @@ const stamps: Check = (v, path, issues) => {
 };
 
 const CHECKS = {
-  "log book": object({ schemaVersion, uuid: id, name: string, createdAt: number, updatedAt: number, meta: record }, true),
+  "log book": object({ schemaVersion, uuid: id, name: string, createdAt: number, updatedAt: number, meta: record }),
   "flow detail": object({
     schemaVersion, uuid: id, bookUuid: id, name: string, state: oneOf(FLOW_STATES), createdAt: number, updatedAt: number,
     "fingerprint?": array(object({ name: string, kind: oneOf(["task", "retry"]), requires: strings, optional: strings, provides: strings, version: string })),
@@ -81,14 +81,14 @@ const CHECKS = {
     "inputs?": record,
     "waitingFor?": array(object({ name: string, "description?": string, "deadline?": number })),
     meta: record,
-  }, true),
+  }),
   "atom detail": object({
     schemaVersion, uuid: id, flowUuid: id, name: id, kind: oneOf(["task", "retry"]), state: atomState, intention: oneOf(INTENTIONS),
     "result?": unknown, "failure?": failureData, "revertResult?": unknown, "revertFailure?": failureData, version: string,
     "progress?": number, "progressDetails?": object({ atProgress: number, "details?": unknown }), "injected?": record,
     "timestamps?": stamps, "wakeAt?": number, "deadline?": number, "requeue?": boolean, "generation?": count, "attempts?": count,
     meta: record, updatedAt: number,
-  }, true),
+  }),
 };
 
 /**

@@ -194,6 +194,35 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
         backend = await corrupt(backend, "atom", a.uuid, { ...a, wakeAt: "soon" });
         await expect(backend.getAtomDetails(fd.uuid)).rejects.toThrow(new RegExp(`atom detail "[^"]*${a.uuid}".*: wakeAt: expected a number`));
       });
+
+      it("keeps fields it does not know, nested ones too (a failure, a fingerprint entry, a wait), and writes nothing back", async () => {
+        let backend = await hooks.make();
+        const lb = book();
+        const fd = flow(lb.uuid);
+        const a = atom(fd.uuid);
+        await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [a] }));
+        const inner = { ...Failure.fromError(new RangeError("inner")).toJSON(), retryable: true };
+        const failure = { ...Failure.fromError(new TypeError("outer")).toJSON(), causes: [inner], code: "E_OUTER" };
+        const rawAtom = {
+          ...a, state: "FAILURE", failure, revertFailure: { ...failure, severity: 2 }, progressDetails: { atProgress: 0.5, details: 1, unit: "rows" },
+          timestamps: { FAILURE: 4 }, later: { nested: { deep: [1] } },
+        };
+        const rawFlow = {
+          ...fd, state: "SUSPENDED", owner: "ops",
+          fingerprint: [{ name: a.name, kind: "task", requires: [], optional: [], provides: [], version: "1.0", hash: "abc" }],
+          factory: { name: "f", args: [1], registry: "main" }, cancelled: { reason: "r", at: 3, by: "ada" },
+          waitingFor: [{ name: "email", description: "Email", deadline: 9, widget: "text" }],
+        };
+        const rawBook = { ...lb, owner: { team: "ops" } };
+        backend = await corrupt(backend, "atom", a.uuid, rawAtom);
+        backend = await corrupt(backend, "flow", fd.uuid, rawFlow);
+        backend = await corrupt(backend, "book", lb.uuid, rawBook);
+        expect(await backend.getAtomDetails(fd.uuid)).toEqual([rawAtom]);
+        expect(await backend.getFlowDetail(fd.uuid)).toEqual(rawFlow);
+        expect(await backend.getFlowDetails(lb.uuid)).toEqual([rawFlow]);
+        expect(await backend.getLogBook(lb.uuid)).toEqual(rawBook);
+        expect(await backend.listLogBooks()).toEqual([rawBook]);
+      });
     }
   });
 }
