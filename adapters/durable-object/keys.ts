@@ -25,6 +25,11 @@ export const flowParentKey = (flow: string): string => `fp:${part(flow)}`;
 export const flowAtomsPrefix = (flow: string): string => `ad:${part(flow)}:`;
 export const atomKey = (flow: string, atom: string): string => flowAtomsPrefix(flow) + part(atom);
 
+/** The book's uuid in a flow detail's key (`fd:<book>:<flow>`). */
+export function bookOfFlowKey(key: string): string {
+  return decodeURIComponent(key.slice(FLOWS_PREFIX.length, key.lastIndexOf(":")));
+}
+
 /** The uuid at the end of a key made above. */
 export function uuidOfKey(key: string): string {
   return decodeURIComponent(key.slice(key.lastIndexOf(":") + 1));

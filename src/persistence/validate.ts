@@ -175,3 +175,30 @@ export function decodeRecord<K extends RecordKind>(kind: K, raw: unknown, where:
   }
   return record;
 }
+
+/**
+ * A stored record as a backend lists it: the key that names it, its raw value and, when the key
+ * holds the record's uuid, that uuid (checked as {@link decodeRecord} does).
+ * @example const entries: StoredEntry[] = [...store.entries()].map(([uuid, raw]) => [uuid, raw, uuid])
+ */
+export type StoredEntry = readonly [key: string, raw: unknown, uuid?: string];
+
+/**
+ * Decodes many stored records as {@link decodeRecord} does, skipping each that does not read back:
+ * its key and error go to `onBadRecord` (with its raw value), so one bad record does not block a
+ * listing or a clean-up (see `ListOptions.onBadRecord`).
+ * @example
+ * const books = decodeEach("log book", [...store.entries()].map(([uuid, raw]) => [uuid, raw, uuid]), options.onBadRecord);
+ */
+export function decodeEach<K extends RecordKind>(
+  kind: K, entries: Iterable<StoredEntry>, onBadRecord?: (key: string, error: InvalidFormat, raw: unknown) => void,
+): Array<RecordOf[K]> {
+  return [...entries].flatMap(([key, raw, uuid]) => {
+    try {
+      return [decodeRecord(kind, raw, { key, uuid })];
+    } catch (e) {
+      onBadRecord?.(key, e as InvalidFormat, raw); // decodeRecord throws nothing else
+      return [];
+    }
+  });
+}
