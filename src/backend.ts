@@ -14,6 +14,6 @@ export type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./persistence/
 export { checkParents, missingParent, type StoredParents } from "./persistence/parents.js";
 export { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./persistence/validate.js";
 export { expiryLimit, finishedAmong, finishedBooks, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";
-export { FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "./snapshot/rules.js";
+export { checkAtomDetails, FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "./snapshot/rules.js";
 export { BackendWrapper, CountingBackend, countCommits } from "./persistence/wrappers.js";
 export { cloneRecord } from "./persistence/clone.js";
