@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { InvalidFormat } from "taskflow-ts";
-import type { Json } from "./runner-requests.js";
+import { StorageFailure } from "taskflow-ts";
+import { problemsOf, type Json } from "./runner-requests.js";
 
 /**
  * What a FlowRunner keeps about each flow it was asked to start, beside the log books:
@@ -62,13 +62,21 @@ const entrySchema: z.ZodMiniType<FlowEntry> = z.object({
 export class FlowIndex {
   constructor(private readonly kv: SyncKv) {}
 
-  /** @throws InvalidFormat when the stored entry is not one (a foreign write under our key) */
+  /**
+   * @throws StorageFailure when the stored entry is not one (a foreign write under our key, a disk
+   * error): what is stored is wrong, not the caller's request; the entry is left as it is
+   */
   get(id: string): FlowEntry | undefined {
     const key = entryKey(id);
     const raw = this.kv.get(key);
     if (raw === undefined) return undefined;
-    const parsed = entrySchema.safeParse(raw);
-    if (!parsed.success) throw new InvalidFormat(`runner entry "${key}" is corrupted or foreign: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    const parsed = entrySchema.safeParse(raw, { reportInput: true });
+    if (!parsed.success) {
+      throw new StorageFailure(
+        `runner entry "${key}" is corrupted or foreign: ${problemsOf(parsed.error)}; the runner no longer runs it: ` +
+          "repair the entry (or delete it with the flow's log book), then resume the flow",
+      );
+    }
     return parsed.data;
   }
 
@@ -99,6 +107,12 @@ export class FlowIndex {
 
   isActive(id: string): boolean {
     return this.kv.get(activeKey(id)) !== undefined;
+  }
+
+  /** Takes the flow off the alarm's lists (unfinished, to delete), keeping its entry: for a flow the runner cannot run. */
+  unschedule(id: string): void {
+    this.kv.delete(activeKey(id));
+    this.kv.delete(expiresKey(id));
   }
 
   delete(id: string): void {

@@ -175,5 +175,42 @@ describe("FlowSlots", () => {
     expect(await rejection(slots.start("j", "checkout", [], { cart: "c" }))).toMatchObject({ name: "MissingDependencies" });
     expect(await rejection(slots.get("j"))).toMatchObject({ name: "NotFound" });
     expect(slots.stateOf("j")).toBe("idle");
+    let deep: unknown = "cart-7";
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(await rejection(slots.start("deep", "checkout", [], { cart: deep as string, price: 1 }))).toMatchObject({ name: "InvalidFormat", message: "invalid store: nested deeper than 100 levels; flatten it" });
+    expect(await rejection(slots.get("deep"))).toMatchObject({ name: "NotFound" });
+  });
+
+  it("marks a flow whose runner entry is corrupted broken (get says why), and its alarm goes on with the others", async () => {
+    const h = host();
+    const slots = h.life();
+    await slots.start("good", "checkout", [], CHECKOUT_STORE);
+    await slots.start("bad", "checkout", [], CHECKOUT_STORE);
+    const corrupted = { id: "bad", flow: 42 };
+    h.kv.map.set("runner:flow:bad", corrupted);
+
+    await slots.alarm(); // must not throw: "good" is not held back by "bad"
+    expect(await slots.get("good")).toMatchObject({ state: "SUCCESS", pending: false });
+    const broken = await rejection(slots.get("bad"));
+    expect(broken).toMatchObject({ name: "StorageFailure", message: expect.stringMatching(/runner entry "runner:flow:bad" is corrupted or foreign: flow: .*; the runner no longer runs it/) });
+    expect(h.kv.map.get("runner:flow:bad")).toEqual(corrupted); // left as it was, for repair
+    expect(h.kv.map.has("runner:active:bad")).toBe(false); // later alarms skip it
+    await h.life().alarm();
+    expect(h.tally["executions:charge"]).toBe(1);
+  });
+
+  it("marks a flow whose log book is corrupted (a forged atom record) broken, and goes on with the others", async () => {
+    const h = host();
+    const slots = h.life();
+    const bad = await slots.start("bad", "checkout", [], CHECKOUT_STORE);
+    await slots.start("good", "checkout", [], CHECKOUT_STORE);
+    const id = bad.flowDetailId as string;
+    const forged = { schemaVersion: 2, uuid: "forged", flowUuid: id, name: "charge", kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 1 } as const;
+    await h.backend.commit({ logBooks: [], flows: [], atoms: [forged] });
+
+    await slots.alarm();
+    expect(await slots.get("good")).toMatchObject({ state: "SUCCESS" });
+    expect(await rejection(slots.get("bad"))).toMatchObject({ name: "StorageFailure", message: expect.stringContaining('atom details "forged"') });
+    expect(h.tally["executions:charge"]).toBe(1);
   });
 });
