@@ -23,8 +23,12 @@ export interface TenantRecord {
   createdBy: string;
 }
 
-/** The part of a Durable Object's synchronous storage the records need (a Map-like in a test). */
-export type RecordStorage = Pick<SyncKvStorage, "get" | "put" | "delete">;
+/** The part of a Durable Object's synchronous storage (`ctx.storage.kv`) the records need; a Map-like in a test. */
+export interface RecordStorage {
+  get<T>(key: string): T | undefined;
+  put<T>(key: string, value: T): void;
+  delete(key: string): boolean;
+}
 
 /** Tenant records in the Durable Object's storage (beside the log books, under their own prefix). */
 export class TenantRecords {
@@ -79,13 +83,17 @@ export class BillingApi extends Provider<BillingAccount> {
   private readonly opened = new Map<string, number>();
   readonly closed: string[] = [];
 
+  /** Keys whose call failed: as an idempotent API does, a call again with one gets the same answer. */
+  private readonly failed = new Set<string>();
+
   /**
    * Opens an account for the tenant (one per key: a second job opens a second account). Fails the
-   * first time it is called for a tenant (a 503), then answers.
+   * first time it is called for a tenant (a 503), and again for that key (a retry has a new one).
    */
   async createAccount(key: string, tenant: string, plan: string): Promise<BillingAccount> {
-    if (!this.seen.has(tenant)) {
+    if (!this.seen.has(tenant) || this.failed.has(key)) {
       this.seen.add(tenant);
+      this.failed.add(key);
       this.calls.push(`createAccount ${tenant}: 503`);
       throw new ServiceUnavailable(`billing: 503 Service Unavailable for tenant "${tenant}" (simulated: the first call fails)`);
     }
