@@ -1,7 +1,7 @@
 // The FlowRunner's slot logic (adapters/durable-object/flow-slots.ts) in Node: the runner's
 // flows on a MemoryBackend and a ManualClock, with a Map for its key-value storage and a
 // number for its alarm. workerd proves the Durable Object around it (test/workerd/flow-runner*).
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { FlowSlots, SLOT_TRANSITIONS, type FlowRunnerOptions, type SlotState } from "../../adapters/durable-object/flow-slots.js";
 import type { SyncKv } from "../../adapters/durable-object/runner-index.js";
 import { MemoryBackend, type Engine } from "../../src/index.js";
@@ -55,6 +55,8 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 describe("FlowSlots", () => {
+  afterEach(() => vi.restoreAllMocks());
+
   it("has one table of slot states: loading and running come back to idle, only a running flow is cancelled", () => {
     const states: SlotState[] = ["idle", "loading", "running", "cancelling"];
     const allowed = states.flatMap((from) => states.filter((to) => SLOT_TRANSITIONS[from].includes(to)).map((to) => `${from}>${to}`));
@@ -189,7 +191,9 @@ describe("FlowSlots", () => {
     const corrupted = { id: "bad", flow: 42 };
     h.kv.map.set("runner:flow:bad", corrupted);
 
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     await slots.alarm(); // must not throw: "good" is not held back by "bad"
+    expect(logged.mock.calls.map(([line]) => line)).toEqual(['FlowRunner: flow "bad" stopped; fix the cause, then resume it:']);
     expect(await slots.get("good")).toMatchObject({ state: "SUCCESS", pending: false });
     const broken = await rejection(slots.get("bad"));
     expect(broken).toMatchObject({ name: "StorageFailure", message: expect.stringMatching(/runner entry "runner:flow:bad" is corrupted or foreign: flow: .*; the runner no longer runs it/) });
@@ -208,7 +212,9 @@ describe("FlowSlots", () => {
     const forged = { schemaVersion: 2, uuid: "forged", flowUuid: id, name: "charge", kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 1 } as const;
     await h.backend.commit({ logBooks: [], flows: [], atoms: [forged] });
 
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     await slots.alarm();
+    expect(logged).toHaveBeenCalledTimes(1);
     expect(await slots.get("good")).toMatchObject({ state: "SUCCESS" });
     expect(await rejection(slots.get("bad"))).toMatchObject({ name: "StorageFailure", message: expect.stringContaining('atom details "forged"') });
     expect(h.tally["executions:charge"]).toBe(1);
