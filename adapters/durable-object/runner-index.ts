@@ -36,7 +36,14 @@ const EXPIRES_PREFIX = "runner:expires:";
 const entryKey = (id: string): string => ENTRY_PREFIX + encodeURIComponent(id);
 const activeKey = (id: string): string => ACTIVE_PREFIX + encodeURIComponent(id);
 const expiresKey = (id: string): string => EXPIRES_PREFIX + encodeURIComponent(id);
-const idOf = (key: string, prefix: string): string => decodeURIComponent(key.slice(prefix.length));
+/** The flow id in a key made above; undefined for a key that does not decode (a foreign write: skipped, not fatal). */
+const idOf = (key: string, prefix: string): string | undefined => {
+  try {
+    return decodeURIComponent(key.slice(prefix.length));
+  } catch {
+    return undefined;
+  }
+};
 
 /** The synchronous key-value storage the index needs (a Durable Object's `storage.kv`, or a Map in a test). */
 export interface SyncKv {
@@ -95,14 +102,18 @@ export class FlowIndex {
     }
   }
 
-  /** When the finished flow is to be deleted, if it is. */
+  /** When the finished flow is to be deleted, if it is (a stored time that is not a number is no time: nothing is deleted on its word). */
   expiresAt(id: string): number | undefined {
-    return this.kv.get<number>(expiresKey(id));
+    const at = this.kv.get(expiresKey(id));
+    return typeof at === "number" ? at : undefined;
   }
 
-  /** Each finished flow to be deleted, with when. */
+  /** Each finished flow to be deleted, with when (keys or times that do not read back are skipped). */
   expiries(): Array<[string, number]> {
-    return [...this.kv.list<number>({ prefix: EXPIRES_PREFIX })].map(([key, at]) => [idOf(key, EXPIRES_PREFIX), at]);
+    return [...this.kv.list({ prefix: EXPIRES_PREFIX })].flatMap(([key, at]) => {
+      const id = idOf(key, EXPIRES_PREFIX);
+      return id !== undefined && typeof at === "number" ? [[id, at] as [string, number]] : [];
+    });
   }
 
   isActive(id: string): boolean {
@@ -123,7 +134,7 @@ export class FlowIndex {
 
   /** Ids of the flows that are not finished. */
   activeIds(): string[] {
-    return [...this.kv.list({ prefix: ACTIVE_PREFIX })].map(([key]) => idOf(key, ACTIVE_PREFIX));
+    return [...this.kv.list({ prefix: ACTIVE_PREFIX })].flatMap(([key]) => idOf(key, ACTIVE_PREFIX) ?? []);
   }
 }
 

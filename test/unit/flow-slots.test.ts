@@ -203,6 +203,21 @@ describe("FlowSlots", () => {
     expect(h.tally["executions:charge"]).toBe(1);
   });
 
+  it("skips foreign keys and times among its entries: the alarm goes on, and deletes nothing on their word", async () => {
+    const h = host();
+    const slots = h.life();
+    await slots.start("good", "checkout", [], CHECKOUT_STORE);
+    h.kv.map.set("runner:active:%E0%A4%A", 1);
+    h.kv.map.set("runner:expires:%E0%A4%A", 0);
+    await slots.alarm();
+    const ended = await slots.get("good");
+    expect(ended).toMatchObject({ state: "SUCCESS" });
+    h.kv.map.set("runner:expires:good", "soon");
+    h.clock.advance(30 * DAY);
+    await slots.alarm();
+    expect(await slots.get("good")).toEqual(ended); // kept: its time to go does not read back
+  });
+
   it("marks a flow whose log book is corrupted (a forged atom record) broken, and goes on with the others", async () => {
     const h = host();
     const slots = h.life();
