@@ -56,8 +56,9 @@ export function finishedBooks(books: readonly LogBook[], flows: readonly FlowDet
  * {@link finishedBooks} among stored records, some of which may not read back: each is decoded,
  * a bad one is skipped and reported to `onBadRecord` (`ListOptions.onBadRecord`), and a book with
  * a flow detail that does not read back is not known to be finished, so it is left out (never
- * listed as finished, never expired). `bookOf` says which book a stored flow detail belongs to (its raw `bookUuid` by
- * default; a backend that files flow details under their book's key says so from the key).
+ * listed as finished, never expired). `bookOf` says which book a stored flow detail belongs to
+ * (its raw `bookUuid` by default; a backend that files flow details under their book's key says
+ * so from the key).
  * @example const finished = finishedAmong([...books].map(([k, v]) => [k, v, k]), [...flows].map(([k, v]) => [k, v, k]), options.onBadRecord)
  */
 export function finishedAmong(
