@@ -9,12 +9,12 @@
  * checkParents(batch, { hasBook: (id) => books.has(id), hasFlow: (id) => flows.has(id) });
  * return decodeRecord("flow detail", stored.get(uuid), { uuid });
  */
-export type { Backend, ExpireOptions } from "./ports/backend.js";
+export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
 export type { AtomDetail, Fence, FlowDetail, LogBook, WriteBatch } from "./persistence/models.js";
 export { fencedFlows, nextEpoch } from "./persistence/fence.js";
 export { checkParents, missingParent, type StoredParents } from "./persistence/parents.js";
-export { decodeRecord, type RecordKind, type RecordOf } from "./persistence/validate.js";
-export { expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";
-export { FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "./snapshot/rules.js";
+export { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./persistence/validate.js";
+export { expiryLimit, finishedAmong, finishedBooks, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";
+export { checkAtomDetails, FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "./snapshot/rules.js";
 export { BackendWrapper, CountingBackend, countCommits } from "./persistence/wrappers.js";
 export { cloneRecord } from "./persistence/clone.js";

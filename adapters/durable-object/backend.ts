@@ -1,6 +1,6 @@
-import { InvalidFormat, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type LogBook, type WriteBatch } from "taskflow-ts";
-import { checkParents, decodeRecord, expiryLimit, finishedBooks, type FinishedBook, type RecordKind, type RecordOf } from "taskflow-ts/backend";
-import { atomKey, bookFlowsPrefix, bookKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
+import { InvalidFormat, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LogBook, type WriteBatch } from "taskflow-ts";
+import { checkParents, decodeEach, decodeRecord, expiryLimit, finishedAmong, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
+import { atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
 
 /** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
 export type SqliteStorage = Pick<DurableObjectStorage, "kv" | "transactionSync">;
@@ -90,8 +90,9 @@ export class DurableObjectBackend implements Backend {
     return decodeRecord("log book", raw, { key, uuid });
   }
 
-  async listLogBooks(): Promise<LogBook[]> {
-    return this.list("log book", BOOKS_PREFIX);
+  async listLogBooks(options: ListOptions = {}): Promise<LogBook[]> {
+    this.ensureOpen();
+    return decodeEach("log book", this.entries(BOOKS_PREFIX), options.onBadRecord);
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
@@ -101,8 +102,9 @@ export class DurableObjectBackend implements Backend {
     });
   }
 
-  async listFinished(): Promise<LogBook[]> {
-    return this.finished().map((f) => f.book);
+  async listFinished(options?: ListOptions): Promise<LogBook[]> {
+    this.ensureOpen();
+    return this.finished(options).map((f) => f.book);
   }
 
   async expire(options: ExpireOptions): Promise<string[]> {
@@ -110,7 +112,7 @@ export class DurableObjectBackend implements Backend {
     const limit = expiryLimit(options, systemClock);
     // Judged and deleted in one synchronous transaction: nothing can resume a book in between.
     return this.storage.transactionSync(() => {
-      const expired = this.finished().filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
+      const expired = this.finished(options).filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
       for (const uuid of expired) this.deleteBook(uuid);
       return expired;
     });
@@ -148,12 +150,20 @@ export class DurableObjectBackend implements Backend {
   /** Every record under `prefix`, each checked to be the record its key says (a foreign write may not be). */
   private list<K extends RecordKind>(kind: K, prefix: string): Array<RecordOf[K]> {
     this.ensureOpen();
-    return [...this.storage.kv.list({ prefix })].map(([key, raw]) => decodeRecord(kind, raw, { key, uuid: uuidOfKey(key) }));
+    return this.entries(prefix).map(([key, raw, uuid]) => decodeRecord(kind, raw, { key, uuid }));
   }
 
-  /** The finished log books, read in one synchronous stretch. */
-  private finished(): FinishedBook[] {
-    return finishedBooks(this.list("log book", BOOKS_PREFIX), this.list("flow detail", FLOWS_PREFIX));
+  /** The stored records under `prefix`, each with the uuid its key holds. */
+  private entries(prefix: string): StoredEntry[] {
+    return [...this.storage.kv.list({ prefix })].map(([key, raw]) => [key, raw, uuidOfKey(key)]);
+  }
+
+  /**
+   * The finished log books, read in one synchronous stretch. A flow detail belongs to the book its
+   * key files it under (a delete goes by that key), whatever its value says.
+   */
+  private finished(options?: ListOptions): FinishedBook[] {
+    return finishedAmong(this.entries(BOOKS_PREFIX), this.entries(FLOWS_PREFIX), options?.onBadRecord, bookOfFlowKey);
   }
 
   /** Deletes a log book with its flow details, their atom details and parent pointers; false when it is not stored. Call it inside a transaction. */

@@ -42,7 +42,9 @@ export type { FlowRunnerOptions, Started } from "./flow-slots.js";
  *
  * Errors keep their TaskFlow name across RPC (`e.name === "NotFound"`): NotFound for an unknown
  * flow id, InvalidFormat for a refused argument or input, Duplicate for an id taken by another
- * input, DisallowedAccess for an action the flow's state refuses.
+ * input, DisallowedAccess for an action the flow's state refuses, StorageFailure for a stored
+ * record of the flow that does not read back (corrupted, foreign): the alarm then marks that flow
+ * broken and goes on with the others.
  *
  * Finished flows are kept `retentionMs` (default 7 days) after they ended, then the alarm
  * deletes their log books (see {@link FlowRunnerOptions.retentionMs}).

@@ -2,7 +2,7 @@
 // each in an explicit state; runtime-agnostic (no `cloudflare:workers`), so it runs in Node's
 // tests on a MemoryBackend and a ManualClock. flow-runner.ts is the RPC/HTTP façade over it.
 import {
-  DisallowedAccess, Duplicate, InvalidFormat, InvalidState, isFinalFlowState, NotFound, readSnapshot, systemClock,
+  DisallowedAccess, Duplicate, InvalidFormat, InvalidState, isFinalFlowState, NotFound, readSnapshot, StorageFailure, systemClock,
   type Backend, type Clock, type Engine, type EngineOptions, type FlowRegistry, type FlowSnapshot,
 } from "taskflow-ts";
 import { AlarmDriver, type AlarmStorage } from "./runner-alarm.js";
@@ -169,7 +169,8 @@ export class FlowSlots {
     const snap = await this.#snapshot(entry);
     if (!snap) throw new NotFound(`flow "${id}" has no log book yet: its start is still being written; ask again`);
     const backend = this.host.backend;
-    const records = { logBook: await backend.getLogBook(snap.flowDetail.bookUuid), flowDetail: snap.flowDetail, atomDetails: await backend.getAtomDetails(snap.uuid) };
+    const logBook = await stored(id, () => backend.getLogBook(snap.flowDetail.bookUuid));
+    const records = { logBook, flowDetail: snap.flowDetail, atomDetails: await stored(id, () => backend.getAtomDetails(snap.uuid)) };
     return records as FlowLog; // records are checked storable data (the engine refuses anything else)
   }
 
@@ -316,10 +317,14 @@ export class FlowSlots {
     }
   }
 
-  /** The flow read from its log book, or undefined while its start is not written. */
+  /**
+   * The flow read from its log book, or undefined while its start is not written.
+   * @throws StorageFailure when its records do not read back (see {@link stored})
+   */
   async #snapshot(entry: FlowEntry): Promise<FlowSnapshot | undefined> {
-    if (entry.flowDetailId === undefined) return undefined;
-    return readSnapshot(this.host.backend, entry.flowDetailId).catch((e: unknown) => {
+    const id = entry.flowDetailId;
+    if (id === undefined) return undefined;
+    return stored(entry.id, () => readSnapshot(this.host.backend, id)).catch((e: unknown) => {
       if (e instanceof NotFound) return undefined;
       throw e;
     });
@@ -385,11 +390,16 @@ export class FlowSlots {
     return { ...engine, maxWaitMs: 0 }; // never wait in-process: the alarm serves timers
   }
 
-  /** In the flow's turn: runs it if it has work to do now. Never throws: a flow that cannot run is marked. */
+  /**
+   * In the flow's turn: runs it if it has work to do now. Never throws: a flow that cannot run is
+   * marked (its entry's `error`, shown by `get`), and one whose entry cannot even be read is taken
+   * off the alarm's list (`get` says so), so that it holds back no other flow.
+   */
   async #runIfDue(id: string): Promise<void> {
-    const entry = this.#entries.get(id);
-    if (!entry) return;
+    let entry: FlowEntry | undefined;
     try {
+      entry = this.#entries.get(id);
+      if (!entry) return;
       const snap = await this.#snapshot(entry);
       const now = this.#clock.now();
       const due = dueAt(entry, snap, now);
@@ -402,11 +412,21 @@ export class FlowSlots {
       await this.#runLive(id, engine, (e) => e.run());
     } catch (e) {
       // Running it again would fail the same way (a definition changed incompatibly, a value
-      // too large to store): stop, say why in its status, and wait for `resume`.
+      // too large to store, a corrupted record): stop, say why in its status, and wait for `resume`.
       this.#slot(id).engine = undefined;
-      this.#update(id, { error: `${(e as Error).name}: ${(e as Error).message}` });
+      this.#broken(id, e, entry !== undefined);
       console.error(`FlowRunner: flow "${id}" stopped; fix the cause, then resume it:`, e);
     }
+  }
+
+  /** Marks a flow the runner cannot go on with: its entry says why, or, if that cannot be read, no alarm lists it any more. */
+  #broken(id: string, e: unknown, readable: boolean): void {
+    try {
+      if (readable) return this.#update(id, { error: `${(e as Error).name}: ${(e as Error).message}` });
+    } catch {
+      // The entry went bad meanwhile: as below.
+    }
+    this.#entries.unschedule(id);
   }
 
   /** In the flow's turn: runs `how` on the flow's engine; a flow that ends REVERTED or FAILURE is not an error here. */
@@ -431,7 +451,14 @@ export class FlowSlots {
 
   /** In the flow's turn: deletes a finished flow whose retention period is over (its log book, then its entry). */
   async #collect(id: string): Promise<void> {
-    const entry = this.#entries.get(id);
+    let entry: FlowEntry | undefined;
+    try {
+      entry = this.#entries.get(id);
+    } catch (e) {
+      this.#broken(id, e, false); // nothing is deleted on the word of a record that does not read back
+      console.error(`FlowRunner: finished flow "${id}" is not deleted: its entry cannot be read:`, e);
+      return;
+    }
     const expires = this.#entries.expiresAt(id);
     if (!entry || expires === undefined || expires > this.#clock.now()) return; // revised, or collected already
     try {
@@ -443,6 +470,20 @@ export class FlowSlots {
       this.#entries.put(entry, false, this.#clock.now() + COLLECT_RETRY_MS);
       console.error(`FlowRunner: could not delete the log book of finished flow "${id}"; trying again later:`, e);
     }
+  }
+}
+
+/**
+ * Reads a flow's records: one that does not read back (corrupted, foreign, forged) is the
+ * runner's storage failing, not the caller's request, so its InvalidFormat becomes a
+ * StorageFailure (HTTP 500, not 400) naming the flow.
+ */
+async function stored<T>(id: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof InvalidFormat)) throw e;
+    throw new StorageFailure(`flow "${id}": its log book does not read back (${e.message}); the runner cannot go on with it`, { cause: e });
   }
 }
 

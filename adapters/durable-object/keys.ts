@@ -25,7 +25,24 @@ export const flowParentKey = (flow: string): string => `fp:${part(flow)}`;
 export const flowAtomsPrefix = (flow: string): string => `ad:${part(flow)}:`;
 export const atomKey = (flow: string, atom: string): string => flowAtomsPrefix(flow) + part(atom);
 
+/** The book's uuid in a flow detail's key (`fd:<book>:<flow>`). */
+export function bookOfFlowKey(key: string): string {
+  return decoded(key, key.slice(FLOWS_PREFIX.length, key.lastIndexOf(":")));
+}
+
 /** The uuid at the end of a key made above. */
 export function uuidOfKey(key: string): string {
-  return decodeURIComponent(key.slice(key.lastIndexOf(":") + 1));
+  return decoded(key, key.slice(key.lastIndexOf(":") + 1));
+}
+
+/**
+ * A key part decoded; for a part that does not decode (a foreign write: no key made here is
+ * malformed), the whole key, which names no record, so the record is reported, not read.
+ */
+function decoded(key: string, part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return key;
+  }
 }

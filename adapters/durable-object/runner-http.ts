@@ -1,5 +1,6 @@
 // The HTTP surface of a FlowRunner: routes to the same methods as RPC (so the same validation
-// and the same errors), a bearer token in front, and TaskFlow's errors as 4xx statuses.
+// and the same errors), a bearer token in front, and TaskFlow's errors as 4xx statuses (a stored
+// record that does not read back is a 500: the runner's fault, not the request's).
 import { DependencyFailure, DisallowedAccess, Duplicate, IncompatibleVersion, InvalidFormat, NotFound } from "taskflow-ts";
 import type { FlowRunner } from "./flow-runner.js";
 import { cancelBody, flowId, inputName, parse, startBody, valueBody } from "./runner-requests.js";
@@ -49,28 +50,52 @@ async function route(request: Request, runner: Runner): Promise<Response> {
   if (method !== "POST") return notAllowed("POST");
   if (action === "suspend") return json(await runner.suspend(id));
   if (action === "resume") return json(await runner.resume(id), 202);
-  const { reason } = parse(cancelBody, (await jsonBody(request)) ?? {}, "request body");
+  const body = await jsonBody(request);
+  const { reason } = parse(cancelBody, body === undefined ? {} : body, "request body"); // empty, not `null`
   return json(await runner.cancel(id, reason));
 }
 
-/** Maps TaskFlow's errors to statuses; the body carries the error's name and message. */
+/** The largest request body read, in bytes: a flow's store and each input are stored whole, and a Durable Object value holds at most 2 MB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A request body over {@link MAX_BODY_BYTES}: answered 413. */
+class PayloadTooLarge extends InvalidFormat {
+  static {
+    this.prototype.name = "PayloadTooLarge";
+  }
+}
+
+/**
+ * Maps TaskFlow's errors to statuses; the body carries the error's name and message. A record
+ * that does not read back is the runner's StorageFailure (500), not the request's fault.
+ */
 export function errorResponse(e: unknown): Response {
   const error = e instanceof Error ? e : new Error(String(e));
+  if (error instanceof PayloadTooLarge) return failure(413, error.name, error.message);
   if (error instanceof NotFound) return failure(404, error.name, error.message);
   if (error instanceof InvalidFormat || error instanceof DependencyFailure) return failure(400, error.name, error.message);
   if (error instanceof Duplicate || error instanceof DisallowedAccess || error instanceof IncompatibleVersion) return failure(409, error.name, error.message);
   return failure(500, error.name, error.message);
 }
 
-/** The parsed body, or undefined when it is empty. @throws InvalidFormat when it is not JSON */
+/**
+ * The parsed body, or undefined when it is empty.
+ * @throws PayloadTooLarge over {@link MAX_BODY_BYTES}; InvalidFormat when it is not JSON
+ */
 async function jsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
+  const tooLarge = () => new PayloadTooLarge(`request body is over ${MAX_BODY_BYTES} bytes; store large values elsewhere and send a reference`);
+  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) throw tooLarge(); // not even read
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text);
   } catch (e) {
     throw new InvalidFormat(`request body is not JSON: ${(e as Error).message}`);
   }
+  return body; // checked by `parse`, which refuses it nested too deeply (see MAX_JSON_DEPTH)
 }
 
 function segment(raw: string): string {
@@ -83,10 +108,12 @@ function segment(raw: string): string {
 
 /**
  * Compares SHA-256 digests byte by byte without stopping early, so the time taken does not tell
- * how much of a guessed token was right (and the lengths do not matter).
+ * how much of a guessed token was right (and the lengths do not matter). Parsed as ASCII, as HTTP
+ * defines it: the token is visible ASCII, set off by spaces and tabs only (`\s` would also take a
+ * no-break space or a form feed for a separator, and accept a token with one glued to it).
  */
 async function bearerMatches(header: string | null, token: string): Promise<boolean> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  const match = /^Bearer[ \t]+([!-~]+)[ \t]*$/i.exec(header ?? "");
   if (!match) return false;
   const encoder = new TextEncoder();
   const [given, expected] = await Promise.all([match[1] as string, token].map((t) => crypto.subtle.digest("SHA-256", encoder.encode(t))));

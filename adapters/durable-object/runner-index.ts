@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { InvalidFormat } from "taskflow-ts";
-import type { Json } from "./runner-requests.js";
+import { StorageFailure } from "taskflow-ts";
+import { problemsOf, type Json } from "./runner-requests.js";
 
 /**
  * What a FlowRunner keeps about each flow it was asked to start, beside the log books:
@@ -36,7 +36,14 @@ const EXPIRES_PREFIX = "runner:expires:";
 const entryKey = (id: string): string => ENTRY_PREFIX + encodeURIComponent(id);
 const activeKey = (id: string): string => ACTIVE_PREFIX + encodeURIComponent(id);
 const expiresKey = (id: string): string => EXPIRES_PREFIX + encodeURIComponent(id);
-const idOf = (key: string, prefix: string): string => decodeURIComponent(key.slice(prefix.length));
+/** The flow id in a key made above; undefined for a key that does not decode (a foreign write: skipped, not fatal). */
+const idOf = (key: string, prefix: string): string | undefined => {
+  try {
+    return decodeURIComponent(key.slice(prefix.length));
+  } catch {
+    return undefined;
+  }
+};
 
 /** The synchronous key-value storage the index needs (a Durable Object's `storage.kv`, or a Map in a test). */
 export interface SyncKv {
@@ -62,13 +69,21 @@ const entrySchema: z.ZodMiniType<FlowEntry> = z.object({
 export class FlowIndex {
   constructor(private readonly kv: SyncKv) {}
 
-  /** @throws InvalidFormat when the stored entry is not one (a foreign write under our key) */
+  /**
+   * @throws StorageFailure when the stored entry is not one (a foreign write under our key, a disk
+   * error): what is stored is wrong, not the caller's request; the entry is left as it is
+   */
   get(id: string): FlowEntry | undefined {
     const key = entryKey(id);
     const raw = this.kv.get(key);
     if (raw === undefined) return undefined;
-    const parsed = entrySchema.safeParse(raw);
-    if (!parsed.success) throw new InvalidFormat(`runner entry "${key}" is corrupted or foreign: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    const parsed = entrySchema.safeParse(raw, { reportInput: true });
+    if (!parsed.success) {
+      throw new StorageFailure(
+        `runner entry "${key}" is corrupted or foreign: ${problemsOf(parsed.error)}; the runner no longer runs it: ` +
+          "repair the entry (or delete it with the flow's log book), then resume the flow",
+      );
+    }
     return parsed.data;
   }
 
@@ -87,18 +102,28 @@ export class FlowIndex {
     }
   }
 
-  /** When the finished flow is to be deleted, if it is. */
+  /** When the finished flow is to be deleted, if it is (a stored time that is not a number is no time: nothing is deleted on its word). */
   expiresAt(id: string): number | undefined {
-    return this.kv.get<number>(expiresKey(id));
+    const at = this.kv.get(expiresKey(id));
+    return typeof at === "number" ? at : undefined;
   }
 
-  /** Each finished flow to be deleted, with when. */
+  /** Each finished flow to be deleted, with when (keys or times that do not read back are skipped). */
   expiries(): Array<[string, number]> {
-    return [...this.kv.list<number>({ prefix: EXPIRES_PREFIX })].map(([key, at]) => [idOf(key, EXPIRES_PREFIX), at]);
+    return [...this.kv.list({ prefix: EXPIRES_PREFIX })].flatMap(([key, at]) => {
+      const id = idOf(key, EXPIRES_PREFIX);
+      return id !== undefined && typeof at === "number" ? [[id, at] as [string, number]] : [];
+    });
   }
 
   isActive(id: string): boolean {
     return this.kv.get(activeKey(id)) !== undefined;
+  }
+
+  /** Takes the flow off the alarm's lists (unfinished, to delete), keeping its entry: for a flow the runner cannot run. */
+  unschedule(id: string): void {
+    this.kv.delete(activeKey(id));
+    this.kv.delete(expiresKey(id));
   }
 
   delete(id: string): void {
@@ -109,7 +134,7 @@ export class FlowIndex {
 
   /** Ids of the flows that are not finished. */
   activeIds(): string[] {
-    return [...this.kv.list({ prefix: ACTIVE_PREFIX })].map(([key]) => idOf(key, ACTIVE_PREFIX));
+    return [...this.kv.list({ prefix: ACTIVE_PREFIX })].flatMap(([key]) => idOf(key, ACTIVE_PREFIX) ?? []);
   }
 }
 

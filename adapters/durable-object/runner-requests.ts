@@ -35,14 +35,43 @@ export const valueBody = z.strictObject({ value: json });
 export const cancelBody = z.strictObject({ reason: z.optional(reason) });
 
 /**
+ * How deep arrays and objects may nest in what a runner accepts: checking (and later storing and
+ * comparing) a value 10,000 levels deep would exhaust the stack, and no flow input needs it.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/**
  * The value as `schema` accepts it.
  * @throws InvalidFormat naming `what` and each problem, e.g. `invalid store: price: expected a JSON value`
  */
 export function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+  if (nestedDeeper(value, MAX_JSON_DEPTH)) throw new InvalidFormat(`invalid ${what}: nested deeper than ${MAX_JSON_DEPTH} levels; flatten it`);
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => (i.path.length > 0 ? `${i.path.map(String).join(".")}: ${explain(i)}` : explain(i)));
-  throw new InvalidFormat(`invalid ${what}: ${problems.join("; ")}`);
+  throw new InvalidFormat(`invalid ${what}: ${problemsOf(result.error)}`);
+}
+
+/** Each issue of a refused value as `path: what is wrong`, joined by "; ". */
+export function problemsOf(error: z.core.$ZodError): string {
+  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.map(String).join(".")}: ${explain(i)}` : explain(i))).join("; ");
+}
+
+/**
+ * Whether arrays and objects nest deeper than `max` in `value`: iteratively (no stack to exhaust),
+ * an object shared by several parents (an RPC value may be a graph) walked again only when reached
+ * deeper than before, so a cycle counts as too deep and sharing costs no more than `max` walks.
+ */
+function nestedDeeper(value: unknown, max: number): boolean {
+  const deepest = new Map<object, number>();
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [v, depth] = item;
+    if (v === null || typeof v !== "object" || (deepest.get(v) ?? -1) >= depth) continue;
+    if (depth >= max) return true;
+    deepest.set(v, depth);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /**

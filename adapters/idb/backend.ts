@@ -1,6 +1,6 @@
 import { unwrap } from "idb";
-import { NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type LogBook, type WriteBatch } from "taskflow-ts";
-import { decodeRecord, expiryLimit, finishedBooks, isFinished, lastActive, type FinishedBook } from "taskflow-ts/backend";
+import { NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LogBook, type WriteBatch } from "taskflow-ts";
+import { decodeEach, decodeRecord, expiryLimit, finishedAmong, isFinished, lastActive, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, deleteBook, deleteOrphans, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
@@ -151,9 +151,9 @@ export class IndexedDbBackend implements Backend {
     return toLogBook(raw);
   }
 
-  async listLogBooks(): Promise<LogBook[]> {
+  async listLogBooks(options: ListOptions = {}): Promise<LogBook[]> {
     const books = await this.#read((db) => db.getAll("books"));
-    return books.map(toLogBook);
+    return decodeEach("log book", books.map(entry), options.onBadRecord);
   }
 
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
@@ -208,8 +208,8 @@ export class IndexedDbBackend implements Backend {
     if (flows.length > 0) this.#deletes?.postMessage(flows);
   }
 
-  async listFinished(): Promise<LogBook[]> {
-    return (await this.#finished()).map((f) => f.book);
+  async listFinished(options?: ListOptions): Promise<LogBook[]> {
+    return (await this.#finished(options)).map((f) => f.book);
   }
 
   /**
@@ -224,13 +224,15 @@ export class IndexedDbBackend implements Backend {
   async #expire(options: ExpireOptions): Promise<string[]> {
     const limit = expiryLimit(options, systemClock);
     const deleted: string[] = [];
-    for (const { book } of (await this.#finished()).filter((f) => f.lastActive < limit)) {
+    for (const { book } of (await this.#finished(options)).filter((f) => f.lastActive < limit)) {
       const gone = await this.#write("delete", async (tx) => {
         const [raw, flows] = await Promise.all([tx.objectStore("books").get(book.uuid), tx.objectStore("flows").index("bookUuid").getAll(book.uuid)]);
         if (raw === undefined) return false;
-        const still = toLogBook(raw);
-        const details = flows.map(toFlowDetail);
-        if (!isFinished(details) || lastActive(still, details) >= limit) return false;
+        // Read again as the first pass did: a record that went bad meanwhile keeps its book.
+        let bad = false;
+        const [still] = decodeEach("log book", [entry(raw)], () => (bad = true));
+        const details = decodeEach("flow detail", flows.map(entry), () => (bad = true));
+        if (bad || !still || !isFinished(details) || lastActive(still, details) >= limit) return false;
         this.#deleted(await deleteBook(tx, book.uuid));
         return true;
       });
@@ -250,13 +252,13 @@ export class IndexedDbBackend implements Backend {
     (await pending?.catch(() => undefined))?.close();
   }
 
-  /** The finished books with their last activity, in one snapshot of books and flow details. */
-  async #finished(): Promise<FinishedBook[]> {
+  /** The finished books with their last activity, in one snapshot of books and flow details; bad records skipped and reported. */
+  async #finished(options?: ListOptions): Promise<FinishedBook[]> {
     const [books, flows] = await this.#read((db) => {
       const tx = db.transaction(["books", "flows"], "readonly");
       return all(tx, [tx.objectStore("books").getAll(), tx.objectStore("flows").getAll()] as const);
     });
-    return finishedBooks(books.map(toLogBook), flows.map(toFlowDetail));
+    return finishedAmong(books.map(entry), flows.map(entry), options?.onBadRecord);
   }
 
   async #read<T>(read: (db: Db) => Promise<T>): Promise<T> {
@@ -293,6 +295,7 @@ function putAll(store: IDBObjectStore, records: readonly unknown[]): void {
 }
 
 // The key path is `uuid`, so a stored record's key is its uuid: nothing more to check.
+const entry = (raw: unknown): StoredEntry => [String((raw as { uuid?: unknown }).uuid), raw];
 const toLogBook = (raw: unknown) => decodeRecord("log book", raw);
 const toFlowDetail = (raw: unknown) => decodeRecord("flow detail", raw);
 const toAtomDetail = (raw: unknown) => decodeRecord("atom detail", raw);

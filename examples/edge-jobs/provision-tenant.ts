@@ -1,10 +1,17 @@
 import { FlowRegistry, linearFlow, sleep, task, unorderedFlow, type FlowItem } from "taskflow-ts";
-import { billing, dns, mailer, type BillingAccount, type DnsZone, type TenantRecord, type TenantRecords } from "./services.js";
+import { billing, dns, mailer, type BillingApi, type DnsApi, type DnsZone, type Mailer, type TenantRecord, type TenantRecords } from "./services.js";
 
 /** Arguments of the "provision-tenant" factory (the `args` of a start, as JSON). */
 export interface ProvisionOptions {
   /** How long DNS takes to propagate before the welcome message goes out. Default 5 s. */
   propagationMs?: number;
+}
+
+/** The providers a job calls: the isolate's own by default; a test passes fresh ones. */
+export interface Providers {
+  billing: BillingApi;
+  dns: DnsApi;
+  mailer: Mailer;
 }
 
 /** What a "provision-tenant" job needs in its store. */
@@ -21,17 +28,19 @@ const retry = { attempts: 4, backoff: { initialMs: 1_000, rate: 2, maxMs: 8_000 
 /**
  * Provisions a tenant: its records, a billing account and a DNS zone (two providers, called
  * together), a wait for DNS to propagate, then a welcome message. A failure reverts what was
- * done, latest first: the account is closed, the zone deleted, the records removed.
+ * done, latest first: the account is closed, the zone deleted, the records removed; each revert
+ * undoes only what its own step did (by its idempotency key), never another job's.
  */
-export function provisionTenant(records: TenantRecords, options: ProvisionOptions = {}): FlowItem {
+export function provisionTenant(records: TenantRecords, options: ProvisionOptions = {}, { billing: bills, dns: zones, mailer: mail }: Providers = { billing, dns, mailer }): FlowItem {
   return linearFlow(
     "provision-tenant",
     task({
       name: "create-records",
       requires: ["tenant", "plan", "adminEmail"],
       provides: "record",
-      execute: ({ tenant, plan, adminEmail }: TenantRequest): TenantRecord => records.create({ tenant, plan, adminEmail, createdAt: Date.now() }),
-      revert: ({ tenant }: TenantRequest) => records.delete(tenant),
+      execute: ({ tenant, plan, adminEmail }: TenantRequest, ctx): TenantRecord => records.create(ctx.idempotencyKey, { tenant, plan, adminEmail }),
+      // Only what this step created: a second job for the tenant finds the first one's record.
+      revert: ({ tenant }: TenantRequest, ctx) => records.delete(tenant, ctx.idempotencyKey),
     }),
     unorderedFlow(
       "providers",
@@ -40,21 +49,18 @@ export function provisionTenant(records: TenantRecords, options: ProvisionOption
         requires: ["tenant", "plan"],
         provides: "account",
         retry,
-        execute: ({ tenant, plan }: TenantRequest, ctx) => billing.createAccount(ctx.idempotencyKey, tenant, plan),
-        // ctx.result is the account, or the Failure of a call that created none.
-        revert: async (_args: TenantRequest, ctx) => {
-          if (isAccount(ctx.result)) await billing.closeAccount(ctx.result.accountId);
-        },
+        execute: ({ tenant, plan }: TenantRequest, ctx) => bills.createAccount(ctx.idempotencyKey, tenant, plan),
+        // Undone by the same key: the account this call opened, if any (also when execute never
+        // returned, as after an eviction mid-call), never another job's.
+        revert: (_args: TenantRequest, ctx) => bills.closeAccount(ctx.idempotencyKey),
       }),
       task({
         name: "dns-zone",
         requires: ["tenant"],
         provides: "zone",
         retry,
-        execute: ({ tenant }: TenantRequest, ctx) => dns.createZone(ctx.idempotencyKey, tenant),
-        revert: async (_args: TenantRequest, ctx) => {
-          if (isZone(ctx.result)) await dns.deleteZone(ctx.result.zone);
-        },
+        execute: ({ tenant }: TenantRequest, ctx) => zones.createZone(ctx.idempotencyKey, tenant),
+        revert: (_args: TenantRequest, ctx) => zones.deleteZone(ctx.idempotencyKey),
       }),
     ),
     sleep("dns-propagation", options.propagationMs ?? 5_000),
@@ -63,7 +69,7 @@ export function provisionTenant(records: TenantRecords, options: ProvisionOption
       requires: ["adminEmail", "tenant", "zone"],
       provides: "welcome",
       execute: ({ adminEmail, tenant, zone }: TenantRequest & { zone: DnsZone }, ctx) =>
-        mailer.send(ctx.idempotencyKey, adminEmail, `Welcome to ${tenant}: https://${zone.zone}`),
+        mail.send(ctx.idempotencyKey, adminEmail, `Welcome to ${tenant}: https://${zone.zone}`),
     }),
   );
 }
@@ -72,6 +78,3 @@ export function provisionTenant(records: TenantRecords, options: ProvisionOption
 export function jobFlows(records: TenantRecords): FlowRegistry {
   return new FlowRegistry().register("provision-tenant", (options?: ProvisionOptions) => provisionTenant(records, options));
 }
-
-const isAccount = (v: unknown): v is BillingAccount => typeof v === "object" && v !== null && "accountId" in v;
-const isZone = (v: unknown): v is DnsZone => typeof v === "object" && v !== null && "zone" in v;

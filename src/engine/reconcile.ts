@@ -1,5 +1,5 @@
 import type { AtomDetail, FlowDetail } from "../persistence/models.js";
-import { pendingAtomDetail } from "../snapshot/rules.js";
+import { checkAtomDetails, pendingAtomDetail } from "../snapshot/rules.js";
 import type { AtomNode, ExecutionGraph, RetryNode } from "./compiler.js";
 
 /** What a run resumes from: the details to run with, and what the last host left unfinished. */
@@ -22,8 +22,11 @@ export interface Reconciled {
  * Resume as reconciliation (a pure function of the definition, the stored records and now):
  * matches stored atom details to the compiled atoms by name and says what the run must replay.
  * Stored atoms the definition no longer has are left in the log book, untouched.
+ * @throws InvalidFormat for a stored atom detail the engine did not write for this flow (see
+ * checkAtomDetails): a forged second record of an atom must not run it again
  */
 export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number): Reconciled {
+  checkAtomDetails(flow.uuid, stored, (name) => graph.atoms.get(name)?.atom.kind);
   const byName = stored.length > 0 ? new Map(stored.map((d) => [d.name, d])) : undefined;
   const startOver = flow.state === "REVERTED";
   const out: Reconciled = { details: [], interrupted: [], startOver, crashed: flow.state === "RUNNING" || flow.state === "SUSPENDING", retries: [], failures: [] };

@@ -1,7 +1,8 @@
-import type { ExpireOptions } from "../ports/backend.js";
+import type { ExpireOptions, ListOptions } from "../ports/backend.js";
 import type { Clock } from "../ports/clock.js";
 import { isFinalFlowState } from "../snapshot/rules.js";
 import type { FlowDetail, LogBook } from "./models.js";
+import { decodeEach, type StoredEntry } from "./validate.js";
 
 // What `Backend.listFinished` and `Backend.expire` mean, for every backend alike.
 
@@ -49,6 +50,28 @@ export function finishedBooks(books: readonly LogBook[], flows: readonly FlowDet
     .filter((b) => isFinished(byBook.get(b.uuid) ?? []))
     .map((book) => ({ book, lastActive: lastActive(book, byBook.get(book.uuid) ?? []) }))
     .sort((a, b) => a.lastActive - b.lastActive);
+}
+
+/**
+ * {@link finishedBooks} among stored records, some of which may not read back: each is decoded,
+ * a bad one is skipped and reported to `onBadRecord` (`ListOptions.onBadRecord`), and a book with
+ * a flow detail that does not read back is not known to be finished, so it is left out (never
+ * listed as finished, never expired). `bookOf` says which book a stored flow detail belongs to
+ * (its raw `bookUuid` by default; a backend that files flow details under their book's key says
+ * so from the key).
+ * @example const finished = finishedAmong([...books].map(([k, v]) => [k, v, k]), [...flows].map(([k, v]) => [k, v, k]), options.onBadRecord)
+ */
+export function finishedAmong(
+  books: Iterable<StoredEntry>, flows: Iterable<StoredEntry>, onBadRecord?: ListOptions["onBadRecord"],
+  bookOf = (_key: string, raw: unknown): string => String((raw as { bookUuid?: unknown } | null)?.bookUuid),
+): FinishedBook[] {
+  // A flow detail that does not read back stands as one of unknown state: its book is not finished.
+  const unknown: FlowDetail[] = [];
+  const details = decodeEach("flow detail", flows, (key, error, raw) => {
+    unknown.push({ bookUuid: bookOf(key, raw) } as FlowDetail);
+    onBadRecord?.(key, error);
+  });
+  return finishedBooks(decodeEach("log book", books, onBadRecord), [...details, ...unknown]);
 }
 
 /**

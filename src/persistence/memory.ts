@@ -1,10 +1,10 @@
 import { InvalidFormat, NotFound, StorageFailure } from "../errors.js";
 import { cloneRecord } from "./clone.js";
-import type { Backend, ExpireOptions } from "../ports/backend.js";
+import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
-import { decodeRecord } from "./validate.js";
-import { expiryLimit, finishedBooks, type FinishedBook } from "./expiry.js";
+import { decodeEach, decodeRecord, type StoredEntry } from "./validate.js";
+import { expiryLimit, finishedAmong, type FinishedBook } from "./expiry.js";
 import { checkParents } from "./parents.js";
 import { fencedFlows, nextEpoch } from "./fence.js";
 import { MemoryLockService } from "../locks/memory.js";
@@ -102,9 +102,9 @@ export class MemoryBackend implements Backend {
     return decodeRecord("log book", cloneRecord(raw), { uuid });
   }
 
-  async listLogBooks(): Promise<LogBook[]> {
+  async listLogBooks(options?: ListOptions): Promise<LogBook[]> {
     this.#ensureOpen();
-    return [...this.#books.entries()].map(([uuid, v]) => decodeRecord("log book", cloneRecord(v), { uuid }));
+    return decodeEach("log book", entries(this.#books), options?.onBadRecord);
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
@@ -112,23 +112,21 @@ export class MemoryBackend implements Backend {
     if (!this.#deleteBook(uuid)) throw new NotFound(`log book "${uuid}" is not stored`);
   }
 
-  async listFinished(): Promise<LogBook[]> {
-    return (await this.#finished()).map((f) => f.book);
+  async listFinished(options?: ListOptions): Promise<LogBook[]> {
+    return this.#finished(options).map((f) => f.book);
   }
 
   async expire(options: ExpireOptions): Promise<string[]> {
     const limit = expiryLimit(options, systemClock);
     // No await between judging and deleting: nothing can change a book in between.
-    const expired = (await this.#finished()).filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
+    const expired = this.#finished(options).filter((f) => f.lastActive < limit).map((f) => f.book.uuid);
     for (const uuid of expired) this.#deleteBook(uuid);
     return expired;
   }
 
-  async #finished(): Promise<FinishedBook[]> {
+  #finished(options?: ListOptions): FinishedBook[] {
     this.#ensureOpen();
-    const books = [...this.#books.entries()].map(([uuid, v]) => decodeRecord("log book", cloneRecord(v), { uuid }));
-    const flows = [...this.#flows.entries()].map(([uuid, v]) => decodeRecord("flow detail", cloneRecord(v), { uuid }));
-    return finishedBooks(books, flows);
+    return finishedAmong(entries(this.#books), entries(this.#flows), options?.onBadRecord);
   }
 
   /** Deletes a log book with its flow and atom details; false when it is not stored. */
@@ -182,6 +180,11 @@ export class MemoryBackend implements Backend {
   #ensureOpen(): void {
     if (this.#closed) throw new StorageFailure("the memory backend is closed");
   }
+}
+
+/** Stored records as the shared decoders take them: copies, each under its uuid. */
+function entries(map: Map<string, unknown>): StoredEntry[] {
+  return [...map].map(([uuid, v]) => [uuid, cloneRecord(v), uuid]);
 }
 
 function index(map: Map<string, Set<string>>, parent: string, child: string): void {

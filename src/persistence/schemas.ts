@@ -13,7 +13,13 @@ function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>
   return issues.map((i) => `${i.path.map(String).join(".") || "(record)"}: ${i.message}`).join("; ");
 }
 
-export const failureDataSchema: z.ZodMiniType<FailureData> = z.object({
+/**
+ * A loose object typed as a plain one: it keeps the keys it does not name (a newer writer's, at
+ * any depth, as the backends' check does), while its output type names only its own fields.
+ */
+const loose = <S extends z.core.$ZodLooseShape>(shape: S) => z.looseObject(shape) as unknown as z.ZodMiniObject<S>;
+
+export const failureDataSchema: z.ZodMiniType<FailureData> = loose({
   version: z.literal(1),
   exceptionStr: z.string(),
   excTypeNames: z.array(z.string()).check(z.minLength(1)),
@@ -29,8 +35,8 @@ const count = z.int().check(z.gte(0));
 const schemaVersion = z.literal(SCHEMA_VERSION);
 const atomStates = ATOM_STATES as [AtomState, ...AtomState[]];
 
-// Records are loose objects: a top-level field this version does not know (a newer minor
-// writer's) is kept, as the backends' own check keeps it. The model types (models.ts) are the
+// Records are loose objects: a field this version does not know (a newer minor writer's), at the
+// top level or nested, is kept, as the backends' own check keeps it. The model types (models.ts) are the
 // output of these schemas, less the index signature: test/types/records.test-d.ts checks it.
 
 export const logBookSchema = z.looseObject({
@@ -43,7 +49,7 @@ export const logBookSchema = z.looseObject({
 });
 
 const fingerprintSchema = z.array(
-  z.object({
+  loose({
     name: z.string(),
     kind: z.enum(["task", "retry"]),
     requires: z.array(z.string()),
@@ -64,7 +70,7 @@ export const flowDetailSchema = z.looseObject({
   fingerprint: z.optional(fingerprintSchema),
   flows: z.optional(
     z.array(
-      z.object({
+      loose({
         name: z.string(),
         pattern: z.enum(["linear", "unordered", "graph"]),
         parent: z.optional(count),
@@ -73,14 +79,14 @@ export const flowDetailSchema = z.looseObject({
       }),
     ),
   ),
-  factory: z.optional(z.object({ name: z.string(), args: z.array(z.unknown()) })),
+  factory: z.optional(loose({ name: z.string(), args: z.array(z.unknown()) })),
   store: z.optional(meta),
   suspendedReason: z.optional(z.string()),
   wakeAt: z.optional(z.number()),
-  cancelled: z.optional(z.object({ reason: z.string(), at: z.number() })),
+  cancelled: z.optional(loose({ reason: z.string(), at: z.number() })),
   epoch: z.optional(count),
   inputs: z.optional(meta),
-  waitingFor: z.optional(z.array(z.object({ name: z.string(), description: z.optional(z.string()), deadline: z.optional(z.number()) }))),
+  waitingFor: z.optional(z.array(loose({ name: z.string(), description: z.optional(z.string()), deadline: z.optional(z.number()) }))),
   meta,
 });
 
@@ -98,7 +104,7 @@ export const atomDetailSchema = z.looseObject({
   revertFailure: z.optional(failureDataSchema),
   version: z.string(),
   progress: z.optional(z.number()),
-  progressDetails: z.optional(z.object({ atProgress: z.number(), details: z.optional(z.unknown()) })),
+  progressDetails: z.optional(loose({ atProgress: z.number(), details: z.optional(z.unknown()) })),
   injected: z.optional(meta),
   timestamps: z.optional(z.partialRecord(z.enum(atomStates), z.number())),
   wakeAt: z.optional(z.number()),

@@ -10,9 +10,9 @@ import { SCHEMA_VERSION, type AtomDetail, type FlowDetail, type LogBook } from "
  * (test/unit/validate.test.ts) checks that both accept and refuse the same records.
  *
  * A record of an older schema version is migrated first (migrate.ts). Like zod's `z.looseObject`,
- * a record keeps the top-level keys the check does not know (a newer writer's field survives the
- * engine's next change of the record, which spreads the old one); nested objects lose them, like
- * `z.object`. Every issue is collected as `path: what is wrong`.
+ * a record keeps the keys the check does not know, at any depth (a newer writer's field, in a
+ * failure or a wait too, survives the engine's next change of the record, which spreads the old
+ * one). Every issue is collected as `path: what is wrong`.
  */
 type Check = (value: unknown, path: string, issues: string[]) => unknown;
 
@@ -35,12 +35,12 @@ const array = (item: Check, min = 0): Check => {
   return (v, path, issues) => (Array.isArray(v) && v.length >= min ? v.map((x, i) => item(x, `${path}.${i}`, issues)) : isArray(v, path, issues));
 };
 
-/** Keys ending in `?` are optional; `keep` keeps the keys the shape does not name. */
-const object = (shape: Record<string, Check>, keep = false): Check => {
+/** Keys ending in `?` are optional; keys the shape does not name are kept. */
+const object = (shape: Record<string, Check>): Check => {
   const fields = Object.entries(shape).map(([name, check]) => ({ key: name.replace(/\?$/, ""), check, optional: name.endsWith("?") }));
   return (v, path, issues) => {
     if (!isObject(v)) return record(v, path, issues);
-    const out: Record<string, unknown> = keep ? { ...v } : {};
+    const out: Record<string, unknown> = { ...v };
     for (const { key, check, optional } of fields) {
       const at = path ? `${path}.${key}` : key;
       if (v[key] !== undefined) out[key] = check(v[key], at, issues);
@@ -70,7 +70,7 @@ const stamps: Check = (v, path, issues) => {
 };
 
 const CHECKS = {
-  "log book": object({ schemaVersion, uuid: id, name: string, createdAt: number, updatedAt: number, meta: record }, true),
+  "log book": object({ schemaVersion, uuid: id, name: string, createdAt: number, updatedAt: number, meta: record }),
   "flow detail": object({
     schemaVersion, uuid: id, bookUuid: id, name: string, state: oneOf(FLOW_STATES), createdAt: number, updatedAt: number,
     "fingerprint?": array(object({ name: string, kind: oneOf(["task", "retry"]), requires: strings, optional: strings, provides: strings, version: string })),
@@ -87,14 +87,14 @@ const CHECKS = {
     "inputs?": record,
     "waitingFor?": array(object({ name: string, "description?": string, "deadline?": number })),
     meta: record,
-  }, true),
+  }),
   "atom detail": object({
     schemaVersion, uuid: id, flowUuid: id, name: id, kind: oneOf(["task", "retry"]), state: atomState, intention: oneOf(INTENTIONS),
     "result?": unknown, "failure?": failureData, "revertResult?": unknown, "revertFailure?": failureData, version: string,
     "progress?": number, "progressDetails?": object({ atProgress: number, "details?": unknown }), "injected?": record,
     "timestamps?": stamps, "wakeAt?": number, "deadline?": number, "requeue?": boolean, "generation?": count, "attempts?": count,
     meta: record, updatedAt: number,
-  }, true),
+  }),
 };
 
 /**
@@ -180,4 +180,31 @@ export function decodeRecord<K extends RecordKind>(kind: K, raw: unknown, where:
     throw new InvalidFormat(`${kind} "${key}" in the log book is corrupted or foreign: it is stored under "${where.uuid}" but says its uuid is "${record.uuid}"`);
   }
   return record;
+}
+
+/**
+ * A stored record as a backend lists it: the key that names it, its raw value and, when the key
+ * holds the record's uuid, that uuid (checked as {@link decodeRecord} does).
+ * @example const entries: StoredEntry[] = [...store.entries()].map(([uuid, raw]) => [uuid, raw, uuid])
+ */
+export type StoredEntry = readonly [key: string, raw: unknown, uuid?: string];
+
+/**
+ * Decodes many stored records as {@link decodeRecord} does, skipping each that does not read back:
+ * its key and error go to `onBadRecord` (with its raw value), so one bad record does not block a
+ * listing or a clean-up (see `ListOptions.onBadRecord`).
+ * @example
+ * const books = decodeEach("log book", [...store.entries()].map(([uuid, raw]) => [uuid, raw, uuid]), options.onBadRecord);
+ */
+export function decodeEach<K extends RecordKind>(
+  kind: K, entries: Iterable<StoredEntry>, onBadRecord?: (key: string, error: InvalidFormat, raw: unknown) => void,
+): Array<RecordOf[K]> {
+  return [...entries].flatMap(([key, raw, uuid]) => {
+    try {
+      return [decodeRecord(kind, raw, { key, uuid })];
+    } catch (e) {
+      onBadRecord?.(key, e as InvalidFormat, raw); // decodeRecord throws nothing else
+      return [];
+    }
+  });
 }

@@ -1,4 +1,4 @@
-import type { Backend, ExpireOptions } from "../ports/backend.js";
+import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 
 /**
@@ -18,8 +18,8 @@ export class BackendWrapper implements Backend {
   getLogBook(uuid: string): Promise<LogBook> {
     return this.inner.getLogBook(uuid);
   }
-  listLogBooks(): Promise<LogBook[]> {
-    return this.inner.listLogBooks();
+  listLogBooks(options?: ListOptions): Promise<LogBook[]> {
+    return this.inner.listLogBooks(options);
   }
   destroyLogBook(uuid: string): Promise<void> {
     return this.inner.destroyLogBook(uuid);
@@ -33,8 +33,8 @@ export class BackendWrapper implements Backend {
   getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     return this.inner.getAtomDetails(flowUuid);
   }
-  listFinished(): Promise<LogBook[]> {
-    return this.inner.listFinished();
+  listFinished(options?: ListOptions): Promise<LogBook[]> {
+    return this.inner.listFinished(options);
   }
   expire(options: ExpireOptions): Promise<string[]> {
     return this.inner.expire(options);

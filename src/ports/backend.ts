@@ -1,3 +1,4 @@
+import type { InvalidFormat } from "../errors.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
 import type { LockService } from "./lock.js";
 
@@ -26,7 +27,8 @@ export interface Backend {
   commit(batch: WriteBatch): Promise<void>;
   /** @throws NotFound */
   getLogBook(uuid: string): Promise<LogBook>;
-  listLogBooks(): Promise<LogBook[]>;
+  /** Every log book; one that does not read back is skipped (see {@link ListOptions.onBadRecord}). */
+  listLogBooks(options?: ListOptions): Promise<LogBook[]>;
   /** Deletes a log book with its flow and atom details. @throws NotFound */
   destroyLogBook(uuid: string): Promise<void>;
   /** The flow details of a log book, oldest first. @throws NotFound for an unknown book */
@@ -38,9 +40,10 @@ export interface Backend {
   /**
    * Log books whose flow details have all finished (SUCCESS, REVERTED or FAILURE), least
    * recently active first: what a garbage collection may delete. A book without flow details is
-   * not listed: the engine never writes one, so it belongs to someone else.
+   * not listed: the engine never writes one, so it belongs to someone else; nor is one with a flow
+   * detail that does not read back (see {@link ListOptions.onBadRecord}).
    */
-  listFinished(): Promise<LogBook[]>;
+  listFinished(options?: ListOptions): Promise<LogBook[]>;
   /**
    * Deletes the finished log books (see {@link Backend.listFinished}) whose last activity (the
    * latest update of the book or of its flow details) is more than `olderThanMs` before `now`,
@@ -67,10 +70,27 @@ export interface Backend {
 }
 
 /**
+ * Options of the reads that go over every stored record: {@link Backend.listLogBooks},
+ * {@link Backend.listFinished} and {@link Backend.expire}.
+ * @example await backend.expire({ olderThanMs: 30 * 86_400_000, onBadRecord: (key, e) => console.warn(`skipped ${key}: ${e.message}`) })
+ */
+export interface ListOptions {
+  /**
+   * Called with the key and the error of each stored record that does not read back (corrupted,
+   * foreign, or written by a newer version of taskflow-ts). One bad record must not block the
+   * rest, least of all a clean-up: it is skipped, left as it is (never changed, never deleted),
+   * and the others are read. A log book with such a flow detail is not known to be finished, so
+   * it is neither listed as finished nor expired. Without this option, bad records are skipped
+   * silently; the key names the record as the backend stores it (its uuid, or a storage key).
+   */
+  onBadRecord?: (key: string, error: InvalidFormat) => void;
+}
+
+/**
  * Options of {@link Backend.expire}.
  * @example await backend.expire({ olderThanMs: 7 * 86_400_000, now: clock.now() })
  */
-export interface ExpireOptions {
+export interface ExpireOptions extends ListOptions {
   /** How long a finished log book is kept after its last activity, in milliseconds. */
   olderThanMs: number;
   /** "Now", in milliseconds since the Unix epoch; the system clock's by default. */

@@ -2,6 +2,7 @@
 // stored result provides, when a flow next wakes up, and what an atom without a stored detail
 // reads as. The engine, the snapshot and every host use these instead of their own copies.
 import { SCHEMA_VERSION, type AtomDetail } from "../persistence/models.js";
+import { invalidRecord } from "../persistence/validate.js";
 import { atomDetailId } from "../ports/ids.js";
 import type { FlowState } from "../states.js";
 
@@ -55,4 +56,21 @@ export function pendingAtomDetail(flowUuid: string, atom: Pick<AtomDetail, "name
     schemaVersion: SCHEMA_VERSION, uuid: atomDetailId(flowUuid, atom.name), flowUuid, name: atom.name, kind: atom.kind, state: "PENDING",
     intention: "EXECUTE", version: atom.version, meta: {}, updatedAt: at,
   };
+}
+
+/**
+ * Refuses stored atom details that are not the records the engine keeps for their flow. Each atom
+ * has one record, under the id made of its flow and its name ({@link atomDetailId}): a second
+ * record for an atom (a copy under another id, say PENDING beside its SUCCESS) or a record of
+ * another flow is foreign, and so is one whose kind is not the definition's (`kindOf` its name,
+ * when the definition is at hand). Matching by name alone would let such a record run a task again.
+ * @throws InvalidFormat naming each foreign record
+ * @example checkAtomDetails(flowDetail.uuid, await backend.getAtomDetails(flowDetail.uuid))
+ */
+export function checkAtomDetails(flowUuid: string, details: readonly AtomDetail[], kindOf?: (name: string) => string | undefined): void {
+  const foreign = details.filter((d) => d.uuid !== atomDetailId(flowUuid, d.name) || (kindOf?.(d.name) ?? d.kind) !== d.kind);
+  if (foreign[0]) {
+    const named = foreign.map((d) => `"${d.uuid}" (${d.kind} "${d.name}")`).join(", ");
+    throw invalidRecord("flow detail", flowUuid, 0, `atom details ${named} are not its atoms' records; delete them, or restore the log book`);
+  }
 }

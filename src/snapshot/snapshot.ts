@@ -2,7 +2,7 @@ import { Failure } from "../failure.js";
 import type { AtomDetail, FlowDetail } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import type { AtomState, FlowState, Intention } from "../states.js";
-import { isFinalFlowState, nextWakeup, pendingAtomDetail, providedValue } from "./rules.js";
+import { checkAtomDetails, isFinalFlowState, nextWakeup, pendingAtomDetail, providedValue } from "./rules.js";
 
 /**
  * One atom of a {@link FlowSnapshot}.
@@ -66,13 +66,15 @@ export interface FlowSnapshot {
 /**
  * Reads a flow detail and its stored atom details into a {@link FlowSnapshot}. Pure: no clock,
  * no backend, no definition; read-only by type (not frozen: the core entry has a size budget).
+ * @throws InvalidFormat for an atom detail the engine did not write for this flow (a forged copy)
  * @example
  * const snap = snapshotOf(await backend.getFlowDetail(id), await backend.getAtomDetails(id));
  * snap.atoms.map((a) => `${a.name} ${a.state}`); // ["book SUCCESS", "pay PENDING"]
  */
 export function snapshotOf(flow: FlowDetail, atomDetails: Iterable<AtomDetail>): FlowSnapshot {
-  const stored = new Map<string, AtomDetail>();
-  for (const d of atomDetails) stored.set(d.name, d);
+  const all = [...atomDetails];
+  checkAtomDetails(flow.uuid, all);
+  const stored = new Map(all.map((d) => [d.name, d]));
   const details: Array<{ detail: AtomDetail; stored: boolean }> = [];
   // Atoms are written on their first transition: the fingerprint lists every atom of the
   // definition, so one that has none stored yet is PENDING, under the id the engine would use.

@@ -6,6 +6,7 @@ import type { Backend } from "../ports/backend.js";
 import { readSnapshot } from "../snapshot/snapshot.js";
 import type { AtomState, FlowState } from "../states.js";
 import { FaultyBackend, type CrashMode } from "./faulty-backend.js";
+import { ManualClock } from "./manual-clock.js";
 
 /**
  * What {@link checkCrashPoints} runs.
@@ -20,7 +21,22 @@ export interface CrashCheckOptions {
   /** Builds a fresh flow each time (each run needs its own task objects). */
   makeFlow: () => FlowItem;
   store?: Record<string, unknown>;
+  /**
+   * Options of every engine. What only differs from one run to the next is made the same in each
+   * scenario, so that results holding it compare equal: unless `ids` is given, each run makes the
+   * same ids (`crash-1`, `crash-2`…), so a flow detail's id and every `ctx.idempotencyKey` match
+   * the uninterrupted run's; a {@link ManualClock} `clock` is copied ({@link ManualClock.fork})
+   * for each scenario, so each starts at the same time and a sleep wakes at the same time. Any
+   * other clock is shared (the system clock by default: pass a ManualClock, with `autoAdvance`,
+   * to a flow that sleeps or backs off).
+   */
   engine?: Omit<EngineOptions, "backend" | "flowDetailId" | "store">;
+  /**
+   * What a stored result is compared as (default: itself), for a value that differs between runs
+   * for a reason of your own, such as a timestamp a task reads from the system clock:
+   * `normalize: (result) => ({ ...(result as object), at: undefined })`.
+   */
+  normalize?: (result: unknown, atom: string) => unknown;
   /** A fresh, empty backend; a {@link MemoryBackend} by default. */
   makeBackend?: () => Backend | Promise<Backend>;
   /**
@@ -104,10 +120,20 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
   const reopen = options.reopen ?? defaultReopen;
   const modes = options.modes ?? ["fail", "kill"];
 
+  // Each scenario (and the reference run) gets the same ids and its own copy of a ManualClock.
+  const given = options.engine?.clock;
+  const start = given instanceof ManualClock ? given.fork() : undefined;
+  let clock = start?.fork() ?? given;
+  const engineOptions = (): EngineOptions => {
+    let n = 0;
+    return { ids: () => `crash-${++n}`, ...options.engine, clock };
+  };
+  const normalize = options.normalize ?? ((result: unknown) => result);
+
   const refBackend = new FaultyBackend(await makeBackend(), Infinity, "fail");
-  const refEngine = new Engine(options.makeFlow(), { ...options.engine, backend: refBackend, store: options.store });
+  const refEngine = new Engine(options.makeFlow(), { ...engineOptions(), backend: refBackend, store: options.store });
   const drive = options.drive ?? ((engine: Engine) => engine.run());
-  const reference = await finish(refEngine, refBackend, drive);
+  const reference = await finish(refEngine, refBackend, drive, normalize);
   const points = refBackend.committed.length;
   const problems: CrashProblem[] = [];
   let scenarios = 0;
@@ -115,9 +141,10 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
   for (let k = 1; k <= points; k++) {
     for (const mode of modes) {
       scenarios++;
+      clock = start?.fork() ?? given;
       const inner = await makeBackend();
       const faulty = new FaultyBackend(inner, k, mode);
-      const first = new Engine(options.makeFlow(), { ...options.engine, backend: faulty, store: options.store });
+      const first = new Engine(options.makeFlow(), { ...engineOptions(), backend: faulty, store: options.store });
       const running = drive(first).then(
         () => "finished" as const,
         () => "failed" as const,
@@ -135,7 +162,7 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
       const reverted = new Set(before?.atoms.filter((a) => a.state === "REVERTED").map((a) => a.name));
 
       const engine = new Engine(options.makeFlow(), {
-        ...options.engine,
+        ...engineOptions(),
         backend,
         ...(stored ? { flowDetailId: id } : { store: options.store }),
       });
@@ -149,7 +176,7 @@ export async function checkCrashPoints(options: CrashCheckOptions): Promise<Cras
       });
       let outcome: Outcome;
       try {
-        outcome = await finish(engine, backend, drive);
+        outcome = await finish(engine, backend, drive, normalize);
       } catch (e) {
         report(`resuming failed: ${(e as Error).message}`);
         continue;
@@ -180,7 +207,7 @@ async function defaultReopen(backend: Backend): Promise<Backend> {
   return backend instanceof MemoryBackend ? MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))) : backend;
 }
 
-async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) => Promise<void>): Promise<Outcome> {
+async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) => Promise<void>, normalize: NonNullable<CrashCheckOptions["normalize"]>): Promise<Outcome> {
   let error: string | undefined;
   try {
     await drive(engine);
@@ -190,7 +217,7 @@ async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) 
   const snap = await readSnapshot(backend, engine.flowDetailId);
   const atoms: Outcome["atoms"] = {};
   // The stored result as it is (a retry's whole history), not only the value it provided.
-  for (const a of snap.atoms) atoms[a.name] = { state: a.state, result: a.state === "SUCCESS" ? a.detail.result : undefined };
+  for (const a of snap.atoms) atoms[a.name] = { state: a.state, result: a.state === "SUCCESS" ? normalize(a.detail.result, a.name) : undefined };
   return { flowState: snap.state, atoms, error };
 }
 

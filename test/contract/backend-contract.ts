@@ -214,6 +214,81 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
         backend = await corrupt(backend, "atom", a.uuid, { ...a, wakeAt: "soon" });
         await expect(backend.getAtomDetails(fd.uuid)).rejects.toThrow(new RegExp(`atom detail "[^"]*${a.uuid}".*: wakeAt: expected a number`));
       });
+
+      it("skips and reports a corrupted or newer record when listing and expiring, and collects the rest", async () => {
+        let backend = await hooks.make();
+        const now = 100 * DAY;
+        const finished = async (name: string, flows = 1) => {
+          const lb = book({ name, updatedAt: now - 10 * DAY });
+          const fds = Array.from({ length: flows }, () => flow(lb.uuid, { state: "SUCCESS", updatedAt: now - 10 * DAY }));
+          await backend.commit(batch({ logBooks: [lb], flows: fds }));
+          return { lb, fds };
+        };
+        const old = await finished("old");
+        const newer = await finished("newer-book");
+        const torn = await finished("torn-flow", 2);
+        backend = await corrupt(backend, "book", newer.lb.uuid, { ...newer.lb, schemaVersion: 7 });
+        backend = await corrupt(backend, "flow", torn.fds[0]!.uuid, { ...torn.fds[0], state: "EXPLODED" });
+
+        const reports: Array<[string, unknown]> = [];
+        const onBadRecord = (key: string, error: InvalidFormat) => void reports.push([key, error]);
+        /** The records reported since the last call, each by a key that names it, with its InvalidFormat. */
+        const expectReported = (...uuids: string[]) => {
+          const seen = reports.splice(0);
+          expect(seen).toHaveLength(uuids.length);
+          for (const [key, error] of seen) {
+            expect(error).toBeInstanceOf(InvalidFormat);
+            expect((error as Error).message).toContain(key);
+          }
+          for (const uuid of uuids) expect(seen.some(([key]) => key.includes(uuid)), `${uuid} reported`).toBe(true);
+        };
+
+        expect((await backend.listLogBooks({ onBadRecord })).map((b) => b.name).sort()).toEqual(["old", "torn-flow"]);
+        expectReported(newer.lb.uuid);
+        // A book with an unreadable flow detail is not known to be finished: never listed, never expired.
+        expect((await backend.listFinished({ onBadRecord })).map((b) => b.name)).toEqual(["old"]);
+        expectReported(newer.lb.uuid, torn.fds[0]!.uuid);
+        expect(await backend.expire({ olderThanMs: DAY, now, onBadRecord })).toEqual([old.lb.uuid]);
+        expectReported(newer.lb.uuid, torn.fds[0]!.uuid);
+        // Without a callback too: nothing throws, nothing more is deleted.
+        expect(await backend.expire({ olderThanMs: DAY, now })).toEqual([]);
+        expect(await backend.listFinished()).toEqual([]);
+
+        // The bad records are left as they were, still refused by name; the rest is intact.
+        await expect(backend.getLogBook(newer.lb.uuid)).rejects.toThrow(/schema version 7.*upgrade taskflow-ts/);
+        await expect(backend.getFlowDetail(torn.fds[0]!.uuid)).rejects.toBeInstanceOf(InvalidFormat);
+        expect(await backend.getFlowDetail(torn.fds[1]!.uuid)).toEqual(torn.fds[1]);
+        await expect(backend.getLogBook(old.lb.uuid)).rejects.toBeInstanceOf(NotFound);
+      });
+
+      it("keeps fields it does not know, nested ones too (a failure, a fingerprint entry, a wait), and writes nothing back", async () => {
+        let backend = await hooks.make();
+        const lb = book();
+        const fd = flow(lb.uuid);
+        const a = atom(fd.uuid);
+        await backend.commit(batch({ logBooks: [lb], flows: [fd], atoms: [a] }));
+        const inner = { ...Failure.fromError(new RangeError("inner")).toJSON(), retryable: true };
+        const failure = { ...Failure.fromError(new TypeError("outer")).toJSON(), causes: [inner], code: "E_OUTER" };
+        const rawAtom = {
+          ...a, state: "FAILURE", failure, revertFailure: { ...failure, severity: 2 }, progressDetails: { atProgress: 0.5, details: 1, unit: "rows" },
+          timestamps: { FAILURE: 4 }, later: { nested: { deep: [1] } },
+        };
+        const rawFlow = {
+          ...fd, state: "SUSPENDED", owner: "ops",
+          fingerprint: [{ name: a.name, kind: "task", requires: [], optional: [], provides: [], version: "1.0", hash: "abc" }],
+          factory: { name: "f", args: [1], registry: "main" }, cancelled: { reason: "r", at: 3, by: "ada" },
+          waitingFor: [{ name: "email", description: "Email", deadline: 9, widget: "text" }],
+        };
+        const rawBook = { ...lb, owner: { team: "ops" } };
+        backend = await corrupt(backend, "atom", a.uuid, rawAtom);
+        backend = await corrupt(backend, "flow", fd.uuid, rawFlow);
+        backend = await corrupt(backend, "book", lb.uuid, rawBook);
+        expect(await backend.getAtomDetails(fd.uuid)).toEqual([rawAtom]);
+        expect(await backend.getFlowDetail(fd.uuid)).toEqual(rawFlow);
+        expect(await backend.getFlowDetails(lb.uuid)).toEqual([rawFlow]);
+        expect(await backend.getLogBook(lb.uuid)).toEqual(rawBook);
+        expect(await backend.listLogBooks()).toEqual([rawBook]);
+      });
     }
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { linearFlow, task } from "../../src/index.js";
-import { assertCrashSafe, checkCrashPoints } from "../../src/testing/index.js";
+import { linearFlow, sleep, task } from "../../src/index.js";
+import { assertCrashSafe, checkCrashPoints, ManualClock } from "../../src/testing/index.js";
 import { crashFlows } from "../contract/crash-flows.js";
 
 describe("crash at every write, then resume", () => {
@@ -24,5 +24,45 @@ describe("crash at every write, then resume", () => {
     });
     expect(report.problems.length).toBeGreaterThan(0);
     expect(report.problems[0]?.problem).toMatch(/atom "count" result/);
+  });
+});
+
+describe("crash scenarios compare equal what only differs between runs", () => {
+  it("gives every scenario the same ids: a result holding ctx.idempotencyKey (as the README recommends) is no problem", async () => {
+    const report = await checkCrashPoints({
+      makeFlow: () =>
+        linearFlow("keyed", task({ name: "a", provides: "key", execute: (_args, ctx) => ctx.idempotencyKey }), task({ name: "b", requires: ["key"], execute: ({ key }: { key: string }) => `sent with ${key}` })),
+    });
+    expect(report.problems).toEqual([]);
+    expect(report.scenarios).toBeGreaterThan(4);
+  });
+
+  it("gives every scenario its own copy of a ManualClock: a sleep's wake-up time is no problem", async () => {
+    const clock = new ManualClock(1_000, { autoAdvance: true });
+    const report = await checkCrashPoints({
+      makeFlow: () => linearFlow("nap", task({ name: "a", execute: () => 1 }), sleep("nap", 60_000, { provides: "woke" }), task({ name: "b", requires: ["woke"], execute: ({ woke }: { woke: number }) => woke })),
+      engine: { clock },
+    });
+    expect(report.problems).toEqual([]);
+    expect(clock.now()).toBe(1_000); // the given clock itself is left alone
+  });
+
+  it("still reports a result that differs for another reason", async () => {
+    let calls = 0;
+    const report = await checkCrashPoints({
+      makeFlow: () => linearFlow("keyed", task({ name: "a", provides: "key", execute: (_args, ctx) => `${ctx.idempotencyKey}#${++calls}` }), task({ name: "b", execute: () => 1 })),
+      modes: ["fail"],
+    });
+    expect(report.problems.map((p) => p.problem)).toContainEqual(expect.stringMatching(/^atom "a" result/));
+  });
+});
+
+describe("normalize", () => {
+  it("compares results as normalize returns them, for what differs between runs for a reason of the flow's own", async () => {
+    let stamp = 0;
+    const makeFlow = () => linearFlow("stamped", task({ name: "a", provides: "x", execute: () => ({ value: 1, at: ++stamp }) }), task({ name: "b", execute: () => 1 }));
+    expect((await checkCrashPoints({ makeFlow, modes: ["fail"] })).problems).not.toEqual([]);
+    const normalize = (result: unknown, atom: string) => (atom === "a" ? { ...(result as object), at: 0 } : result);
+    expect((await checkCrashPoints({ makeFlow, modes: ["fail"], normalize })).problems).toEqual([]);
   });
 });

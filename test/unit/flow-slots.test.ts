@@ -1,7 +1,7 @@
 // The FlowRunner's slot logic (adapters/durable-object/flow-slots.ts) in Node: the runner's
 // flows on a MemoryBackend and a ManualClock, with a Map for its key-value storage and a
 // number for its alarm. workerd proves the Durable Object around it (test/workerd/flow-runner*).
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { FlowSlots, SLOT_TRANSITIONS, type FlowRunnerOptions, type SlotState } from "../../adapters/durable-object/flow-slots.js";
 import type { SyncKv } from "../../adapters/durable-object/runner-index.js";
 import { MemoryBackend, type Engine } from "../../src/index.js";
@@ -55,6 +55,8 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 describe("FlowSlots", () => {
+  afterEach(() => vi.restoreAllMocks());
+
   it("has one table of slot states: loading and running come back to idle, only a running flow is cancelled", () => {
     const states: SlotState[] = ["idle", "loading", "running", "cancelling"];
     const allowed = states.flatMap((from) => states.filter((to) => SLOT_TRANSITIONS[from].includes(to)).map((to) => `${from}>${to}`));
@@ -175,5 +177,61 @@ describe("FlowSlots", () => {
     expect(await rejection(slots.start("j", "checkout", [], { cart: "c" }))).toMatchObject({ name: "MissingDependencies" });
     expect(await rejection(slots.get("j"))).toMatchObject({ name: "NotFound" });
     expect(slots.stateOf("j")).toBe("idle");
+    let deep: unknown = "cart-7";
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(await rejection(slots.start("deep", "checkout", [], { cart: deep as string, price: 1 }))).toMatchObject({ name: "InvalidFormat", message: "invalid store: nested deeper than 100 levels; flatten it" });
+    expect(await rejection(slots.get("deep"))).toMatchObject({ name: "NotFound" });
+  });
+
+  it("marks a flow whose runner entry is corrupted broken (get says why), and its alarm goes on with the others", async () => {
+    const h = host();
+    const slots = h.life();
+    await slots.start("good", "checkout", [], CHECKOUT_STORE);
+    await slots.start("bad", "checkout", [], CHECKOUT_STORE);
+    const corrupted = { id: "bad", flow: 42 };
+    h.kv.map.set("runner:flow:bad", corrupted);
+
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    await slots.alarm(); // must not throw: "good" is not held back by "bad"
+    expect(logged.mock.calls.map(([line]) => line)).toEqual(['FlowRunner: flow "bad" stopped; fix the cause, then resume it:']);
+    expect(await slots.get("good")).toMatchObject({ state: "SUCCESS", pending: false });
+    const broken = await rejection(slots.get("bad"));
+    expect(broken).toMatchObject({ name: "StorageFailure", message: expect.stringMatching(/runner entry "runner:flow:bad" is corrupted or foreign: flow: .*; the runner no longer runs it/) });
+    expect(h.kv.map.get("runner:flow:bad")).toEqual(corrupted); // left as it was, for repair
+    expect(h.kv.map.has("runner:active:bad")).toBe(false); // later alarms skip it
+    await h.life().alarm();
+    expect(h.tally["executions:charge"]).toBe(1);
+  });
+
+  it("skips foreign keys and times among its entries: the alarm goes on, and deletes nothing on their word", async () => {
+    const h = host();
+    const slots = h.life();
+    await slots.start("good", "checkout", [], CHECKOUT_STORE);
+    h.kv.map.set("runner:active:%E0%A4%A", 1);
+    h.kv.map.set("runner:expires:%E0%A4%A", 0);
+    await slots.alarm();
+    const ended = await slots.get("good");
+    expect(ended).toMatchObject({ state: "SUCCESS" });
+    h.kv.map.set("runner:expires:good", "soon");
+    h.clock.advance(30 * DAY);
+    await slots.alarm();
+    expect(await slots.get("good")).toEqual(ended); // kept: its time to go does not read back
+  });
+
+  it("marks a flow whose log book is corrupted (a forged atom record) broken, and goes on with the others", async () => {
+    const h = host();
+    const slots = h.life();
+    const bad = await slots.start("bad", "checkout", [], CHECKOUT_STORE);
+    await slots.start("good", "checkout", [], CHECKOUT_STORE);
+    const id = bad.flowDetailId as string;
+    const forged = { schemaVersion: 2, uuid: "forged", flowUuid: id, name: "charge", kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 1 } as const;
+    await h.backend.commit({ logBooks: [], flows: [], atoms: [forged] });
+
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    await slots.alarm();
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(await slots.get("good")).toMatchObject({ state: "SUCCESS" });
+    expect(await rejection(slots.get("bad"))).toMatchObject({ name: "StorageFailure", message: expect.stringContaining('atom details "forged"') });
+    expect(h.tally["executions:charge"]).toBe(1);
   });
 });

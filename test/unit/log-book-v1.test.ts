@@ -145,4 +145,22 @@ describe("a log book of schema version 1", () => {
     expect(await backend.getFlowDetail(FLOW_ID)).toMatchObject({ schemaVersion: SCHEMA_VERSION, state: "SUCCESS", later: { note: "kept" } });
     expect((await backend.getAtomDetails(FLOW_ID)).find((d) => d.name === "wait:confirm")).toMatchObject({ state: "SUCCESS", later: 7 });
   });
+
+  it("keeps a nested field it does not know (in a factory, a progress report) through the engine's changes of the record", async () => {
+    const dump = fixture();
+    const flow = stored(dump.flows)[0] as Stored & Record<string, unknown>;
+    flow.schemaVersion = SCHEMA_VERSION; // a current record, with a newer minor writer's fields
+    const { meta } = flow as { meta: Record<string, unknown> };
+    Object.assign(flow, meta, { factory: { name: "booking", args: [], registry: "main" } });
+    flow.meta = {};
+    const wait = stored(dump.atoms).find((a) => a.name === "wait:confirm") as Stored & Record<string, unknown>;
+    wait.progressDetails = { atProgress: 0, unit: "clicks" };
+    const backend = MemoryBackend.fromDump(dump);
+    const engine = load(booking({}), { backend, clock: new ManualClock(SUSPENDED_AT + 60_000), flowDetailId: FLOW_ID });
+    await engine.provide("confirm", true);
+    expect(engine.storage.flowState).toBe("SUCCESS");
+    const written = backend.dump();
+    expect(stored(written.flows)[0]).toMatchObject({ state: "SUCCESS", factory: { name: "booking", args: [], registry: "main" } });
+    expect(stored(written.atoms).find((a) => a.name === "wait:confirm")).toMatchObject({ state: "SUCCESS", progressDetails: { unit: "clicks" } });
+  });
 });

@@ -8,6 +8,7 @@ import {
   captureListener,
   graphFlow,
   IncompatibleVersion,
+  InvalidFormat,
   linearFlow,
   load,
   MemoryBackend,
@@ -22,6 +23,7 @@ import {
   type FlowItem,
   type LogBook,
   type MemoryDump,
+  readSnapshot,
 } from "../../src/index.js";
 import { ENGINES, failing, progressing, rejection, RuntimeError, sleep, WOOT } from "./helpers.js";
 
@@ -382,6 +384,46 @@ describe("parallel engine", () => {
     expect(e.storage.getAtomState("after")).toBe("PENDING");
     await e.run();
     expect(e.storage.getAtomState("after")).toBe("SUCCESS");
+  });
+});
+
+describe("a tampered log book", () => {
+  /** A flow suspended after "a" succeeded (b waits), with its executions counted; and a way to load it again. */
+  async function suspendedAfterA() {
+    const backend = new MemoryBackend();
+    const ran: string[] = [];
+    const flow = () => linearFlow("l", task({ name: "a", provides: "x", execute: () => (ran.push("a"), 1) }), task({ name: "b", requires: ["x"], execute: () => void ran.push("b") }));
+    const first = load(flow(), { backend });
+    first.on("atom", (e) => e.name === "a" && e.state === "SUCCESS" && first.suspend());
+    await first.run();
+    const [a] = await backend.getAtomDetails(first.flowDetailId);
+    expect(a).toMatchObject({ name: "a", state: "SUCCESS" });
+    const resume = () => load(flow(), { backend, flowDetailId: first.flowDetailId });
+    return { backend, ran, a: a!, id: first.flowDetailId, resume };
+  }
+
+  it("refuses a second record of a SUCCESS atom (another id, PENDING), naming it, and runs nothing again", async () => {
+    const { backend, ran, a, id, resume } = await suspendedAfterA();
+    await backend.commit({ logBooks: [], flows: [], atoms: [{ ...a, uuid: "forged", state: "PENDING", result: undefined, updatedAt: a.updatedAt + 1 }] });
+    for (const read of [() => resume().run(), () => resume().prepare(), () => readSnapshot(backend, id)]) {
+      const error = await rejection(read());
+      expect(error).toBeInstanceOf(InvalidFormat);
+      expect(error.message).toMatch(new RegExp(`flow detail "${id}" in the log book is corrupted or foreign: atom details "forged" \\(task "a"\\) are not its atoms' records`));
+    }
+    expect(ran).toEqual(["a"]);
+  });
+
+  it("refuses an atom record of another flow detail, or of another kind than the definition's", async () => {
+    const { backend, ran, a, resume } = await suspendedAfterA();
+    const other = JSON.stringify(["another-flow", "a"]);
+    await backend.commit({ logBooks: [], flows: [], atoms: [{ ...a, uuid: other }] });
+    expect(await rejection(resume().run())).toMatchObject({ name: "InvalidFormat", message: expect.stringContaining(other) });
+    await backend.destroyLogBook((await backend.listLogBooks())[0]!.uuid);
+
+    const again = await suspendedAfterA();
+    await again.backend.commit({ logBooks: [], flows: [], atoms: [{ ...again.a, kind: "retry" }] });
+    expect(await rejection(again.resume().run())).toMatchObject({ name: "InvalidFormat", message: expect.stringMatching(/atom details ".*" \(retry "a"\) are not its atoms' records/) });
+    expect([...ran, ...again.ran]).toEqual(["a", "a"]);
   });
 });
 

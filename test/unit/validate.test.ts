@@ -104,6 +104,23 @@ describe("the backends' record check and the zod schemas", () => {
     }
   });
 
+  it("keeps the fields it does not know at any depth (a failure and its causes, a wait, a fingerprint entry), in both checks", () => {
+    const newer = { ...failure, code: "E1", causes: [{ ...failure.causes[0], retryable: true }] };
+    const [, flow] = records["flow detail"];
+    const [, atom] = records["atom detail"];
+    const cases = [
+      ["flow detail", flowDetailSchema, {
+        ...flow, fingerprint: [{ ...flowFields.fingerprint[0], hash: "h" }], factory: { ...flowFields.factory, registry: "r" },
+        cancelled: { reason: "r", at: 3, by: "ada" }, waitingFor: [{ name: "room", widget: "select" }],
+      }],
+      ["atom detail", atomDetailSchema, { ...atom, failure: newer, revertFailure: newer, progressDetails: { atProgress: 0.5, unit: "rows" } }],
+    ] as const;
+    for (const [kind, schema, value] of cases) {
+      expect(readRecord(kind, "key", value), kind).toEqual(value);
+      expect(parseRecord(schema as typeof logBookSchema, kind, "key", value), kind).toEqual(value);
+    }
+  });
+
   it("migrates a version 1 record on read: the engine's fields move out of meta; duration and the user's keys stay", () => {
     for (const [kind, [schema, old]] of Object.entries(version1)) {
       const [, current] = records[kind as keyof typeof records];

@@ -130,6 +130,21 @@ describe("DurableObjectBackend", () => {
     expect((error as Error).message).toContain(`stored under "${b.uuid}" but says its uuid is "${a.uuid}"`);
   });
 
+  it("skips and reports a foreign write under a key that does not decode, when listing and expiring", async () => {
+    const backend = HostedBackend.fresh();
+    const lb = book({ updatedAt: 1 });
+    await backend.commit(batch({ logBooks: [lb], flows: [flow(lb.uuid, { state: "SUCCESS", updatedAt: 1 })] }));
+    await backend.inside((_, storage) => {
+      storage.kv.put("lb:%E0%A4%A", { ...lb, uuid: "%E0%A4%A" });
+      storage.kv.put("fd:x:%E0%A4%A", { ...flow(lb.uuid), uuid: "%E0%A4%A" });
+    });
+    const reported: string[] = [];
+    const onBadRecord = (key: string) => void reported.push(key);
+    expect((await backend.listLogBooks({ onBadRecord })).map((b) => b.uuid)).toEqual([lb.uuid]);
+    expect(await backend.expire({ olderThanMs: 0, now: 10, onBadRecord })).toEqual([lb.uuid]);
+    expect(reported).toEqual(["lb:%E0%A4%A", "fd:x:%E0%A4%A", "lb:%E0%A4%A"]);
+  });
+
   it("fails every call once closed", async () => {
     const backend = HostedBackend.fresh();
     const lb = book();

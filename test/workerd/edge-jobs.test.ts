@@ -69,6 +69,26 @@ describe("examples/edge-jobs", () => {
     expect(mailer.calls.some((c) => c.includes("globex"))).toBe(false);
   });
 
+  it("cancelling a second job for a tenant undoes only what that job did: the first job's records, account and zone stay", async () => {
+    expect((await send("POST", "/flows", { ...job("wayne", 0), id: "wayne-a" })).status).toBe(202);
+    await watch("wayne-a", (s) => s.state === "SUCCESS" && !s.pending);
+    const first = await record("wayne");
+    expect(first).toMatchObject({ tenant: "wayne" });
+
+    expect((await send("POST", "/flows", { ...job("wayne", 3_600_000), id: "wayne-b" })).status).toBe(202);
+    await watch("wayne-b", (s) => s.suspendedReason === "waiting" && s.atoms["billing-account"]?.state === "SUCCESS" && s.atoms["dns-zone"]?.state === "SUCCESS");
+    const cancelled = await send("POST", "/flows/wayne-b/cancel", { reason: "ordered twice" });
+    expect(((await cancelled.json()) as FlowStatus).state).toBe("REVERTED");
+
+    const a = (await (await send("GET", "/flows/wayne-a")).json()) as FlowStatus;
+    expect(a.state).toBe("SUCCESS");
+    const account = (a.atoms["billing-account"]?.result as { accountId: string }).accountId;
+    expect(await record("wayne")).toEqual(first);
+    expect(billing.closed).not.toContain(account);
+    expect(billing.closed).toContain("acct_wayne_2"); // the second job's own account is undone
+    expect(dns.deleted).not.toContain("wayne.example.net");
+  });
+
   it("refuses a job without the token and stores nothing; serves nothing but /flows", async () => {
     const refused = await send("POST", "/flows", job("initech", 0), {});
     expect(refused.status).toBe(401);

@@ -1,7 +1,7 @@
 // The FlowRunner's HTTP surface, as a Worker that forwards requests reaches it: the bearer
 // token in front (a request without it changes nothing), JSON bodies checked, TaskFlow's errors
 // as 400/404/409, and the same flows as over RPC.
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { serveHttp } from "../../adapters/durable-object/runner-http.js";
@@ -140,5 +140,60 @@ describe("FlowRunner over HTTP", () => {
     const cancelled = await call(runner, "POST", "/flows/call/cancel", { reason: "no longer needed" });
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toMatchObject({ state: "REVERTED", pending: false });
+  });
+
+  it("refuses a token followed or preceded by other whitespace than ASCII spaces and tabs", async () => {
+    const token = env.API_TOKEN;
+    const runner = freshRunner();
+    for (const header of [`Bearer ${token}\f`, `Bearer\v${token}`, `Bearer\f${token}`]) {
+      expect((await refusal(call(runner, "POST", "/flows", START, { Authorization: header }))).status, JSON.stringify(header)).toBe(401);
+    }
+    // Unicode whitespace, as a header arriving from the network may hold it (Headers would
+    // re-encode such a value here, and say so on the console): served to the parser directly.
+    const unreachable = new Proxy({}, {
+      get: () => {
+        throw new Error("the runner must not be reached");
+      },
+    }) as Parameters<typeof serveHttp>[1];
+    for (const space of ["\u00a0", "\u2003", "\u3000", "\ufeff", "\u2028"]) {
+      for (const header of [`Bearer ${token}${space}`, `Bearer${space}${token}`]) {
+        const request = { method: "GET", url: "https://jobs.example/flows/x", headers: { get: (name: string) => (name === "Authorization" ? header : null) } } as unknown as Request;
+        expect((await serveHttp(request, unreachable, token, "API_TOKEN")).status, JSON.stringify(header)).toBe(401);
+      }
+    }
+    expect((await call(runner, "POST", "/flows", START, { Authorization: `bearer \t${token}` })).status).toBe(202);
+  });
+
+  it("answers a body over 1 MiB with 413, and JSON nested deeper than 100 levels or a null cancel body with 400, storing nothing", async () => {
+    const runner = freshRunner();
+    const big = "x".repeat(8 * 1024 * 1024);
+    expect(await refusal(call(runner, "POST", "/flows", { ...START, store: { ...CHECKOUT_STORE, note: big } }))).toMatchObject({ status: 413, code: "PayloadTooLarge" });
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const tooDeep = await refusal(call(runner, "POST", "/flows", `{"id":"deep","flow":"checkout","store":{"cart":${deep},"price":1}}`));
+    expect(tooDeep).toMatchObject({ status: 400, code: "InvalidFormat", message: expect.stringMatching(/nested deeper than 100/) });
+    expect((await refusal(call(runner, "GET", "/flows/order-1"))).status).toBe(404);
+    expect((await refusal(call(runner, "GET", "/flows/deep"))).status).toBe(404);
+
+    expect((await call(runner, "POST", "/flows", { id: "stay", flow: "booking", store: { room: "single" } })).status).toBe(202);
+    expect(await refusal(call(runner, "POST", "/flows/stay/inputs/nights", { value: big }))).toMatchObject({ status: 413 });
+    expect(await refusal(call(runner, "POST", "/flows/stay/cancel", "null"))).toMatchObject({ status: 400, code: "InvalidFormat" });
+    expect((await runner.get("stay")).state).toBe("PENDING");
+  });
+
+  it("answers 500 when what is stored is corrupted (the request was fine), naming the record", async () => {
+    const runner = freshRunner();
+    for (const id of ["entry", "record"]) expect((await call(runner, "POST", "/flows", { ...START, id })).status).toBe(202);
+    await runInDurableObject(runner, (_, state) => {
+      const { kv } = state.storage;
+      kv.put("runner:flow:entry", { id: "entry", flow: 7 });
+      const flowOf = kv.get<{ flowDetailId: string }>("runner:flow:record")?.flowDetailId as string;
+      const [key, flow] = [...kv.list<Record<string, unknown>>({ prefix: "fd:" })].find(([, f]) => f.uuid === flowOf) ?? [];
+      kv.put(key as string, { ...flow, state: "EXPLODED" });
+    });
+    const entry = await refusal(call(runner, "GET", "/flows/entry"));
+    expect(entry).toMatchObject({ status: 500, code: "StorageFailure", message: expect.stringContaining('runner entry "runner:flow:entry" is corrupted') });
+    const record = await refusal(call(runner, "GET", "/flows/record"));
+    expect(record).toMatchObject({ status: 500, code: "StorageFailure", message: expect.stringMatching(/flow "record": .*state: expected one of/) });
+    expect((await refusal(call(runner, "GET", "/flows/record/log"))).status).toBe(500);
   });
 });

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { CountingBackend } from "../../src/backend.js";
-import type { AtomDetail, Backend, ExpireOptions, FlowDetail, LogBook, WriteBatch } from "../../src/index.js";
+import type { AtomDetail, Backend, ExpireOptions, FlowDetail, ListOptions, LogBook, WriteBatch } from "../../src/index.js";
 import type { BackendHost } from "./backend-host.js";
 
 /**
@@ -45,8 +45,8 @@ export class HostedBackend implements Backend {
   getLogBook(uuid: string): Promise<LogBook> {
     return this.inside((b) => b.getLogBook(uuid));
   }
-  listLogBooks(): Promise<LogBook[]> {
-    return this.inside((b) => b.listLogBooks());
+  listLogBooks(options?: ListOptions): Promise<LogBook[]> {
+    return this.inside((b) => b.listLogBooks(options));
   }
   destroyLogBook(uuid: string): Promise<void> {
     return this.inside((b) => b.destroyLogBook(uuid));
@@ -60,8 +60,8 @@ export class HostedBackend implements Backend {
   getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     return this.inside((b) => b.getAtomDetails(flowUuid));
   }
-  listFinished(): Promise<LogBook[]> {
-    return this.inside((b) => b.listFinished());
+  listFinished(options?: ListOptions): Promise<LogBook[]> {
+    return this.inside((b) => b.listFinished(options));
   }
   expire(options: ExpireOptions): Promise<string[]> {
     return this.inside((b) => b.expire(options));

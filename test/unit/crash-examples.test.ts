@@ -1,0 +1,57 @@
+// The crash-point harness over the flows the examples ship, with no filter: every write of each
+// is a crash point, and the flow must end as if uninterrupted. Their results hold what the README
+// recommends (ctx.idempotencyKey), timestamps and a sleep's wake-up time: the harness gives each
+// scenario the same ids and its own copy of the clock, so these compare equal.
+import { describe, it } from "vitest";
+import { provisionTenant } from "../../examples/edge-jobs/provision-tenant.js";
+import { BillingApi, DnsApi, Mailer, TenantRecords, type RecordStorage } from "../../examples/edge-jobs/services.js";
+import { bookingFlow } from "../../examples/wizard/flow.js";
+import { MemoryBackend, type Engine } from "../../src/index.js";
+import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
+
+const START = Date.parse("2026-03-01T09:00:00Z");
+
+/** A Durable Object's synchronous storage, as the tenant records use it. */
+class MapStorage implements RecordStorage {
+  readonly map = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return structuredClone(this.map.get(key)) as T | undefined;
+  }
+  put<T>(key: string, value: T): void {
+    this.map.set(key, structuredClone(value));
+  }
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+}
+
+describe("the examples' flows survive a crash at every write", () => {
+  it("edge-jobs: provision-tenant (retries with backoff, a sleep, idempotency keys and timestamps in results)", async () => {
+    // The outside world outlives a crash but not a scenario: each scenario starts with a new one
+    // (a scenario starts with a new backend, so that is where it is made).
+    let world = { records: new TenantRecords(new MapStorage(), () => START), providers: { billing: new BillingApi(), dns: new DnsApi(), mailer: new Mailer() } };
+    await assertCrashSafe({
+      makeFlow: () => provisionTenant(world.records, { propagationMs: 60_000 }, world.providers),
+      store: { tenant: "acme", plan: "pro", adminEmail: "ada@acme.test" },
+      engine: { engine: "parallel", clock: new ManualClock(START, { autoAdvance: true }) },
+      makeBackend: () => {
+        world = { records: new TenantRecords(new MapStorage(), () => START), providers: { billing: new BillingApi(), dns: new DnsApi(), mailer: new Mailer() } };
+        return new MemoryBackend();
+      },
+    });
+  });
+
+  it("wizard: booking (waits for each answer, then pays)", async () => {
+    const answers: Record<string, unknown> = { name: "Ada", nights: 2, room: "double", confirm: "yes" };
+    const ledger = { executed: () => {}, reverted: () => {}, pause: async () => {} };
+    await assertCrashSafe({
+      makeFlow: () => bookingFlow(ledger),
+      drive: async (engine: Engine) => {
+        await engine.run();
+        for (let w = await engine.waitingFor(); w.length > 0; w = await engine.waitingFor()) {
+          for (const { name } of w) await engine.provide(name, answers[name]);
+        }
+      },
+    });
+  });
+});
