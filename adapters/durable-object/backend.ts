@@ -1,5 +1,8 @@
-import { InvalidFormat, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LogBook, type WriteBatch } from "taskflow-ts";
-import { checkParents, decodeEach, decodeRecord, expiryLimit, finishedAmong, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
+import {
+  InvalidFormat, LockLost, MemoryLockService, NotFound, StorageFailure, systemClock,
+  type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type WriteBatch,
+} from "taskflow-ts";
+import { checkParents, decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, nextEpoch, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
 import { atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
 
 /** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
@@ -30,6 +33,15 @@ const PROBE_KEY = "taskflow-ts:probe";
  * `storage.sync()` on every commit; and commits that follow one another with no I/O in between
  * reach the disk together (write coalescing).
  *
+ * One runner per flow: every engine of one object runs on its one isolate thread, so the
+ * backend's {@link DurableObjectBackend.locks} (a `MemoryLockService`, one per backend instance)
+ * keeps them apart, and `claim` issues fencing tokens stored with the flow detail: a commit
+ * checks its batch's token in the same `transactionSync` that writes it (the core's
+ * `fencedFlows`), so a runner of an older instance of the object (one still finishing an `await`
+ * after an eviction or a deploy made a new one) gets `LockLost` and writes nothing. Make one
+ * backend per object and share it: two instances over one storage have two lock services, and
+ * only the fence keeps their engines from both writing.
+ *
  * Needs a SQLite-backed class (`new_sqlite_classes` in the wrangler migrations). An atom detail
  * is expected to stay with its flow detail (the engine never moves one).
  *
@@ -40,6 +52,8 @@ const PROBE_KEY = "taskflow-ts:probe";
  * }
  */
 export class DurableObjectBackend implements Backend {
+  /** The engines on this backend take their flows' locks here: the engines of one object share its isolate. */
+  readonly locks: LockService = new MemoryLockService();
   private closed = false;
 
   constructor(private readonly storage: SqliteStorage) {
@@ -65,8 +79,10 @@ export class DurableObjectBackend implements Backend {
       this.storage.transactionSync(() => {
         // Each parent is read once, inside the transaction: a missing one rolls back what follows.
         checkParents(batch, { hasBook: (id) => kv.get(bookKey(id)) !== undefined, hasFlow: (id) => kv.get(flowParentKey(id)) !== undefined });
+        // The fence is checked against the stored token in this transaction: a LockLost rolls back nothing, as nothing is written yet.
+        const flows = batch.fence || batch.flows.length > 0 ? fencedFlows(batch, this.storedFlows()) : batch.flows;
         for (const b of batch.logBooks) kv.put((key = bookKey(b.uuid)), b);
-        for (const f of batch.flows) {
+        for (const f of flows) {
           const before = kv.get<string>(flowParentKey(f.uuid));
           if (before !== undefined && before !== f.bookUuid) kv.delete(flowKey(before, f.uuid)); // moved to another book
           kv.put((key = flowKey(f.bookUuid, f.uuid)), f);
@@ -75,11 +91,22 @@ export class DurableObjectBackend implements Backend {
         for (const a of batch.atoms) kv.put((key = atomKey(a.flowUuid, a.uuid)), a);
       });
     } catch (e) {
-      if (e instanceof NotFound) throw e;
+      if (e instanceof NotFound || e instanceof LockLost) throw e;
       // A DataCloneError (a function in a result) or a value over the storage limit: the
       // transaction is rolled back, and the caller learns which record it was.
       throw new StorageFailure(`commit refused, nothing was written: storing "${key}" failed (${(e as Error).message})`, { cause: e });
     }
+  }
+
+  /** The flow's next fencing token, stored in its flow detail at once (1 for a flow not stored yet, storing nothing). */
+  async claim(flowUuid: string): Promise<number> {
+    this.ensureOpen();
+    return this.storage.transactionSync(() => {
+      const { flow, epoch } = nextEpoch(this.storedFlows()(flowUuid));
+      // Put back under the key it was read from (its parent pointer's book).
+      if (flow) this.storage.kv.put(flowKey(this.storage.kv.get<string>(flowParentKey(flowUuid)) as string, flowUuid), flow);
+      return epoch;
+    });
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
@@ -145,6 +172,23 @@ export class DurableObjectBackend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  /**
+   * The stored flow details by uuid, as stored (the fencing rule reads only their tokens), each
+   * read once; for use inside one transaction. A flow detail is found through its parent pointer.
+   */
+  private storedFlows(): (uuid: string) => FlowDetail | undefined {
+    const { kv } = this.storage;
+    const read = new Map<string, FlowDetail | undefined>();
+    return (uuid) => {
+      if (!read.has(uuid)) {
+        const book = kv.get<string>(flowParentKey(uuid));
+        const raw = book === undefined ? undefined : kv.get<FlowDetail>(flowKey(book, uuid));
+        read.set(uuid, raw);
+      }
+      return read.get(uuid);
+    };
   }
 
   /** Every record under `prefix`, each checked to be the record its key says (a foreign write may not be). */

@@ -1,6 +1,7 @@
 import { atomKey, bookKey, flowKey, flowParentKey } from "../../adapters/durable-object/keys.js";
 import type { Backend } from "../../src/index.js";
 import { describeBackendContract } from "../contract/backend-contract.js";
+import { describeFencingContract } from "../contract/fencing-contract.js";
 import { HostedBackend } from "./hosted-backend.js";
 
 // A record is corrupted by writing raw data under its key, as a foreign tool sharing the object's
@@ -23,3 +24,4 @@ function atomKeyOf(storage: DurableObjectStorage, uuid: string): string {
 }
 
 describeBackendContract("durable-object", { make: () => HostedBackend.fresh(), corrupt });
+describeFencingContract("durable-object", () => HostedBackend.fresh());

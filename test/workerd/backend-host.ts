@@ -8,5 +8,7 @@ import { countCommits } from "../../src/backend.js";
  * in a real Worker, while the engine driving it can stay in the test.
  */
 export class BackendHost extends DurableObject {
-  readonly backend = countCommits(new DurableObjectBackend(this.ctx.storage));
+  /** The backend itself: its lock service and claim (the counting wrapper forwards neither). */
+  readonly inner = new DurableObjectBackend(this.ctx.storage);
+  readonly backend = countCommits(this.inner);
 }

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { CountingBackend } from "../../src/backend.js";
-import type { AtomDetail, Backend, ExpireOptions, FlowDetail, ListOptions, LogBook, WriteBatch } from "../../src/index.js";
+import type { AtomDetail, Backend, ExpireOptions, FlowDetail, Lease, ListOptions, LockOptions, LockService, LogBook, WriteBatch } from "../../src/index.js";
 import type { BackendHost } from "./backend-host.js";
 
 /**
@@ -10,6 +10,18 @@ import type { BackendHost } from "./backend-host.js";
  * the object's own context. Errors arrive as thrown (same isolate), so `instanceof NotFound` holds.
  */
 export class HostedBackend implements Backend {
+  /**
+   * The object's backend's lock service, reached inside the object (after an eviction: the new
+   * instance's). A release runs inside too: it wakes a waiter whose promise the object made, and
+   * workerd refuses to settle that from another object's context (the test's).
+   */
+  readonly locks: LockService = {
+    acquire: async (name: string, options?: LockOptions): Promise<Lease> => {
+      const lease = await runInDurableObject(this.stub, (host: BackendHost) => host.inner.locks.acquire(name, options));
+      return { name, signal: lease.signal, release: () => this.inside(() => lease.release()) };
+    },
+  };
+
   constructor(readonly stub: DurableObjectStub<BackendHost>) {}
 
   /** A backend over the storage of a new, empty Durable Object. */
@@ -41,6 +53,9 @@ export class HostedBackend implements Backend {
 
   commit(batch: WriteBatch): Promise<void> {
     return this.inside((b) => b.commit(batch));
+  }
+  claim(flowUuid: string): Promise<number> {
+    return runInDurableObject(this.stub, (host: BackendHost) => host.inner.claim(flowUuid));
   }
   getLogBook(uuid: string): Promise<LogBook> {
     return this.inside((b) => b.getLogBook(uuid));
