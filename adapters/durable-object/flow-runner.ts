@@ -46,6 +46,14 @@ export type { FlowRunnerOptions, Started } from "./flow-slots.js";
  * record of the flow that does not read back (corrupted, foreign): the alarm then marks that flow
  * broken and goes on with the others.
  *
+ * One runner per flow: the engines run under the flow's lock in the backend's lock service (one
+ * per life of the object) and fence every write with the token they claimed, so a run of an
+ * older life of the object that is still finishing an `await` (after an eviction or a deploy)
+ * gets `LockLost` at its next write and stores nothing. Within one life, an input, suspend or
+ * cancel for a running flow goes to its running engine (which holds the lock), never to a second
+ * engine that would wait for it. A backend made by `makeBackend` must pass on `locks` and
+ * `claim` (the core's `BackendWrapper` does not), or its flows run unlocked and unfenced.
+ *
  * Finished flows are kept `retentionMs` (default 7 days) after they ended, then the alarm
  * deletes their log books (see {@link FlowRunnerOptions.retentionMs}).
  *

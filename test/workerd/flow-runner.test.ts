@@ -267,6 +267,9 @@ describe("FlowRunner's alarm", () => {
     expect(await runner.tally()).toEqual({ "executions:slow": 1, "reverts:slow": 1 });
     expect(await driving).toBe(true);
     expect(await runner.alarmAt()).toBeNull();
+    // The alarm's run held the flow's lock and claimed it once (token 1); the cancel went to that
+    // running engine, not to a second one waiting for the lock (which would claim token 2).
+    expect((await runner.logBook("slow")).flowDetail.epoch).toBe(1);
   });
 });
 
