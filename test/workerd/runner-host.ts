@@ -1,5 +1,5 @@
 import { FlowRunner, type FlowRunnerOptions, type Json, type Started } from "../../adapters/durable-object/index.js";
-import { DurableObjectBackend } from "../../adapters/durable-object/index.js";
+import type { DurableObjectBackend } from "../../adapters/durable-object/index.js";
 import { type Backend, type Clock, type LockService, systemClock } from "../../src/index.js";
 import { FaultyBackend } from "../../src/testing/index.js";
 import { runnerFlows } from "./runner-flows.js";
