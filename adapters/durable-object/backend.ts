@@ -3,7 +3,7 @@ import {
   type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type WriteBatch,
 } from "taskflow-ts";
 import { checkParents, decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, nextEpoch, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
-import { atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
+import { atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowEpochKey, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
 
 /** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
 export type SqliteStorage = Pick<DurableObjectStorage, "kv" | "transactionSync">;
@@ -80,14 +80,16 @@ export class DurableObjectBackend implements Backend {
         // Each parent is read once, inside the transaction: a missing one rolls back what follows.
         checkParents(batch, { hasBook: (id) => kv.get(bookKey(id)) !== undefined, hasFlow: (id) => kv.get(flowParentKey(id)) !== undefined });
         // The fence is checked against the stored token in this transaction: a LockLost rolls back nothing, as nothing is written yet.
-        const flows = batch.fence || batch.flows.length > 0 ? fencedFlows(batch, this.storedFlows()) : batch.flows;
+        const flows = batch.fence || batch.flows.length > 0 ? fencedFlows(batch, this.storedTokens()) : batch.flows;
         for (const b of batch.logBooks) kv.put((key = bookKey(b.uuid)), b);
-        for (const f of flows) {
+        flows.forEach((f, i) => {
+          if (f.epoch !== undefined) kv.put(flowEpochKey(f.uuid), f.epoch);
+          if (i >= batch.flows.length) return; // the fenced flow, whose token only rose: stored above
           const before = kv.get<string>(flowParentKey(f.uuid));
           if (before !== undefined && before !== f.bookUuid) kv.delete(flowKey(before, f.uuid)); // moved to another book
           kv.put((key = flowKey(f.bookUuid, f.uuid)), f);
           kv.put((key = flowParentKey(f.uuid)), f.bookUuid);
-        }
+        });
         for (const a of batch.atoms) kv.put((key = atomKey(a.flowUuid, a.uuid)), a);
       });
     } catch (e) {
@@ -98,13 +100,12 @@ export class DurableObjectBackend implements Backend {
     }
   }
 
-  /** The flow's next fencing token, stored in its flow detail at once (1 for a flow not stored yet, storing nothing). */
+  /** The flow's next fencing token, stored at once (1 for a flow not stored yet, storing nothing). */
   async claim(flowUuid: string): Promise<number> {
     this.ensureOpen();
     return this.storage.transactionSync(() => {
-      const { flow, epoch } = nextEpoch(this.storedFlows()(flowUuid));
-      // Put back under the key it was read from (its parent pointer's book).
-      if (flow) this.storage.kv.put(flowKey(this.storage.kv.get<string>(flowParentKey(flowUuid)) as string, flowUuid), flow);
+      const { flow, epoch } = nextEpoch(this.storedTokens()(flowUuid));
+      if (flow) this.storage.kv.put(flowEpochKey(flowUuid), epoch);
       return epoch;
     });
   }
@@ -148,7 +149,7 @@ export class DurableObjectBackend implements Backend {
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.ensureOpen();
     if (this.storage.kv.get(bookKey(bookUuid)) === undefined) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    return this.list("flow detail", bookFlowsPrefix(bookUuid)).sort((a, b) => a.createdAt - b.createdAt);
+    return this.list("flow detail", bookFlowsPrefix(bookUuid)).map((f) => this.withToken(f)).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getFlowDetail(uuid: string): Promise<FlowDetail> {
@@ -161,7 +162,7 @@ export class DurableObjectBackend implements Backend {
     if (raw === undefined) {
       throw new InvalidFormat(`flow detail "${uuid}" in the log book is corrupted: its parent "${flowParentKey(uuid)}" names book "${book}", but "${key}" is not stored`);
     }
-    return decodeRecord("flow detail", raw, { key, uuid });
+    return this.withToken(decodeRecord("flow detail", raw, { key, uuid }));
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
@@ -175,20 +176,20 @@ export class DurableObjectBackend implements Backend {
   }
 
   /**
-   * The stored flow details by uuid, as stored (the fencing rule reads only their tokens), each
-   * read once; for use inside one transaction. A flow detail is found through its parent pointer.
+   * The stored flow details as the fencing rule sees them: their tokens only (the `fe:` keys,
+   * see keys.ts), undefined for a flow not stored; for use inside one transaction. The rule reads
+   * nothing else of them, and the one record it makes from them (the fenced flow, when only its
+   * token rises) is stored as that token alone.
    */
-  private storedFlows(): (uuid: string) => FlowDetail | undefined {
+  private storedTokens(): (uuid: string) => FlowDetail | undefined {
     const { kv } = this.storage;
-    const read = new Map<string, FlowDetail | undefined>();
-    return (uuid) => {
-      if (!read.has(uuid)) {
-        const book = kv.get<string>(flowParentKey(uuid));
-        const raw = book === undefined ? undefined : kv.get<FlowDetail>(flowKey(book, uuid));
-        read.set(uuid, raw);
-      }
-      return read.get(uuid);
-    };
+    return (uuid) => (kv.get(flowParentKey(uuid)) === undefined ? undefined : ({ uuid, epoch: kv.get<number>(flowEpochKey(uuid)) } as FlowDetail));
+  }
+
+  /** A flow detail read back, with the newest token stored for it. */
+  private withToken(flow: FlowDetail): FlowDetail {
+    const epoch = this.storage.kv.get<number>(flowEpochKey(flow.uuid));
+    return epoch === undefined || epoch <= (flow.epoch ?? 0) ? flow : { ...flow, epoch };
   }
 
   /** Every record under `prefix`, each checked to be the record its key says (a foreign write may not be). */
@@ -219,6 +220,7 @@ export class DurableObjectBackend implements Backend {
       const flow = uuidOfKey(flowRecordKey);
       for (const key of [...kv.list({ prefix: flowAtomsPrefix(flow) })].map(([k]) => k)) kv.delete(key);
       kv.delete(flowParentKey(flow));
+      kv.delete(flowEpochKey(flow));
       kv.delete(flowRecordKey);
     }
     return true;

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { DurableObjectBackend } from "../../adapters/durable-object/index.js";
-import { countCommits } from "../../src/backend.js";
+import { CountingBackend } from "../../src/backend.js";
 import { linearFlow, load, task, unorderedFlow, type AtomDetail } from "../../src/index.js";
 
 /** One measured run: wall time inside the object, and how many storage commits it made. */
@@ -38,17 +38,33 @@ export class BenchHost extends DurableObject {
     return { ms: performance.now() - start, commits: 1, executed: 0 };
   }
 
-  /** The engine on a DurableObjectBackend: build the flow, load, run, as `npm run bench` times it. */
-  async engine(shape: EngineCase, engine: "serial" | "parallel", n: number): Promise<Timing> {
-    const backend = countCommits(new DurableObjectBackend(this.ctx.storage));
+  /**
+   * The engine on a DurableObjectBackend: build the flow, load, run, as `npm run bench` times it.
+   * `fenced`: under the flow's lock, every commit checking its token against the stored one (the
+   * default); otherwise `lock: false`, as before issue 12.
+   */
+  async engine(shape: EngineCase, engine: "serial" | "parallel", n: number, fenced = false): Promise<Timing> {
+    const backend = new FencedCounting(new DurableObjectBackend(this.ctx.storage));
     const start = performance.now();
     const tasks = Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => 1 }));
     const flow = shape === "linear" ? linearFlow("linear", ...tasks) : unorderedFlow("fan", ...tasks);
-    const e = load(flow, { backend, engine, maxConcurrency: 8 });
+    const e = load(flow, { backend, engine, maxConcurrency: 8, ...(fenced ? {} : { lock: false }) });
     await e.run();
     await this.ctx.storage.sync();
     const ms = performance.now() - start;
     return { ms, commits: backend.commits, executed: e.statistics.executed };
+  }
+}
+
+/** Counts commits, passing the backend's lock service and claim on (the core's wrappers do not). */
+class FencedCounting extends CountingBackend {
+  readonly locks: DurableObjectBackend["locks"];
+  constructor(private readonly backend: DurableObjectBackend) {
+    super(backend);
+    this.locks = backend.locks;
+  }
+  claim(flowUuid: string): Promise<number> {
+    return this.backend.claim(flowUuid);
   }
 }
 
