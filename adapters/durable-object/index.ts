@@ -7,8 +7,12 @@
  * @example
  * import { FlowRunner } from "taskflow-ts/durable-object";
  * export class Jobs extends FlowRunner<Env> { protected readonly flows = registry; }
+ * @example
+ * import { DurableObjectLockService } from "taskflow-ts/durable-object"; // and export { LockObject } from the Worker
+ * const lock = new DurableObjectLockService(env.LOCKS.getByName("flows"));
  */
 export { DurableObjectBackend, type SqliteStorage } from "./backend.js";
 export { FlowRunner, type FlowRunnerOptions, type Started } from "./flow-runner.js";
 export type { AtomStatus, Cloneable, FlowLog, FlowStatus, Wire } from "./runner-status.js";
 export type { Json } from "./runner-requests.js";
+export { DurableObjectLockService, LockObject, type DurableObjectLockOptions, type Grant, type GrantOptions, type LockObjectRpc } from "./lock-object.js";

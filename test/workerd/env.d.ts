@@ -3,6 +3,7 @@ import type { BackendHost } from "./backend-host.js";
 import type { FlowHost } from "./flow-host.js";
 import type { LegacyKvHost } from "./legacy-kv-host.js";
 import type { QuietJobs } from "./quiet-jobs.js";
+import type { TestLocks } from "./lock-host.js";
 import type { TestRunner } from "./runner-host.js";
 
 declare global {
@@ -14,6 +15,8 @@ declare global {
       FLOW_RUNNER: DurableObjectNamespace<TestRunner>;
       /** The example's Jobs object (examples/edge-jobs), as its Worker reaches it. */
       JOBS: DurableObjectNamespace<QuietJobs>;
+      /** The LockObject, with a clock the tests move. */
+      LOCKS: DurableObjectNamespace<TestLocks>;
       API_TOKEN: string;
     }
   }

@@ -4,6 +4,7 @@ export { FlowHost } from "./flow-host.js";
 export { LegacyKvHost } from "./legacy-kv-host.js";
 export { TestRunner } from "./runner-host.js";
 export { QuietJobs } from "./quiet-jobs.js";
+export { TestLocks } from "./lock-host.js";
 
 export default {
   fetch: (): Response => new Response("taskflow-ts workerd tests: nothing to serve", { status: 404 }),
