@@ -51,8 +51,8 @@ export type { FlowRunnerOptions, Started } from "./flow-slots.js";
  * older life of the object that is still finishing an `await` (after an eviction or a deploy)
  * gets `LockLost` at its next write and stores nothing. Within one life, an input, suspend or
  * cancel for a running flow goes to its running engine (which holds the lock), never to a second
- * engine that would wait for it. A backend made by `makeBackend` must pass on `locks` and
- * `claim` (the core's `BackendWrapper` does not), or its flows run unlocked and unfenced.
+ * engine that would wait for it. A backend made by `makeBackend` must offer `locks` and `claim`
+ * (the core's `BackendWrapper` passes them on), or its flows run unlocked and unfenced.
  *
  * Finished flows are kept `retentionMs` (default 7 days) after they ended, then the alarm
  * deletes their log books (see {@link FlowRunnerOptions.retentionMs}).

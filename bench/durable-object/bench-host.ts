@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { DurableObjectBackend } from "../../adapters/durable-object/index.js";
-import { CountingBackend } from "../../src/backend.js";
+import { countCommits } from "../../src/backend.js";
 import { linearFlow, load, task, unorderedFlow, type AtomDetail } from "../../src/index.js";
 
 /** One measured run: wall time inside the object, and how many storage commits it made. */
@@ -44,7 +44,7 @@ export class BenchHost extends DurableObject {
    * default); otherwise `lock: false`, as before issue 12.
    */
   async engine(shape: EngineCase, engine: "serial" | "parallel", n: number, fenced = false): Promise<Timing> {
-    const backend = new FencedCounting(new DurableObjectBackend(this.ctx.storage));
+    const backend = countCommits(new DurableObjectBackend(this.ctx.storage)); // passes the lock service and claim on
     const start = performance.now();
     const tasks = Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => 1 }));
     const flow = shape === "linear" ? linearFlow("linear", ...tasks) : unorderedFlow("fan", ...tasks);
@@ -53,18 +53,6 @@ export class BenchHost extends DurableObject {
     await this.ctx.storage.sync();
     const ms = performance.now() - start;
     return { ms, commits: backend.commits, executed: e.statistics.executed };
-  }
-}
-
-/** Counts commits, passing the backend's lock service and claim on (the core's wrappers do not). */
-class FencedCounting extends CountingBackend {
-  readonly locks: DurableObjectBackend["locks"];
-  constructor(private readonly backend: DurableObjectBackend) {
-    super(backend);
-    this.locks = backend.locks;
-  }
-  claim(flowUuid: string): Promise<number> {
-    return this.backend.claim(flowUuid);
   }
 }
 

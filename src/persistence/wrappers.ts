@@ -1,3 +1,4 @@
+import type { LockService } from "../ports/lock.js";
 import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 
@@ -10,7 +11,17 @@ import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
  * }
  */
 export class BackendWrapper implements Backend {
-  constructor(protected readonly inner: Backend) {}
+  /** The inner backend's fencing tokens: a wrapped backend fences its writers as it would. */
+  readonly claim: ((flowUuid: string) => Promise<number>) | undefined;
+
+  constructor(protected readonly inner: Backend) {
+    this.claim = inner.claim && ((flowUuid) => (inner.claim as (id: string) => Promise<number>).call(inner, flowUuid));
+  }
+
+  /** The inner backend's lock service: engines on the wrapper take their flows' locks there. */
+  get locks(): LockService | undefined {
+    return this.inner.locks;
+  }
 
   commit(batch: WriteBatch): Promise<void> {
     return this.inner.commit(batch);

@@ -1,6 +1,5 @@
 import { FlowRunner, type FlowRunnerOptions, type Json, type Started } from "../../adapters/durable-object/index.js";
-import type { DurableObjectBackend } from "../../adapters/durable-object/index.js";
-import { type Backend, type Clock, type LockService, systemClock } from "../../src/index.js";
+import { type Backend, type Clock, systemClock } from "../../src/index.js";
 import { FaultyBackend } from "../../src/testing/index.js";
 import { runnerFlows } from "./runner-flows.js";
 
@@ -24,22 +23,6 @@ const RETENTION = "test:retention-ms";
  *   lost while writing; `start` and `alarm` then return ("host died") instead of hanging, and
  *   the test evicts the object. Only one life dies: the plan is consumed when the backend is made.
  */
-/**
- * The fault injector with the backend's lock service and claim passed on (the core's wrappers
- * do not forward them), so the runner's engines run under the flow's lock and fence their writes,
- * as they do on an unwrapped DurableObjectBackend.
- */
-class LockedFaultyBackend extends FaultyBackend {
-  readonly locks: LockService;
-  constructor(private readonly backend: DurableObjectBackend, at: number, mode: "kill") {
-    super(backend, at, mode);
-    this.locks = backend.locks;
-  }
-  claim(flowUuid: string): Promise<number> {
-    return this.backend.claim(flowUuid);
-  }
-}
-
 export class TestRunner extends FlowRunner {
   protected readonly flows = runnerFlows({ count: (kind, name) => this.#count(kind, name), gate: () => this.#gate });
   #openGate!: () => void;
@@ -56,7 +39,7 @@ export class TestRunner extends FlowRunner {
   protected override makeBackend(): Backend {
     const at = this.ctx.storage.kv.get<number>(DIE_AT);
     this.ctx.storage.kv.delete(DIE_AT);
-    this.#faulty = new LockedFaultyBackend(super.makeBackend() as DurableObjectBackend, at ?? Infinity, "kill");
+    this.#faulty = new FaultyBackend(super.makeBackend(), at ?? Infinity, "kill");
     void this.#faulty.crashed.then(() => (this.#died = true));
     return this.#faulty;
   }
