@@ -1,9 +1,10 @@
 import { unwrap } from "idb";
-import { NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LogBook, type WriteBatch } from "taskflow-ts";
-import { decodeEach, decodeRecord, expiryLimit, finishedAmong, isFinished, lastActive, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
+import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type WriteBatch } from "taskflow-ts";
+import { decodeEach, decodeRecord, expiryLimit, finishedAmong, isFinished, lastActive, nextEpoch, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
-import { abortQuietly, all, deleteBook, deleteOrphans, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
+import { abortQuietly, all, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
+import { WebLockService } from "./web-locks.js";
 
 /** Options of {@link IndexedDbBackend.open}. */
 export interface IndexedDbOptions {
@@ -64,12 +65,20 @@ export class IndexedDbBackend implements Backend {
   #deleteNews = 0;
   /** Deletes under way here: until they end, commits look every parent up. */
   #deleting = 0;
+  /**
+   * The flows' locks that engines on this backend take by default: Web Locks scoped to this
+   * database's name (tabs and workers of the origin), or, where there are none (Node, with
+   * fake-indexeddb), one {@link MemoryLockService} per database name in this process.
+   */
+  readonly locks: LockService;
 
   private constructor(
     /** The IndexedDB database name. */
     readonly name: string,
     private readonly options: IndexedDbOptions,
-  ) {}
+  ) {
+    this.locks = WebLockService.available ? new WebLockService({ scope: name }) : processLocks(name);
+  }
 
   /**
    * Opens (or creates, or migrates) the database, so that a browser refusing storage is known
@@ -129,11 +138,18 @@ export class IndexedDbBackend implements Backend {
       // Queue every put and wait for the transaction only: one commit for the whole batch. A put
       // that fails aborts the transaction, whose error `tx.done` then reports. Plain IndexedDB
       // requests, without idb's promise per request: a round writes hundreds.
+      // The fencing tokens of the batch's flows, read key-only before the puts are queued, and
+      // the flow details put with the token they will most likely keep (the batch's own):
+      // `settle` corrects them, or aborts the transaction with LockLost, when the stored
+      // tokens are known, and only then is the transaction committed. Atoms alone, unfenced,
+      // need nothing.
+      const fenced = batch.fence !== undefined || batch.flows.length > 0 ? fenceFlows(tx, batch) : undefined;
       const raw = unwrap(tx);
       putAll(raw.objectStore("books"), batch.logBooks);
-      putAll(raw.objectStore("flows"), batch.flows);
+      putAll(raw.objectStore("flows"), fenced?.flows ?? batch.flows);
       putAll(raw.objectStore("atoms"), batch.atoms);
       if (parents) await parents;
+      if (fenced) await fenced.settle();
       // Nothing more to ask: commit now rather than when the browser notices that no request is
       // pending, which costs one more round trip to its storage process (about a fifth of a
       // one-put transaction in Chromium). Browsers from before 2021 may lack commit(): they wait.
@@ -143,6 +159,16 @@ export class IndexedDbBackend implements Backend {
     if (news !== this.#deleteNews || !this.#deletes) return; // or a flow of this batch may have been deleted since
     for (const f of batch.flows) this.#knownFlows.add(f.uuid);
     for (const a of batch.atoms) this.#knownFlows.add(a.flowUuid);
+  }
+
+  /** The flow's next fencing token, stored at once in one readwrite transaction (see `Backend.claim`). */
+  async claim(flowUuid: string): Promise<number> {
+    return this.#write("commit", async (tx) => {
+      const { flow, epoch } = nextEpoch((await tx.objectStore("flows").get(flowUuid)) as FlowDetail | undefined);
+      if (flow) handled(tx.objectStore("flows").put(flow));
+      (unwrap(tx) as Partial<Pick<IDBTransaction, "commit">>).commit?.();
+      return epoch;
+    });
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
@@ -288,6 +314,14 @@ export class IndexedDbBackend implements Backend {
       throw storageError(e, doing);
     }
   }
+}
+
+/** Without Web Locks: the engines of this process share one lock service per database name. */
+const memoryLocks = new Map<string, MemoryLockService>();
+function processLocks(name: string): MemoryLockService {
+  let locks = memoryLocks.get(name);
+  if (!locks) memoryLocks.set(name, (locks = new MemoryLockService()));
+  return locks;
 }
 
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {

@@ -8,7 +8,7 @@ import { StorageFailure } from "taskflow-ts";
  */
 export interface LogBookDb extends DBSchema {
   books: { key: string; value: unknown; indexes: { updatedAt: number } };
-  flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number; uuid: string } };
+  flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number; uuid: string; fence: [string, number] } };
   atoms: { key: string; value: unknown; indexes: { flowUuid: string; state: string; updatedAt: number } };
 }
 export type Db = IDBPDatabase<LogBookDb>;
@@ -39,6 +39,12 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
   // definition's fingerprint (about 100 KB for 1,000 atoms); an index entry is a few bytes.
   (_db, tx) => {
     tx.objectStore("flows").createIndex("uuid", "uuid");
+  },
+  // 2 → 3. A flow detail's fencing token (`epoch`), read key-only by every fenced commit in its
+  // own transaction (issue 12): [uuid, epoch], so a key cursor on one uuid gives the token
+  // without reading the whole record. A flow detail without a token is not in it.
+  (_db, tx) => {
+    tx.objectStore("flows").createIndex("fence", ["uuid", "epoch"]);
   },
 ];
 
