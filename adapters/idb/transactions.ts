@@ -46,10 +46,11 @@ export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySe
  * at once, with the tokens they keep unless the store holds newer ones. Once the puts are
  * queued, `settle()` waits for the tokens (the puts wait behind them: requests of a transaction
  * run in order) and re-puts a flow detail whose token must rise, or the stored one a newer fence
- * claims; it rejects with LockLost when the fence is older than the stored token, and the caller
+ * claims, marking each token risen from as superseded; it resolves to the fenced flow's token as
+ * stored now, and rejects with LockLost when the fence is older than the stored token: the caller
  * aborts the transaction, so nothing of the batch lands. Commit the transaction only after it.
  */
-export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<void> } {
+export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<number | undefined> } {
   const ids = [...new Set([...batch.flows.map((f) => f.uuid), ...(batch.fence ? [batch.fence.flowUuid] : [])])];
   const index = tx.objectStore("flows").index("fence");
   const tokens = Promise.all(ids.map((id) => index.openKeyCursor(IDBKeyRange.bound([id], [id, Infinity]))));
@@ -60,17 +61,28 @@ export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[
     (await tokens).forEach((cursor, i) => cursor && epochs.set(ids[i] as string, (cursor.key as [string, number])[1]));
     // Only the token of a stored flow detail matters to the rule, except when it is re-put whole.
     const standIn = (id: string) => (epochs.has(id) ? ({ epoch: epochs.get(id) } as FlowDetail) : undefined);
+    const supersede = (f: FlowDetail) => {
+      const from = epochs.get(f.uuid);
+      if (from && (f.epoch ?? 0) > from) handled(tx.objectStore("superseded").put(from, [f.uuid, from]));
+    };
+    const put = (f: FlowDetail) => (handled(tx.objectStore("flows").put(f)), supersede(f));
     const exact = fencedFlows(batch, standIn); // throws LockLost
-    exact.slice(0, flows.length).forEach((f, i) => f.epoch !== flows[i]?.epoch && handled(tx.objectStore("flows").put(f)));
+    exact.slice(0, flows.length).forEach((f, i) => (f.epoch !== flows[i]?.epoch ? put(f) : supersede(f)));
     const { fence } = batch;
+    if (!fence) return undefined;
+    const own = exact.find((f) => f.uuid === fence.flowUuid);
+    if (own) return own.epoch;
     // A newer fence than the stored token, on a batch without its flow detail: the stored one is
     // re-put with it. Rare (claim() stores the token before the first fenced write), so the whole
     // record is read only then.
-    if (fence && !batch.flows.some((f) => f.uuid === fence.flowUuid) && (epochs.get(fence.flowUuid) ?? 0) < fence.epoch) {
+    if ((epochs.get(fence.flowUuid) ?? 0) < fence.epoch) {
       const stored = (await tx.objectStore("flows").get(fence.flowUuid)) as FlowDetail | undefined;
       const claimed = fencedFlows(batch, (id) => (id === fence.flowUuid ? stored : standIn(id)));
-      if (claimed.length > batch.flows.length) handled(tx.objectStore("flows").put(claimed[claimed.length - 1]));
+      const last = claimed[claimed.length - 1];
+      if (claimed.length > batch.flows.length && last) put(last);
+      return stored ? fence.epoch : undefined;
     }
+    return epochs.get(fence.flowUuid);
   };
   return { flows, settle };
 }
@@ -81,6 +93,7 @@ export async function deleteBook(tx: WriteTx, uuid: string): Promise<string[]> {
   const atomKeys = await Promise.all(flowKeys.map((f) => tx.objectStore("atoms").index("flowUuid").getAllKeys(f)));
   for (const key of atomKeys.flat()) handled(tx.objectStore("atoms").delete(key));
   for (const key of flowKeys) handled(tx.objectStore("flows").delete(key));
+  for (const key of flowKeys) handled(tx.objectStore("superseded").delete(IDBKeyRange.bound([key], [key, Infinity])));
   handled(tx.objectStore("books").delete(uuid));
   return flowKeys;
 }
