@@ -1,6 +1,9 @@
 import { LockHeld, LockLost, type Lease, type LockOptions as AcquireOptions, type LockService } from "taskflow-ts";
 
-/** Options of {@link WebLockService}. */
+/**
+ * Options of {@link WebLockService}.
+ * @example new WebLockService({ scope: backend.name, steal: true }) // takes flows over from the tabs holding them
+ */
 export interface WebLockOptions {
   /**
    * Keeps these locks apart from other users of the origin's Web Locks: names become
