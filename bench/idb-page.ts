@@ -59,22 +59,49 @@ async function rawFigure(kind: "one" | "one-commit" | "batched", n: number): Pro
   return { case: label, engine: null, n, ms, us_per_atom: (ms * 1000) / n, commits_per_atom: kind === "batched" ? 1 / n : 1 };
 }
 
-async function engineFigure(kind: "linear" | "fan", engine: "serial" | "parallel", n: number): Promise<IdbFigure> {
+// Engines take the flow's lock (Web Locks) and fence every commit by default; "unfenced" runs
+// the same flow with `lock: false`, to price the fence of each commit.
+async function engineFigure(kind: "linear" | "fan", engine: "serial" | "parallel", n: number, fenced = true): Promise<IdbFigure> {
   const name = `bench-engine-${crypto.randomUUID()}`;
   const backend = await IndexedDbBackend.open(name);
   const tasks = Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => 1 }));
   const flow = kind === "linear" ? linearFlow("linear", ...tasks) : unorderedFlow("fan", ...tasks);
   const t0 = performance.now();
-  const e = load(flow, { backend, engine, maxConcurrency: 64 });
+  const e = load(flow, { backend, engine, maxConcurrency: 64, ...(fenced ? {} : { lock: false as const }) });
   await e.run();
   const ms = performance.now() - t0;
   await backend.close();
   await deleted(name);
-  return { case: kind, engine, n, ms, us_per_atom: (ms * 1000) / n, commits_per_atom: e.statistics.commits / n };
+  return { case: fenced ? kind : `${kind}-unfenced`, engine, n, ms, us_per_atom: (ms * 1000) / n, commits_per_atom: e.statistics.commits / n };
 }
 
 /**
- * `rounds` rounds of the four cases, each round in the same order, so that each engine figure
+ * `runs` runs of a one-task flow, each on its own flow detail, with the flow's lock (Web Locks:
+ * acquire, claim in one transaction, release) or without (`lock: false`): the difference is
+ * what the lock costs a run. µs per atom is µs per run here.
+ */
+async function runsFigure(runs: number, locked: boolean): Promise<IdbFigure> {
+  const name = `bench-runs-${crypto.randomUUID()}`;
+  const backend = await IndexedDbBackend.open(name);
+  const engines = Array.from({ length: runs }, () => load(linearFlow("one", task({ name: "t", execute: () => 1 })), { backend, ...(locked ? {} : { lock: false as const }) }));
+  for (const e of engines) await e.save(); // stored first: the lock is taken on a stored flow, as after a reload
+  let commits = 0;
+  const t0 = performance.now();
+  for (const e of engines) {
+    await e.run();
+    commits += e.statistics.commits;
+  }
+  const ms = performance.now() - t0;
+  await backend.close();
+  await deleted(name);
+  return { case: locked ? "run-one-task-locked" : "run-one-task-unlocked", engine: "serial", n: runs, ms, us_per_atom: (ms * 1000) / runs, commits_per_atom: commits / runs };
+}
+
+/** Runs of a one-task flow per round, for the cost of a lock per run. */
+const RUNS = 200;
+
+/**
+ * `rounds` rounds of the cases, each round in the same order, so that each engine figure
  * has a raw figure measured next to it: the disk's speed drifts a lot over a minute on a shared
  * machine, and a ratio of two neighbours drifts much less than a ratio of two distant runs.
  */
@@ -83,10 +110,14 @@ async function engineFigure(kind: "linear" | "fan", engine: "serial" | "parallel
   const out: IdbFigure[][] = [];
   for (let r = 0; r < rounds; r++) {
     // The first two are the baselines the ratios divide by (bench/run.ts reads them by position).
-    out.push([
-      await rawFigure("one", n), await rawFigure("batched", n), await rawFigure("one-commit", n),
-      await engineFigure("linear", "serial", n), await engineFigure("fan", "parallel", n),
-    ]);
+    const raw = [await rawFigure("one", n), await rawFigure("batched", n), await rawFigure("one-commit", n)];
+    // Fenced and unfenced side by side, in alternating order from round to round, so that the
+    // disk's drift does not favour one of them.
+    const pair = async <T>(a: () => Promise<T>, b: () => Promise<T>): Promise<[T, T]> => (r % 2 === 0 ? [await a(), await b()] : (([y, x]) => [x, y] as [T, T])([await b(), await a()]));
+    const [linear, unfenced] = await pair(() => engineFigure("linear", "serial", n), () => engineFigure("linear", "serial", n, false));
+    const fan = await engineFigure("fan", "parallel", n);
+    const [locked, unlocked] = await pair(() => runsFigure(RUNS, true), () => runsFigure(RUNS, false));
+    out.push([...raw, linear, unfenced, fan, locked, unlocked]);
   }
   return out;
 };

@@ -4,6 +4,7 @@
  *   npm run bench              human table, side by side with the peer
  *   npm run bench -- --json    one JSON object per line (ours and the peer's)
  *   --idb-rounds=N             rounds of the IndexedDB cases (default 5)
+ *   --idb-only                 the IndexedDB section alone
  *
  * Cases: linear (linear flow of no-op tasks, no data), chain (graph flow, each task requires the
  * previous task's result), fan (unordered flow of no-op tasks); each at n = 100, 1000, 10000, 100000 on
@@ -30,6 +31,8 @@ type EngineKind = "serial" | "parallel";
 const JSON_OUT = process.argv.includes("--json");
 /** Rounds of the IndexedDB cases (`--idb-rounds=N`); each round takes about 5 s. */
 const IDB_ROUNDS = Number(process.argv.find((a) => a.startsWith("--idb-rounds="))?.split("=")[1] ?? 5);
+/** Only the IndexedDB section (`--idb-only`). */
+const IDB_ONLY = process.argv.includes("--idb-only");
 const CASES: CaseName[] = ["linear", "chain", "fan"];
 const ENGINES: EngineKind[] = ["serial", "parallel"];
 const SIZES = [100, 1000, 10000, 100000];
@@ -186,6 +189,12 @@ async function main(): Promise<void> {
     if (!JSON_OUT) console.log(s);
   };
   const startAll = performance.now();
+  if (IDB_ONLY) {
+    const idb = await idbSection();
+    if (JSON_OUT) for (const r of [...idb.lines, ...idb.checks]) console.log(JSON.stringify(r));
+    else for (const line of [...idb.table, "", "Targets:", ...idb.checks.map((c) => `  ${c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value} (target ${c.limit})`)]) log(line);
+    return;
+  }
 
   // Warm-up: every case and engine on a small flow, so that the n = 100 baseline measures the
   // engine rather than the JIT compiling it.
@@ -303,6 +312,8 @@ async function main(): Promise<void> {
 
 type Check = { target: string; case: string; engine: string; value: number | null; limit: string; pass: boolean | null };
 
+const n = (f: IdbFigure | undefined) => f?.n ?? 1;
+
 /** The IndexedDB figures (Chromium), their JSON lines, a table, and the issue's targets. */
 async function idbSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
   if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) {
@@ -333,10 +344,25 @@ async function idbSection(): Promise<{ lines: object[]; table: string[]; checks:
   ];
   const linear = lines.find((l) => l.case === "linear") as (typeof lines)[number];
   const fan = lines.find((l) => l.case === "fan") as (typeof lines)[number];
+  // Issue 12: the fence's cost per commit (serial linear, fenced against `lock: false` measured
+  // beside it), and the lock's per run (a one-task flow run with and without it).
+  const at = (name: string) => first.findIndex((f) => f.case === name);
+  const [iFenced, iUnfenced, iLocked, iUnlocked] = [at("linear"), at("linear-unfenced"), at("run-one-task-locked"), at("run-one-task-unlocked")];
+  const fenceRatio = round(median(rounds.map((r) => (r[iFenced] as IdbFigure).ms / (r[iUnfenced] as IdbFigure).ms)));
+  const fenceUs = round(median(rounds.map((r) => (((r[iFenced] as IdbFigure).ms - (r[iUnfenced] as IdbFigure).ms) * 1000) / n(r[iFenced]))));
+  const lockUs = round(median(rounds.map((r) => (((r[iLocked] as IdbFigure).ms - (r[iUnlocked] as IdbFigure).ms) * 1000) / n(r[iLocked]))), 0);
+  table.push(
+    `  fencing: serial linear fenced / lock: false = ${fenceRatio}× (median of per-round ratios), ${fenceUs} µs per atom; the lock per run (acquire, claim, release): ${lockUs} µs`,
+  );
+  lines.push(
+    { backend: "idb", case: "fence-cost", engine: "serial", n: first[iFenced]?.n ?? 0, rounds: rounds.length, ms: 0, us_per_atom: fenceUs, commits_per_atom: null, ratio_to_raw: fenceRatio, ratio_to_batched: 0, ratio_to_raw_range: [], ratio_to_batched_range: [] },
+    { backend: "idb", case: "lock-per-run", engine: "serial", n: first[iLocked]?.n ?? 0, rounds: rounds.length, ms: 0, us_per_atom: lockUs, commits_per_atom: null, ratio_to_raw: 0, ratio_to_batched: 0, ratio_to_raw_range: [], ratio_to_batched_range: [] },
+  );
   const checks: Check[] = [
     { target: "idb serial commits/atom", case: "linear", engine: "serial", value: linear.commits_per_atom, limit: "≤ 1 (+ the final commit)", pass: (linear.commits_per_atom ?? 2) <= 1.001 },
     { target: "idb serial time vs raw one-tx-per-atom", case: "linear", engine: "serial", value: linear.ratio_to_raw, limit: "≤ 1.3×", pass: linear.ratio_to_raw <= 1.3 },
     { target: "idb fan-out time vs raw puts in one tx", case: "fan", engine: "parallel", value: fan.ratio_to_batched, limit: "≤ 3×", pass: fan.ratio_to_batched <= 3 },
+    { target: "idb serial fenced vs lock: false", case: "linear", engine: "serial", value: fenceRatio, limit: "≤ 1.05×", pass: fenceRatio <= 1.05 },
   ];
   return { lines, table, checks };
 }

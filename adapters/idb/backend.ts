@@ -1,9 +1,10 @@
 import { unwrap } from "idb";
-import { NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LogBook, type WriteBatch } from "taskflow-ts";
-import { decodeEach, decodeRecord, expiryLimit, finishedAmong, isFinished, lastActive, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
+import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type WriteBatch } from "taskflow-ts";
+import { decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
-import { abortQuietly, all, deleteBook, deleteOrphans, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
+import { abortQuietly, all, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
+import { WebLockService } from "./web-locks.js";
 
 /** Options of {@link IndexedDbBackend.open}. */
 export interface IndexedDbOptions {
@@ -32,7 +33,7 @@ export interface IndexedDbOptions {
   indexedDB?: IDBFactory;
 }
 
-const ALL: StoreName[] = ["books", "flows", "atoms"];
+const ALL: StoreName[] = ["books", "flows", "atoms", "superseded"];
 const NONE: ReadonlySet<string> = new Set();
 
 /**
@@ -64,12 +65,25 @@ export class IndexedDbBackend implements Backend {
   #deleteNews = 0;
   /** Deletes under way here: until they end, commits look every parent up. */
   #deleting = 0;
+  /**
+   * The flows' locks that engines on this backend take by default: Web Locks scoped to this
+   * database's name (tabs and workers of the origin), or, where there are none (Node, with
+   * fake-indexeddb), one {@link MemoryLockService} per database name in this process.
+   */
+  readonly locks: LockService;
+  /**
+   * The fencing token each flow detail had when this connection last claimed or wrote it: a
+   * commit fenced with that token checks it without a read (see {@link commit}).
+   */
+  readonly #epochs = new Map<string, number>();
 
   private constructor(
     /** The IndexedDB database name. */
     readonly name: string,
     private readonly options: IndexedDbOptions,
-  ) {}
+  ) {
+    this.locks = WebLockService.available ? new WebLockService({ scope: name }) : processLocks(name);
+  }
 
   /**
    * Opens (or creates, or migrates) the database, so that a browser refusing storage is known
@@ -118,31 +132,90 @@ export class IndexedDbBackend implements Backend {
       // What was true of the old connection is not known of the database now (it may be gone).
       this.#deleteNews++;
       this.#knownFlows.clear();
+      this.#epochs.clear();
     }
   }
 
+  /**
+   * One readwrite transaction for the batch. A fenced batch is checked in it: with the token this
+   * connection last saw stored for the flow, by a request that fails (an `add` of
+   * `[flow, token]` to `superseded`, which every raise of a token writes) and so aborts the
+   * transaction even after `commit()`: no wait, no read. Otherwise (another token, a batch
+   * raising or naming other flows, an unfenced batch with flow details) the stored tokens are
+   * read key-only in the transaction and the rule (`fencedFlows`) applied before it commits.
+   */
   async commit(batch: WriteBatch): Promise<void> {
+    const { fence } = batch;
+    const known = fence && this.#epochs.get(fence.flowUuid) === fence.epoch && batch.flows.every((f) => f.uuid === fence.flowUuid && (f.epoch ?? 0) <= fence.epoch);
+    if (!fence || !known) return this.#commit(batch, false);
+    let superseded = false;
+    try {
+      await this.#commit(batch, () => (superseded = true));
+    } catch (e) {
+      if (!superseded) throw e;
+      // A newer runner claimed the flow: the rule says so, with the stored token.
+      this.#epochs.delete(fence.flowUuid);
+      const stored = (await this.#read((db) => db.get("flows", fence.flowUuid))) as FlowDetail | undefined;
+      fencedFlows(batch, (id) => (id === fence.flowUuid ? stored : undefined));
+      return this.#commit(batch, false); // not refused after all (a token raised by a record): check it by reading
+    }
+  }
+
+  /** `superseded`: the batch is checked by the token this connection knows, and this is called if it was superseded. */
+  async #commit(batch: WriteBatch, superseded: false | (() => void)): Promise<void> {
     const news = this.#deleteNews;
-    await this.#write("commit", async (tx) => {
+    const fence = batch.fence;
+    const epoch = await this.#write("commit", async (tx) => {
       const parents = requireParents(tx, batch, this.#deleting > 0 ? NONE : this.#knownFlows);
       if (parents) handled(parents); // awaited below, unless a put throws first (a record that cannot be cloned)
+      const raw = unwrap(tx);
+      let flows = batch.flows;
+      let settle: (() => Promise<number | undefined>) | undefined;
+      if (superseded && fence) {
+        // Fails (ConstraintError, which aborts the transaction) if the token has been raised since.
+        const check = raw.objectStore("superseded").add(fence.epoch, [fence.flowUuid, fence.epoch]);
+        check.addEventListener("error", superseded);
+        raw.objectStore("superseded").delete([fence.flowUuid, fence.epoch]);
+        flows = fencedFlows(batch, () => ({ epoch: fence.epoch }) as FlowDetail);
+      } else if (fence || flows.length > 0) {
+        // The stored tokens, read key-only before the puts are queued; the flow details put with
+        // the token they will most likely keep, which `settle` corrects (or aborts with LockLost).
+        ({ flows, settle } = fenceFlows(tx, batch));
+      }
       // Queue every put and wait for the transaction only: one commit for the whole batch. A put
       // that fails aborts the transaction, whose error `tx.done` then reports. Plain IndexedDB
       // requests, without idb's promise per request: a round writes hundreds.
-      const raw = unwrap(tx);
       putAll(raw.objectStore("books"), batch.logBooks);
-      putAll(raw.objectStore("flows"), batch.flows);
+      putAll(raw.objectStore("flows"), flows);
       putAll(raw.objectStore("atoms"), batch.atoms);
       if (parents) await parents;
+      const epoch = settle ? await settle() : fence?.epoch;
       // Nothing more to ask: commit now rather than when the browser notices that no request is
       // pending, which costs one more round trip to its storage process (about a fifth of a
       // one-put transaction in Chromium). Browsers from before 2021 may lack commit(): they wait.
       (raw as Partial<Pick<IDBTransaction, "commit">>).commit?.();
+      return epoch;
     });
+    if (fence && epoch !== undefined) this.#epochs.set(fence.flowUuid, epoch);
     // Without news of other tabs' deletes (no BroadcastChannel), every commit looks its flows up.
     if (news !== this.#deleteNews || !this.#deletes) return; // or a flow of this batch may have been deleted since
     for (const f of batch.flows) this.#knownFlows.add(f.uuid);
     for (const a of batch.atoms) this.#knownFlows.add(a.flowUuid);
+  }
+
+  /** The flow's next fencing token, stored at once in one readwrite transaction (see `Backend.claim`). */
+  async claim(flowUuid: string): Promise<number> {
+    const epoch = await this.#write("commit", async (tx) => {
+      const stored = (await tx.objectStore("flows").get(flowUuid)) as FlowDetail | undefined;
+      const { flow, epoch } = nextEpoch(stored);
+      if (flow) handled(tx.objectStore("flows").put(flow));
+      // The token it rose from is superseded: a commit fenced with it now fails (see commit).
+      if (stored?.epoch) handled(tx.objectStore("superseded").put(stored.epoch, [flowUuid, stored.epoch]));
+      (unwrap(tx) as Partial<Pick<IDBTransaction, "commit">>).commit?.();
+      return epoch;
+    });
+    this.#epochs.set(flowUuid, epoch);
+    return epoch;
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
@@ -288,6 +361,14 @@ export class IndexedDbBackend implements Backend {
       throw storageError(e, doing);
     }
   }
+}
+
+/** Without Web Locks: the engines of this process share one lock service per database name. */
+const memoryLocks = new Map<string, MemoryLockService>();
+function processLocks(name: string): MemoryLockService {
+  let locks = memoryLocks.get(name);
+  if (!locks) memoryLocks.set(name, (locks = new MemoryLockService()));
+  return locks;
 }
 
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {

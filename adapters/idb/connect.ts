@@ -8,8 +8,10 @@ import { StorageFailure } from "taskflow-ts";
  */
 export interface LogBookDb extends DBSchema {
   books: { key: string; value: unknown; indexes: { updatedAt: number } };
-  flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number; uuid: string } };
+  flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number; uuid: string; fence: [string, number] } };
   atoms: { key: string; value: unknown; indexes: { flowUuid: string; state: string; updatedAt: number } };
+  /** `[flowUuid, epoch]` of every token a flow detail's stored token rose from (issue 12). */
+  superseded: { key: [string, number]; value: number };
 }
 export type Db = IDBPDatabase<LogBookDb>;
 export type StoreName = StoreNames<LogBookDb>;
@@ -39,6 +41,15 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
   // definition's fingerprint (about 100 KB for 1,000 atoms); an index entry is a few bytes.
   (_db, tx) => {
     tx.objectStore("flows").createIndex("uuid", "uuid");
+  },
+  // 2 → 3. Fencing tokens (issue 12). The `fence` index, [uuid, epoch]: a key cursor on one
+  // uuid gives a flow detail's stored token without reading the whole record (one without a
+  // token is not in it). The `superseded` store: a key [flowUuid, epoch] for each token the
+  // stored one rose from, so that a commit fenced with the token this connection knows checks
+  // it with a request that fails (an `add` of that key), without waiting to read anything.
+  (db, tx) => {
+    tx.objectStore("flows").createIndex("fence", ["uuid", "epoch"]);
+    db.createObjectStore("superseded");
   },
 ];
 

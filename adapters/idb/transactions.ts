@@ -1,6 +1,6 @@
 import type { IDBPTransaction } from "idb";
-import type { WriteBatch } from "taskflow-ts";
-import { checkParents } from "taskflow-ts/backend";
+import type { FlowDetail, WriteBatch } from "taskflow-ts";
+import { checkParents, fencedFlows } from "taskflow-ts/backend";
 import type { Db, LogBookDb, StoreName } from "./connect.js";
 
 // What runs inside one IndexedDB transaction. IndexedDB commits a transaction as soon as it has
@@ -39,12 +39,61 @@ export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySe
   });
 }
 
+/**
+ * The fencing rule (`fencedFlows`) inside the batch's transaction, without a round trip of its
+ * own. Call it before queueing the batch's puts: it starts a key-only read of the stored token
+ * of every flow the batch names (the flows' `fence` index), and returns the flow details to put
+ * at once, with the tokens they keep unless the store holds newer ones. Once the puts are
+ * queued, `settle()` waits for the tokens (the puts wait behind them: requests of a transaction
+ * run in order) and re-puts a flow detail whose token must rise, or the stored one a newer fence
+ * claims, marking each token risen from as superseded; it resolves to the fenced flow's token as
+ * stored now, and rejects with LockLost when the fence is older than the stored token: the caller
+ * aborts the transaction, so nothing of the batch lands. Commit the transaction only after it.
+ */
+export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<number | undefined> } {
+  const ids = [...new Set([...batch.flows.map((f) => f.uuid), ...(batch.fence ? [batch.fence.flowUuid] : [])])];
+  const index = tx.objectStore("flows").index("fence");
+  const tokens = Promise.all(ids.map((id) => index.openKeyCursor(IDBKeyRange.bound([id], [id, Infinity]))));
+  handled(tokens);
+  const flows = fencedFlows(batch, () => undefined);
+  const settle = async () => {
+    const epochs = new Map<string, number>();
+    (await tokens).forEach((cursor, i) => cursor && epochs.set(ids[i] as string, (cursor.key as [string, number])[1]));
+    // Only the token of a stored flow detail matters to the rule, except when it is re-put whole.
+    const standIn = (id: string) => (epochs.has(id) ? ({ epoch: epochs.get(id) } as FlowDetail) : undefined);
+    const supersede = (f: FlowDetail) => {
+      const from = epochs.get(f.uuid);
+      if (from && (f.epoch ?? 0) > from) handled(tx.objectStore("superseded").put(from, [f.uuid, from]));
+    };
+    const put = (f: FlowDetail) => (handled(tx.objectStore("flows").put(f)), supersede(f));
+    const exact = fencedFlows(batch, standIn); // throws LockLost
+    exact.slice(0, flows.length).forEach((f, i) => (f.epoch !== flows[i]?.epoch ? put(f) : supersede(f)));
+    const { fence } = batch;
+    if (!fence) return undefined;
+    const own = exact.find((f) => f.uuid === fence.flowUuid);
+    if (own) return own.epoch;
+    // A newer fence than the stored token, on a batch without its flow detail: the stored one is
+    // re-put with it. Rare (claim() stores the token before the first fenced write), so the whole
+    // record is read only then.
+    if ((epochs.get(fence.flowUuid) ?? 0) < fence.epoch) {
+      const stored = (await tx.objectStore("flows").get(fence.flowUuid)) as FlowDetail | undefined;
+      const claimed = fencedFlows(batch, (id) => (id === fence.flowUuid ? stored : standIn(id)));
+      const last = claimed[claimed.length - 1];
+      if (claimed.length > batch.flows.length && last) put(last);
+      return stored ? fence.epoch : undefined;
+    }
+    return epochs.get(fence.flowUuid);
+  };
+  return { flows, settle };
+}
+
 /** Deletes a log book with its flow and atom details, inside `tx`; returns the flow details' ids. */
 export async function deleteBook(tx: WriteTx, uuid: string): Promise<string[]> {
   const flowKeys = await tx.objectStore("flows").index("bookUuid").getAllKeys(uuid);
   const atomKeys = await Promise.all(flowKeys.map((f) => tx.objectStore("atoms").index("flowUuid").getAllKeys(f)));
   for (const key of atomKeys.flat()) handled(tx.objectStore("atoms").delete(key));
   for (const key of flowKeys) handled(tx.objectStore("flows").delete(key));
+  for (const key of flowKeys) handled(tx.objectStore("superseded").delete(IDBKeyRange.bound([key], [key, Infinity])));
   handled(tx.objectStore("books").delete(uuid));
   return flowKeys;
 }

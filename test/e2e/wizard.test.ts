@@ -115,3 +115,26 @@ describe("the booking wizard survives refresh", () => {
     await context.close();
   }, 90_000);
 });
+
+describe("the booking wizard in two tabs", () => {
+  it('"Confirm and pay" answered in both tabs pays once (issue 12: the flow\'s lock across tabs)', async () => {
+    const context = await launch(profile());
+    const a = await open(context);
+    await answer(a, "Ada", "Nights:");
+    await answer(a, "2", "Room:");
+    await answer(a, "double", "Confirm and pay:");
+    const b = await context.newPage(); // the same flow, resumed from localStorage's flowId
+    await b.goto(server.url);
+    await b.waitForSelector("body[data-ready=true]");
+    await stepIs(b, "Confirm and pay:");
+    for (const page of [a, b]) await page.fill("#answer", "yes");
+    await Promise.all([a.click("#next"), b.click("#next")]);
+    await stepIs(a, "Booked.");
+    await b.reload(); // B may have shown its own answer refused: what does the log book say?
+    await b.waitForSelector("body[data-ready=true]");
+    await stepIs(b, "Booked.");
+    expect(await stored(a, "executed:pay")).toBe("1");
+    expect(await results(b)).toMatchObject({ receipt: "paid 240 for R-ADA-240" });
+    await context.close();
+  }, 90_000);
+});

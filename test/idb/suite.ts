@@ -4,10 +4,11 @@
 import { deleteDB, openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import { IDB_SCHEMA_VERSION, type IndexedDbBackend } from "../../adapters/idb/index.js";
-import { linearFlow, load, MemoryBackend, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../../src/index.js";
+import { linearFlow, load, LockLost, MemoryBackend, MemoryLockService, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../../src/index.js";
 import { countCommits } from "../../src/backend.js";
 import { assertCrashSafe } from "../../src/testing/index.js";
 import { atom, book, describeBackendContract, flow } from "../contract/backend-contract.js";
+import { describeFencingContract } from "../contract/fencing-contract.js";
 import { add, crashFlows } from "../contract/crash-flows.js";
 import { idbHooks, noise } from "../contract/idb-hooks.js";
 
@@ -34,6 +35,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
   afterEach(cleanUp);
 
   describeBackendContract(`IndexedDB (${runtime})`, { make: () => fresh(), corrupt });
+  describeFencingContract(`IndexedDB (${runtime})`, () => fresh());
 
   describe(`IndexedDbBackend (${runtime}): crash at every write, resumed through a new connection`, () => {
     for (const engine of ["serial", "parallel"] as const) {
@@ -70,6 +72,47 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       }
     });
 
+    it("fences a run at no extra transaction: one readwrite transaction per commit, and one to claim the flow", async () => {
+      const spy = spyTransactions();
+      try {
+        const backend = await fresh();
+        const engine = load(linearFlow("l", ...[1, 2, 3, 4, 5].map((i) => add(`t${i}`, [], `v${i}`))), { backend });
+        await engine.save();
+        spy.reset();
+        await engine.run();
+        expect(spy.writes()).toHaveLength(engine.statistics.commits + 1);
+        expect(await backend.getFlowDetail(engine.flowDetailId)).toMatchObject({ state: "SUCCESS", epoch: 1 });
+      } finally {
+        spy.restore();
+      }
+    });
+
+    it("refuses the writes of a runner whose flow was claimed by another one, with LockLost, storing nothing of them", async () => {
+      const backend = await fresh();
+      const executed: string[] = [];
+      let started!: () => void;
+      let finish!: () => void;
+      const inA = new Promise<void>((resolve) => (started = resolve));
+      const hold = new Promise<void>((resolve) => (finish = resolve));
+      const a = task({ name: "a", provides: "a", execute: async () => (executed.push("a"), started(), await hold, "a") });
+      const b = task({ name: "b", provides: "b", execute: () => (executed.push("b"), "b") });
+      // A runner whose lock another one broke without telling it (a frozen tab): only the fence stops it.
+      const locks = new MemoryLockService();
+      const stale = load(linearFlow("l", a, b), { backend, lock: locks });
+      await stale.save();
+      const running = stale.run().catch((e: unknown) => e);
+      await inA;
+      locks.breakLock(`taskflow:flow:${stale.flowDetailId}`, { notify: false });
+      // Claimed through another connection, as another tab would: this one still knows token 1.
+      const other = await fresh(backend.name);
+      expect(await other.claim(stale.flowDetailId)).toBe(2);
+      finish();
+      expect(await running).toBeInstanceOf(LockLost);
+      expect(await backend.getFlowDetail(stale.flowDetailId)).toMatchObject({ state: "RUNNING", epoch: 2 });
+      expect((await backend.getAtomDetails(stale.flowDetailId)).map((d) => [d.name, d.state])).toEqual([["a", "RUNNING"]]);
+      expect(executed).toEqual(["a"]);
+    });
+
     it("keeps the indexes a viewer queries: flows of a book, atoms of a flow, by state, by update time", async () => {
       const backend = await fresh();
       const lb = book();
@@ -80,9 +123,9 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       const db = await openDB(backend.name);
       try {
         expect(db.version).toBe(IDB_SCHEMA_VERSION);
-        expect([...db.objectStoreNames]).toEqual(["atoms", "books", "flows"]);
+        expect([...db.objectStoreNames]).toEqual(["atoms", "books", "flows", "superseded"]);
         const tx = db.transaction(["flows", "atoms"]);
-        expect([...tx.objectStore("flows").indexNames]).toEqual(["bookUuid", "state", "updatedAt", "uuid"]);
+        expect([...tx.objectStore("flows").indexNames]).toEqual(["bookUuid", "fence", "state", "updatedAt", "uuid"]);
         expect([...tx.objectStore("atoms").indexNames]).toEqual(["flowUuid", "state", "updatedAt"]);
         expect(await db.getAllKeysFromIndex("flows", "bookUuid", lb.uuid)).toEqual([fd.uuid]);
         expect((await db.getAllKeysFromIndex("atoms", "state", "SUCCESS")).sort()).toEqual(done.map((d) => d.uuid).sort());

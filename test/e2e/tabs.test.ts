@@ -1,0 +1,121 @@
+// One flow, several tabs of one origin (pages of one browser context share its IndexedDB and Web
+// Locks), in Debian's Chromium driven with playwright-core: each step executes once, a closed
+// tab's flow is finished by another, and a frozen tab whose lock was stolen cannot write when it
+// thaws (issue 12).
+import { build } from "esbuild";
+import { createServer, type Server } from "node:http";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS } from "../../vitest.browser.config.js";
+
+type Tabs = {
+  create(): Promise<string>;
+  block(name: string): void;
+  reached(): Promise<void>;
+  status(): "idle" | "waiting" | "running" | "gate";
+  release(): void;
+  run(id: string, steal?: boolean): Promise<{ state: string } | { error: string; message: string }>;
+  executed(): string[];
+  stored(id: string): Promise<{ state: string; epoch?: number; atoms: Record<string, [string, unknown]> }>;
+  write(id: string, epoch: number): Promise<string>;
+};
+declare const tabs: Tabs;
+
+let server: Server;
+let url = "";
+let browser: Browser;
+let context: BrowserContext;
+beforeAll(async () => {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL("./tabs-page.ts", import.meta.url))],
+    bundle: true, write: false, format: "esm", platform: "browser", target: "es2022", logLevel: "silent",
+  });
+  const script = bundle.outputFiles[0]?.text ?? "";
+  server = createServer((req, res) => {
+    if (req.url?.startsWith("/tabs.js")) res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    else if (req.url === "/favicon.ico") res.writeHead(204).end();
+    else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><body><script type="module" src="/tabs.js"></script></body>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  server?.closeAllConnections();
+  server?.close();
+});
+afterEach(async () => {
+  await context?.close();
+});
+
+/** Opens `names` as tabs of one new context, on one new database. */
+async function openTabs(...names: string[]): Promise<Page[]> {
+  context = await browser.newContext();
+  const db = `tabs-${crypto.randomUUID()}`;
+  const pages: Page[] = [];
+  for (const tab of names) {
+    const page = await context.newPage();
+    await page.goto(`${url}?tab=${tab}&db=${db}`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+    pages.push(page);
+  }
+  return pages;
+}
+const executed = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem(`executed:${new URLSearchParams(location.search).get("tab")}`) ?? "[]") as string[]);
+
+describe("one flow in several tabs (IndexedDB + Web Locks)", { timeout: 30_000 }, () => {
+  it("two tabs running one flow at once: each step executes exactly once, both end SUCCESS", async () => {
+    const [a, b] = (await openTabs("A", "B")) as [Page, Page];
+    const id = await a.evaluate(() => tabs.create());
+    for (const p of [a, b]) await p.evaluate(() => tabs.block("t2"));
+    const runs = [a, b].map((p) => p.evaluate((flow) => tabs.run(flow), id));
+    // One tab holds the flow (stopped at t2), the other waits for its lock.
+    const statuses = () => Promise.all([a, b].map((p) => p.evaluate(() => tabs.status())));
+    await expect.poll(async () => (await statuses()).sort()).toEqual(["gate", "waiting"]);
+    for (const p of [a, b]) await p.evaluate(() => tabs.release());
+    expect(await Promise.all(runs)).toEqual([{ state: "SUCCESS" }, { state: "SUCCESS" }]);
+    const all = [...(await executed(a)), ...(await executed(b))].sort();
+    expect(all).toEqual(["t1", "t2", "t3", "t4"]);
+    expect((await a.evaluate((flow) => tabs.stored(flow), id)).state).toBe("SUCCESS");
+  });
+
+  it("closing the running tab lets the waiting one finish the flow; steps that succeeded are not run again", async () => {
+    const [a, b] = (await openTabs("A", "B")) as [Page, Page];
+    const id = await a.evaluate(() => tabs.create());
+    await a.evaluate(() => tabs.block("t3"));
+    void a.evaluate((flow) => tabs.run(flow), id).catch(() => {}); // ends with the page
+    await a.evaluate(() => tabs.reached());
+    const other = b.evaluate((flow) => tabs.run(flow), id);
+    await expect.poll(() => b.evaluate(() => tabs.status())).toBe("waiting"); // for A's lock
+    await a.close();
+    expect(await other).toEqual({ state: "SUCCESS" });
+    expect(await executed(b)).toEqual(["t3", "t4"]); // t3 was RUNNING when A went: it runs again
+    const stored = await b.evaluate((flow) => tabs.stored(flow), id);
+    expect(stored.atoms).toEqual({ t1: ["SUCCESS", "t1@A"], t2: ["SUCCESS", "t2@A"], t3: ["SUCCESS", "t3@B"], t4: ["SUCCESS", "t4@B"] });
+  });
+
+  it("a frozen tab whose lock another tab stole cannot write when it thaws: LockLost, nothing of it stored", async () => {
+    const [a, b] = (await openTabs("A", "B")) as [Page, Page];
+    const id = await a.evaluate(() => tabs.create());
+    await a.evaluate(() => tabs.block("t2"));
+    const first = a.evaluate((flow) => tabs.run(flow), id);
+    await a.evaluate(() => tabs.reached());
+    const cdp = await context.newCDPSession(a);
+    await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
+    // B takes the flow over (WebLockService with steal: true): A, frozen, hears nothing of it.
+    expect(await b.evaluate((flow) => tabs.run(flow, true), id)).toEqual({ state: "SUCCESS" });
+    const afterB = await b.evaluate((flow) => tabs.stored(flow), id);
+    expect(afterB).toMatchObject({ state: "SUCCESS", epoch: 2 });
+    await cdp.send("Page.setWebLifecycleState", { state: "active" });
+    await a.evaluate(() => tabs.release()); // A's t2 ends: its result must not land
+    expect(await first).toMatchObject({ error: "LockLost" });
+    // A write under A's token (1), as its writer would have sent, is refused by the backend itself.
+    expect(await a.evaluate((flow) => tabs.write(flow, 1), id)).toBe("LockLost");
+    expect(await a.evaluate((flow) => tabs.stored(flow), id)).toEqual(afterB);
+    expect(afterB.atoms).toEqual({ t1: ["SUCCESS", "t1@A"], t2: ["SUCCESS", "t2@B"], t3: ["SUCCESS", "t3@B"], t4: ["SUCCESS", "t4@B"] });
+    expect(await executed(a)).toEqual(["t1", "t2"]);
+  });
+});
