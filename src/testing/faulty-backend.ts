@@ -1,5 +1,6 @@
 import { StorageFailure } from "../errors.js";
 import type { Backend } from "../ports/backend.js";
+import type { Lease, LockService } from "../ports/lock.js";
 import type { WriteBatch } from "../persistence/models.js";
 import { BackendWrapper } from "../persistence/wrappers.js";
 
@@ -29,6 +30,10 @@ export class FaultyBackend extends BackendWrapper {
   /** Settles when the crash point is reached. */
   readonly crashed: Promise<void> = new Promise((resolve) => (this.signalCrash = resolve));
 
+  /** The leases taken through this backend's locks: a host that dies gives them back. */
+  readonly #leases = new Set<Lease>();
+  #locks: LockService | undefined;
+
   constructor(
     inner: Backend,
     private readonly at: number,
@@ -37,10 +42,29 @@ export class FaultyBackend extends BackendWrapper {
     super(inner);
   }
 
+  /**
+   * The inner backend's lock service, but a host that dies here loses its locks, as a closed
+   * page's Web Locks or an evicted isolate's are: the next runner gets the flow.
+   */
+  override get locks(): LockService | undefined {
+    const inner = this.inner.locks;
+    if (!inner) return undefined;
+    this.#locks ??= {
+      acquire: async (name, options) => {
+        const lease = await inner.acquire(name, options);
+        this.#leases.add(lease);
+        return { name, signal: lease.signal, release: () => (this.#leases.delete(lease), lease.release()) };
+      },
+    };
+    return this.#locks;
+  }
+
   override async commit(batch: WriteBatch): Promise<void> {
     this.attempts++;
     if (this.mode === "kill" && this.attempts >= this.at) {
       this.signalCrash();
+      for (const lease of this.#leases) void lease.release();
+      this.#leases.clear();
       return new Promise<void>(() => {});
     }
     if (this.attempts === this.at) {
