@@ -8,8 +8,8 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const BUILD_CONFIGS = ["tsconfig.build.json", "adapters/idb/tsconfig.build.json", "adapters/durable-object/tsconfig.build.json"];
 
 describe("the package", () => {
-  it("depends at run time on nanoid and zod (and idb for its IndexedDB adapter), and has no side effects", () => {
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["idb", "nanoid", "zod"]);
+  it("depends at run time on nanoid and zod (idb for its IndexedDB adapter, comlink for its Web Worker adapter), and has no side effects", () => {
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["comlink", "idb", "nanoid", "zod"]);
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.type).toBe("module");
   });
