@@ -35,12 +35,14 @@ export class RunnerClient<F extends FlowFactories = FlowFactories> {
   readonly #remote: Comlink.Remote<RunnerApi>;
   readonly #subscriptions = new Set<() => Promise<void>>();
   readonly #onPageHide: () => void;
+  readonly #lock: Promise<ClientLock | undefined>;
   #closed: Promise<void> | undefined;
 
   /** Use {@link connectRunner}. */
-  constructor(port: MessagePort) {
+  constructor(port: MessagePort, lock: Promise<ClientLock | undefined> = Promise.resolve(undefined)) {
     installTransferHandlers();
     this.#remote = Comlink.wrap<RunnerApi>(port);
+    this.#lock = lock;
     // When the page goes away, its subscriptions go with it: a SharedWorker outlives the page.
     this.#onPageHide = () => void this.close();
     globalThis.addEventListener?.("pagehide", this.#onPageHide);
@@ -153,6 +155,7 @@ export class RunnerClient<F extends FlowFactories = FlowFactories> {
         await this.#remote.disconnect();
       } finally {
         this.#remote[Comlink.releaseProxy]();
+        await (await this.#lock)?.release();
       }
     })();
     return this.#closed;
@@ -171,6 +174,39 @@ export class RunnerClient<F extends FlowFactories = FlowFactories> {
 export function connectRunner<F extends FlowFactories = FlowFactories>(target: RunnerTarget): RunnerClient<F> {
   const { port1, port2 } = new MessageChannel();
   const to = "port" in target && typeof target.port === "object" ? target.port : (target as MessagePort);
-  to.postMessage({ [HELLO]: PROTOCOL }, [port2]);
-  return new RunnerClient<F>(port1);
+  const lock = holdLock();
+  const hello = (held: ClientLock | undefined) => to.postMessage({ [HELLO]: PROTOCOL, ...(held ? { lock: held.name } : {}) }, [port2]);
+  // Calls made meanwhile wait in the channel: the runner reads them once it has the port.
+  if (lock) void lock.then(hello);
+  else hello(undefined);
+  return new RunnerClient<F>(port1, lock);
+}
+
+const noop = (): void => undefined;
+
+/** The lock a client holds while it is open (see host.ts: how a runner notices a page that is gone). */
+interface ClientLock {
+  readonly name: string;
+  /** Lets go of the lock; resolves once it is free. */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes a Web Lock of this client's own, held until released; resolves once it is held (so the
+ * runner's request for it, made after the hello, can only be granted after the page lets go).
+ * Undefined without Web Locks, or if the lock cannot be had: the runner then relies on pagehide.
+ */
+function holdLock(): Promise<ClientLock | undefined> | undefined {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (!locks) return undefined;
+  const name = `taskflow-ts/worker/client/${crypto.randomUUID()}`;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  return new Promise<ClientLock | undefined>((resolve) => {
+    const request = locks.request(name, () => {
+      resolve({ name, release: () => (release(), request.then(noop, noop)) });
+      return held;
+    });
+    request.catch(() => resolve(undefined));
+  });
 }

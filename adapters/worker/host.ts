@@ -3,6 +3,13 @@
 // MessagePort in a hello message (to a dedicated worker's global scope, or over the port of a
 // SharedWorker's `connect` event); everything else goes over that port. One protocol for both
 // kinds of worker, several pages per worker, and a connection that can be closed alone.
+//
+// A page that goes away says so on `pagehide` (the client closes). One that cannot (it crashed,
+// or its pagehide never ran) is noticed through a Web Lock: the client holds a lock of its own
+// for as long as it is open and names it in its hello; the runner asks for the same lock, and
+// gets it only once the page has let go of it, by closing or by dying (the browser releases the
+// locks of a context that is gone). A MessagePort tells nothing of its other end (Chromium 156
+// has no `close` event on ports), and a call to a dead page would wait for ever.
 import * as Comlink from "comlink";
 import {
   checkStorable, DisallowedAccess, FlowRegistry, InvalidFormat, isFinalFlowState, systemClock,
@@ -129,6 +136,8 @@ interface Connection {
   readonly port: MessagePort;
   readonly subscriptions: Set<number>;
   closed: boolean;
+  /** Gives up the request for the page's lock (the page closed, or the runner did). */
+  readonly watch: AbortController;
 }
 
 interface Subscription {
@@ -200,7 +209,9 @@ export class RunnerHost {
     const onHello = (event: Event) => {
       const { data, ports } = event as MessageEvent;
       const port = ports?.[0];
-      if (typeof data === "object" && data !== null && (data as Record<string, unknown>)[HELLO] === PROTOCOL && port) this.#connect(port);
+      if (typeof data !== "object" || data === null || !port) return;
+      const hello = data as Record<string, unknown>;
+      if (hello[HELLO] === PROTOCOL) this.#connect(port, typeof hello.lock === "string" ? hello.lock : undefined);
     };
     const sharedPorts: MessagePort[] = [];
     const onConnect = (event: Event) => {
@@ -223,8 +234,8 @@ export class RunnerHost {
     };
   }
 
-  #connect(port: MessagePort): void {
-    const connection: Connection = { port, subscriptions: new Set(), closed: false };
+  #connect(port: MessagePort, lock: string | undefined): void {
+    const connection: Connection = { port, subscriptions: new Set(), closed: false, watch: new AbortController() };
     this.#connections.add(connection);
     const api: RunnerApi & { [Comlink.finalizer](): void } = {
       start: (flow, args, options) => this.start(flow, args, options),
@@ -244,9 +255,11 @@ export class RunnerHost {
       [Comlink.finalizer]: () => this.#disconnect(connection, false),
     };
     Comlink.expose(api, port);
-    // The page went away without saying so (closed, navigated, crashed): Chromium fires `close`
-    // on the port whose other end is gone.
-    port.addEventListener("close", () => this.#disconnect(connection, true));
+    // Granted once the page has let go of its lock: it closed, or it is gone.
+    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+    if (lock !== undefined && locks) {
+      locks.request(lock, { signal: connection.watch.signal }, () => this.#disconnect(connection, true)).catch(noop);
+    }
   }
 
   // --- flows ------------------------------------------------------------------------------------
@@ -481,6 +494,7 @@ export class RunnerHost {
   #disconnect(connection: Connection, closePort: boolean): void {
     if (connection.closed) return;
     connection.closed = true;
+    connection.watch.abort();
     for (const id of [...connection.subscriptions]) {
       const subscription = this.#subscriptions.get(id);
       if (subscription) this.#release(subscription);

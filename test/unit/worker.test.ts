@@ -299,6 +299,17 @@ describe("subscriptions", () => {
     await expect(other.stats()).rejects.toBeInstanceOf(DisallowedAccess);
     expect((await runner.stats()).connections).toBe(1); // the first page is still served
     expect(busy.state).toBe("PENDING");
+
+    // Each open client holds a Web Lock the runner waits for (how it notices a page that died):
+    // none is left, held or asked for, once the clients are closed.
+    const ours = async () => {
+      const { held = [], pending = [] } = await navigator.locks.query();
+      return [...held, ...pending].filter((l) => l.name?.startsWith("taskflow-ts/worker/client/")).map((l) => l.mode);
+    };
+    expect(await ours()).toEqual(["exclusive", "exclusive"]); // the first page's: held by it, asked for by the runner
+    await runner.close();
+    expect(host.stats()).toMatchObject({ connections: 0, subscriptions: 0, engineListeners: 0 });
+    expect(await ours()).toEqual([]);
   });
 
   it("of the flows that ended, the runner keeps the last 16 (with how they ended) and lets go of older ones", async () => {
