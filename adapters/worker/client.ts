@@ -125,9 +125,18 @@ export class RunnerClient<F extends FlowFactories = FlowFactories> {
    */
   async subscribe(listeners: RunnerListeners, filter: { flow?: string } = {}): Promise<() => Promise<void>> {
     const types = (Object.keys(listeners) as Array<keyof RunnerEvents>).filter((t) => typeof listeners[t] === "function");
-    const sink = Comlink.proxy((event: WireEvent) => {
-      const listener = listeners[event.type] as ((e: RunnerEvents[keyof RunnerEvents]) => void) | undefined;
-      listener?.(eventFromWire(event));
+    const sink = Comlink.proxy((events: WireEvent[]) => {
+      for (const event of events) {
+        const listener = listeners[event.type] as ((e: RunnerEvents[keyof RunnerEvents]) => void) | undefined;
+        try {
+          listener?.(eventFromWire(event));
+        } catch (e) {
+          // The next listeners still get their events; the error is reported as uncaught.
+          queueMicrotask(() => {
+            throw e;
+          });
+        }
+      }
     });
     const id = await this.#api.subscribe(sink as unknown as Parameters<RunnerApi["subscribe"]>[0], { flow: filter.flow, types });
     const unsubscribe = async () => {

@@ -92,7 +92,7 @@ export interface RunnerApi {
   revise(id: string, name: string, value: unknown): Promise<FlowRecords>;
   snapshot(id: string): Promise<FlowRecords>;
   logBook(id: string): Promise<FlowLog>;
-  subscribe(sink: (event: WireEvent) => void, filter: SubscriptionFilter): number;
+  subscribe(sink: (events: WireEvent[]) => void, filter: SubscriptionFilter): number;
   unsubscribe(subscription: number): boolean;
   disconnect(): void;
   stats(): RunnerStats;
@@ -143,9 +143,11 @@ interface Connection {
 interface Subscription {
   readonly id: number;
   readonly connection: Connection;
-  readonly sink: Comlink.Remote<(event: WireEvent) => void>;
+  readonly sink: Comlink.Remote<(events: WireEvent[]) => void>;
   readonly flow: string | undefined;
   readonly types: ReadonlySet<keyof EngineEvents>;
+  /** Events not sent yet: those the engine emits in one go leave in one message. */
+  readonly queue: WireEvent[];
 }
 
 /**
@@ -469,7 +471,7 @@ export class RunnerHost {
       throw new DisallowedAccess("this connection to the runner is closed; connect again");
     }
     const flow = filter.flow === undefined ? undefined : text(filter.flow, "flow id");
-    const subscription: Subscription = { id: this.#nextSubscription++, connection, sink, flow, types: new Set(types) };
+    const subscription: Subscription = { id: this.#nextSubscription++, connection, sink, flow, types: new Set(types), queue: [] };
     this.#subscriptions.set(subscription.id, subscription);
     connection.subscriptions.add(subscription.id);
     for (const entry of this.#live.values()) this.#sync(entry);
@@ -487,6 +489,7 @@ export class RunnerHost {
   #release(subscription: Subscription): void {
     this.#subscriptions.delete(subscription.id);
     subscription.connection.subscriptions.delete(subscription.id);
+    subscription.queue.length = 0;
     releaseQuietly(subscription.sink); // closes its port: Comlink's pending calls on it are dropped
   }
 
@@ -524,13 +527,21 @@ export class RunnerHost {
     for (const subscription of this.#subscriptions.values()) {
       if (!subscription.types.has(type) || (subscription.flow !== undefined && subscription.flow !== id)) continue;
       wire ??= eventToWire(event);
-      try {
-        // Not awaited: the engine never waits for a page. A listener that throws in the page
-        // rejects this call; that is the page's business.
-        (subscription.sink(wire) as Promise<void>).catch(noop);
-      } catch {
-        this.#release(subscription); // its proxy is unusable (released, or its port closed)
-      }
+      // The engine emits several events in one go (an atom's end, the next one's start, their
+      // progress): they leave together, once it is done, in one message instead of one each.
+      if (subscription.queue.push(wire) === 1) queueMicrotask(() => this.#flush(subscription));
+    }
+  }
+
+  #flush(subscription: Subscription): void {
+    if (!this.#subscriptions.has(subscription.id) || subscription.queue.length === 0) return;
+    const events = subscription.queue.splice(0);
+    try {
+      // Not awaited: the engine never waits for a page. A listener that throws in the page
+      // rejects this call; that is the page's business.
+      (subscription.sink(events) as Promise<void>).catch(noop);
+    } catch {
+      this.#release(subscription); // its proxy is unusable (released, or its port closed)
     }
   }
 }
