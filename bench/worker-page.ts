@@ -1,18 +1,52 @@
 // Runs in Chromium: the same 1,000-atom flow on IndexedDB run in the page and in a Web Worker
-// (taskflow-ts/worker), timed in the page from the call to the flow's end.
-import { load } from "taskflow-ts";
+// (taskflow-ts/worker), timed in the page from the call to the flow's end; and on a
+// MemoryBackend, where no disk hides what the worker adds.
+import { load, MemoryBackend, type Backend } from "taskflow-ts";
 import { IndexedDbBackend } from "taskflow-ts/idb";
-import { connectRunner } from "taskflow-ts/worker";
+import { connectRunner, type RunnerClient } from "taskflow-ts/worker";
 import { benchFlows } from "./worker-flows.js";
 
 export interface WorkerFigure {
+  backend: "idb" | "memory";
   /** "page": load + run in the page; "worker": start + run through the client; "worker-subscribed": the same with every atom transition sent to the page. */
   case: "page" | "worker" | "worker-subscribed";
   n: number;
   ms: number;
 }
+type Runner = RunnerClient<typeof benchFlows>;
 
-const WARM_UP = [200, 200];
+/** The flow built, loaded and run in the page. */
+async function inPage(backend: Backend, n: number): Promise<number> {
+  const t0 = performance.now();
+  const engine = load(benchFlows.linear(n), { backend });
+  await engine.run();
+  const ms = performance.now() - t0;
+  if (engine.statistics.executed !== n) throw new Error(`page: executed ${engine.statistics.executed} atoms, expected ${n}`);
+  return ms;
+}
+
+/** The flow started and run to its end in the worker: built by its factory, run by its engine, the end's snapshot sent back. */
+async function inWorker(runner: Runner, n: number, subscribed = false): Promise<number> {
+  let seen = 0;
+  const off = subscribed ? await runner.subscribe({ atom: () => void seen++ }) : undefined;
+  const t0 = performance.now();
+  const { uuid } = await runner.start("linear", [n]);
+  const done = await runner.run(uuid);
+  const ms = performance.now() - t0;
+  if (done.state !== "SUCCESS" || done.atoms.filter((a) => a.state === "SUCCESS").length !== n) throw new Error(`worker: the flow ended ${done.state}`);
+  if (off) {
+    await runner.stats(); // every event posted before this answer has arrived
+    if (seen !== 2 * n) throw new Error(`worker: ${seen} atom transitions reached the page, expected ${2 * n}`);
+    await off();
+  }
+  return ms;
+}
+
+const best = async (times: number, measure: () => Promise<number>) => {
+  let ms = Infinity;
+  for (let i = 0; i < times; i++) ms = Math.min(ms, await measure());
+  return ms;
+};
 
 async function deleted(name: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -22,55 +56,48 @@ async function deleted(name: string): Promise<void> {
   });
 }
 
-/** The flow built, loaded and run in the page, on a database of its own (after a warm-up on it). */
-async function inPage(n: number): Promise<WorkerFigure> {
-  const name = `bench-page-${crypto.randomUUID()}`;
-  const backend = await IndexedDbBackend.open(name);
-  for (const w of WARM_UP) await load(benchFlows.linear(w), { backend }).run();
-  const t0 = performance.now();
-  const engine = load(benchFlows.linear(n), { backend });
-  await engine.run();
-  const ms = performance.now() - t0;
-  if (engine.statistics.executed !== n) throw new Error(`page: executed ${engine.statistics.executed} atoms, expected ${n}`);
-  await backend.close();
-  await deleted(name);
-  return { case: "page", n, ms };
-}
-
 /**
- * The flow started and run to its end in a new Worker, on a database of its own (after the same
- * warm-up there): built by the worker's factory, run by its engine, the end's snapshot sent back.
+ * `rounds` rounds, after a warm-up of both sides. On IndexedDB each side has a database of its
+ * own, kept for the whole section so that both grow alike; a round runs the page, the worker,
+ * the worker subscribed, and the page again (the two worker cases swapped every other round),
+ * and a worker figure is compared with the mean of the two page figures around it: the disk's
+ * speed drifts a lot over a minute on a shared machine, neighbours much less. On the
+ * MemoryBackend a round takes the best of 5 runs of each side, as the memory benchmark does.
  */
-async function inWorker(n: number, subscribed: boolean): Promise<WorkerFigure> {
-  const name = `bench-worker-${crypto.randomUUID()}`;
-  const worker = new Worker("/worker.js", { type: "module", name });
-  const runner = connectRunner<typeof benchFlows>(worker);
-  for (const w of WARM_UP) await runner.run((await runner.start("linear", [w])).uuid);
-  let seen = 0;
-  if (subscribed) await runner.subscribe({ atom: () => void seen++ });
-  const t0 = performance.now();
-  const { uuid } = await runner.start("linear", [n]);
-  const done = await runner.run(uuid);
-  const ms = performance.now() - t0;
-  if (done.state !== "SUCCESS" || done.atoms.filter((a) => a.state === "SUCCESS").length !== n) throw new Error(`worker: the flow ended ${done.state}`);
-  if (subscribed) {
-    await runner.stats(); // every event posted before this answer has arrived
-    if (seen !== 2 * n) throw new Error(`worker: ${seen} atom transitions reached the page, expected ${2 * n}`);
-  }
-  await runner.close();
-  worker.terminate();
-  await deleted(name);
-  return { case: subscribed ? "worker-subscribed" : "worker", n, ms };
-}
-
-/** `rounds` rounds; each measures the page and the worker next to each other, alternating which goes first. */
 (globalThis as { runWorkerBench?: (n: number, rounds: number) => Promise<WorkerFigure[][]> }).runWorkerBench = async (n, rounds) => {
-  const out: WorkerFigure[][] = [];
-  for (let r = 0; r < rounds; r++) {
-    const page = r % 2 === 0 ? await inPage(n) : undefined;
-    const worker = await inWorker(n, false);
-    const subscribed = await inWorker(n, true);
-    out.push([page ?? (await inPage(n)), worker, subscribed]);
+  const pageDb = `bench-page-${crypto.randomUUID()}`;
+  const workerDb = `bench-worker-${crypto.randomUUID()}`;
+  const backend = await IndexedDbBackend.open(pageDb);
+  const workers = [new Worker("/worker.js", { type: "module", name: workerDb }), new Worker("/worker.js", { type: "module", name: "memory" })];
+  const [idb, memory] = workers.map((w) => connectRunner<typeof benchFlows>(w)) as [Runner, Runner];
+  try {
+    for (let i = 0; i < 3; i++) {
+      await inPage(backend, 200);
+      await inWorker(idb, 200, i === 2);
+      await inPage(new MemoryBackend(), n);
+      await inWorker(memory, n);
+    }
+    const out: WorkerFigure[][] = [];
+    for (let r = 0; r < rounds; r++) {
+      const before = await inPage(backend, n);
+      const [worker, subscribed] = r % 2 === 0
+        ? [await inWorker(idb, n), await inWorker(idb, n, true)]
+        : [...[await inWorker(idb, n, true), await inWorker(idb, n)].reverse()] as [number, number];
+      const after = await inPage(backend, n);
+      out.push([
+        { backend: "idb", case: "page", n, ms: (before + after) / 2 },
+        { backend: "idb", case: "worker", n, ms: worker },
+        { backend: "idb", case: "worker-subscribed", n, ms: subscribed },
+        { backend: "memory", case: "page", n, ms: await best(5, () => inPage(new MemoryBackend(), n)) },
+        { backend: "memory", case: "worker", n, ms: await best(5, () => inWorker(memory, n)) },
+      ]);
+    }
+    return out;
+  } finally {
+    for (const r of [idb, memory]) await r.close();
+    for (const w of workers) w.terminate();
+    await backend.close();
+    await deleted(pageDb);
+    await deleted(workerDb);
   }
-  return out;
 };
