@@ -131,10 +131,10 @@ export class RunnerClient<F extends FlowFactories = FlowFactories> {
         try {
           listener?.(eventFromWire(event));
         } catch (e) {
-          // The next listeners still get their events; the error is reported as uncaught.
-          queueMicrotask(() => {
-            throw e;
-          });
+          // The next listeners still get their events; the page hears of the error as of an
+          // uncaught one (reportError), or in the console where there is no reportError.
+          if (typeof globalThis.reportError === "function") globalThis.reportError(e);
+          else console.error("taskflow-ts/worker: a subscriber's listener threw", e);
         }
       }
     });

@@ -1,7 +1,7 @@
 // taskflow-ts/worker in Node: the runner and its client over a MessageChannel, which is what a
 // Worker gives a page (Comlink sees a MessagePort either way). What only a browser shows (a
 // real Worker, a SharedWorker, the page's timers during a busy task) is in test/browser/worker.test.ts.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   Cancelled, DisallowedAccess, Failure, InvalidFormat, LockHeld, LockLost, MemoryBackend, MissingDependencies, NotFound,
   readSnapshot, RequestTimeout, WrappedFailure, linearFlow, task, unorderedFlow, waitFor, type Backend,
@@ -250,6 +250,24 @@ describe("subscriptions", () => {
     expect(failures[0]).toBeInstanceOf(Failure);
     expect((failures[0] as Failure).check(PaymentDeclined)).toBe("PaymentDeclined");
     await off();
+  });
+
+  it("a listener that throws does not keep the others from their events; the error is reported", async () => {
+    const { runner } = setUp();
+    const reported: unknown[] = [];
+    const error = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void reported.push(args[1]));
+    const seen: string[] = [];
+    await runner.subscribe({
+      atom: (e) => {
+        throw new Error(`listener broke on ${e.name} ${e.state}`);
+      },
+      flow: (e) => seen.push(e.state),
+    });
+    await runner.run((await runner.start("greet", ["x"], { run: false })).uuid);
+    await runner.stats();
+    error.mockRestore();
+    expect(seen).toEqual(["RUNNING", "SUCCESS"]);
+    expect(reported.map((e) => (e as Error).message)).toEqual(["listener broke on hello RUNNING", "listener broke on hello SUCCESS"]);
   });
 
   it("of one flow receive that flow's events only", async () => {
