@@ -4,7 +4,7 @@
  *   npm run bench              human table, side by side with the peer
  *   npm run bench -- --json    one JSON object per line (ours and the peer's)
  *   --idb-rounds=N             rounds of the IndexedDB cases (default 5)
- *   --worker-rounds=N          rounds of the Web Worker cases (default 5)
+ *   --worker-rounds=N          rounds of the Web Worker cases (default 7)
  *
  * Cases: linear (linear flow of no-op tasks, no data), chain (graph flow, each task requires the
  * previous task's result), fan (unordered flow of no-op tasks); each at n = 100, 1000, 10000, 100000 on
@@ -33,8 +33,8 @@ type EngineKind = "serial" | "parallel";
 const JSON_OUT = process.argv.includes("--json");
 /** Rounds of the IndexedDB cases (`--idb-rounds=N`); each round takes about 5 s. */
 const IDB_ROUNDS = Number(process.argv.find((a) => a.startsWith("--idb-rounds="))?.split("=")[1] ?? 5);
-/** Rounds of the Web Worker cases (`--worker-rounds=N`); each round takes about 10 s. */
-const WORKER_ROUNDS = Number(process.argv.find((a) => a.startsWith("--worker-rounds="))?.split("=")[1] ?? 5);
+/** Rounds of the Web Worker cases (`--worker-rounds=N`); each round takes about 7 s. */
+const WORKER_ROUNDS = Number(process.argv.find((a) => a.startsWith("--worker-rounds="))?.split("=")[1] ?? 7);
 const CASES: CaseName[] = ["linear", "chain", "fan"];
 const ENGINES: EngineKind[] = ["serial", "parallel"];
 const SIZES = [100, 1000, 10000, 100000];
@@ -353,11 +353,11 @@ async function idbSection(): Promise<{ lines: object[]; table: string[]; checks:
 }
 
 /**
- * The Web Worker figures (Chromium): the 1,000-atom linear flow on IndexedDB run in the page
- * (build, load, run) and in a Worker through the client (start, run to its end, its snapshot
- * back), also with every atom transition sent to the page; per round the worker's time over the
- * page's measured around it (the mean of the page runs before and after), and the overhead per
- * atom. See bench/worker-page.ts.
+ * The Web Worker figures (Chromium): the 1,000-atom linear flow run in the page (build, load,
+ * run) and in a Worker through the client (start, run to its end, its snapshot back), on
+ * IndexedDB and on a MemoryBackend (also with every atom transition sent to the page); per round
+ * the worker's time over the page's measured around it, and the overhead per atom. See
+ * bench/worker-page.ts.
  */
 async function workerSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
   if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) {
@@ -381,7 +381,7 @@ async function workerSection(): Promise<{ lines: object[]; table: string[]; chec
     };
   });
   const table = [
-    `The same 1,000-atom linear flow in the page and in a Web Worker (taskflow-ts/worker), Chromium, median of ${rounds.length} rounds; ratios per round to the page's time measured around it, range in brackets (IndexedDB: durability strict; memory: best of 5 per round):`,
+    `The same 1,000-atom linear flow in the page and in a Web Worker (taskflow-ts/worker), Chromium, median of ${rounds.length} rounds; ratios per round to the page's time measured around it, range in brackets (IndexedDB: durability strict, page-worker-worker-page; memory: best of 5 per round):`,
     "  backend  case                        µs/atom   × page                 overhead µs/atom",
     ...lines.map((l) => `  ${l.backend.padEnd(8)} ${l.case.padEnd(26)} ${l.us_per_atom.toFixed(1).padStart(8)}   ${`${l.ratio_to_page.toFixed(2)}× [${l.ratio_to_page_range.map((x) => x.toFixed(2)).join("–")}]`.padEnd(20)} ${l.overhead_us_per_atom.toFixed(1).padStart(8)}`),
   ];

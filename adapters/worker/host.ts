@@ -208,18 +208,18 @@ export class RunnerHost {
 
   /** Listens for pages: hello messages on the scope, or on each port of a SharedWorker's `connect`. */
   #listen(scope: RunnerScope): () => void {
+    let listening = true;
     const onHello = (event: Event) => {
       const { data, ports } = event as MessageEvent;
       const port = ports?.[0];
-      if (typeof data !== "object" || data === null || !port) return;
+      if (!listening || typeof data !== "object" || data === null || !port) return;
       const hello = data as Record<string, unknown>;
       if (hello[HELLO] === PROTOCOL) this.#connect(port, typeof hello.lock === "string" ? hello.lock : undefined);
     };
-    const sharedPorts: MessagePort[] = [];
+    // A SharedWorker's ports are not kept: a page that goes away takes its port with it.
     const onConnect = (event: Event) => {
       const port = (event as MessageEvent).ports?.[0];
       if (!port) return;
-      sharedPorts.push(port);
       port.addEventListener("message", onHello);
       port.start();
     };
@@ -230,9 +230,8 @@ export class RunnerHost {
       scope.start?.();
     }
     return () => {
-      if (shared) scope.removeEventListener("connect", onConnect);
-      else scope.removeEventListener("message", onHello);
-      for (const port of sharedPorts.splice(0)) port.removeEventListener("message", onHello);
+      listening = false;
+      scope.removeEventListener(shared ? "connect" : "message", shared ? onConnect : onHello);
     };
   }
 
@@ -275,13 +274,14 @@ export class RunnerHost {
     text(flow, "flow name");
     if (!Array.isArray(args)) throw new InvalidFormat(`the arguments of flow "${flow}" must be an array, not ${typeof args}`);
     checkStorable(args, "args", `the arguments of flow "${flow}"`);
+    const { store, book, run = true } = options ?? {};
     const backend = await this.#backend;
-    const engine = this.#flows.load(flow, args, { ...this.#options, backend, store: options.store, book: options.book });
+    const engine = this.#flows.load(flow, args, { ...this.#options, backend, store, book });
     await engine.prepare();
     engine.validate();
     await engine.save();
     const entry = this.#adopt(engine);
-    if (options.run ?? true) this.#launch(entry).catch(noop);
+    if (run) this.#launch(entry).catch(noop);
     return this.#records(entry.id);
   }
 
