@@ -5,6 +5,7 @@
  *   npm run bench -- --json    one JSON object per line (ours and the peer's)
  *   --idb-rounds=N             rounds of the IndexedDB cases (default 5)
  *   --idb-only                 the IndexedDB section alone
+ *   --worker-rounds=N          rounds of the Web Worker cases (default 7)
  *
  * Cases: linear (linear flow of no-op tasks, no data), chain (graph flow, each task requires the
  * previous task's result), fan (unordered flow of no-op tasks); each at n = 100, 1000, 10000, 100000 on
@@ -22,6 +23,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { measureIdb } from "./idb.js";
 import type { IdbFigure } from "./idb-page.js";
+import { measureWorker } from "./worker.js";
+import type { WorkerFigure } from "./worker-page.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
 import { countCommits } from "../src/backend.js";
 
@@ -33,6 +36,8 @@ const JSON_OUT = process.argv.includes("--json");
 const IDB_ROUNDS = Number(process.argv.find((a) => a.startsWith("--idb-rounds="))?.split("=")[1] ?? 5);
 /** Only the IndexedDB section (`--idb-only`). */
 const IDB_ONLY = process.argv.includes("--idb-only");
+/** Rounds of the Web Worker cases (`--worker-rounds=N`); each round takes about 7 s. */
+const WORKER_ROUNDS = Number(process.argv.find((a) => a.startsWith("--worker-rounds="))?.split("=")[1] ?? 7);
 const CASES: CaseName[] = ["linear", "chain", "fan"];
 const ENGINES: EngineKind[] = ["serial", "parallel"];
 const SIZES = [100, 1000, 10000, 100000];
@@ -268,9 +273,13 @@ async function main(): Promise<void> {
   // IndexedDB, in Chromium: raw puts and the engine side by side in one page.
   const idb = await idbSection();
   for (const c of idb.checks) checks.push(c);
+  // The same flow on IndexedDB in the page and in a Web Worker (taskflow-ts/worker).
+  const worker = await workerSection();
+  for (const c of worker.checks) checks.push(c);
 
   if (JSON_OUT) {
     for (const r of idb.lines) console.log(JSON.stringify(r));
+    for (const r of worker.lines) console.log(JSON.stringify(r));
     for (const r of rows) console.log(JSON.stringify(r));
     for (const p of peerLines) console.log(JSON.stringify(p));
     if (peerNote) console.log(JSON.stringify({ note: peerNote }));
@@ -297,6 +306,8 @@ async function main(): Promise<void> {
 
   log("");
   for (const line of idb.table) log(line);
+  log("");
+  for (const line of worker.table) log(line);
 
   log("\nTargets:");
   for (const c of checks) {
@@ -363,6 +374,46 @@ async function idbSection(): Promise<{ lines: object[]; table: string[]; checks:
     { target: "idb serial time vs raw one-tx-per-atom", case: "linear", engine: "serial", value: linear.ratio_to_raw, limit: "≤ 1.3×", pass: linear.ratio_to_raw <= 1.3 },
     { target: "idb fan-out time vs raw puts in one tx", case: "fan", engine: "parallel", value: fan.ratio_to_batched, limit: "≤ 3×", pass: fan.ratio_to_batched <= 3 },
     { target: "idb serial fenced vs lock: false", case: "linear", engine: "serial", value: fenceRatio, limit: "≤ 1.05×", pass: fenceRatio <= 1.05 },
+  ];
+  return { lines, table, checks };
+}
+
+/**
+ * The Web Worker figures (Chromium): the 1,000-atom linear flow run in the page (build, load,
+ * run) and in a Worker through the client (start, run to its end, its snapshot back), on
+ * IndexedDB and on a MemoryBackend (also with every atom transition sent to the page); per round
+ * the worker's time over the page's measured around it, and the overhead per atom. See
+ * bench/worker-page.ts.
+ */
+async function workerSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
+  if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) {
+    return { lines: [{ note: "Web Worker section skipped: no Chromium (apt-get install -y chromium)" }], table: ["Web Worker: skipped (no Chromium at /usr/bin/chromium)"], checks: [] };
+  }
+  if (!JSON_OUT) process.stderr.write("  measuring the Web Worker runner in Chromium...\n");
+  const rounds = await measureWorker(1000, WORKER_ROUNDS);
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  const lines = (rounds[0] as WorkerFigure[]).map(({ backend, case: name, n }) => {
+    const ofCase = rounds.map((r) => ({
+      f: r.find((x) => x.backend === backend && x.case === name) as WorkerFigure,
+      page: r.find((x) => x.backend === backend && x.case === "page") as WorkerFigure,
+    }));
+    const ratios = ofCase.map((x) => x.f.ms / x.page.ms);
+    const overheads = ofCase.map((x) => ((x.f.ms - x.page.ms) * 1000) / n);
+    const ms = median(ofCase.map((x) => x.f.ms));
+    return {
+      backend, case: `worker:${name}`, n, rounds: rounds.length, ms: round(ms, 1), us_per_atom: round((ms * 1000) / n),
+      ratio_to_page: round(median(ratios)), ratio_to_page_range: [round(Math.min(...ratios)), round(Math.max(...ratios))],
+      overhead_us_per_atom: round(median(overheads), 1),
+    };
+  });
+  const table = [
+    `The same 1,000-atom linear flow in the page and in a Web Worker (taskflow-ts/worker), Chromium, median of ${rounds.length} rounds; ratios per round to the page's time measured around it, range in brackets (IndexedDB: durability strict, page-worker-worker-page; memory: best of 5 per round):`,
+    "  backend  case                        µs/atom   × page                 overhead µs/atom",
+    ...lines.map((l) => `  ${l.backend.padEnd(8)} ${l.case.padEnd(26)} ${l.us_per_atom.toFixed(1).padStart(8)}   ${`${l.ratio_to_page.toFixed(2)}× [${l.ratio_to_page_range.map((x) => x.toFixed(2)).join("–")}]`.padEnd(20)} ${l.overhead_us_per_atom.toFixed(1).padStart(8)}`),
+  ];
+  const inWorker = lines.find((l) => l.backend === "idb" && l.case === "worker:worker") as (typeof lines)[number];
+  const checks: Check[] = [
+    { target: "idb in a worker vs in the page", case: "linear", engine: "serial", value: inWorker.ratio_to_page, limit: "≤ 1.2× (overhead ≤ 20%)", pass: inWorker.ratio_to_page <= 1.2 },
   ];
   return { lines, table, checks };
 }

@@ -33,6 +33,7 @@ export { toDot, toMermaid } from "./engine/export-graph.js";
 export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engine.js";
 export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
 export type { FlowStorage } from "./storage/storage.js";
+export { checkStorable } from "./storage/storable.js";
 export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
 export type { Lease, LockOptions, LockService } from "./ports/lock.js";
 export { MemoryLockService } from "./locks/memory.js";

@@ -38,8 +38,12 @@ export function findUnstorable(value: unknown, path = "result", parents = new Se
 }
 
 /**
- * The value, if it is storable ({@link findUnstorable}); `what` names it in the message.
+ * The value, if it is storable ({@link findUnstorable}); `what` names it in the message. Public
+ * so that a host can refuse a value before it sends it anywhere (the Web Worker client checks
+ * inputs in the page, where a class instance is still one: a structured clone would make it a
+ * plain object on the way).
  * @throws InvalidFormat `<what> cannot be stored in a log book: <path> (what it is); use plain data`
+ * @example checkStorable(value, "email", `the value provided for "email"`) // throws InvalidFormat for a function, a class instance…
  */
 export function checkStorable<T>(value: T, path: string, what: string): T {
   const bad = findUnstorable(value, path);

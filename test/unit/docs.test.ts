@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 // is not what an editor shows on hover), so each export is followed to its declaration.
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const ENTRIES = ["src/index.ts", "src/backend.ts", "src/testing/index.ts"];
+// The Web Worker adapter's entry too (its types need the DOM library); the other adapters' entries
+// are not checked yet.
+const ENTRIES = ["src/index.ts", "src/backend.ts", "src/testing/index.ts", "adapters/worker/index.ts"];
 
 // Not documented yet, each with why. An entry here that gains an example fails the last test,
 // so the list only shrinks: remove it then.
@@ -25,7 +27,8 @@ const program = ts.createProgram(
     strict: true,
     noEmit: true,
     types: [],
-    lib: ["lib.es2022.d.ts"],
+    lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+    paths: { "taskflow-ts": [`${ROOT}src/index.ts`] },
   },
 );
 const checker = program.getTypeChecker();
