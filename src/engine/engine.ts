@@ -461,19 +461,18 @@ export class Engine {
     if (this.#run) return Promise.reject(new ExecutionFailure(`flow "${this.flow.name}" is already running on this engine`));
     const run = (this.#run = new Run(this.#runOptions));
     this.#runPromise = (async () => {
-      const lease = await this.#hold().catch((e: unknown) => {
-        this.#run = undefined;
-        throw e;
-      });
-      // The lock lost mid-run: nothing more is written, running actions are told, and the run
-      // stops at its next step with LockLost.
-      lease?.signal.addEventListener("abort", () => {
-        const lost = new LockLost(`flow "${this.flow.name}" (${this.flowDetailId}) lost its lock: ${String((lease.signal.reason as Error)?.message ?? lease.signal.reason)}`);
-        this.#loaded?.writer.lose(lost);
-        run.end(lost);
-        run.poke();
-      }, { once: true });
+      let lease: Lease | undefined;
       try {
+        lease = await this.#hold();
+        const { signal } = lease ?? {};
+        // The lock lost mid-run: nothing more is written, running actions are told, and the run
+        // stops at its next step with LockLost.
+        signal?.addEventListener("abort", () => {
+          const lost = new LockLost(`flow "${this.flow.name}" (${this.flowDetailId}) lost its lock: ${String((signal.reason as Error)?.message ?? signal.reason)}`);
+          this.#loaded?.writer.lose(lost);
+          run.end(lost);
+          run.poke();
+        }, { once: true });
         this.validate();
         Object.assign(this.statistics, { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 });
         await run.start(this.#prepared(), hook);
@@ -523,13 +522,9 @@ export class Engine {
    * idle one takes it for the change (and loads the flow again first, see {@link #hold}).
    */
   async #exclusive(change: () => unknown): Promise<void> {
-    if (this.#run) {
-      await this.prepare();
-      await change();
-      await this.#commit();
-      return;
-    }
-    const lease = await this.#hold();
+    let lease: Lease | undefined;
+    if (this.#run) await this.prepare(); // the run holds the lock already
+    else lease = await this.#hold();
     try {
       await change();
       await this.#commit();

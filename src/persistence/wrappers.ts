@@ -15,7 +15,7 @@ export class BackendWrapper implements Backend {
   readonly claim: ((flowUuid: string) => Promise<number>) | undefined;
 
   constructor(protected readonly inner: Backend) {
-    this.claim = inner.claim && ((flowUuid) => (inner.claim as (id: string) => Promise<number>).call(inner, flowUuid));
+    this.claim = inner.claim?.bind(inner);
   }
 
   /** The inner backend's lock service: engines on the wrapper take their flows' locks there. */
