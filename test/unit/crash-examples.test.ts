@@ -4,38 +4,25 @@
 // scenario the same ids and its own copy of the clock, so these compare equal.
 import { describe, it } from "vitest";
 import { provisionTenant } from "../../examples/edge-jobs/provision-tenant.js";
-import { BillingApi, DnsApi, Mailer, TenantRecords, type RecordStorage } from "../../examples/edge-jobs/services.js";
+import { BillingApi, DnsApi, Mailer, TenantRecords } from "../../examples/edge-jobs/services.js";
 import { bookingFlow } from "../../examples/wizard/flow.js";
 import { MemoryBackend, type Engine } from "../../src/index.js";
 import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
+import { MapKv } from "./helpers.js";
 
 const START = Date.parse("2026-03-01T09:00:00Z");
-
-/** A Durable Object's synchronous storage, as the tenant records use it. */
-class MapStorage implements RecordStorage {
-  readonly map = new Map<string, unknown>();
-  get<T>(key: string): T | undefined {
-    return structuredClone(this.map.get(key)) as T | undefined;
-  }
-  put<T>(key: string, value: T): void {
-    this.map.set(key, structuredClone(value));
-  }
-  delete(key: string): boolean {
-    return this.map.delete(key);
-  }
-}
 
 describe("the examples' flows survive a crash at every write", () => {
   it("edge-jobs: provision-tenant (retries with backoff, a sleep, idempotency keys and timestamps in results)", async () => {
     // The outside world outlives a crash but not a scenario: each scenario starts with a new one
     // (a scenario starts with a new backend, so that is where it is made).
-    let world = { records: new TenantRecords(new MapStorage(), () => START), providers: { billing: new BillingApi(), dns: new DnsApi(), mailer: new Mailer() } };
+    let world = { records: new TenantRecords(new MapKv(), () => START), providers: { billing: new BillingApi(), dns: new DnsApi(), mailer: new Mailer() } };
     await assertCrashSafe({
       makeFlow: () => provisionTenant(world.records, { propagationMs: 60_000 }, world.providers),
       store: { tenant: "acme", plan: "pro", adminEmail: "ada@acme.test" },
       engine: { engine: "parallel", clock: new ManualClock(START, { autoAdvance: true }) },
       makeBackend: () => {
-        world = { records: new TenantRecords(new MapStorage(), () => START), providers: { billing: new BillingApi(), dns: new DnsApi(), mailer: new Mailer() } };
+        world = { records: new TenantRecords(new MapKv(), () => START), providers: { billing: new BillingApi(), dns: new DnsApi(), mailer: new Mailer() } };
         return new MemoryBackend();
       },
     });

@@ -3,30 +3,13 @@
 // number for its alarm. workerd proves the Durable Object around it (test/workerd/flow-runner*).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FlowSlots, SLOT_TRANSITIONS, type FlowRunnerOptions, type SlotState } from "../../adapters/durable-object/flow-slots.js";
-import type { SyncKv } from "../../adapters/durable-object/runner-index.js";
 import { MemoryBackend, type Engine } from "../../src/index.js";
 import { ManualClock } from "../../src/testing/index.js";
 import { BACKOFF_MS, runnerFlows } from "../workerd/runner-flows.js";
-import { rejection } from "./helpers.js";
+import { MapKv, rejection } from "./helpers.js";
 
 const DAY = 86_400_000;
 const CHECKOUT_STORE = { cart: "cart-7", price: 90 };
-
-class MapKv implements SyncKv {
-  readonly map = new Map<string, unknown>();
-  get<T>(key: string): T | undefined {
-    return structuredClone(this.map.get(key)) as T | undefined;
-  }
-  put<T>(key: string, value: T): void {
-    this.map.set(key, structuredClone(value));
-  }
-  delete(key: string): boolean {
-    return this.map.delete(key);
-  }
-  list<T>({ prefix }: { prefix: string }): Iterable<[string, T]> {
-    return [...this.map].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)) as Array<[string, T]>;
-  }
-}
 
 /** A runner's slots as a Durable Object would host them; `life()` makes the next life of the object (same storage). */
 function host(options: FlowRunnerOptions = {}) {

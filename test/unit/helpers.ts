@@ -2,6 +2,7 @@
  * Task makers shared by the unit tests; they mirror TaskFlow's `tests/utils.py` so that the
  * scenarios of its test suite read the same here (P = progressing, F = failing, N = nasty).
  */
+import type { SyncKv } from "../../adapters/durable-object/runner-index.js";
 import { registerErrorClass, task, type Engine, type RunnerState, type Task, type TaskSpec } from "../../src/index.js";
 
 /** Python's RuntimeError, so that failures print as TaskFlow prints them. */
@@ -104,4 +105,21 @@ export async function storeEveryAtom(engine: Engine): Promise<void> {
   await engine.prepare();
   for (const d of engine.storage.atomDetails()) engine.injectAtomArgs(d.name, {}); // a change: the detail is written
   await engine.save();
+}
+
+/** A Durable Object's synchronous key-value storage, in a Map (copies in and out, as the real one). */
+export class MapKv implements SyncKv {
+  readonly map = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return structuredClone(this.map.get(key)) as T | undefined;
+  }
+  put<T>(key: string, value: T): void {
+    this.map.set(key, structuredClone(value));
+  }
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+  list<T>({ prefix }: { prefix: string }): Iterable<[string, T]> {
+    return [...this.map].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)) as Array<[string, T]>;
+  }
 }
