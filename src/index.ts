@@ -6,7 +6,7 @@ export * from "./errors.js";
 export * from "./states.js";
 export { Failure, WrappedFailure, registerErrorClass, type FailureData } from "./failure.js";
 export { Atom, type AtomOptions, type ProvidesSpec } from "./atoms/atom.js";
-export { Task, task, type TaskContext, type RevertContext, type TaskSpec, type TaskOptions, type TaskRetry } from "./atoms/task.js";
+export { Task, task, type TaskContext, type RevertContext, type TaskSpec, type TaskOptions } from "./atoms/task.js";
 export {
   Retry, History, Times, ForEach, ParameterizedForEach, AlwaysRevert, AlwaysRevertAll,
   type RetryDecision, type RetryOptions, type HistoryEntry,

@@ -86,6 +86,7 @@ describe("the core bundles for any runtime", () => {
   it("leaves retries, waits, sleeps, deciders and graph export out of the minimal app", async () => {
     const { inputs } = await measure(MINIMAL_APP);
     const optional = [
+      "src/atoms/retry.ts", "src/engine/actions/retry.ts", "src/atoms/backoff.ts", "src/atoms/history.ts",
       "src/atoms/wait-for.ts", "src/engine/actions/wait.ts", "src/engine/inputs.ts",
       "src/atoms/sleep.ts", "src/engine/actions/sleep.ts",
       "src/engine/deciders.ts", "src/patterns/graph.ts", "src/engine/export-graph.ts",
