@@ -17,7 +17,7 @@ import {
   History,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   NotFound,
   ParameterizedForEach,
   registerErrorClass,
@@ -122,7 +122,7 @@ async function crashed(
   const atoms = Object.fromEntries((dump.atoms as AtomDetail[]).map((a) => [a.name, a]));
   edit(atoms, dump.flows[0] as FlowDetail);
   const { store: _store, ...rest } = options;
-  return load(makeFlow(), { ...rest, backend: MemoryBackend.fromDump(dump), flowDetailId: first.flowDetailId });
+  return load(makeFlow(), { ...rest, backend: memoryBackendFromDump(dump), flowDetailId: first.flowDetailId });
 }
 
 const failureData = (error: Error) => Failure.fromError(error).toJSON();

@@ -11,7 +11,7 @@ import {
   captureListener,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   RequestTimeout,
   sleep,
   sleepUntil,
@@ -42,7 +42,7 @@ async function until(done: () => boolean, what = "the condition"): Promise<void>
 
 /** A JSON round trip of a memory backend: what a new host reads after the old one went away. */
 function reopen(backend: MemoryBackend): MemoryBackend {
-  return MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
+  return memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
 }
 
 /** Records the clock time of each transition of the named atoms, as `"name STATE@time"`. */
