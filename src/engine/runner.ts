@@ -1,12 +1,11 @@
 import { Cancelled, ExecutionFailure, RequestTimeout } from "../errors.js";
 import { Failure } from "../failure.js";
-import { setOwn } from "../persistence/clone.js";
 import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
 import { ActionSignal, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
 import type { AtomNode, ExecNode, ExecutionGraph, RetryNode } from "./compiler.js";
-import { ignoredRegion } from "./links.js";
+import { skippedBy } from "./links.js";
 import { Gates } from "./gates.js";
 import type { Journal } from "./journal.js";
 import { reconcile } from "./reconcile.js";
@@ -308,21 +307,7 @@ export class Runner {
   private applyDeciders(n: ExecNode): boolean {
     if (n.deciders.length === 0) return false;
     const { graph, journal } = this.loaded as Loaded;
-    let widest: AtomNode[] | undefined;
-    for (const { from, decider, depth } of n.deciders) {
-      const source = graph.nodes[from] as ExecNode;
-      const sources = source.atom ? [source] : [...graph.atoms.values()].filter((a) => a.path.includes(source.scope.flow));
-      const history: Record<string, unknown> = {};
-      for (const s of sources) {
-        const d = journal.detail(s.name);
-        if (d.state === "SUCCESS") setOwn(history, s.name, d.result);
-      }
-      if (Object.keys(history).length === 0 && sources.length > 0) continue;
-      if (!decider(history)) {
-        const region = ignoredRegion(graph, n, depth);
-        if (!widest || region.length > widest.length) widest = region;
-      }
-    }
+    const widest = skippedBy(graph, journal, n);
     if (!widest) return false;
     for (const a of widest) {
       if (journal.detail(a.name).state !== "PENDING") continue;
