@@ -6,7 +6,7 @@ export * from "./errors.js";
 export * from "./states.js";
 export { Failure, WrappedFailure, registerErrorClass, type FailureData } from "./failure.js";
 export { Atom, type AtomOptions, type ProvidesSpec } from "./atoms/atom.js";
-export { Task, task, type TaskContext, type RevertContext, type TaskSpec, type TaskOptions, type TaskRetry } from "./atoms/task.js";
+export { Task, task, type TaskContext, type RevertContext, type TaskSpec, type TaskOptions } from "./atoms/task.js";
 export {
   Retry, History, Times, ForEach, ParameterizedForEach, AlwaysRevert, AlwaysRevertAll,
   type RetryDecision, type RetryOptions, type HistoryEntry,
@@ -40,7 +40,7 @@ export { MemoryLockService } from "./locks/memory.js";
 export { type Clock, systemClock } from "./ports/clock.js";
 export { type IdGenerator, defaultIds } from "./ports/ids.js";
 export * from "./persistence/models.js";
-export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";
+export { MemoryBackend, memoryBackendFromDump, type MemoryDump } from "./persistence/memory.js";
 /**
  * One reader of a stored flow: `readSnapshot(backend, flowDetailId)` (or `snapshotOf(flowDetail,
  * atomDetails)`) gives its state, every atom of its definition in order (PENDING where nothing is

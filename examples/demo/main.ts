@@ -1,6 +1,6 @@
 // npm run demo: a checkout flow that loses its host half-way through, then resumes from its
 // log book. Watch the transitions stream by, the crash, and the resume that skips what was done.
-import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type AtomEvent, type Engine } from "../../src/index.js";
+import { graphFlow, linearFlow, load, MemoryBackend, memoryBackendFromDump, task, unorderedFlow, type AtomEvent, type Engine } from "../../src/index.js";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let hostAlive = true; // the first "host" dies while charging the card
@@ -84,7 +84,7 @@ console.log(`\n   💥 host 1 died while charging. Done before the crash: ${[...
 console.log(`   The log book survives as ${saved.length} bytes of JSON.\n`);
 
 console.log("2) A new host loads the same flow definition against the stored log book and resumes.\n");
-const second = load(checkout(), { backend: MemoryBackend.fromDump(JSON.parse(saved)), flowDetailId: first.flowDetailId, engine: "parallel" });
+const second = load(checkout(), { backend: memoryBackendFromDump(JSON.parse(saved)), flowDetailId: first.flowDetailId, engine: "parallel" });
 await second.prepare();
 watch(second, "host 2", new Set(second.storage.atomDetails().filter((d) => d.state === "SUCCESS").map((d) => d.name)));
 await second.run();

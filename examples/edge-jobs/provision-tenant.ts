@@ -1,4 +1,4 @@
-import { FlowRegistry, linearFlow, sleep, task, unorderedFlow, type FlowItem } from "taskflow-ts";
+import { FlowRegistry, linearFlow, sleep, task, Times, unorderedFlow, type FlowItem } from "taskflow-ts";
 import { billing, dns, mailer, type BillingApi, type DnsApi, type DnsZone, type Mailer, type TenantRecord, type TenantRecords } from "./services.js";
 
 /** Arguments of the "provision-tenant" factory (the `args` of a start, as JSON). */
@@ -22,8 +22,9 @@ export interface TenantRequest {
 }
 
 // Provider calls are retried with backoff: 1 s, then 2 s, 4 s. Each wait is stored as a wake-up
-// time and served by the Durable Object's alarm, so no isolate sits idle through it.
-const retry = { attempts: 4, backoff: { initialMs: 1_000, rate: 2, maxMs: 8_000 } };
+// time and served by the Durable Object's alarm, so no isolate sits idle through it. One retry
+// controller per task: each is an atom of its own (`<task>_retry`).
+const retry = () => new Times(4, { backoff: { initialMs: 1_000, rate: 2, maxMs: 8_000 } });
 
 /**
  * Provisions a tenant: its records, a billing account and a DNS zone (two providers, called
@@ -48,7 +49,7 @@ export function provisionTenant(records: TenantRecords, options: ProvisionOption
         name: "billing-account",
         requires: ["tenant", "plan"],
         provides: "account",
-        retry,
+        retry: retry(),
         execute: ({ tenant, plan }: TenantRequest, ctx) => bills.createAccount(ctx.idempotencyKey, tenant, plan),
         // Undone by the same key: the account this call opened, if any (also when execute never
         // returned, as after an eviction mid-call), never another job's.
@@ -58,7 +59,7 @@ export function provisionTenant(records: TenantRecords, options: ProvisionOption
         name: "dns-zone",
         requires: ["tenant"],
         provides: "zone",
-        retry,
+        retry: retry(),
         execute: ({ tenant }: TenantRequest, ctx) => zones.createZone(ctx.idempotencyKey, tenant),
         revert: (_args: TenantRequest, ctx) => zones.deleteZone(ctx.idempotencyKey),
       }),

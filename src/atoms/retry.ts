@@ -2,8 +2,7 @@ import { CompilationFailure, NotFound } from "../errors.js";
 import { Atom, type AtomOptions } from "./atom.js";
 import { type Backoff, checkBackoff } from "./backoff.js";
 import type { History } from "./history.js";
-import { retryAction } from "../engine/actions/retry.js";
-import type { AtomAction } from "../engine/actions/action.js";
+import { retryAction, type RetryAction } from "../engine/actions/retry.js";
 
 export { History, type HistoryEntry } from "./history.js";
 
@@ -33,7 +32,7 @@ export interface RetryOptions<Args extends object = Record<string, unknown>> ext
  */
 export abstract class Retry<Args extends object = Record<string, unknown>> extends Atom<Args> {
   readonly kind = "retry" as const;
-  readonly action: AtomAction<any> = retryAction;
+  readonly action: RetryAction = retryAction;
   readonly backoff: Backoff | undefined;
   private named: boolean;
 

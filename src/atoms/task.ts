@@ -1,20 +1,8 @@
 import type { Failure } from "../failure.js";
 import { Atom, duration, type AtomOptions } from "./atom.js";
-import { type Backoff, checkBackoff } from "./backoff.js";
+import type { Retry } from "./retry.js";
 import type { AtomAction } from "../engine/actions/action.js";
 import { taskAction } from "../engine/actions/task.js";
-
-/**
- * `retry` shorthand of a task: the engine wraps it in a flow with a `Times` retry.
- * @example task({ name: "call", retry: { attempts: 3, backoff: { initialMs: 500 } }, execute: callApi })
- */
-export interface TaskRetry {
-  /** Tries in all, the first included. */
-  attempts: number;
-  backoff?: Backoff;
-  /** Revert everything (not only this task) once the attempts are spent. */
-  revertAll?: boolean;
-}
 
 /**
  * Options of a task: the atom options plus how it is run.
@@ -28,8 +16,13 @@ export interface TaskOptions<Args extends object = Record<string, unknown>> exte
    * failure while offline does not spend a retry attempt: the task is reverted and waits.
    */
   needsNetwork?: boolean;
-  /** Retries this task alone: compiles to a retry atom (`<name>_retry`) around it. */
-  retry?: TaskRetry;
+  /**
+   * Retries this task alone: the task runs in a flow of its own (`<name>[retry]`) with this retry
+   * controller, named `<name>_retry` unless it has a name. A retry object, not plain data, so an
+   * app without retries does not bundle them.
+   * @example task({ name: "call", retry: new Times(3, { backoff: { initialMs: 500 } }), execute: callApi })
+   */
+  retry?: Retry<any>;
 }
 
 /**
@@ -86,14 +79,14 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
   readonly action: AtomAction<any> = taskAction;
   readonly timeoutMs: number | undefined;
   readonly needsNetwork: boolean;
-  readonly retry: TaskRetry | undefined;
+  readonly retry: Retry<any> | undefined;
 
   constructor(options: TaskOptions<Args> = {}) {
     super(options);
     this.timeoutMs = duration(`task "${this.name}"`, "timeoutMs", options.timeoutMs);
     this.needsNetwork = options.needsNetwork ?? false;
     this.retry = options.retry;
-    if (options.retry?.backoff) checkBackoff(`${this.name}_retry`, options.retry.backoff);
+    this.retry?.adopt(this.name);
   }
 
   abstract execute(args: Args, context: TaskContext): Result | Promise<Result>;

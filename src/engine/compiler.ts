@@ -1,5 +1,4 @@
 import type { Atom } from "../atoms/atom.js";
-import { Times } from "../atoms/retry.js";
 import type { Task } from "../atoms/task.js";
 import type { Retry } from "../atoms/retry.js";
 import type { Sleep } from "../atoms/sleep.js";
@@ -132,10 +131,9 @@ export function compile(root: FlowItem): ExecutionGraph {
   /** Enters an item: the span of an atom; for a flow, its frame is opened (and undefined returned). */
   const enter = (item: FlowItem, scope: FlowScope | undefined, path: FlowItem[], retry: RetryNode | undefined): Span | undefined => {
     if (!isFlow(item) && item.action.kind === "task" && (item as Task<any>).retry && !wrapped.has(item)) {
-      // The retry shorthand: the task runs in a flow of its own with a Times retry.
+      // The retry shorthand: the task runs in a flow of its own with its retry.
       wrapped.add(item);
-      const { attempts, backoff, revertAll } = (item as Task<any>).retry as NonNullable<Task<any>["retry"]>;
-      item = new LinearFlow(`${item.name}[retry]`, { retry: new Times(attempts, { name: `${item.name}_retry`, backoff, revertAll }) }).add(item);
+      item = new LinearFlow(`${item.name}[retry]`, { retry: (item as Task<any>).retry }).add(item);
     }
     if (seen.has(item)) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
     seen.add(item);

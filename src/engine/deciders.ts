@@ -1,6 +1,32 @@
 import type { AtomNode, ExecNode, ExecutionGraph } from "./compiler.js";
 import type { DeciderDepth } from "../patterns/graph.js";
+import { setOwn } from "../persistence/clone.js";
+import type { Journal } from "./journal.js";
 import { parentFlow } from "./links.js";
+
+/**
+ * Evaluates the deciders on the links into `target`: each gets the results of its link's source
+ * (an atom, or the atoms of a subflow that succeeded); a source with no result yet does not vote.
+ * Returns the widest region a "no" skips, or `undefined` when every decider said yes.
+ */
+export function decide(graph: ExecutionGraph, journal: Journal, target: ExecNode): AtomNode[] | undefined {
+  let widest: AtomNode[] | undefined;
+  for (const { from, decider, depth } of target.deciders) {
+    const source = graph.nodes[from] as ExecNode;
+    const sources = source.atom ? [source] : [...graph.atoms.values()].filter((a) => a.path.includes(source.scope.flow));
+    const history: Record<string, unknown> = {};
+    for (const s of sources) {
+      const d = journal.detail(s.name);
+      if (d.state === "SUCCESS") setOwn(history, s.name, d.result);
+    }
+    if (Object.keys(history).length === 0 && sources.length > 0) continue;
+    if (!decider(history)) {
+      const region = ignoredRegion(graph, target, depth);
+      if (!widest || region.length > widest.length) widest = region;
+    }
+  }
+  return widest;
+}
 
 /** The atoms of the flow that a flow-entry node marks (its whole subtree). */
 function atomsInside(graph: ExecutionGraph, entry: ExecNode): AtomNode[] {

@@ -1,7 +1,9 @@
-// What waits bring to the engine (through their action): `engine.waitingFor`, and the schema
-// check of a value provided or revised for a wait. An app without waits does not bundle it.
+// What waits bring to the engine (through their action): `engine.waitingFor`, `engine.provide`,
+// and the schema check of a value provided or revised for a wait. An app without waits does not
+// bundle it.
 import type { WaitFor } from "../atoms/wait-for.js";
-import { InvalidFormat } from "../errors.js";
+import { DisallowedAccess, InvalidFormat } from "../errors.js";
+import { check as checkValue } from "./revise.js";
 import type { ExecNode, ExecutionGraph, WaitNode } from "./compiler.js";
 import type { Journal } from "./journal.js";
 
@@ -61,4 +63,13 @@ export async function check(waits: WaitNode[], name: string, value: unknown): Pr
     checked = result.value;
   }
   return checked;
+}
+
+/** Validates and buffers a value for the waits for `name` (the caller commits). @throws DisallowedAccess once they took theirs */
+export async function provide(journal: Journal, waits: WaitNode[], name: string, value: unknown): Promise<void> {
+  if (waits.some((n) => journal.detail(n.name).state !== "PENDING")) {
+    throw new DisallowedAccess(`flow "${journal.flowDetail.name}" already has its "${name}"; to change it, use revise("${name}", value)`);
+  }
+  const checked = await checkValue(waits, name, value);
+  journal.updateFlow({ inputs: { ...(journal.flowDetail.inputs ?? {}), [name]: checked } });
 }

@@ -17,24 +17,20 @@ export function waitingFor(journal: Journal, graph: ExecutionGraph): Waiting[] {
 }
 
 /** The value as the waits' schemas accept it, if it can be stored. @throws InvalidFormat */
-async function check(waits: WaitNode[], name: string, value: unknown): Promise<unknown> {
+export async function check(waits: WaitNode[], name: string, value: unknown): Promise<unknown> {
   const checked = waits[0] ? await waits[0].atom.action.check(waits, name, value) : value;
   checkStorable(checked, name, `the value for "${name}"`);
   return checked;
 }
 
-/** Validates and buffers a value for a wait (the caller commits). */
+/** Validates and buffers a value for a wait (the caller commits); the waits' action does it. */
 export async function provide(journal: Journal, graph: ExecutionGraph, name: string, value: unknown): Promise<void> {
   const waits = waitsFor(graph, name);
-  if (waits.length === 0) {
+  if (!waits[0]) {
     const names = waitsFor(graph).map((n) => n.atom.input);
     throw new NotFound(`flow "${journal.flowDetail.name}" has no wait for "${name}"; it waits for: ${names.join(", ") || "nothing"}`);
   }
-  if (waits.some((n) => journal.detail(n.name).state !== "PENDING")) {
-    throw new DisallowedAccess(`flow "${journal.flowDetail.name}" already has its "${name}"; to change it, use revise("${name}", value)`);
-  }
-  const checked = await check(waits, name, value);
-  journal.updateFlow({ inputs: { ...(journal.flowDetail.inputs ?? {}), [name]: checked } });
+  await waits[0].atom.action.provide(journal, waits, name, value);
 }
 
 /** Marks what depends on `name` for a revert and a new run, and stores the new value (the caller commits). */

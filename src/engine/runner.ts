@@ -1,19 +1,16 @@
-import { backoffDelay } from "../atoms/backoff.js";
 import { Cancelled, ExecutionFailure, RequestTimeout } from "../errors.js";
 import { Failure } from "../failure.js";
-import { setOwn } from "../persistence/clone.js";
 import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
 import { ActionSignal, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
-import { historyOf } from "./actions/retry.js";
 import type { AtomNode, ExecNode, ExecutionGraph, RetryNode } from "./compiler.js";
-import { ignoredRegion } from "./links.js";
+import { skippedBy } from "./links.js";
 import { Gates } from "./gates.js";
 import type { Journal } from "./journal.js";
 import { reconcile } from "./reconcile.js";
 import { ReadyQueue } from "./ready-queue.js";
-import { apply, determine } from "./resolution.js";
+import { apply } from "./resolution.js";
 import type { RunRequests } from "./run.js";
 import type { Writer } from "./writer.js";
 
@@ -75,7 +72,7 @@ export class Runner {
 
   constructor(private readonly options: RunOptions, loaded: Loaded) {
     this.loaded = loaded;
-    this.actionHost = { journal: loaded.journal, storage: loaded.storage, clock: options.clock, online: () => options.online() };
+    this.actionHost = { journal: loaded.journal, storage: loaded.storage, clock: options.clock, online: () => options.online(), random: options.random };
   }
 
   private get journal(): Journal {
@@ -310,21 +307,7 @@ export class Runner {
   private applyDeciders(n: ExecNode): boolean {
     if (n.deciders.length === 0) return false;
     const { graph, journal } = this.loaded as Loaded;
-    let widest: AtomNode[] | undefined;
-    for (const { from, decider, depth } of n.deciders) {
-      const source = graph.nodes[from] as ExecNode;
-      const sources = source.atom ? [source] : [...graph.atoms.values()].filter((a) => a.path.includes(source.scope.flow));
-      const history: Record<string, unknown> = {};
-      for (const s of sources) {
-        const d = journal.detail(s.name);
-        if (d.state === "SUCCESS") setOwn(history, s.name, d.result);
-      }
-      if (Object.keys(history).length === 0 && sources.length > 0) continue;
-      if (!decider(history)) {
-        const region = ignoredRegion(graph, n, depth);
-        if (!widest || region.length > widest.length) widest = region;
-      }
-    }
+    const widest = skippedBy(graph, journal, n);
     if (!widest) return false;
     for (const a of widest) {
       if (journal.detail(a.name).state !== "PENDING") continue;
@@ -346,7 +329,8 @@ export class Runner {
       if (reverting) {
         if (!this.isRevertReady(node) || !this.backward.isOpen(node)) continue;
         if (journal.detail(node.name).intention === "RETRY") {
-          this.retry(node as RetryNode);
+          (node as RetryNode).atom.action.again(node as RetryNode, this.actionHost);
+          this.rebuild();
           continue;
         }
         journal.transition(node, "REVERTING");
@@ -359,20 +343,6 @@ export class Runner {
     }
     await this.loaded.writer.commit(); // write-ahead: RUNNING/REVERTING is stored before the action starts
     for (const s of started) this.launch(s.node, s.mode);
-  }
-
-  /**
-   * The retry's flow has been reverted: the retry goes RETRYING, its flow back to PENDING, and it
-   * executes again (after its backoff, stored as a wake-up time).
-   */
-  private retry(node: RetryNode): void {
-    const { clock, random } = this.options;
-    const tries = historyOf(this.journal, node).length;
-    const backoff = node.atom.backoff;
-    const wakeAt = backoff ? clock.now() + backoffDelay(backoff, tries, random) : undefined;
-    this.journal.transition(node, "RETRYING", { intention: "EXECUTE", fields: { wakeAt } });
-    this.resetSubgraph(node);
-    this.rebuild();
   }
 
   /** The atoms of a retrying flow go back to PENDING to run again, their old timers forgotten. */
@@ -482,7 +452,7 @@ export class Runner {
   /** Decides what a failure of `node` means, sets the intentions, and looks again. */
   private resolve(node: AtomNode, failure: Failure): void {
     const { neverResolve, deferReverts } = this.options;
-    const { journal, graph, storage } = this.loaded as Loaded;
+    const { journal, graph } = this.loaded as Loaded;
     if (neverResolve) {
       this.failures.push(failure);
       return;
@@ -493,7 +463,9 @@ export class Runner {
       journal.intend(node.name, "REVERT", { requeue: true });
       this.options.statistics.discardedFailures++;
     } else {
-      apply(journal, graph, determine(journal, storage, node, failure, deferReverts));
+      // The nearest retry controller decides (its action holds how); with none, revert everything.
+      const retry = node.retry;
+      apply(journal, graph, retry ? retry.atom.action.decide(retry, node, failure, this.actionHost, deferReverts) : { kind: "REVERT_ALL", implicit: true });
     }
     this.rebuild();
   }

@@ -1,6 +1,7 @@
 import { AmbiguousDependency, DependencyFailure, NotFound } from "../errors.js";
 import type { AtomNode, ExecNode, ExecutionGraph } from "../engine/compiler.js";
-import { ignoredRegion } from "../engine/deciders.js";
+import { decide } from "../engine/deciders.js";
+import type { Journal } from "../engine/journal.js";
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
 
 /**
@@ -65,9 +66,9 @@ export class GraphFlow extends Flow {
     }
   }
 
-  /** @internal The atoms a decider's "no" on `target`, an item of this flow, skips (the engine asks it). */
-  ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: DeciderDepth): AtomNode[] {
-    return ignoredRegion(graph, target, depth);
+  /** @internal The atoms the deciders on links into `target`, an item of this flow, skip, if any (the engine asks it). */
+  skipped(graph: ExecutionGraph, journal: Journal, target: ExecNode): AtomNode[] | undefined {
+    return decide(graph, journal, target);
   }
 
   /** An explicit edge `from → to`, optionally guarded by a decider. */

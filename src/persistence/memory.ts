@@ -3,12 +3,15 @@ import { cloneRecord } from "./clone.js";
 import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
-import { decodeEach, decodeRecord, type StoredEntry } from "./validate.js";
-import { expiryLimit, finishedAmong, type FinishedBook } from "./expiry.js";
+import { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./validate.js";
+import { expiryLimit, finishedAmong, finishedBooks, type FinishedBook } from "./expiry.js";
 import { checkParents } from "./parents.js";
 import { fencedFlows, nextEpoch } from "./fence.js";
 import { MemoryLockService } from "../locks/memory.js";
 import type { LockService } from "../ports/lock.js";
+
+/** The key of the method that fills a backend with a dump's records (not public). */
+const RESTORE = Symbol("restore");
 
 /**
  * Everything a {@link MemoryBackend} holds, as plain data (JSON-compatible when results are).
@@ -22,13 +25,13 @@ export interface MemoryDump {
 
 /**
  * Log books in memory, behaving like durable storage: records are stored as structured clones
- * and every read returns a fresh validated copy, so mutating a returned object never changes
+ * and every read returns a fresh copy, so mutating a returned object never changes
  * what is stored. (To count its commits, wrap it: `countCommits(new MemoryBackend())`.)
  *
  * @example
  * const backend = new MemoryBackend();
  * await run(flow, { backend });
- * const saved = JSON.stringify(backend.dump()); // and later: MemoryBackend.fromDump(JSON.parse(saved))
+ * const saved = JSON.stringify(backend.dump()); // and later: memoryBackendFromDump(JSON.parse(saved))
  */
 export class MemoryBackend implements Backend {
   #books = new Map<string, unknown>();
@@ -40,29 +43,18 @@ export class MemoryBackend implements Backend {
   /** Engines on this backend take their flows' locks here (one process). */
   readonly locks: LockService = new MemoryLockService();
 
-  /**
-   * A backend holding what {@link dump} returned. Records are validated when read (a corrupt one
-   * is refused then, naming it, and the others stay readable); here only that each is an object
-   * with a string uuid, which the store is keyed by.
-   * @throws InvalidFormat naming a list that is missing or a record that has no uuid
-   */
-  static fromDump(dump: MemoryDump): MemoryBackend {
-    const backend = new MemoryBackend();
-    const records = (list: keyof MemoryDump): Array<{ uuid: string }> => {
-      const all: unknown = (dump as MemoryDump | null)?.[list];
-      if (!Array.isArray(all)) throw new InvalidFormat(`memory dump: "${list}" is not a list of records`);
-      return all.map((r: { uuid?: unknown } | null, i) => {
-        if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a uuid`);
-        return cloneRecord(r as { uuid: string });
-      });
-    };
-    for (const b of records("logBooks")) backend.#books.set(b.uuid, b);
-    for (const f of records("flows")) backend.#putFlow(f);
-    for (const a of records("atoms")) backend.#putAtom(a);
-    return backend;
+  /** How records are read back: as they are (its own), or checked (from a dump, see {@link memoryBackendFromDump}). */
+  #read: Reader = OWN;
+
+  /** @internal fills a new backend with a dump's records, read back checked */
+  [RESTORE](records: MemoryDump & { [K in keyof MemoryDump]: Array<{ uuid: string }> }, read: Reader): void {
+    for (const b of records.logBooks) this.#books.set(b.uuid, b);
+    for (const f of records.flows) this.#putFlow(f);
+    for (const a of records.atoms) this.#putAtom(a);
+    this.#read = read;
   }
 
-  /** A copy of every stored record, as stored. */
+  /** A copy of every stored record, as stored (see {@link memoryBackendFromDump} to restore it). */
   dump(): MemoryDump {
     return cloneRecord({
       logBooks: [...this.#books.values()],
@@ -99,12 +91,12 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return decodeRecord("log book", cloneRecord(raw), { uuid });
+    return this.#read.one("log book", cloneRecord(raw), uuid);
   }
 
   async listLogBooks(options?: ListOptions): Promise<LogBook[]> {
     this.#ensureOpen();
-    return decodeEach("log book", entries(this.#books), options?.onBadRecord);
+    return this.#read.each("log book", entries(this.#books), options?.onBadRecord);
   }
 
   async destroyLogBook(uuid: string): Promise<void> {
@@ -126,7 +118,7 @@ export class MemoryBackend implements Backend {
 
   #finished(options?: ListOptions): FinishedBook[] {
     this.#ensureOpen();
-    return finishedAmong(entries(this.#books), entries(this.#flows), options?.onBadRecord);
+    return this.#read.finished(entries(this.#books), entries(this.#flows), options?.onBadRecord);
   }
 
   /** Deletes a log book with its flow and atom details; false when it is not stored. */
@@ -144,7 +136,7 @@ export class MemoryBackend implements Backend {
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.#ensureOpen();
     if (!this.#books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => decodeRecord("flow detail", cloneRecord(this.#flows.get(id)), { uuid: id }));
+    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => this.#read.one("flow detail", cloneRecord(this.#flows.get(id)), id));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -152,13 +144,13 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    return decodeRecord("flow detail", cloneRecord(raw), { uuid });
+    return this.#read.one("flow detail", cloneRecord(raw), uuid);
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) => decodeRecord("atom detail", cloneRecord(this.#atoms.get(id)), { uuid: id }));
+    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) => this.#read.one("atom detail", cloneRecord(this.#atoms.get(id)), id));
   }
 
   async close(): Promise<void> {
@@ -180,6 +172,54 @@ export class MemoryBackend implements Backend {
   #ensureOpen(): void {
     if (this.#closed) throw new StorageFailure("the memory backend is closed");
   }
+}
+
+/**
+ * How a memory backend reads its records back. Its own are structured clones of what the engine
+ * committed (the engine checks what it writes), so they are read as they are; records restored
+ * from a dump may come from anywhere, and are decoded as every other backend decodes what it
+ * reads (validate.ts). Kept apart so that an app that never restores a dump does not bundle the
+ * record check.
+ */
+interface Reader {
+  one<K extends RecordKind>(kind: K, raw: unknown, uuid: string): RecordOf[K];
+  each<K extends RecordKind>(kind: K, entries: StoredEntry[], onBadRecord: ListOptions["onBadRecord"]): Array<RecordOf[K]>;
+  finished(books: StoredEntry[], flows: StoredEntry[], onBadRecord: ListOptions["onBadRecord"]): FinishedBook[];
+}
+
+const OWN: Reader = {
+  one: (_kind, raw) => raw as never,
+  each: (_kind, list) => list.map((e) => e[1] as never),
+  finished: (books, flows) => finishedBooks(books.map((e) => e[1] as LogBook), flows.map((e) => e[1] as FlowDetail)),
+};
+
+const CHECKED: Reader = {
+  one: (kind, raw, uuid) => decodeRecord(kind, raw, { uuid }),
+  each: decodeEach,
+  finished: finishedAmong,
+};
+
+/**
+ * A {@link MemoryBackend} holding what `dump()` returned. Records are validated when read (a
+ * corrupt one is refused then, naming it, and the others stay readable; one of an older schema
+ * version is migrated); here only that each is an object with a string uuid, which the store is
+ * keyed by. A function of its own, not a method, so that an app that never restores a dump does
+ * not bundle the record check.
+ * @throws InvalidFormat naming a list that is missing or a record that has no uuid
+ * @example const backend = memoryBackendFromDump(JSON.parse(localStorage.getItem("log-books") ?? "null") ?? { logBooks: [], flows: [], atoms: [] });
+ */
+export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
+  const records = (list: keyof MemoryDump): Array<{ uuid: string }> => {
+    const all: unknown = (dump as MemoryDump | null)?.[list];
+    if (!Array.isArray(all)) throw new InvalidFormat(`memory dump: "${list}" is not a list of records`);
+    return all.map((r: { uuid?: unknown } | null, i) => {
+      if (typeof r?.uuid !== "string") throw new InvalidFormat(`memory dump: ${list}[${i}] is not a record with a uuid`);
+      return cloneRecord(r as { uuid: string });
+    });
+  };
+  const backend = new MemoryBackend();
+  backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms") }, CHECKED);
+  return backend;
 }
 
 /** Stored records as the shared decoders take them: copies, each under its uuid. */

@@ -21,12 +21,12 @@ const test = (ok: (v: unknown) => boolean, expected: string): Check => (v, path,
   return v;
 };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const string = test((v) => typeof v === "string", "a string");
-const id = test((v) => typeof v === "string" && v !== "", "a non-empty string");
-const number = test(Number.isFinite, "a number");
-const record = test(isObject, "an object");
-const boolean = test((v) => typeof v === "boolean", "a boolean");
-const count = test((v) => Number.isInteger(v) && (v as number) >= 0, "a whole number ≥ 0");
+const string = /* @__PURE__ */ test((v) => typeof v === "string", "a string");
+const id = /* @__PURE__ */ test((v) => typeof v === "string" && v !== "", "a non-empty string");
+const number = /* @__PURE__ */ test(Number.isFinite, "a number");
+const record = /* @__PURE__ */ test(isObject, "an object");
+const boolean = /* @__PURE__ */ test((v) => typeof v === "boolean", "a boolean");
+const count = /* @__PURE__ */ test((v) => Number.isInteger(v) && (v as number) >= 0, "a whole number ≥ 0");
 const unknown: Check = (v) => v;
 const oneOf = (values: readonly unknown[]) => test((v) => values.includes(v), `one of ${values.join(", ")}`);
 
@@ -51,14 +51,14 @@ const object = (shape: Record<string, Check>): Check => {
   };
 };
 
-const version = oneOf([1]);
-const schemaVersion = oneOf([SCHEMA_VERSION]);
+const version = /* @__PURE__ */ oneOf([1]);
+const schemaVersion = /* @__PURE__ */ oneOf([SCHEMA_VERSION]);
 const failureData: Check = (v, path, issues) => failureShape(v, path, issues);
-const failureShape = object({
+const failureShape = /* @__PURE__ */ object({
   version, exceptionStr: string, excTypeNames: array(string, 1), "tracebackStr?": string, causes: array(failureData), "extra?": unknown,
 });
-const strings = array(string);
-const atomState = oneOf(ATOM_STATES);
+const strings = /* @__PURE__ */ array(string);
+const atomState = /* @__PURE__ */ oneOf(ATOM_STATES);
 /** When each atom state was entered: keys are atom states, values numbers. */
 const stamps: Check = (v, path, issues) => {
   if (!isObject(v)) return record(v, path, issues);
@@ -69,7 +69,10 @@ const stamps: Check = (v, path, issues) => {
   return { ...v };
 };
 
-const CHECKS = {
+// Built on first use: an app that only rebuilds failures (Failure.fromJSON) bundles the failure
+// check alone.
+let checks: Record<RecordKind, Check> | undefined;
+const recordChecks = (): Record<RecordKind, Check> => (checks ??= {
   "log book": object({ schemaVersion, uuid: id, name: string, createdAt: number, updatedAt: number, meta: record }),
   "flow detail": object({
     schemaVersion, uuid: id, bookUuid: id, name: string, state: oneOf(FLOW_STATES), createdAt: number, updatedAt: number,
@@ -95,18 +98,7 @@ const CHECKS = {
     "timestamps?": stamps, "wakeAt?": number, "deadline?": number, "requeue?": boolean, "generation?": count, "attempts?": count,
     meta: record, updatedAt: number,
   }),
-};
-
-/**
- * Migrations of stored records, applied on read: a backend never rewrites what it stores, the
- * engine writes the current version with its next change. Never edit a step that has shipped; a
- * new version adds one. Version 1 kept the engine's fields in `meta`; version 2 has them at the
- * top level (`duration`, the duration listener's, stays in meta: a user-side annotation).
- */
-const MOVED_IN_2: Record<string, string[]> = {
-  "flow detail": "fingerprint factory store suspendedReason wakeAt inputs waitingFor cancelled".split(" "),
-  "atom detail": "progress progressDetails injected timestamps wakeAt deadline requeue generation attempts".split(" "),
-};
+});
 
 /**
  * A stored record brought to the current schema version (a new object), or the value itself when
@@ -115,6 +107,14 @@ const MOVED_IN_2: Record<string, string[]> = {
  */
 export function migrateRecord(kind: RecordKind | (string & {}), value: unknown): unknown {
   if (!isObject(value) || value.schemaVersion !== 1) return value;
+  // Migrations of stored records, applied on read: a backend never rewrites what it stores, the
+  // engine writes the current version with its next change. Never edit a step that has shipped; a
+  // new version adds one. Version 1 kept the engine's fields in `meta`; version 2 has them at the
+  // top level (`duration`, the duration listener's, stays in meta: a user-side annotation).
+  const MOVED_IN_2: Record<string, string[]> = {
+    "flow detail": "fingerprint factory store suspendedReason wakeAt inputs waitingFor cancelled".split(" "),
+    "atom detail": "progress progressDetails injected timestamps wakeAt deadline requeue generation attempts".split(" "),
+  };
   const out: Record<string, unknown> = { ...value, schemaVersion: 2 };
   if (isObject(value.meta)) {
     const meta: Record<string, unknown> = (out.meta = {});
@@ -151,7 +151,7 @@ export type RecordKind = keyof RecordOf;
  */
 export function readRecord<K extends RecordKind>(kind: K, key: string, value: unknown): RecordOf[K] {
   const issues: string[] = [];
-  const record = CHECKS[kind](migrateRecord(kind, value), "", issues);
+  const record = recordChecks()[kind](migrateRecord(kind, value), "", issues);
   if (issues.length > 0) throw invalidRecord(kind, key, value, issues.join("; "));
   return record as RecordOf[K];
 }

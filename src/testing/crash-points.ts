@@ -1,7 +1,7 @@
 import { Engine, type EngineOptions } from "../engine/engine.js";
 import { TaskFlowError } from "../errors.js";
 import type { FlowItem } from "../patterns/flow.js";
-import { MemoryBackend } from "../persistence/memory.js";
+import { MemoryBackend, memoryBackendFromDump } from "../persistence/memory.js";
 import type { Backend } from "../ports/backend.js";
 import { readSnapshot } from "../snapshot/snapshot.js";
 import type { AtomState, FlowState } from "../states.js";
@@ -204,7 +204,7 @@ export async function assertCrashSafe(options: CrashCheckOptions): Promise<Crash
 }
 
 async function defaultReopen(backend: Backend): Promise<Backend> {
-  return backend instanceof MemoryBackend ? MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))) : backend;
+  return backend instanceof MemoryBackend ? memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump()))) : backend;
 }
 
 async function finish(engine: Engine, backend: Backend, drive: (engine: Engine) => Promise<void>, normalize: NonNullable<CrashCheckOptions["normalize"]>): Promise<Outcome> {

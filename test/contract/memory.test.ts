@@ -1,4 +1,4 @@
-import { MemoryBackend, type Backend } from "../../src/index.js";
+import { MemoryBackend, memoryBackendFromDump, type Backend } from "../../src/index.js";
 import { describeBackendContract } from "./backend-contract.js";
 import { describeFencingContract } from "./fencing-contract.js";
 
@@ -7,7 +7,7 @@ async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: s
   const dump = (backend as MemoryBackend).dump();
   const list = kind === "book" ? dump.logBooks : kind === "flow" ? dump.flows : dump.atoms;
   list[list.findIndex((r) => (r as { uuid: string }).uuid === uuid)] = raw;
-  return MemoryBackend.fromDump(dump);
+  return memoryBackendFromDump(dump);
 }
 
 describeBackendContract("memory", { make: () => new MemoryBackend(), corrupt });

@@ -9,7 +9,7 @@ import {
   Cancelled,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   StorageFailure,
   task,
   waitFor,
@@ -30,7 +30,7 @@ async function until(done: () => boolean | Promise<boolean>, what: string): Prom
 }
 
 /** A JSON round trip of a memory backend's dump: what a new host reads after the old one died. */
-const reopen = (dump: MemoryDump) => MemoryBackend.fromDump(JSON.parse(JSON.stringify(dump)) as MemoryDump);
+const reopen = (dump: MemoryDump) => memoryBackendFromDump(JSON.parse(JSON.stringify(dump)) as MemoryDump);
 
 /** a, then charge (which ignores its signal until `release`), then ship; every call recorded. */
 function checkout() {

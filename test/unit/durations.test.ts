@@ -62,9 +62,9 @@ describe("a duration that cannot be stored or makes no sense is refused when the
     ["rate NaN", { initialMs: 1, rate: NaN }],
     ["initialMs Infinity", { initialMs: Infinity }],
     ["initialMs -1", { initialMs: -1 }],
-  ])("a retry's backoff with %s is refused, on a retry and on a task's retry shorthand", (_what, backoff) => {
+  ])("a retry's backoff with %s is refused, on a retry, before it is given to a task as its retry", (_what, backoff) => {
     expect(() => new Times(3, { name: "r", backoff })).toThrow(CompilationFailure);
-    expect(() => task({ name: "t", retry: { attempts: 3, backoff }, execute: () => 1 })).toThrow(/retry "t_retry": backoff/);
+    expect(() => task({ name: "t", retry: new Times(3, { backoff }), execute: () => 1 })).toThrow(/retry "retry": backoff/);
   });
 
   it("zero and finite durations are accepted", () => {

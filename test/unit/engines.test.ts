@@ -10,7 +10,7 @@ import {
   InvalidFormat,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   MissingDependencies,
   run,
   task,
@@ -917,7 +917,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const td = dump.atoms.find((a) => (a as { name: string }).name === "task1") as Record<string, unknown>;
       td.state = "SUCCESS";
       td.result = 17;
-      const restored = MemoryBackend.fromDump(JSON.parse(JSON.stringify(dump)));
+      const restored = memoryBackendFromDump(JSON.parse(JSON.stringify(dump)));
 
       const e = make(flow(), { backend: restored, flowDetailId: first.flowDetailId });
       const capture = captureListener(e, { flow: false });

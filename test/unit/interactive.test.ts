@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  captureListener, DisallowedAccess, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, NotFound, RequestTimeout, task,
+  captureListener, DisallowedAccess, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, memoryBackendFromDump, NotFound, RequestTimeout, task,
   unorderedFlow, waitFor, type Engine,
 } from "../../src/index.js";
 import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
@@ -44,7 +44,7 @@ const wizard = () =>
 const waiting = async (engine: Engine) => (await engine.waitingFor()).map((w) => w.name);
 /** A new engine on the same log book, as after a page reload (the log book round-trips JSON). */
 const reload = (backend: MemoryBackend, id: string) => {
-  const copy = MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())));
+  const copy = memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump())));
   return { backend: copy, engine: load(wizard(), { backend: copy, flowDetailId: id }) };
 };
 

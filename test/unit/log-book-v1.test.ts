@@ -13,7 +13,7 @@ import {
   durationListener,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   readSnapshot,
   SCHEMA_VERSION,
   sleep,
@@ -70,7 +70,7 @@ describe("a log book of schema version 1", () => {
   });
 
   it("reads back as version 2, the engine's fields moved out of meta, duration left in it", async () => {
-    const backend = MemoryBackend.fromDump(fixture());
+    const backend = memoryBackendFromDump(fixture());
     const flow = await backend.getFlowDetail(FLOW_ID);
     expect(flow).toMatchObject({
       schemaVersion: SCHEMA_VERSION, state: "SUSPENDED", suspendedReason: "input", store: { customer: "ada" }, meta: {},
@@ -97,7 +97,7 @@ describe("a log book of schema version 1", () => {
   });
 
   it("resumes with this build to SUCCESS: nothing that succeeded runs again, attempts and generations carry over", async () => {
-    const backend = MemoryBackend.fromDump(fixture());
+    const backend = memoryBackendFromDump(fixture());
     const clock = new ManualClock(SUSPENDED_AT + 60_000);
     const calls: Record<string, number> = {};
     const engine = load(booking(calls), { backend, clock, flowDetailId: FLOW_ID });
@@ -117,7 +117,7 @@ describe("a log book of schema version 1", () => {
     expect(ran).toEqual(["wait:confirm", "finish"]);
 
     // What is stored now is version 2, read back through a JSON round trip.
-    const reread = MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
+    const reread = memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
     const flow = await reread.getFlowDetail(FLOW_ID);
     expect(flow).toMatchObject({ schemaVersion: SCHEMA_VERSION, state: "SUCCESS", store: { customer: "ada" }, meta: {} });
     expect(flow.suspendedReason).toBeUndefined();
@@ -138,7 +138,7 @@ describe("a log book of schema version 1", () => {
     flow.later = { note: "kept" };
     const wait = stored(dump.atoms).find((a) => a.name === "wait:confirm") as Stored & Record<string, unknown>;
     wait.later = 7;
-    const backend = MemoryBackend.fromDump(dump);
+    const backend = memoryBackendFromDump(dump);
     const engine = load(booking({}), { backend, clock: new ManualClock(SUSPENDED_AT + 60_000), flowDetailId: FLOW_ID });
     await engine.provide("confirm", true);
     expect(engine.storage.flowState).toBe("SUCCESS");
@@ -155,7 +155,7 @@ describe("a log book of schema version 1", () => {
     flow.meta = {};
     const wait = stored(dump.atoms).find((a) => a.name === "wait:confirm") as Stored & Record<string, unknown>;
     wait.progressDetails = { atProgress: 0, unit: "clicks" };
-    const backend = MemoryBackend.fromDump(dump);
+    const backend = memoryBackendFromDump(dump);
     const engine = load(booking({}), { backend, clock: new ManualClock(SUSPENDED_AT + 60_000), flowDetailId: FLOW_ID });
     await engine.provide("confirm", true);
     expect(engine.storage.flowState).toBe("SUCCESS");

@@ -10,13 +10,14 @@ import {
   AlwaysRevertAll,
   captureListener,
   CompilationFailure,
+  Duplicate,
   Failure,
   ForEach,
   graphFlow,
   History,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   NotFound,
   ParameterizedForEach,
   registerErrorClass,
@@ -121,7 +122,7 @@ async function crashed(
   const atoms = Object.fromEntries((dump.atoms as AtomDetail[]).map((a) => [a.name, a]));
   edit(atoms, dump.flows[0] as FlowDetail);
   const { store: _store, ...rest } = options;
-  return load(makeFlow(), { ...rest, backend: MemoryBackend.fromDump(dump), flowDetailId: first.flowDetailId });
+  return load(makeFlow(), { ...rest, backend: memoryBackendFromDump(dump), flowDetailId: first.flowDetailId });
 }
 
 const failureData = (error: Error) => Failure.fromError(error).toJSON();
@@ -842,7 +843,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
         { y: 2 },
       ],
       ["ForEach([3, 2, 3, 5])", () => linearFlow("flow-1", { retry: new ForEach([3, 2, 3, 5], { name: "r1", provides: "x" }) }, failingWithArg("t1")), {}],
-      ["a task with the retry shorthand, its attempts spent", () => linearFlow("flow-1", progressing("task1"), failing("task2", { retry: { attempts: 3 } })), {}],
+      ["a task with the retry shorthand, its attempts spent", () => linearFlow("flow-1", progressing("task1"), failing("task2", { retry: new Times(3) })), {}],
     ] as const;
 
     it.each(harnessFlows)("the crash-point harness over %s: every crash resumes to the same end", async (_what, makeFlow, store) => {
@@ -980,12 +981,12 @@ describe.each(ENGINES)("%s engine", (engine) => {
   });
 
   describe("the per-task retry shorthand", () => {
-    it("task({ retry: { attempts } }) compiles to <task>_retry in <task>[retry] and retries the task alone", async () => {
+    it("task({ retry: new Times(n) }) compiles to <task>_retry in <task>[retry] and retries the task alone", async () => {
       let calls = 0;
       const flaky = task({
         name: "flaky",
         provides: "v",
-        retry: { attempts: 3 },
+        retry: new Times(3),
         execute: () => {
           calls++;
           if (calls < 3) throw new RuntimeError("Woot!");
@@ -1006,13 +1007,38 @@ describe.each(ENGINES)("%s engine", (engine) => {
 
     it("once its attempts are spent, only the task's own flow reverts, unless revertAll", async () => {
       for (const revertAll of [false, true]) {
-        const e = make(linearFlow("f", progressing("before"), failing("boom", { retry: { attempts: 2, revertAll } })));
+        const e = make(linearFlow("f", progressing("before"), failing("boom", { retry: new Times(2, { revertAll }) })));
         const capture = captureListener(e, { flow: false });
         await expect(e.run()).rejects.toBeInstanceOf(RuntimeError);
         expect(capture.values.filter((v) => v === "boom.t RUNNING")).toHaveLength(2);
         expect(e.storage.getAtomState("before")).toBe(revertAll ? "REVERTED" : "SUCCESS");
         expect(e.storage.getAtomState("boom_retry")).toBe("REVERTED");
       }
+    });
+
+    it("takes any retry controller, keeping the name it was given", async () => {
+      const servers: unknown[] = [];
+      const send = task({
+        name: "send",
+        requires: ["server"],
+        retry: new ForEach(["smtp-a", "smtp-b"], { name: "servers", provides: "server" }),
+        execute: ({ server }: { server: string }) => {
+          servers.push(server);
+          if (server === "smtp-a") throw new RuntimeError("Woot!");
+          return server;
+        },
+      });
+      const e = make(linearFlow("f", send));
+      await e.run();
+      expect(servers).toEqual(["smtp-a", "smtp-b"]);
+      expect(e.compile().atoms.has("servers")).toBe(true);
+      expect(e.storage.getAtomState("servers")).toBe("SUCCESS");
+    });
+
+    it("refuses one retry given to two tasks: each task needs its own controller", () => {
+      const shared = new Times(2);
+      const flow = linearFlow("f", task({ name: "a", retry: shared, execute: () => 1 }), task({ name: "b", retry: shared, execute: () => 2 }));
+      expect(() => make(flow).compile()).toThrow(Duplicate);
     });
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   nextWakeup,
   NotFound,
   readSnapshot,
@@ -29,7 +29,7 @@ import { failing, progressing, rejection } from "./helpers.js";
 
 /** What the engine holds, read through its own API, next to what a snapshot read from the backend says. */
 async function expectAgreement(engine: Engine, backend: MemoryBackend): Promise<void> {
-  const snap = await readSnapshot(MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))), engine.flowDetailId);
+  const snap = await readSnapshot(memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump()))), engine.flowDetailId);
   const storage = engine.storage;
   const at = `${engine.flow.name} ${storage.flowState}`;
   expect(snap.state, at).toBe(storage.flowState);

@@ -9,7 +9,7 @@ import {
   InvalidFormat,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   NotFound,
   StorageFailure,
   task,
@@ -138,7 +138,7 @@ describe("MemoryBackend", () => {
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [atomDetail("ad-1"), atomDetail("ad-corrupt")] });
     const dump = b.dump();
     (dump.atoms.find((a) => (a as AtomDetail).uuid === "ad-corrupt") as Record<string, unknown>).state = "EXPLODED";
-    const restored = MemoryBackend.fromDump(dump);
+    const restored = memoryBackendFromDump(dump);
     const error = await rejection(restored.getAtomDetails("fd-1"));
     expect(error).toBeInstanceOf(InvalidFormat);
     expect(error.message).toContain("ad-corrupt");
@@ -151,7 +151,7 @@ describe("MemoryBackend", () => {
     const dump = b.dump();
     delete (dump.flows[0] as Record<string, unknown>).bookUuid;
     (dump.logBooks[0] as Record<string, unknown>).createdAt = "yesterday";
-    const restored = MemoryBackend.fromDump(dump);
+    const restored = memoryBackendFromDump(dump);
     const e1 = await rejection(restored.getFlowDetail("fd-1"));
     expect(e1).toBeInstanceOf(InvalidFormat);
     expect(e1.message).toContain("fd-1");
@@ -172,7 +172,7 @@ describe("MemoryBackend", () => {
   ])("fromDump refuses %s with InvalidFormat naming it", (_what, dump, where) => {
     let error: unknown;
     try {
-      MemoryBackend.fromDump(dump as never);
+      memoryBackendFromDump(dump as never);
     } catch (e) {
       error = e;
     }
@@ -185,7 +185,7 @@ describe("MemoryBackend", () => {
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [] });
     const dump = b.dump();
     (dump.flows[0] as Record<string, unknown>).schemaVersion = SCHEMA_VERSION + 1;
-    const error = await rejection(MemoryBackend.fromDump(dump).getFlowDetail("fd-1"));
+    const error = await rejection(memoryBackendFromDump(dump).getFlowDetail("fd-1"));
     expect(error).toBeInstanceOf(InvalidFormat);
     expect(error.message).toContain(`schema version ${SCHEMA_VERSION + 1}; this build reads versions up to ${SCHEMA_VERSION}: upgrade taskflow-ts`);
   });
@@ -203,7 +203,7 @@ describe("MemoryBackend", () => {
     const ad = atomDetail("ad-1", "fd-1", { state: "FAILURE", intention: "REVERT", failure, result: undefined, progress: 0.5, meta: { note: "x" } });
     const ad2 = atomDetail("ad-2", "fd-1", { state: "SUCCESS", intention: "EXECUTE", result: { a: [1, 2, { b: null }] } });
     await b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [ad, ad2] });
-    const restored = MemoryBackend.fromDump(JSON.parse(JSON.stringify(b.dump())));
+    const restored = memoryBackendFromDump(JSON.parse(JSON.stringify(b.dump())));
     const got = new Map((await restored.getAtomDetails("fd-1")).map((a) => [a.uuid, a]));
     expect(got.get("ad-1")?.intention).toBe("REVERT");
     expect(Failure.fromJSON(got.get("ad-1")?.failure).matches(Failure.fromJSON(failure))).toBe(true);
@@ -243,7 +243,7 @@ describe("engine storage", () => {
     await e.save(); // nothing new: no write
     expect(backend.commits).toBe(1);
     const later = load(linearFlow("f", progressing("a"), progressing("b", { provides: "x" })), {
-      backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(memory.dump()))),
+      backend: memoryBackendFromDump(JSON.parse(JSON.stringify(memory.dump()))),
       flowDetailId: e.flowDetailId,
     });
     await later.run();
@@ -285,7 +285,7 @@ describe("engine storage", () => {
     const flow = () => linearFlow("f", progressing("ok", { provides: "y" }), failing("fail", { provides: "x" }), failing("pair", { provides: ["a", "b"] }));
     const e = load(flow(), { backend, engine: "parallel" });
     await expect(e.run()).rejects.toBeInstanceOf(RuntimeError);
-    for (const engine of [e, load(flow(), { backend: MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump()))), flowDetailId: e.flowDetailId })]) {
+    for (const engine of [e, load(flow(), { backend: memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump()))), flowDetailId: e.flowDetailId })]) {
       await engine.prepare();
       const storage = engine.storage;
       expect(storage.getAtomState("fail")).toBe("REVERTED");
@@ -470,7 +470,7 @@ describe("engine storage", () => {
     const dump = backend.dump();
     const ad = dump.atoms[0] as Record<string, unknown>;
     ad.intention = "DANCE";
-    const e2 = load(linearFlow("f", progressing("a")), { backend: MemoryBackend.fromDump(dump), flowDetailId: e.flowDetailId });
+    const e2 = load(linearFlow("f", progressing("a")), { backend: memoryBackendFromDump(dump), flowDetailId: e.flowDetailId });
     const error = await rejection(e2.run());
     expect(error).toBeInstanceOf(InvalidFormat);
     expect(error.message).toContain(String(ad.uuid));

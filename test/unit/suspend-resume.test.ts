@@ -11,7 +11,7 @@ import {
   InvalidFormat,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   MissingDependencies,
   SCHEMA_VERSION,
   StorageFailure,
@@ -118,7 +118,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     expect(e.storage.flowDetail.state).toBe("SUSPENDED");
 
     // Through a JSON dump, as if another process resumed it: the live error is gone.
-    const restored = MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
+    const restored = memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
     const e2 = make(abFailC(), { backend: restored, flowDetailId: e.flowDetailId });
     const capture = captureListener(e2, { flow: false });
     const error = await rejection(e2.run());
@@ -282,7 +282,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const fd = dump.flows[0] as { store?: Record<string, unknown> };
       expect(fd.store).toEqual({ foo: "bar" });
       fd.store = {};
-      const e2 = make(flow(), { backend: MemoryBackend.fromDump(dump), flowDetailId: e.flowDetailId });
+      const e2 = make(flow(), { backend: memoryBackendFromDump(dump), flowDetailId: e.flowDetailId });
       await expect(e2.run()).rejects.toBeInstanceOf(MissingDependencies);
     });
   });
@@ -307,7 +307,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(attempts).toEqual([1]);
 
       // The snapshot is the log book as it was while b was running: the host went away there.
-      const crashed = MemoryBackend.fromDump(snapshot as MemoryDump);
+      const crashed = memoryBackendFromDump(snapshot as MemoryDump);
       expect((await crashed.getFlowDetail(e.flowDetailId)).state).toBe("RUNNING");
       const e2 = make(linearFlow("linear", progressing("a"), b(() => {}), progressing("c")), { backend: crashed, flowDetailId: e.flowDetailId });
       const capture = captureListener(e2);
@@ -348,7 +348,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await expect(e.run()).rejects.toBeInstanceOf(RuntimeError);
       expect(reverts).toEqual(["b", "a"]);
 
-      const crashed = MemoryBackend.fromDump(JSON.parse(JSON.stringify(snapshot)) as MemoryDump);
+      const crashed = memoryBackendFromDump(JSON.parse(JSON.stringify(snapshot)) as MemoryDump);
       reverts.length = 0;
       const e2 = make(flow(() => {}), { backend: crashed, flowDetailId: e.flowDetailId });
       await e2.prepare();
@@ -607,14 +607,14 @@ describe("resuming with a changed structure (issue 11, item 18)", () => {
   async function suspendAgain(stored: { backend: MemoryBackend; id: string }): Promise<MemoryBackend> {
     const dump = stored.backend.dump();
     (dump.flows[0] as { state: string }).state = "SUSPENDED";
-    return MemoryBackend.fromDump(dump);
+    return memoryBackendFromDump(dump);
   }
 
   it("a flow detail stored by the previous version (atoms' fingerprint, no structure) resumes, and gets its structure written", async () => {
     const stored = await suspendedWith(linearFlow("root", step("a"), step("b")));
     const dump = stored.backend.dump();
     delete (dump.flows[0] as { flows?: unknown }).flows; // as the previous version wrote it
-    const old = { backend: MemoryBackend.fromDump(dump), id: stored.id };
+    const old = { backend: memoryBackendFromDump(dump), id: stored.id };
     const e = load(unorderedFlow("root", step("a"), step("b")), { backend: old.backend, flowDetailId: old.id });
     await e.save(); // nothing to compare the structure with: accepted, as before
     expect((await old.backend.getFlowDetail(old.id)).flows).toBeDefined();

@@ -6,7 +6,7 @@
  * that survives a JSON round trip and loads again.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidFormat, linearFlow, load, MemoryBackend, readSnapshot, task, type Failure } from "../../src/index.js";
+import { InvalidFormat, linearFlow, load, MemoryBackend, memoryBackendFromDump, readSnapshot, task, type Failure } from "../../src/index.js";
 
 /** A small deterministic generator (mulberry32), so that a failing case can be replayed by its index. */
 function random(seed: number): () => number {
@@ -97,7 +97,7 @@ describe("a task that throws an odd value", () => {
       const failure = engine.storage.getFailure("throws");
       expect(typeof failure?.exceptionStr, at).toBe("string");
 
-      const copy = MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())));
+      const copy = memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump())));
       const snap = await readSnapshot(copy, engine.flowDetailId);
       expect(snap.state, at).toBe(engine.storage.flowState);
       expect(snap.atoms[0]?.failure?.matches(failure as Failure), at).toBe(true);

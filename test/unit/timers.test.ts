@@ -11,7 +11,7 @@ import {
   captureListener,
   linearFlow,
   load,
-  MemoryBackend,
+  MemoryBackend, memoryBackendFromDump,
   RequestTimeout,
   sleep,
   sleepUntil,
@@ -42,7 +42,7 @@ async function until(done: () => boolean, what = "the condition"): Promise<void>
 
 /** A JSON round trip of a memory backend: what a new host reads after the old one went away. */
 function reopen(backend: MemoryBackend): MemoryBackend {
-  return MemoryBackend.fromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
+  return memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump())) as MemoryDump);
 }
 
 /** Records the clock time of each transition of the named atoms, as `"name STATE@time"`. */
@@ -85,7 +85,7 @@ describe("backoffDelay", () => {
     ["an unknown jitter", { initialMs: 1, jitter: "equal" as "full" }],
   ])("refuses %s when the retry is built, naming it", (_what, backoff) => {
     expect(() => new Times(3, { name: "r", backoff })).toThrow(/retry "r": backoff/);
-    expect(() => failing("t", { retry: { attempts: 2, backoff } })).toThrow(/retry "t_retry": backoff/);
+    expect(() => failing("t", { retry: new Times(2, { backoff }) })).toThrow(/retry "retry": backoff/);
   });
 });
 
@@ -170,7 +170,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       let calls = 0;
       const flaky = task({
         name: "flaky",
-        retry: { attempts: 3, backoff: { initialMs: 200, rate: 2 } },
+        retry: new Times(3, { backoff: { initialMs: 200, rate: 2 } }),
         execute: () => {
           if (++calls < 3) throw new RuntimeError("Woot!");
           return calls;
@@ -641,7 +641,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const slowOnce = task({
         name: "slowOnce",
         timeoutMs: 1_000,
-        retry: { attempts: 2 },
+        retry: new Times(2),
         execute: () => (++calls === 1 ? new Promise(() => undefined) : "second try"),
       });
       const e = make(linearFlow("f", slowOnce), { clock });
@@ -805,7 +805,7 @@ describe("the crash-point harness over flows that wait", () => {
     ],
     [
       "a task with the retry shorthand and jittered backoff, spent",
-      () => linearFlow("timed", progressing("a"), failing("flaky", { retry: { attempts: 3, backoff: { initialMs: 500, jitter: "full" } } })),
+      () => linearFlow("timed", progressing("a"), failing("flaky", { retry: new Times(3, { backoff: { initialMs: 500, jitter: "full" } }) })),
     ],
   ];
   const parallelSleeps = (): FlowItem =>

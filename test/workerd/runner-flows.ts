@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { FlowRegistry, linearFlow, task, waitFor, type Task } from "../../src/index.js";
+import { FlowRegistry, linearFlow, task, Times, waitFor, type Task } from "../../src/index.js";
 import { FLOWS, stepTask, type StepMaker } from "./flows.js";
 
 /** What the test flows need from their runner. */
@@ -60,7 +60,7 @@ export function runnerFlows(tally: RunnerHooks): FlowRegistry {
         task({
           name,
           provides: name,
-          retry: { attempts: 3, backoff: { initialMs: backoffMs, jitter: "none" } },
+          retry: new Times(3, { backoff: { initialMs: backoffMs, jitter: "none" } }),
           execute: () => {
             if (tally.count("executions", name) === 1) throw new Error("503 from the first call");
             return "answered";

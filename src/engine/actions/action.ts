@@ -16,6 +16,8 @@ export interface ActionHost {
   readonly storage: Storage;
   readonly clock: Clock;
   online(): boolean;
+  /** A number in [0, 1), for a retry's backoff jitter. */
+  random(): number;
 }
 
 /**

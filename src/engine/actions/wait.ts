@@ -1,12 +1,13 @@
 import { RequestTimeout } from "../../errors.js";
 import type { WaitNode } from "../compiler.js";
 import type { AtomAction } from "./action.js";
-import { check, waitingFor } from "../inputs.js";
+import { check, provide, waitingFor } from "../inputs.js";
 
 /** A wait's action, with what the engine asks only of flows that have waits. */
 export interface WaitAction extends AtomAction<WaitNode> {
   readonly waitingFor: typeof waitingFor;
   readonly check: typeof check;
+  readonly provide: typeof provide;
 }
 
 /**
@@ -18,6 +19,7 @@ export const waitAction: WaitAction = {
   kind: "wait",
   waitingFor,
   check,
+  provide,
   hold(node, { journal, clock }) {
     if (journal.detail(node.name).state !== "PENDING") return undefined;
     const { input, timeoutMs } = node.atom;
