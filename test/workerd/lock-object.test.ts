@@ -24,6 +24,7 @@ function lockSpace(): LockSpace {
   const rpc = stub as unknown as LockObjectRpc;
   const counted: LockObjectRpc = {
     acquire: (name, options) => rpc.acquire(name, options),
+    cancel: (name, ticket) => rpc.cancel(name, ticket),
     release: (name, token) => rpc.release(name, token),
     renew: (name, token, ttlMs) => {
       const renewal = rpc.renew(name, token, ttlMs);
@@ -70,6 +71,20 @@ describe("LockObject", () => {
     expect(await stub.acquire("taskflow:flow:y", { wait: false })).toMatchObject({ token: 1 }); // per name
     await stub.advanceClock(MINUTE);
     expect(await stub.acquire("taskflow:flow:x", { wait: false })).toMatchObject({ token: 4 }); // the expired lease's name
+  });
+
+  it("a waiter that gives up is withdrawn from the object: it is never granted the name, not even for a moment", async () => {
+    const stub = fresh();
+    const locks = new DurableObjectLockService(stub as unknown as LockObjectRpc, { clock: new ManualClock(0) });
+    const holder = await locks.acquire("taskflow:flow:x"); // token 1
+    const controller = new AbortController();
+    const waiting = locks.acquire("taskflow:flow:x", { signal: controller.signal });
+    await runInDurableObject(stub, () => undefined); // the wait has reached the object
+    controller.abort(new Error("gave up"));
+    await expect(waiting).rejects.toThrow("gave up");
+    await holder.release();
+    // Had the waiter been granted the name on release (and given it back), this would be token 3.
+    expect(await stub.acquire("taskflow:flow:x", { wait: false })).toMatchObject({ token: 2 });
   });
 
   it("keeps engines in the Worker apart: two runners of one flow, each with its own client, execute each step once", async () => {
