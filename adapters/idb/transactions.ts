@@ -91,6 +91,7 @@ export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[
  * Records in `tx` that a flow's stored token rose from `from` to `to`: a commit fenced with
  * `from` is refused by {@link checkToken} from now on. Every raise goes through here (a claim, a
  * commit raising the token), so the `[flowUuid]` entry never holds a superseded token.
+ * @example raiseToken(unwrap(tx), flowUuid, stored.epoch, stored.epoch + 1); // in claim()
  */
 export function raiseToken(tx: IDBTransaction, flowUuid: string, from: number | undefined, to: number): void {
   const store = tx.objectStore("superseded");
