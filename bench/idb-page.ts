@@ -1,7 +1,7 @@
 // Runs in Chromium: raw IndexedDB and the engine on IndexedDbBackend, side by side in one page.
 import { openDB } from "idb";
 import { IndexedDbBackend } from "../adapters/idb/index.js";
-import { linearFlow, load, task, unorderedFlow } from "../src/index.js";
+import { linearFlow, load, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../src/index.js";
 
 export interface IdbFigure {
   case: string;
@@ -97,6 +97,33 @@ async function runsFigure(runs: number, locked: boolean): Promise<IdbFigure> {
   return { case: locked ? "run-one-task-locked" : "run-one-task-unlocked", engine: "serial", n: runs, ms, us_per_atom: (ms * 1000) / runs, commits_per_atom: commits / runs };
 }
 
+/**
+ * The fence's cost per commit, free of the disk's drift between two runs: commits of one atom
+ * detail on one stored flow detail, fenced with the token this connection claimed (the engine's
+ * path for every commit of a run) and unfenced, alternating commit by commit; each kind's mean.
+ */
+async function fenceCheckFigures(n: number): Promise<IdbFigure[]> {
+  const name = `bench-fence-${crypto.randomUUID()}`;
+  const backend = await IndexedDbBackend.open(name);
+  const engine = load(linearFlow("fence", task({ name: "t", execute: () => 1 })), { backend, lock: false });
+  await engine.save();
+  const flowUuid = engine.flowDetailId;
+  const epoch = await backend.claim(flowUuid);
+  const ms = { fenced: 0, unfenced: 0 };
+  for (let i = 0; i < n; i++) {
+    for (const fenced of i % 2 === 0 ? [true, false] : [false, true]) {
+      const atom = { ...record(2 * i + (fenced ? 1 : 0)), flowUuid } as unknown as AtomDetail;
+      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], ...(fenced ? { fence: { flowUuid, epoch } } : {}) };
+      const t0 = performance.now();
+      await backend.commit(batch);
+      ms[fenced ? "fenced" : "unfenced"] += performance.now() - t0;
+    }
+  }
+  await backend.close();
+  await deleted(name);
+  return (["fenced", "unfenced"] as const).map((kind) => ({ case: `commit-${kind}-interleaved`, engine: null, n, ms: ms[kind], us_per_atom: (ms[kind] * 1000) / n, commits_per_atom: 1 }));
+}
+
 /** Runs of a one-task flow per round, for the cost of a lock per run. */
 const RUNS = 200;
 
@@ -117,7 +144,7 @@ const RUNS = 200;
     const [linear, unfenced] = await pair(() => engineFigure("linear", "serial", n), () => engineFigure("linear", "serial", n, false));
     const fan = await engineFigure("fan", "parallel", n);
     const [locked, unlocked] = await pair(() => runsFigure(RUNS, true), () => runsFigure(RUNS, false));
-    out.push([...raw, linear, unfenced, fan, locked, unlocked]);
+    out.push([...raw, linear, unfenced, fan, locked, unlocked, ...(await fenceCheckFigures(n))]);
   }
   return out;
 };

@@ -15,6 +15,13 @@ export interface GrantOptions {
   wait?: boolean;
   /** Take the name from its holder (whose renewals fail from then on). */
   steal?: boolean;
+  /** Names this wait, so that {@link LockObject.cancel} can withdraw it (the client's abort signal). */
+  ticket?: string;
+}
+
+interface Waiter {
+  wake: () => void;
+  ticket: string | undefined;
 }
 
 interface Held {
@@ -46,25 +53,42 @@ const key = (prefix: string, name: string): string => prefix + encodeURIComponen
  */
 export class LockObject extends DurableObject {
   /** The calls waiting for a name, woken when it is released or expires. */
-  readonly #waiters = new Map<string, Array<() => void>>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  /** Tickets of the `acquire` calls under way, and of those among them withdrawn by `cancel`. */
+  readonly #active = new Set<string>();
+  readonly #withdrawn = new Set<string>();
 
   /** "Now", in ms (the system clock; a test subclass moves it). */
   protected now(): number {
     return systemClock.now();
   }
 
-  /** Grants the name: at once when free (or its lease ran out), else when it is (or `{ held: true }` with `wait: false`). */
-  async acquire(name: string, options: GrantOptions = {}): Promise<Grant | { held: true }> {
+  /**
+   * Grants the name: at once when free (or its lease ran out), else when it is (or `{ held: true }`
+   * with `wait: false`, `{ withdrawn: true }` when the wait was cancelled).
+   */
+  async acquire(name: string, options: GrantOptions = {}): Promise<Grant | { held: true } | { withdrawn: true }> {
     checkName(name);
     const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
     if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new InvalidFormat(`LockObject: ttlMs must be a finite number of ms ≥ 0, got ${String(ttlMs)}`);
     if (options.steal) this.ctx.storage.kv.delete(key(HELD, name));
-    for (;;) {
-      const held = this.#current(name);
-      if (!held) break;
-      if (options.wait === false) return { held: true };
-      await this.#armFor(held.expiresAt);
-      await new Promise<void>((resolve) => this.#waiters.set(name, [...(this.#waiters.get(name) ?? []), resolve]));
+    const { ticket } = options;
+    if (ticket !== undefined) this.#active.add(ticket);
+    try {
+      for (;;) {
+        const held = this.#current(name);
+        if (!held) break;
+        if (options.wait === false) return { held: true };
+        await this.#armFor(held.expiresAt);
+        if (ticket !== undefined && this.#withdrawn.has(ticket)) return { withdrawn: true }; // cancelled meanwhile
+        await new Promise<void>((wake) => this.#waiters.set(name, [...(this.#waiters.get(name) ?? []), { wake, ticket }]));
+        if (ticket !== undefined && this.#withdrawn.has(ticket)) return { withdrawn: true };
+      }
+    } finally {
+      if (ticket !== undefined) {
+        this.#active.delete(ticket);
+        this.#withdrawn.delete(ticket);
+      }
     }
     const { kv } = this.ctx.storage;
     const token = (kv.get<number>(key(LAST, name)) ?? 0) + 1;
@@ -89,6 +113,23 @@ export class LockObject extends DurableObject {
     if (held?.token !== token) return false;
     this.ctx.storage.kv.delete(key(HELD, name));
     this.#wake(name);
+    return true;
+  }
+
+  /**
+   * Withdraws a waiting `acquire` (its `ticket`), which then answers `{ withdrawn: true }`: a
+   * caller that gave up is never granted the name. False when no such call is under way (it was
+   * granted already: the caller gives the grant back).
+   */
+  async cancel(name: string, ticket: string): Promise<boolean> {
+    if (!this.#active.has(ticket)) return false;
+    this.#withdrawn.add(ticket);
+    const waiters = this.#waiters.get(name) ?? [];
+    const waiter = waiters.find((w) => w.ticket === ticket);
+    if (waiter) {
+      this.#waiters.set(name, waiters.filter((w) => w !== waiter));
+      waiter.wake();
+    }
     return true;
   }
 
@@ -119,7 +160,7 @@ export class LockObject extends DurableObject {
   #wake(name: string): void {
     const waiters = this.#waiters.get(name) ?? [];
     this.#waiters.delete(name);
-    for (const wake of waiters) wake();
+    for (const { wake } of waiters) wake();
   }
 
   /** A waiter needs the alarm at the lease's expiry at the latest. */
@@ -135,7 +176,8 @@ function checkName(name: unknown): asserts name is string {
 
 /** The RPC methods of a {@link LockObject} that the client calls (its stub has them). */
 export interface LockObjectRpc {
-  acquire(name: string, options?: GrantOptions): Promise<Grant | { held: true }>;
+  acquire(name: string, options?: GrantOptions): Promise<Grant | { held: true } | { withdrawn: true }>;
+  cancel(name: string, ticket: string): Promise<boolean>;
   renew(name: string, token: number, ttlMs?: number): Promise<number | undefined>;
   release(name: string, token: number): Promise<boolean>;
 }
@@ -171,8 +213,10 @@ export class DurableObjectLockService implements LockService {
 
   async acquire(name: string, options: LockOptions = {}): Promise<Lease> {
     options.signal?.throwIfAborted();
-    const asked = this.stub.acquire(name, { ttlMs: this.#ttlMs, wait: options.wait ?? true, steal: options.steal ?? false });
-    const granted = await (options.signal ? raceAbort(asked, options.signal, (g) => this.#giveBack(name, g)) : asked);
+    const ticket = options.signal ? crypto.randomUUID() : undefined;
+    const asked = this.stub.acquire(name, { ttlMs: this.#ttlMs, wait: options.wait ?? true, steal: options.steal ?? false, ...(ticket ? { ticket } : {}) });
+    const granted = options.signal && ticket ? await this.#unlessAborted(name, ticket, asked, options.signal) : await asked;
+    if ("withdrawn" in granted) throw new LockHeld(`"${name}": the wait was withdrawn`); // only after a cancel of ours, which rejects first
     if ("held" in granted) throw new LockHeld(`"${name}" is held by another runner; try again when it ends, or wait for it`);
     const controller = new AbortController();
     const stop = new AbortController(); // ends the renewals' sleep when the lease is released
@@ -199,27 +243,34 @@ export class DurableObjectLockService implements LockService {
     };
   }
 
-  /** A grant that came after its caller gave up: given back at once. */
-  #giveBack(name: string, granted: Grant | { held: true }): void {
-    if (!("held" in granted)) void this.stub.release(name, granted.token).catch(() => undefined);
+  /**
+   * The object's answer, or, when `signal` aborts first, the signal's reason once the wait is
+   * withdrawn from the object (or, if the name was granted meanwhile, once it is given back): by
+   * the time the caller hears that it gave up, it holds nothing.
+   */
+  #unlessAborted<T extends Grant | { held: true } | { withdrawn: true }>(name: string, ticket: string, asked: Promise<T>, signal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        void (async () => {
+          await this.stub.cancel(name, ticket).catch(() => false);
+          const late = await asked.catch(() => undefined);
+          if (late && "token" in late) await this.stub.release(name, late.token).catch(() => false);
+          reject(signal.reason as Error);
+        })();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      asked.then(
+        (value) => {
+          if (signal.aborted) return; // onAbort answers
+          signal.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (e: unknown) => {
+          if (signal.aborted) return;
+          signal.removeEventListener("abort", onAbort);
+          reject(e as Error);
+        },
+      );
+    });
   }
-}
-
-/** `promise`, or the signal's reason if it aborts first; what the promise brings after that goes to `late`. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, late: (value: T) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        if (signal.aborted) late(value);
-        else resolve(value);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }

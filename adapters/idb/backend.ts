@@ -3,7 +3,7 @@ import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDeta
 import { decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
-import { abortQuietly, all, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, requireParents, type WriteTx } from "./transactions.js";
+import { abortQuietly, all, checkToken, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, raiseToken, requireParents, type WriteTx } from "./transactions.js";
 import { WebLockService } from "./web-locks.js";
 
 /** Options of {@link IndexedDbBackend.open}. */
@@ -138,9 +138,9 @@ export class IndexedDbBackend implements Backend {
 
   /**
    * One readwrite transaction for the batch. A fenced batch is checked in it: with the token this
-   * connection last saw stored for the flow, by a request that fails (an `add` of
-   * `[flow, token]` to `superseded`, which every raise of a token writes) and so aborts the
-   * transaction even after `commit()`: no wait, no read. Otherwise (another token, a batch
+   * connection last saw stored for the flow, by one request that fails when that token has been
+   * superseded (`checkToken`: a put that a unique index refuses once a raise of the token
+   * wrote its entry) and so aborts the transaction even after `commit()`: no wait, no read. Otherwise (another token, a batch
    * raising or naming other flows, an unfenced batch with flow details) the stored tokens are
    * read key-only in the transaction and the rule (`fencedFlows`) applied before it commits.
    */
@@ -173,9 +173,7 @@ export class IndexedDbBackend implements Backend {
       let settle: (() => Promise<number | undefined>) | undefined;
       if (superseded && fence) {
         // Fails (ConstraintError, which aborts the transaction) if the token has been raised since.
-        const check = raw.objectStore("superseded").add(fence.epoch, [fence.flowUuid, fence.epoch]);
-        check.addEventListener("error", superseded);
-        raw.objectStore("superseded").delete([fence.flowUuid, fence.epoch]);
+        checkToken(raw, fence.flowUuid, fence.epoch).addEventListener("error", superseded);
         flows = fencedFlows(batch, () => ({ epoch: fence.epoch }) as FlowDetail);
       } else if (fence || flows.length > 0) {
         // The stored tokens, read key-only before the puts are queued; the flow details put with
@@ -210,7 +208,7 @@ export class IndexedDbBackend implements Backend {
       const { flow, epoch } = nextEpoch(stored);
       if (flow) handled(tx.objectStore("flows").put(flow));
       // The token it rose from is superseded: a commit fenced with it now fails (see commit).
-      if (stored?.epoch) handled(tx.objectStore("superseded").put(stored.epoch, [flowUuid, stored.epoch]));
+      if (flow) raiseToken(unwrap(tx), flowUuid, stored?.epoch, epoch);
       (unwrap(tx) as Partial<Pick<IDBTransaction, "commit">>).commit?.();
       return epoch;
     });

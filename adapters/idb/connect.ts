@@ -10,8 +10,12 @@ export interface LogBookDb extends DBSchema {
   books: { key: string; value: unknown; indexes: { updatedAt: number } };
   flows: { key: string; value: unknown; indexes: { bookUuid: string; state: string; updatedAt: number; uuid: string; fence: [string, number] } };
   atoms: { key: string; value: unknown; indexes: { flowUuid: string; state: string; updatedAt: number } };
-  /** `[flowUuid, epoch]` of every token a flow detail's stored token rose from (issue 12). */
-  superseded: { key: [string, number]; value: number };
+  /**
+   * Fencing tokens (issue 12), `{ token: [flowUuid, epoch] }` under a unique index: at key
+   * `[flowUuid, epoch]` every token a flow detail's stored token rose from, and at key
+   * `[flowUuid]` the token of its latest raise or fenced commit (see `checkToken` in transactions.ts).
+   */
+  superseded: { key: [string] | [string, number]; value: { token: [string, number] }; indexes: { token: [string, number] } };
 }
 export type Db = IDBPDatabase<LogBookDb>;
 export type StoreName = StoreNames<LogBookDb>;
@@ -50,6 +54,21 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
   (db, tx) => {
     tx.objectStore("flows").createIndex("fence", ["uuid", "epoch"]);
     db.createObjectStore("superseded");
+  },
+  // 3 → 4. A fenced commit checks its token with one request instead of two (an add of
+  // `[flowUuid, epoch]` to `superseded`, which failed if that token had been superseded, then its
+  // delete): a put at `[flowUuid]` of `{ token: [flowUuid, epoch] }`, which a unique index on
+  // `token` refuses while a superseded token's entry holds the same value. Version 3's entries
+  // (the epoch as value) become `{ token: key }`.
+  (_db, tx) => {
+    const superseded = tx.objectStore("superseded");
+    superseded.createIndex("token", "token", { unique: true });
+    superseded.openCursor().addEventListener("success", function (this: IDBRequest<IDBCursorWithValue | null>) {
+      const cursor = this.result;
+      if (!cursor) return;
+      cursor.update({ token: cursor.key });
+      cursor.continue();
+    });
   },
 ];
 

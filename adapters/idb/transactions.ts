@@ -1,4 +1,4 @@
-import type { IDBPTransaction } from "idb";
+import { unwrap, type IDBPTransaction } from "idb";
 import type { FlowDetail, WriteBatch } from "taskflow-ts";
 import { checkParents, fencedFlows } from "taskflow-ts/backend";
 import type { Db, LogBookDb, StoreName } from "./connect.js";
@@ -63,7 +63,7 @@ export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[
     const standIn = (id: string) => (epochs.has(id) ? ({ epoch: epochs.get(id) } as FlowDetail) : undefined);
     const supersede = (f: FlowDetail) => {
       const from = epochs.get(f.uuid);
-      if (from && (f.epoch ?? 0) > from) handled(tx.objectStore("superseded").put(from, [f.uuid, from]));
+      if (from && (f.epoch ?? 0) > from) raiseToken(unwrap(tx), f.uuid, from, f.epoch ?? 0);
     };
     const put = (f: FlowDetail) => (handled(tx.objectStore("flows").put(f)), supersede(f));
     const exact = fencedFlows(batch, standIn); // throws LockLost
@@ -85,6 +85,30 @@ export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[
     return epochs.get(fence.flowUuid);
   };
   return { flows, settle };
+}
+
+/**
+ * Records in `tx` that a flow's stored token rose from `from` to `to`: a commit fenced with
+ * `from` is refused by {@link checkToken} from now on. Every raise goes through here (a claim, a
+ * commit raising the token), so the `[flowUuid]` entry never holds a superseded token.
+ * @example raiseToken(unwrap(tx), flowUuid, stored.epoch, stored.epoch + 1); // in claim()
+ */
+export function raiseToken(tx: IDBTransaction, flowUuid: string, from: number | undefined, to: number): void {
+  const store = tx.objectStore("superseded");
+  // First the flow's own entry moves on, or the superseded token's entry would collide with it.
+  store.put({ token: [flowUuid, to] }, [flowUuid]);
+  if (from) store.put({ token: [flowUuid, from] }, [flowUuid, from]);
+}
+
+/**
+ * The check of a commit fenced with the token this connection last saw stored, in one request
+ * that needs no answer before the transaction commits: a put of the token at the flow's own
+ * entry, which the unique index refuses (ConstraintError, aborting the transaction even after
+ * `commit()`) when that token has been superseded. Otherwise it rewrites the same small entry.
+ * @example checkToken(tx, fence.flowUuid, fence.epoch).addEventListener("error", () => (refused = true));
+ */
+export function checkToken(tx: IDBTransaction, flowUuid: string, epoch: number): IDBRequest {
+  return tx.objectStore("superseded").put({ token: [flowUuid, epoch] }, [flowUuid]);
 }
 
 /** Deletes a log book with its flow and atom details, inside `tx`; returns the flow details' ids. */

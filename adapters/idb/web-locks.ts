@@ -53,7 +53,8 @@ export class WebLockService implements LockService {
     const steal = options.steal ?? this.#steal;
     // Web Locks refuse `signal` or `ifAvailable` together with `steal`: a steal neither waits nor fails.
     const request: LockOptions = steal ? { steal } : { ifAvailable: options.wait === false, ...(options.signal ? { signal: options.signal } : {}) };
-    options.signal?.throwIfAborted();
+    // A rejection, not a throw: callers of a promise-returning method catch with .catch().
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason as Error);
     return new Promise<Lease>((resolve, reject) => {
       let lease: Lease | undefined;
       const lost = new AbortController();

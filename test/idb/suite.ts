@@ -87,6 +87,72 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       }
     });
 
+    it("checks a fenced commit with one request beside its puts: a put to `superseded`, no read, no delete", async () => {
+      const spy = spyRequests();
+      try {
+        const backend = await fresh();
+        const requestsOf = async (n: number) => {
+          const engine = load(linearFlow("l", ...Array.from({ length: n }, (_, i) => add(`t${i}`, [], `v${i}`))), { backend });
+          await engine.save();
+          spy.reset();
+          await engine.run();
+          return { commits: engine.statistics.commits, other: spy.requests().filter((r) => !/^(atoms|flows|books)\.put$/.test(r)) };
+        };
+        const [five, ten] = [await requestsOf(5), await requestsOf(10)];
+        // Each commit more (of atoms alone, fenced with the token this connection claimed) costs one request more.
+        expect(ten.other.length - five.other.length).toBe(ten.commits - five.commits);
+        const checks = (r: { other: string[] }) => r.other.filter((x) => x === "superseded.put").length;
+        expect(checks(ten) - checks(five)).toBe(ten.commits - five.commits);
+      } finally {
+        spy.restore();
+      }
+    });
+
+    it("migrates the superseded tokens of layout version 3: a commit fenced with one of them is still refused", async () => {
+      // Version 3's fencing stores as they shipped: the flows' fence index, `superseded` with the epoch as value.
+      const name = newName();
+      const v3 = await openDB(name, 3, {
+        upgrade: (db) => {
+          db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
+          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
+          for (const index of ["bookUuid", "state", "updatedAt", "uuid"]) flows.createIndex(index, index);
+          flows.createIndex("fence", ["uuid", "epoch"]);
+          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
+          for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
+          db.createObjectStore("superseded");
+        },
+      });
+      const lb = book();
+      const fd = { ...flow(lb.uuid), epoch: 3 };
+      const tx = v3.transaction(["books", "flows", "superseded"], "readwrite");
+      void tx.objectStore("books").put(lb);
+      void tx.objectStore("flows").put(fd);
+      void tx.objectStore("superseded").put(1, [fd.uuid, 1]);
+      void tx.objectStore("superseded").put(2, [fd.uuid, 2]);
+      await tx.done;
+      v3.close();
+
+      const backend = await fresh(name); // opening migrates
+      expect(await backend.getFlowDetail(fd.uuid)).toMatchObject({ epoch: 3 });
+      await backend.close();
+      const db = await openDB(name);
+      try {
+        expect(await db.getAll("superseded")).toEqual([{ token: [fd.uuid, 1] }, { token: [fd.uuid, 2] }]);
+        // The check a connection that still knew token 2 makes: refused by the unique index.
+        const check = db.transaction("superseded", "readwrite");
+        const error = await check.store.put({ token: [fd.uuid, 2] }, [fd.uuid]).catch((e: unknown) => e);
+        await check.done.catch(() => undefined);
+        expect((error as DOMException).name).toBe("ConstraintError");
+        // The current token passes, and a claim moves it on.
+        await db.put("superseded", { token: [fd.uuid, 3] }, [fd.uuid]);
+      } finally {
+        db.close();
+      }
+      const again = await fresh(name);
+      expect(await again.claim(fd.uuid)).toBe(4);
+      await expect(again.commit(batch({ atoms: [atom(fd.uuid)], fence: { flowUuid: fd.uuid, epoch: 3 } }))).rejects.toBeInstanceOf(LockLost);
+    });
+
     it("refuses the writes of a runner whose flow was claimed by another one, with LockLost, storing nothing of them", async () => {
       const backend = await fresh();
       const executed: string[] = [];
@@ -354,6 +420,28 @@ function spyTransactions() {
     return original.call(this, stores, mode, options);
   } as typeof original;
   return { writes: () => writes, reset: () => void (writes = []), restore: () => void (proto.transaction = original) };
+}
+
+/** Lists the requests made on object stores and their indexes, as `store.method`. */
+function spyRequests() {
+  let requests: string[] = [];
+  const restores: Array<() => void> = [];
+  for (const [proto, storeOf] of [
+    [IDBObjectStore.prototype, (o: IDBObjectStore) => o.name],
+    [IDBIndex.prototype, (o: IDBIndex) => `${o.objectStore.name}.${o.name}`],
+  ] as const) {
+    for (const method of ["put", "add", "delete", "get", "getKey", "getAll", "getAllKeys", "count", "openCursor", "openKeyCursor"] as const) {
+      const target = proto as unknown as Record<string, (...args: unknown[]) => unknown>;
+      const original = target[method];
+      if (typeof original !== "function") continue;
+      target[method] = function (this: never, ...args: unknown[]) {
+        requests.push(`${(storeOf as (o: never) => string)(this)}.${method}`);
+        return original.apply(this, args);
+      };
+      restores.push(() => void (target[method] = original));
+    }
+  }
+  return { requests: () => requests, reset: () => void (requests = []), restore: () => restores.forEach((r) => r()) };
 }
 
 /** Counts the databases opened. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { linearFlow, sleep, task } from "../../src/index.js";
+import { linearFlow, MemoryBackend, sleep, task, type Backend, type LockService, type MemoryDump } from "../../src/index.js";
 import { assertCrashSafe, checkCrashPoints, ManualClock } from "../../src/testing/index.js";
 import { crashFlows } from "../contract/crash-flows.js";
 
@@ -25,6 +25,33 @@ describe("crash at every write, then resume", () => {
     expect(report.problems.length).toBeGreaterThan(0);
     expect(report.problems[0]?.problem).toMatch(/atom "count" result/);
   });
+});
+
+// Issue 12: the same with the flow's lock in place, each engine taking it in the lock service of
+// the backend it runs on; the host that died at a write took its process's locks with it, and
+// the resumed engine, on the backend read back, takes the flow's lock anew.
+describe("crash at every write with the flow's lock held, then resume", () => {
+  for (const engine of ["serial", "parallel"] as const) {
+    for (const [shape, makeFlow] of Object.entries(crashFlows)) {
+      it(`${shape} flow on the ${engine} engine ends as if uninterrupted`, async () => {
+        let current: MemoryBackend | undefined;
+        const acquired: string[] = [];
+        const lock: LockService = {
+          acquire: (name, options) => (acquired.push(name), (current as MemoryBackend).locks.acquire(name, options)),
+        };
+        const report = await assertCrashSafe({
+          makeFlow,
+          store: { x: 1 },
+          engine: { engine, lock },
+          makeBackend: () => (current = new MemoryBackend()),
+          reopen: (backend: Backend) => (current = MemoryBackend.fromDump(JSON.parse(JSON.stringify((backend as MemoryBackend).dump())) as MemoryDump)),
+        });
+        expect(report.scenarios).toBe(report.points * 2);
+        expect(acquired.length).toBeGreaterThanOrEqual(report.scenarios); // every run, first or resumed, held the lock
+        expect(new Set(acquired).size).toBe(1); // one flow: one lock name, the flow detail's
+      });
+    }
+  }
 });
 
 describe("crash scenarios compare equal what only differs between runs", () => {

@@ -5,52 +5,86 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DurableObjectLockService, type LockObjectRpc } from "../../adapters/durable-object/index.js";
-import { linearFlow, load, LockHeld, LockLost, task } from "../../src/index.js";
+import { linearFlow, load, task } from "../../src/index.js";
 import { ManualClock } from "../../src/testing/index.js";
+import { describeLockContract, type LockSpace } from "../contract/lock-contract.js";
 import { HostedBackend } from "./hosted-backend.js";
-import { eventually } from "./runner-helpers.js";
 
 const MINUTE = 60_000;
 const fresh = () => env.LOCKS.get(env.LOCKS.newUniqueId());
-const alarmOf = (stub: ReturnType<typeof fresh>) => runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+
+/**
+ * One LockObject, its clients sharing one ManualClock (their renewals come when the test moves
+ * it) with leases of a minute; the object's clock is moved apart (TestLocks.advanceClock).
+ */
+function lockSpace(): LockSpace {
+  const stub = fresh();
+  const clock = new ManualClock(0);
+  const renewing = new Set<Promise<unknown>>();
+  const rpc = stub as unknown as LockObjectRpc;
+  const counted: LockObjectRpc = {
+    acquire: (name, options) => rpc.acquire(name, options),
+    cancel: (name, ticket) => rpc.cancel(name, ticket),
+    release: (name, token) => rpc.release(name, token),
+    renew: (name, token, ttlMs) => {
+      const renewal = rpc.renew(name, token, ttlMs);
+      renewing.add(renewal);
+      void renewal.catch(() => undefined).then(() => renewing.delete(renewal));
+      return renewal;
+    },
+  };
+  /** The clients' renewals due by the clock's time have reached the object and come back. */
+  const renewed = async (ms: number) => {
+    clock.advance(ms);
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the woken renewal loops call renew
+    await Promise.allSettled([...renewing]);
+  };
+  return {
+    service: () => new DurableObjectLockService(counted, { ttlMs: MINUTE, clock }),
+    settle: async () => void (await runInDurableObject(stub, () => undefined)),
+    notice: () => renewed(MINUTE / 3), // a holder hears of its loss at its next renewal
+    leases: {
+      kind: "renewed",
+      ttlMs: MINUTE,
+      passTime: async (ms) => {
+        await renewed(ms);
+        await stub.advanceClock(ms);
+        await runDurableObjectAlarm(stub);
+      },
+      expire: async () => {
+        await stub.advanceClock(MINUTE + 1); // the object's clock only: nobody renewed meanwhile
+        await runDurableObjectAlarm(stub);
+      },
+    },
+  };
+}
+
+describeLockContract("DurableObjectLockService (a LockObject in workerd)", lockSpace);
 
 describe("LockObject", () => {
-  it("grants a name to one holder at a time: wait: false gets LockHeld, a waiter gets it on release, with the next token", async () => {
+  it("gives each grant a token one more than the name's last, kept in storage across releases and expiries", async () => {
     const stub = fresh();
-    const clock = new ManualClock(0); // renewals wait for this clock: none happens here
-    const a = new DurableObjectLockService(stub as unknown as LockObjectRpc, { clock });
-    const b = new DurableObjectLockService(stub as unknown as LockObjectRpc, { clock });
-    const first = await a.acquire("taskflow:flow:x");
-    await expect(b.acquire("taskflow:flow:x", { wait: false })).rejects.toBeInstanceOf(LockHeld);
-    expect(await b.acquire("taskflow:flow:other", { wait: false })).toMatchObject({ name: "taskflow:flow:other" });
-    let granted = false;
-    const second = b.acquire("taskflow:flow:x").then((lease) => ((granted = true), lease));
-    await eventually(async () => (await alarmOf(stub)) !== null); // the waiter armed the alarm for the lease's expiry
-    expect(granted).toBe(false);
-    await first.release();
-    await (await second).release();
-    expect(granted).toBe(true);
+    const locks = new DurableObjectLockService(stub as unknown as LockObjectRpc, { clock: new ManualClock(0) });
+    await (await locks.acquire("taskflow:flow:x")).release();
+    await (await locks.acquire("taskflow:flow:x")).release();
     expect(await stub.acquire("taskflow:flow:x", { wait: false })).toMatchObject({ token: 3 });
+    expect(await stub.acquire("taskflow:flow:y", { wait: false })).toMatchObject({ token: 1 }); // per name
+    await stub.advanceClock(MINUTE);
+    expect(await stub.acquire("taskflow:flow:x", { wait: false })).toMatchObject({ token: 4 }); // the expired lease's name
   });
 
-  it("frees a lease that is not renewed by alarm at its expiry: the waiter gets it, the old holder's signal aborts with LockLost", async () => {
+  it("a waiter that gives up is withdrawn from the object: it is never granted the name, not even for a moment", async () => {
     const stub = fresh();
-    const clock = new ManualClock(0);
-    const a = new DurableObjectLockService(stub as unknown as LockObjectRpc, { ttlMs: MINUTE, clock });
-    const b = new DurableObjectLockService(stub as unknown as LockObjectRpc, { ttlMs: MINUTE, clock: new ManualClock(0) });
-    const frozen = await a.acquire("taskflow:flow:x"); // a holder that stops renewing (a frozen or dead Worker)
-    const waiting = b.acquire("taskflow:flow:x");
-    await eventually(async () => (await alarmOf(stub)) !== null);
-    await stub.advanceClock(MINUTE + 1);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const successor = await waiting;
-    expect(frozen.signal.aborted).toBe(false); // it does not know yet
-    const lost = new Promise<unknown>((resolve) => frozen.signal.addEventListener("abort", () => resolve(frozen.signal.reason)));
-    clock.advance(MINUTE / 3); // its renewal comes, too late
-    expect(await lost).toBeInstanceOf(LockLost);
-    await frozen.release(); // releases nothing of its successor's
-    await expect(stub.acquire("taskflow:flow:x", { wait: false })).resolves.toEqual({ held: true });
-    await successor.release();
+    const locks = new DurableObjectLockService(stub as unknown as LockObjectRpc, { clock: new ManualClock(0) });
+    const holder = await locks.acquire("taskflow:flow:x"); // token 1
+    const controller = new AbortController();
+    const waiting = locks.acquire("taskflow:flow:x", { signal: controller.signal });
+    await runInDurableObject(stub, () => undefined); // the wait has reached the object
+    controller.abort(new Error("gave up"));
+    await expect(waiting).rejects.toThrow("gave up");
+    await holder.release();
+    // Had the waiter been granted the name on release (and given it back), this would be token 3.
+    expect(await stub.acquire("taskflow:flow:x", { wait: false })).toMatchObject({ token: 2 });
   });
 
   it("keeps engines in the Worker apart: two runners of one flow, each with its own client, execute each step once", async () => {

@@ -25,6 +25,15 @@ describe("one runner per flow in a Durable Object", () => {
     expect(await stub.executions()).toEqual({ a: 1, b: 1, c: 1 });
   });
 
+  it("two stubs of one object racing to run one flow (as two Workers reaching it would): each step executes once", async () => {
+    const id = env.BACKEND_HOST.newUniqueId();
+    const [one, two] = [env.BACKEND_HOST.get(id), env.BACKEND_HOST.get(id)];
+    const { id: flow } = await one.runCounted();
+    const runs = await Promise.all([one.runCounted(flow), two.runCounted(flow)]);
+    expect(runs.map((r) => r.state)).toEqual(["SUCCESS", "SUCCESS"]);
+    expect(await two.executions()).toEqual({ a: 1, b: 1, c: 1 });
+  });
+
   it("a stale writer (an older backend instance over the same storage) gets LockLost and writes nothing", async () => {
     const stub = env.BACKEND_HOST.get(env.BACKEND_HOST.newUniqueId());
     await runInDurableObject(stub, async (_host: BackendHost, state) => {
