@@ -49,6 +49,13 @@ export interface ExposeRunnerOptions<F extends FlowFactories = FlowFactories>
   backend: Backend | Promise<Backend>;
   /** Where pages connect; the worker's global scope by default. */
   scope?: RunnerScope;
+  /**
+   * Called with each engine the runner makes, once its flow is loaded: the worker's own wiring
+   * of it (broadcast its transitions to other tabs, tell it the network's state). What it
+   * returns is called when the runner lets go of the engine. An error thrown here fails the call
+   * that loaded the flow.
+   */
+  onEngine?: (engine: Engine) => (() => void) | void;
 }
 
 /**
@@ -130,6 +137,8 @@ interface Entry {
   wake: AbortController | undefined;
   /** The runner's listeners on the engine, by event type. */
   readonly off: Map<keyof EngineEvents, () => void>;
+  /** What `onEngine` returned: called when the runner lets go of the engine. */
+  readonly detach: (() => void) | undefined;
 }
 
 interface Connection {
@@ -164,6 +173,7 @@ export class RunnerHost {
   readonly #backend: Promise<Backend>;
   readonly #options: Omit<EngineOptions, "backend" | "flowDetailId" | "factory" | "store" | "book">;
   readonly #clock: Clock;
+  readonly #onEngine: ExposeRunnerOptions["onEngine"];
   /** Engines by flow id, while loading and once loaded (callers at once share one load). */
   readonly #entries = new Map<string, Promise<Entry>>();
   readonly #live = new Map<string, Entry>();
@@ -176,7 +186,8 @@ export class RunnerHost {
 
   constructor(options: ExposeRunnerOptions) {
     installTransferHandlers();
-    const { flows, backend, scope, ...engine } = options;
+    const { flows, backend, scope, onEngine, ...engine } = options;
+    this.#onEngine = onEngine;
     this.#flows = flows instanceof FlowRegistry ? flows : registryOf(flows);
     this.#backend = Promise.resolve(backend);
     this.#backend.catch(noop); // every call reports it; none is left unhandled
@@ -389,7 +400,8 @@ export class RunnerHost {
   }
 
   #adopt(engine: Engine): Entry {
-    const entry: Entry = { id: engine.flowDetailId, engine, running: undefined, ended: undefined, held: false, wake: undefined, off: new Map() };
+    const detach = this.#onEngine?.(engine) ?? undefined;
+    const entry: Entry = { id: engine.flowDetailId, engine, running: undefined, ended: undefined, held: false, wake: undefined, off: new Map(), detach };
     this.#live.set(entry.id, entry);
     this.#entries.set(entry.id, Promise.resolve(entry));
     this.#sync(entry);
@@ -448,6 +460,7 @@ export class RunnerHost {
   #forget(entry: Entry): void {
     for (const off of entry.off.values()) off();
     entry.off.clear();
+    entry.detach?.();
     this.#live.delete(entry.id);
     this.#entries.delete(entry.id);
     this.#endedIds.delete(entry.id);

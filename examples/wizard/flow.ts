@@ -3,10 +3,14 @@
 import * as z from "zod/mini";
 import { linearFlow, task, waitFor } from "../../src/index.js";
 
-/** Where the page records what ran, so a test can count executions across reloads. */
+/** The scope of the BroadcastChannels a worker sends the flow's transitions on, and the page listens to. */
+export const CHANNEL_SCOPE = "taskflow-wizard";
+
+/** Where the worker records what ran (stored before the step goes on), so a test can count executions across reloads. */
 export interface Ledger {
-  executed(name: string): void;
-  reverted(name: string): void;
+  executed(name: string): Promise<void> | void;
+  reverted(name: string): Promise<void> | void;
+  /** A step the page asked to be slow takes its time here (waiting, or busy computing). */
   pause(name: string): Promise<void>;
 }
 
@@ -18,7 +22,7 @@ export function bookingFlow(ledger: Ledger) {
       provides,
       needsNetwork: name === "pay",
       execute: async (args) => {
-        ledger.executed(name);
+        await ledger.executed(name);
         await ledger.pause(name);
         return run(args);
       },

@@ -50,30 +50,38 @@ function pageTicks() {
 }
 
 describe("a CPU-heavy task", () => {
-  const SPIN_MS = 1_000;
+  // Issue 12: "a CPU-heavy task in the worker does not block the page". The same task, run in
+  // the worker then in the page, while the page measures its own event loop: the longest time
+  // its 10 ms timer went without firing while the task computed. A behaviour with a wide
+  // margin, not a benchmark: in the page the gap is the whole busy time (nothing else runs),
+  // in the worker it stays a small part of it.
+  const BUSY_MS = 300;
+  type Spun = { startedAt: number; endedAt: number };
 
-  it("in the worker does not block the page: the page's timer keeps firing while the task spins", async () => {
+  it("in the worker does not block the page (the page's longest event-loop gap < a third of its busy time); in the page it does", async () => {
     const { runner } = dedicated();
-    const { uuid } = await runner.start("spin", [SPIN_MS], { run: false });
-    const ticks = pageTicks();
+    const { uuid } = await runner.start("spin", [BUSY_MS], { run: false });
+    let ticks = pageTicks();
     const done = await runner.run(uuid);
     ticks.stop();
-    const spun = done.atoms[0]?.result as { startedAt: number; endedAt: number };
-    expect(spun.endedAt - spun.startedAt).toBeGreaterThanOrEqual(SPIN_MS);
-    const { count, longestGapMs } = ticks.within(spun.startedAt, spun.endedAt);
-    console.info(`page during the worker's ${SPIN_MS} ms spin: ${count} timer ticks, longest event-loop gap ${longestGapMs.toFixed(1)} ms`);
-    // A blocked page has no tick at all in the window (the control below). A 10 ms timer fires
-    // about 100 times in it; 5 leaves room for a loaded 2-core machine.
-    expect(count).toBeGreaterThanOrEqual(5);
-  });
+    const inWorker = done.atoms[0]?.result as Spun;
+    const worker = ticks.within(inWorker.startedAt, inWorker.endedAt);
 
-  it("(the control) in the page blocks it: not one tick while the task spins", async () => {
-    const engine = load(flows.spin(SPIN_MS / 4), { backend: new MemoryBackend() });
-    const ticks = pageTicks();
+    const engine = load(flows.spin(BUSY_MS), { backend: new MemoryBackend() });
+    ticks = pageTicks();
     await engine.run();
     ticks.stop();
-    const spun = engine.storage.fetch("spun") as { startedAt: number; endedAt: number };
-    expect(ticks.within(spun.startedAt, spun.endedAt).count).toBe(0);
+    const inPage = engine.storage.fetch("spun") as Spun;
+    const page = ticks.within(inPage.startedAt, inPage.endedAt);
+
+    console.info(
+      `the page's longest event-loop gap during a ${BUSY_MS} ms task: ${worker.longestGapMs.toFixed(1)} ms (${worker.count} ticks) with the task in the worker, ` +
+        `${page.longestGapMs.toFixed(1)} ms (${page.count} ticks) with it in the page`,
+    );
+    for (const spun of [inWorker, inPage]) expect(spun.endedAt - spun.startedAt).toBeGreaterThanOrEqual(BUSY_MS);
+    expect(page.count).toBe(0); // the contrast: run in the page, the task blocks it throughout
+    expect(page.longestGapMs).toBeGreaterThanOrEqual(BUSY_MS);
+    expect(worker.longestGapMs).toBeLessThan(BUSY_MS / 3);
   });
 });
 

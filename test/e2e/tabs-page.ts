@@ -1,8 +1,9 @@
 // The page of test/e2e/tabs.test.ts, bundled for Chromium: one flow of four steps on an
 // IndexedDbBackend, run from several tabs of one origin. Each tab counts what it executed in
 // localStorage under its own key (so a closed tab's count survives it, and tabs never race on
-// one key), and can hold a step open until the test lets it go.
-import { IndexedDbBackend, WebLockService } from "../../adapters/idb/index.js";
+// one key), can hold a step open until the test lets it go, broadcasts the transitions of what
+// it runs, and shows a flow it observes as those broadcasts describe it.
+import { broadcastTransitions, IndexedDbBackend, observeTransitions, WebLockService } from "../../adapters/idb/index.js";
 import { linearFlow, load, task, type LockService } from "../../src/index.js";
 
 const params = new URLSearchParams(location.search);
@@ -47,6 +48,11 @@ const steps = () =>
     ),
   );
 
+/** What this tab shows of a flow it observes: its state and each atom's, as the transitions said. */
+const view: { flow?: string; atoms: Record<string, string> } = { atoms: {} };
+/** The transitions it heard, as lines ("tabs RUNNING", "t1 SUCCESS"). */
+const heard: string[] = [];
+
 let backend: Promise<IndexedDbBackend> | undefined;
 const open = () => (backend ??= IndexedDbBackend.open(database));
 
@@ -71,13 +77,31 @@ const api = {
     const b = await open();
     const locks = steal ? new WebLockService({ scope: b.name, steal: true }) : b.locks;
     const engine = load(steps(), { backend: b, flowDetailId: id, ...(locks ? { lock: tracked(locks) } : {}) });
+    let stop = (): void => {};
     try {
+      // Whatever this tab runs, the others see (nothing is sent while it waits for the lock).
+      // Loaded first, for the flow's id; run() loads it again once it holds the lock.
+      await engine.prepare();
+      stop = broadcastTransitions(engine, { scope: database });
       await engine.run();
       return { state: engine.storage.flowState };
     } catch (e) {
       return { error: (e as Error).name, message: (e as Error).message };
+    } finally {
+      stop();
     }
   },
+  /** Shows flow `id` as the tab running it reports it (this tab's own runs included). */
+  observe(id: string): void {
+    observeTransitions(id, (t) => {
+      if (t.type === "progress") return;
+      if (t.type === "flow") view.flow = t.state;
+      else view.atoms[t.name] = t.state;
+      heard.push(`${t.type === "flow" ? t.flowName : t.name} ${t.state}`);
+    }, { scope: database });
+  },
+  view: () => view,
+  heard: () => heard,
   /** What this tab executed. */
   executed: () => executed,
   /** The flow and its atoms as stored. */

@@ -1,6 +1,7 @@
 // One flow, several tabs of one origin (pages of one browser context share its IndexedDB and Web
 // Locks), in Debian's Chromium driven with playwright-core: each step executes once, a closed
-// tab's flow is finished by another, and a frozen tab whose lock was stolen cannot write when it
+// tab's flow is finished by another, a tab that does not run the flow shows its progress from
+// the runner's broadcast transitions, and a frozen tab whose lock was stolen cannot write when it
 // thaws (issue 12).
 import { build } from "esbuild";
 import { createServer, type Server } from "node:http";
@@ -19,6 +20,9 @@ type Tabs = {
   executed(): string[];
   stored(id: string): Promise<{ state: string; epoch?: number; atoms: Record<string, [string, unknown]> }>;
   write(id: string, epoch: number): Promise<string>;
+  observe(id: string): void;
+  view(): { flow?: string; atoms: Record<string, string> };
+  heard(): string[];
 };
 declare const tabs: Tabs;
 
@@ -95,6 +99,30 @@ describe("one flow in several tabs (IndexedDB + Web Locks)", { timeout: 30_000 }
     expect(await executed(b)).toEqual(["t3", "t4"]); // t3 was RUNNING when A went: it runs again
     const stored = await b.evaluate((flow) => tabs.stored(flow), id);
     expect(stored.atoms).toEqual({ t1: ["SUCCESS", "t1@A"], t2: ["SUCCESS", "t2@A"], t3: ["SUCCESS", "t3@B"], t4: ["SUCCESS", "t4@B"] });
+  });
+
+  it("a tab that does not hold the flow shows its progress (BroadcastChannel); when the holder closes, it takes the lock and finishes from IndexedDB", async () => {
+    const [a, b] = (await openTabs("A", "B")) as [Page, Page];
+    const id = await a.evaluate(() => tabs.create());
+    await b.evaluate((flow) => tabs.observe(flow), id);
+    await a.evaluate(() => tabs.block("t3"));
+    void a.evaluate((flow) => tabs.run(flow), id).catch(() => {}); // ends with the page
+    await a.evaluate(() => tabs.reached());
+    // B runs nothing yet: what it shows came from A, and is what A stored.
+    const progress = { flow: "RUNNING", atoms: { t1: "SUCCESS", t2: "SUCCESS", t3: "RUNNING" } };
+    await expect.poll(() => b.evaluate(() => tabs.view())).toEqual(progress);
+    const stored = await b.evaluate((flow) => tabs.stored(flow), id);
+    expect({ flow: stored.state, atoms: Object.fromEntries(Object.entries(stored.atoms).filter(([, [state]]) => state !== "PENDING").map(([name, [state]]) => [name, state])) }).toEqual(progress);
+    expect(await b.evaluate(() => tabs.heard())).toEqual(["tabs RUNNING", "t1 RUNNING", "t1 SUCCESS", "t2 RUNNING", "t2 SUCCESS", "t3 RUNNING"]);
+    expect(await b.evaluate(() => tabs.executed())).toEqual([]);
+
+    const takeOver = b.evaluate((flow) => tabs.run(flow), id);
+    await expect.poll(() => b.evaluate(() => tabs.status())).toBe("waiting"); // for A's lock
+    await a.close();
+    expect(await takeOver).toEqual({ state: "SUCCESS" });
+    expect(await b.evaluate(() => tabs.executed())).toEqual(["t3", "t4"]); // t1 and t2 stay A's
+    await expect.poll(() => b.evaluate(() => tabs.view())).toEqual({ flow: "SUCCESS", atoms: { t1: "SUCCESS", t2: "SUCCESS", t3: "SUCCESS", t4: "SUCCESS" } });
+    expect((await b.evaluate((flow) => tabs.stored(flow), id)).atoms).toEqual({ t1: ["SUCCESS", "t1@A"], t2: ["SUCCESS", "t2@A"], t3: ["SUCCESS", "t3@B"], t4: ["SUCCESS", "t4@B"] });
   });
 
   it("a frozen tab whose lock another tab stole cannot write when it thaws: LockLost, nothing of it stored", async () => {

@@ -344,6 +344,28 @@ describe("subscriptions", () => {
     expect((await runner.run(ids[0] as string)).state).toBe("SUCCESS");
   });
 
+  it("onEngine wires each engine the runner makes, once loaded, and is undone when the runner lets go of it", async () => {
+    const wired: string[] = [];
+    const undone: string[] = [];
+    const { runner } = setUp({
+      onEngine: (engine) => {
+        wired.push(`${engine.flowDetailId} ${engine.storage.flowState}`);
+        return () => undone.push(engine.flowDetailId);
+      },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 17; i++) {
+      const { uuid } = await runner.start("greet", [`x${i}`], { run: false });
+      ids.push(uuid);
+      await runner.run(uuid);
+    }
+    expect(wired).toEqual(ids.map((id) => `${id} PENDING`));
+    expect(undone).toEqual([ids[0]]); // the 17th flow that ended pushed the oldest out
+    await runner.snapshot(ids[0] as string); // a snapshot reads the store: no engine
+    await runner.run(ids[0] as string); // loaded again from its log book: wired again
+    expect(wired.slice(17)).toEqual([`${ids[0]} SUCCESS`]);
+  });
+
   it("run right after start reports how the run start began ended, without running the flow again", async () => {
     const { runner } = setUp();
     const started: string[] = [];
