@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { linearFlow, MemoryBackend, sleep, task, type Backend, type LockService, type MemoryDump } from "../../src/index.js";
+import { linearFlow, MemoryBackend, memoryBackendFromDump, sleep, task, type Backend, type LockService, type MemoryDump } from "../../src/index.js";
 import { assertCrashSafe, checkCrashPoints, ManualClock } from "../../src/testing/index.js";
 import { crashFlows } from "../contract/crash-flows.js";
 
@@ -44,7 +44,7 @@ describe("crash at every write with the flow's lock held, then resume", () => {
           store: { x: 1 },
           engine: { engine, lock },
           makeBackend: () => (current = new MemoryBackend()),
-          reopen: (backend: Backend) => (current = MemoryBackend.fromDump(JSON.parse(JSON.stringify((backend as MemoryBackend).dump())) as MemoryDump)),
+          reopen: (backend: Backend) => (current = memoryBackendFromDump(JSON.parse(JSON.stringify((backend as MemoryBackend).dump())) as MemoryDump)),
         });
         expect(report.scenarios).toBe(report.points * 2);
         expect(acquired.length).toBeGreaterThanOrEqual(report.scenarios); // every run, first or resumed, held the lock
