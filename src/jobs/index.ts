@@ -10,3 +10,7 @@ export {
   type Job, type JobClaim, type JobDetails, type JobFilter, type JobPriority, type JobState,
 } from "./job.js";
 export { MemoryJobBoard, leaseOf, type MemoryJobBoardOptions } from "./memory.js";
+export {
+  Conductor, BlockingConductor, NonBlockingConductor,
+  type ConductorEvents, type ConductorOptions, type ConductorRunOptions,
+} from "./conductor.js";
