@@ -14,3 +14,4 @@ export {
   Conductor, BlockingConductor, NonBlockingConductor,
   type ConductorEvents, type ConductorOptions, type ConductorRunOptions,
 } from "./conductor.js";
+export { exportLogBook, importLogBook, parsePortableLogBook, PORTABLE_LOG_BOOK_VERSION, type PortableLogBook } from "./portable.js";
