@@ -41,3 +41,16 @@ describe("the job examples (issue 13, item 6)", () => {
     expect(log.at(-1)).toBe("verses in the log book: 9, 5 by conductor-1, 4 by conductor-2");
   });
 });
+
+describe("the README's jobs example", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("is the file examples/jobs/quickstart.ts, word for word, and runs: the job is consumed after its flow succeeded", async () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const example = readFileSync(new URL("../../examples/jobs/quickstart.ts", import.meta.url), "utf8");
+    expect(readme).toContain(example.trim());
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    await import("../../examples/jobs/quickstart.js");
+    expect(log.mock.calls).toEqual([["cat: SUCCESS"]]);
+  });
+});
