@@ -189,6 +189,44 @@ export function describeJobBoardContract(name: string, hooks: JobBoardHooks): vo
       expect((await afterExpiry).map((j) => j.uuid)).toEqual([job.uuid]);
     });
 
+    it("serializes claims: of many claims of one job at once, exactly one wins; the others are UnclaimableJob", async () => {
+      const { board } = await setup();
+      const job = await board.post({ flow: "f" });
+      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => board.claim(job.uuid, `c${i}`)));
+      const won = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      expect(won.length).toBe(1);
+      expect(results.filter((r) => r.status === "rejected").every((r) => (r as PromiseRejectedResult).reason instanceof UnclaimableJob)).toBe(true);
+      expect((await board.get(job.uuid)).owner).toBe(won[0]?.owner);
+    });
+
+    it("many claimers, many jobs: each job goes to one claimer, none is left over", async () => {
+      const { board } = await setup();
+      const posted = await Promise.all(Array.from({ length: 10 }, (_, i) => board.post({ flow: "f", name: `j${i}` })));
+      const won = new Map<string, string[]>();
+      await Promise.all(["a", "b", "c", "d"].map(async (owner) => {
+        for (const job of posted) {
+          const claim = await board.claim(job.uuid, owner).catch((e: unknown) => {
+            if (e instanceof UnclaimableJob) return undefined;
+            throw e;
+          });
+          if (claim) {
+            won.set(job.uuid, [...(won.get(job.uuid) ?? []), owner]);
+            await board.consume(claim);
+          }
+        }
+      }));
+      expect(posted.map((j) => won.get(j.uuid)?.length)).toEqual(posted.map(() => 1));
+      expect((await all(board.iterate({ only: "complete" }))).length).toBe(10);
+    });
+
+    it("refuses every call once closed", async () => {
+      const { board } = await setup();
+      const job = await board.post({ flow: "f" });
+      await board.close();
+      await expect(board.post({ flow: "f" })).rejects.toThrow();
+      await expect(board.claim(job.uuid, "c1")).rejects.toThrow();
+    });
+
     it("gives up waiting: NotFound after timeoutMs, no jobs once its signal aborts", async () => {
       const { board, advance } = await setup();
       const timed = board.wait({ timeoutMs: 500 });
