@@ -4,6 +4,7 @@ import type { FlowRegistry } from "../engine/helpers.js";
 import type { FlowItem } from "../patterns/flow.js";
 import { BackendWrapper } from "../persistence/wrappers.js";
 import type { Backend } from "../ports/backend.js";
+import type { WriteBatch } from "../persistence/models.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { Lease, LockService } from "../ports/lock.js";
 import type { FlowState } from "../states.js";
@@ -78,12 +79,21 @@ function stateOf(engine: Engine): FlowState {
   }
 }
 
-/** A backend whose claims of one flow return the epoch the conductor took under the job's claim. */
+/**
+ * The backend as one job's run sees it: a claim of the job's flow returns the epoch the conductor
+ * took under the job's claim, and every batch goes out fenced with it (even a write the engine
+ * makes without its lock, such as `save()`).
+ */
 class JobFencedBackend extends BackendWrapper {
   override readonly claim: ((flowUuid: string) => Promise<number>) | undefined;
+  readonly #fence: { flowUuid: string; epoch: number } | undefined;
   constructor(inner: Backend, flowUuid: string, epoch: number | undefined) {
     super(inner);
+    this.#fence = epoch === undefined ? undefined : { flowUuid, epoch };
     this.claim = epoch === undefined ? undefined : async (uuid) => (uuid === flowUuid ? epoch : (inner.claim as (u: string) => Promise<number>)(uuid));
+  }
+  override commit(batch: WriteBatch): Promise<void> {
+    return super.commit(batch.fence || !this.#fence ? batch : { ...batch, fence: this.#fence });
   }
 }
 
@@ -270,13 +280,27 @@ export class Conductor {
       return error instanceof MultipleChoices ? { kind: "trash", error } : { kind: "abandon", reason: "its log book could not be read", error };
     }
     const common = { ...this.#options.engine, clock: this.#clock, store: job.store, factory };
+    // The engine's lock is the job's claim: lost when a renewal is refused.
+    const lease: Lease = { name: `taskflow:job:${job.uuid}`, signal: lost, release: async () => {} };
+    const lock: LockService = {
+      acquire: async () => {
+        if (lost.aborted) throw lost.reason;
+        return lease;
+      },
+    };
     if (!where.stored) {
       // The first dispatch makes the flow detail, so that the claim below raises a stored token.
+      // It is written fenced with the claim's token: a holder whose claim ran out before it got
+      // here (a later claim has a greater token) cannot overwrite what the next one made.
       const ids = where.book ? [where.flowUuid] : [job.bookUuid, where.flowUuid];
-      const maker = new Engine(flow, { ...common, backend, lock: false, ids: () => ids.shift() ?? where.flowUuid, book: where.book ? { uuid: job.bookUuid } : { name: job.name } });
+      const maker = new Engine(flow, {
+        ...common, backend: new JobFencedBackend(backend, where.flowUuid, claim().token), lock,
+        ids: () => ids.shift() ?? where.flowUuid, book: where.book ? { uuid: job.bookUuid } : { name: job.name },
+      });
       try {
         await maker.save();
       } catch (error) {
+        if (error instanceof LockLost) return { kind: "lost", error };
         return error instanceof StorageFailure ? { kind: "abandon", reason: "its flow detail could not be stored", error } : { kind: "trash", error };
       }
     }
@@ -290,13 +314,6 @@ export class Conductor {
       if (error instanceof LockLost || error instanceof JobFailure || error instanceof NotFound) return { kind: "lost", error };
       return { kind: "abandon", reason: "its flow could not be claimed", error };
     }
-    const lease: Lease = { name: `taskflow:job:${job.uuid}`, signal: lost, release: async () => {} };
-    const lock: LockService = {
-      acquire: async () => {
-        if (lost.aborted) throw lost.reason;
-        return lease;
-      },
-    };
     const engine = new Engine(flow, { ...common, backend: new JobFencedBackend(backend, where.flowUuid, epoch), flowDetailId: where.flowUuid, lock });
     this.#options.onEngine?.(engine, job);
     const stages: Array<[ConductorEvents["stage"]["stage"], () => unknown]> = [

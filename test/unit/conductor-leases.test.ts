@@ -2,7 +2,8 @@
 // evicted isolate, a frozen process): each job is completed once at the claim level, none is
 // lost, no task runs twice unless its host died mid-task, and a stale holder writes nothing.
 import { describe, expect, it } from "vitest";
-import { FlowRegistry, linearFlow, LockLost, MemoryBackend, readSnapshot, task } from "../../src/index.js";
+import { FlowRegistry, linearFlow, LockLost, MemoryBackend, readSnapshot, task, type FlowDetail } from "../../src/index.js";
+import { BackendWrapper } from "../../src/backend.js";
 import { Conductor, MemoryJobBoard, NonBlockingConductor, type ConductorEvents } from "../../src/jobs/index.js";
 import { ManualClock } from "../../src/testing/index.js";
 
@@ -169,5 +170,43 @@ describe("a conductor that stops renewing its claim", () => {
     gate.resolve();
     await running;
     expect((await board.get(job.uuid)).state).toBe("COMPLETE");
+  });
+
+  it("frozen between reading the log book and making the flow detail: cannot overwrite what the next conductor made", async () => {
+    const clock = new ManualClock(0);
+    const board = new MemoryJobBoard({ clock, leaseMs: LEASE });
+    const gate = deferred();
+    const readDone = deferred();
+    let reads = 0;
+    // The first conductor's read of the job's book is answered (nothing there yet), then held.
+    class Slow extends BackendWrapper {
+      override async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
+        const read = super.getFlowDetails(bookUuid); // NotFound: the book is not stored yet
+        if (++reads === 1) {
+          await read.catch(() => undefined);
+          readDone.resolve();
+          await gate.promise;
+        }
+        return read;
+      }
+    }
+    const memory = new MemoryBackend();
+    const backend = new Slow(memory);
+    const { counts, flows } = slowFlow();
+    counts.slow = 1; // the slow task does not hang in this test
+    const job = await board.post({ flow: "slow" });
+    const frozen = new Conductor({ name: "frozen", board, backend, flows, clock: new ManualClock(0), leaseMs: LEASE });
+    const lost = next(frozen, "lost");
+    const frozenRun = frozen.run({ maxDispatches: 1 });
+    await readDone.promise;
+    clock.advance(LEASE);
+    await new Conductor({ name: "fresh", board, backend, flows, clock, leaseMs: LEASE }).run({ maxDispatches: 1 });
+    const after = { flow: await memory.getFlowDetail(job.uuid), atoms: await memory.getAtomDetails(job.uuid) };
+    expect(after.flow.state).toBe("SUCCESS");
+    gate.resolve();
+    await frozenRun;
+    expect((await lost).error).toBeInstanceOf(LockLost);
+    expect({ flow: await memory.getFlowDetail(job.uuid), atoms: await memory.getAtomDetails(job.uuid) }).toEqual(after);
+    expect(counts).toEqual({ first: 1, slow: 2, last: 1 });
   });
 });
