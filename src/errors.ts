@@ -32,7 +32,8 @@ export class StorageFailure extends TaskFlowError {
   }
 }
 /**
- * A conductor failed to run a job (TaskFlow's name; nothing in the core throws it yet).
+ * A conductor was misused or could not go on (TaskFlow's name): `run()` while it runs, a bad
+ * name or `maxJobs` (taskflow-ts/jobs).
  * @example if (e instanceof ConductorFailure) console.error(e.code, e.message)
  */
 export class ConductorFailure extends TaskFlowError {
@@ -41,8 +42,8 @@ export class ConductorFailure extends TaskFlowError {
   }
 }
 /**
- * A job operation failed, for example it was not owned by the caller (TaskFlow's name; nothing in
- * the core throws it yet).
+ * A job operation failed (TaskFlow's name): the job is held by someone else than the caller, or
+ * the board is closed (taskflow-ts/jobs).
  * @example if (e instanceof JobFailure) console.error(e.code, e.message) // UnclaimableJob included
  */
 export class JobFailure extends TaskFlowError {
@@ -51,7 +52,8 @@ export class JobFailure extends TaskFlowError {
   }
 }
 /**
- * A job is already claimed by someone else (TaskFlow's name; nothing in the core throws it yet).
+ * A job cannot be claimed (TaskFlow's name): it is claimed already (even by the caller), complete
+ * or trashed (taskflow-ts/jobs).
  * @example throw new UnclaimableJob(`job "${id}" is claimed by ${owner}; try another job`)
  */
 export class UnclaimableJob extends JobFailure {
@@ -178,17 +180,8 @@ export class NotFound extends TaskFlowError {
   }
 }
 /**
- * Something that must not be empty is (TaskFlow's name; nothing in the core throws it yet).
- * @example if (cart.items.length === 0) throw new Empty(`cart "${cart.id}" has no items; add one before checking out`)
- */
-export class Empty extends TaskFlowError {
-  static {
-    this.prototype.name = "Empty";
-  }
-}
-/**
- * Several things matched where one was expected (TaskFlow's name; nothing in the core throws it
- * yet).
+ * Several things matched where one was expected (TaskFlow's name): a conductor finds several flow
+ * details in a job's log book and the job does not say which to run.
  * @example if (found.length > 1) throw new MultipleChoices(`${found.length} carts are open; pass a cart id`)
  */
 export class MultipleChoices extends TaskFlowError {

@@ -44,7 +44,7 @@ const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document",
 const BUDGET_MINIMAL = 18.5;
 
 describe("the core bundles for any runtime", () => {
-  for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts"]) {
+  for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts", "src/jobs/index.ts"]) {
     it(`${entry} bundles for the neutral platform without Node built-ins or platform globals`, async () => {
       const { code, inputs } = await bundle(entry);
       const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -97,6 +97,11 @@ describe("the core bundles for any runtime", () => {
     const { kib, inputs } = await measure(`export * from "./src/index.ts";`);
     expect(inputs.has("src/engine/export-graph.ts")).toBe(true);
     expect(kib).toBeLessThanOrEqual(25);
+  });
+
+  it("keeps jobs, boards and conductors (taskflow-ts/jobs) out of the core entry", async () => {
+    const { inputs } = await measure(`export * from "./src/index.ts";`);
+    expect([...inputs].filter((i) => i.startsWith("src/jobs/"))).toEqual([]);
   });
 
   it("leaves time to the Clock port: only src/ports/clock.ts touches timers or Date.now", () => {

@@ -49,9 +49,13 @@ describe("the package", () => {
         const b = await import("taskflow-ts/backend");
         const backend = b.countCommits(new m.MemoryBackend());
         const r = await m.run(m.linearFlow("f", m.task({ name: "a", provides: "x", execute: () => 41 })), { backend });
-        console.log(r.x + 1, backend.commits);`;
+        const j = await import("taskflow-ts/jobs");
+        const board = new j.MemoryJobBoard();
+        await board.claim((await board.post({ flow: "f" })).uuid, "c1");
+        const [claimed] = await Array.fromAsync(board.iterate({ owner: "c1" }));
+        console.log(r.x + 1, backend.commits, claimed.state);`;
       const printed = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: out }).toString().trim();
-      expect(printed).toBe("42 2");
+      expect(printed).toBe("42 2 CLAIMED");
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
