@@ -23,10 +23,14 @@ export class PendingBatch {
   }
   /** Empties the pending set and returns it as a batch. */
   take(): WriteBatch {
-    const batch = { logBooks: [...this.books.values()], flows: [...this.flows.values()], atoms: [...this.atoms.values()] };
-    this.books.clear();
-    this.flows.clear();
-    this.atoms.clear();
-    return batch;
+    return { logBooks: drain(this.books), flows: drain(this.flows), atoms: drain(this.atoms) };
   }
+}
+
+/** The values of `map`, which is left empty. An empty map is left alone: clearing a Map allocates a new table, and most batches carry no log book and no flow detail. */
+function drain<T>(map: Map<string, T>): T[] {
+  if (map.size === 0) return [];
+  const out = [...map.values()];
+  map.clear();
+  return out;
 }
