@@ -100,7 +100,6 @@ export class Writer {
       return e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     if (batch.flows.length > 0) this.#stored = true;
-    return undefined;
   }
 
   #refusal(): StorageFailure {

@@ -23,14 +23,12 @@ export class PendingBatch {
   }
   /** Empties the pending set and returns it as a batch. */
   take(): WriteBatch {
-    return { logBooks: drain(this.books), flows: drain(this.flows), atoms: drain(this.atoms) };
+    const batch = { logBooks: [...this.books.values()], flows: [...this.flows.values()], atoms: [...this.atoms.values()] };
+    // Clearing a Map allocates a new table: an empty one is left alone (most batches carry no log
+    // book and no flow detail, and one batch is taken per atom).
+    if (batch.logBooks.length) this.books.clear();
+    if (batch.flows.length) this.flows.clear();
+    this.atoms.clear();
+    return batch;
   }
-}
-
-/** The values of `map`, which is left empty. An empty map is left alone: clearing a Map allocates a new table, and most batches carry no log book and no flow detail. */
-function drain<T>(map: Map<string, T>): T[] {
-  if (map.size === 0) return [];
-  const out = [...map.values()];
-  map.clear();
-  return out;
 }

@@ -5,7 +5,7 @@ import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 import { decodeEach, decodeRecord, type StoredEntry } from "./validate.js";
 import { expiryLimit, finishedAmong, type FinishedBook } from "./expiry.js";
-import { checkParents, type StoredParents } from "./parents.js";
+import { checkParents } from "./parents.js";
 import { fencedFlows, nextEpoch } from "./fence.js";
 import { MemoryLockService } from "../locks/memory.js";
 import type { LockService } from "../ports/lock.js";
@@ -37,8 +37,6 @@ export class MemoryBackend implements Backend {
   #flowsOfBook = new Map<string, Set<string>>();
   #atomsOfFlow = new Map<string, Set<string>>();
   #closed = false;
-  /** What the parent check asks, made once (a commit is on every atom's path). */
-  readonly #parents: StoredParents = { hasBook: (id) => this.#books.has(id), hasFlow: (id) => this.#flows.has(id) };
   /** Engines on this backend take their flows' locks here (one process). */
   readonly locks: LockService = new MemoryLockService();
 
@@ -75,7 +73,7 @@ export class MemoryBackend implements Backend {
 
   async commit(batch: WriteBatch): Promise<void> {
     this.#ensureOpen();
-    checkParents(batch, this.#parents);
+    checkParents(batch, { hasBook: (id) => this.#books.has(id), hasFlow: (id) => this.#flows.has(id) });
     const flows = fencedFlows(batch, (id) => this.#flows.get(id) as FlowDetail | undefined);
     // Clone everything before storing anything: a value that cannot be cloned throws here and
     // leaves the store as it was, as a failed transaction would.
