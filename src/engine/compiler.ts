@@ -1,4 +1,4 @@
-import type { Atom } from "../atoms/atom.js";
+import { NO_ENTRIES, type Atom } from "../atoms/atom.js";
 import type { Task } from "../atoms/task.js";
 import type { Retry } from "../atoms/retry.js";
 import type { Sleep } from "../atoms/sleep.js";
@@ -29,8 +29,8 @@ interface NodeBase {
   readonly deciders: Array<{ from: number; decider: Decider; depth: DeciderDepth }>;
   /** For atoms: the items enclosing it at each level of the tree, root first. */
   readonly path: readonly FlowItem[];
-  /** For atoms: argument → where to look it up (storage name and providers, nearest first). */
-  readonly args: Map<string, { symbol: string; optional: boolean; providers: string[] }>;
+  /** For atoms: argument → where to look it up (storage name and the atoms that provide it, nearest first), resolved once here. */
+  args: ReadonlyMap<string, { symbol: string; optional: boolean; providers: AtomNode[] }>;
   /** The nearest enclosing retry (for a retry: its parent flow's retry). */
   retry: RetryNode | undefined;
   /** For a retry: the atoms of its flow, subflows included (not the retry itself). */
@@ -79,6 +79,8 @@ export interface ExecutionGraph {
   readonly root: FlowItem;
   readonly nodes: readonly ExecNode[];
   readonly atoms: ReadonlyMap<string, AtomNode>;
+  /** Every name an atom provides, with the atoms that provide it, in compile order. */
+  readonly providers: ReadonlyMap<string, readonly AtomNode[]>;
 }
 
 interface Span {
@@ -115,7 +117,7 @@ export function compile(root: FlowItem): ExecutionGraph {
   const seen = new Set<FlowItem>();
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
-    const n = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: new Map(), retry: undefined, subgraph: [] } as ExecNode;
+    const n = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: NO_ENTRIES, retry: undefined, subgraph: [] } as ExecNode;
     nodes.push(n);
     return n.index;
   };
@@ -224,12 +226,11 @@ export function compile(root: FlowItem): ExecutionGraph {
       if (span) top.spans.push(span);
     }
   }
-  resolveArguments(atoms);
-  return { root, nodes, atoms };
+  return { root, nodes, atoms, providers: resolveArguments(atoms) };
 }
 
-/** Precomputes, for every argument of every atom, which atoms may provide it, nearest first. */
-function resolveArguments(atoms: Map<string, AtomNode>): void {
+/** Precomputes, for every argument of every atom, which atoms may provide it, nearest first; returns the providers of each name. */
+function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]> {
   const providers = new Map<string, AtomNode[]>();
   for (const n of atoms.values()) {
     for (const sym of n.atom.provides) {
@@ -241,14 +242,17 @@ function resolveArguments(atoms: Map<string, AtomNode>): void {
   const reach = new GraphReach();
   for (const n of atoms.values()) {
     const atom = n.atom;
+    // An atom with no arguments keeps the shared empty map (a flow keeps its compiled nodes).
+    const args = new Map();
     const add = (arg: string, symbol: string, optional: boolean) => {
       const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && reach.sees(n, c));
       visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
-      n.args.set(arg, { symbol, optional, providers: visible.map((v) => v.name) });
+      n.args = args.set(arg, { symbol, optional, providers: visible });
     };
     for (const [arg, sym] of atom.requiredArgs) add(arg, sym, false);
     for (const [arg, sym] of atom.optionalArgs) add(arg, sym, true);
   }
+  return providers;
 }
 
 /** Depth of the deepest flow enclosing both atoms. */

@@ -6,13 +6,19 @@ import type { ExecutionGraph, FlowScope } from "./compiler.js";
 export function fingerprint(graph: ExecutionGraph): AtomFingerprint[] {
   return [...graph.atoms.values()].map(({ atom, name }) => ({
     name,
-    kind: atom?.kind ?? "task",
-    requires: [...(atom?.requires ?? [])].sort(),
-    optional: [...(atom?.optional ?? [])].sort(),
-    provides: [...(atom?.provides ?? [])].sort(),
-    version: atom?.version ?? "1.0",
+    kind: atom.kind,
+    requires: sorted(atom.requires),
+    optional: sorted(atom.optional),
+    provides: sorted(atom.provides),
+    version: atom.version,
   }));
 }
+
+/**
+ * Names in order: a list of one name or none is its own sorted copy (never written to), so the
+ * flow detail, which keeps an entry per atom, does not keep a new list for each.
+ */
+const sorted = (names: readonly string[]) => (names.length > 1 ? [...names].sort() : names) as string[];
 
 /**
  * …and the flows: each one's kind, its items in compile order (a retry first, a subflow by its

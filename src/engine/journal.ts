@@ -121,7 +121,7 @@ export class Journal {
     const now = this.clock.now();
     // One new record per transition: this is the engine's hottest path. It spreads the old one,
     // so a field this version does not know (a newer writer's) is kept.
-    const d: AtomDetail = patch.fields ? merged<AtomDetail>(old, patch.fields) : { ...old };
+    const d = merged<AtomDetail>(old, patch.fields ?? {});
     d.state = state;
     d.updatedAt = now;
     d.timestamps = { ...old.timestamps, [state]: now };
@@ -267,16 +267,19 @@ export class Journal {
 
   // --- internals ----------------------------------------------------------------------------
 
+  // One copy per change: the record merged is new, so it is stamped before it is queued.
   #put(name: string, patch: Partial<AtomDetail>): AtomDetail {
-    const next: AtomDetail = { ...merged(this.detail(name), patch), updatedAt: this.clock.now() };
+    const next = merged(this.detail(name), patch);
+    next.updatedAt = this.clock.now();
     this.#details.set(name, next);
     this.#batch.atom(next);
     return next;
   }
 
   #setFlow(patch: Partial<FlowDetail>): void {
-    this.#flow = { ...merged(this.#flow, patch), updatedAt: this.clock.now() };
-    this.#batch.flow(this.#flow);
+    const next = (this.#flow = merged(this.#flow, patch));
+    next.updatedAt = this.clock.now();
+    this.#batch.flow(next);
   }
 
   #remember(failure: Failure): FailureData {

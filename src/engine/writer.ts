@@ -14,8 +14,11 @@ import type { Journal } from "./journal.js";
  * fencing token) is added here, not at the call sites.
  */
 export class Writer {
-  /** The backend's writes, chained so that each starts when the one before has settled. */
-  #writes: Promise<void> = Promise.resolve();
+  /**
+   * The last write still under way, if any; each write starts when the one before has settled.
+   * It never rejects: it resolves with the error the write failed with, so the next one can chain.
+   */
+  #writes: Promise<unknown> | undefined;
   #broken = false;
   /** Whether the flow detail is in the backend (a write carrying it has landed). */
   #stored: boolean;
@@ -70,27 +73,31 @@ export class Writer {
     }
     const batch = this.journal.take();
     if (this.#fence) batch.fence = this.#fence;
-    const write = this.#writes.then(() => this.#write(batch));
-    this.#writes = write.catch(() => {});
-    await write;
+    // Chained only behind a write still under way: on the serial engine, none ever is. (Every
+    // commit is on an atom's path: a promise less here is a promise less per atom.)
+    const write = (this.#writes = this.#writes ? this.#writes.then(() => this.#write(batch)) : this.#write(batch));
+    const error = await write;
+    if (this.#writes === write) this.#writes = undefined;
+    if (error) throw error;
     this.counter.commits++;
     return true;
   }
 
-  async #write(batch: WriteBatch): Promise<void> {
-    if (this.#lost) throw this.#lost;
-    if (this.#broken) throw this.#refusal();
+  /** Writes one batch; resolves with the error it failed with (undefined once written), never rejects. */
+  async #write(batch: WriteBatch): Promise<unknown> {
+    if (this.#lost) return this.#lost;
+    if (this.#broken) return this.#refusal();
     try {
       await this.backend.commit(batch);
     } catch (e) {
       if (e instanceof LockLost) {
         this.lose(e); // refused by the fence: the flow is someone else's, write nothing more
-        throw e;
+        return e;
       }
       this.#broken = true;
       await this.#storeSuspended().catch(() => {});
       const name = this.journal.flowDetail.name;
-      throw e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      return e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     if (batch.flows.length > 0) this.#stored = true;
   }

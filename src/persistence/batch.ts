@@ -24,8 +24,10 @@ export class PendingBatch {
   /** Empties the pending set and returns it as a batch. */
   take(): WriteBatch {
     const batch = { logBooks: [...this.books.values()], flows: [...this.flows.values()], atoms: [...this.atoms.values()] };
-    this.books.clear();
-    this.flows.clear();
+    // Clearing a Map allocates a new table: an empty one is left alone (most batches carry no log
+    // book and no flow detail, and one batch is taken per atom).
+    if (batch.logBooks.length) this.books.clear();
+    if (batch.flows.length) this.flows.clear();
     this.atoms.clear();
     return batch;
   }

@@ -39,10 +39,10 @@ function copy<T>(value: T, depth: number): T {
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
-  const out: Record<string, unknown> = {};
-  const from = value as Record<string, unknown>;
-  // for…in over a plain object (its prototype is Object.prototype or null) sees own keys only,
-  // and avoids the array Object.keys would allocate.
-  for (const key in from) setOwn(out, key, copy(from[key], depth + 1));
+  // A spread copies a record's keys in one step (V8 clones its shape: the engine's records have a
+  // dozen keys, and adding them one by one grows the object as many times); then each value is
+  // copied in place. for…in over a plain object sees its own keys only, as the spread copies them.
+  const out = { ...value } as Record<string, unknown>;
+  for (const key in out) setOwn(out, key, copy(out[key], depth + 1));
   return out as T;
 }

@@ -24,17 +24,19 @@ export interface StoredParents {
  * checkParents(batch, { hasBook: (id) => books.has(id), hasFlow: (id) => flows.has(id) });
  */
 export function checkParents(batch: WriteBatch, stored: StoredParents, knownFlows?: ReadonlySet<string>): void {
-  const books = new Set(batch.logBooks.map((b) => b.uuid));
-  const flows = new Set(batch.flows.map((f) => f.uuid));
+  // Lists, not sets: a batch holds a flow or two (an engine's batch, one), and this runs on every
+  // commit, so on every atom's path.
+  const books = batch.logBooks.map((b) => b.uuid);
+  const flows = batch.flows.map((f) => f.uuid);
   for (const f of batch.flows) {
-    if (books.has(f.bookUuid)) continue;
+    if (books.includes(f.bookUuid)) continue;
     if (!stored.hasBook(f.bookUuid)) throw missingParent("log book", f.bookUuid, f.uuid);
-    books.add(f.bookUuid);
+    books.push(f.bookUuid);
   }
   for (const a of batch.atoms) {
-    if (flows.has(a.flowUuid) || knownFlows?.has(a.flowUuid)) continue;
+    if (flows.includes(a.flowUuid) || knownFlows?.has(a.flowUuid)) continue;
     if (!stored.hasFlow(a.flowUuid)) throw missingParent("flow detail", a.flowUuid, a.uuid);
-    flows.add(a.flowUuid);
+    flows.push(a.flowUuid);
   }
 }
 

@@ -167,7 +167,7 @@ export class Storage implements FlowStorage {
    * @throws NotFound
    */
   fetch(name: string): unknown {
-    const found = this.#lookup(name, this.#providersOf(name), true);
+    const found = this.#lookup(name, this.#graph.providers.get(name) ?? [], true);
     if (!found.ok) throw new NotFound(`no value named "${name}": nothing injected it and no atom provided it yet`);
     return found.value;
   }
@@ -175,13 +175,12 @@ export class Storage implements FlowStorage {
   /** Every injected and provided name with its value; a list where several atoms provided one name. */
   fetchAll(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const names = new Set([...Object.keys(this.flowDetail.store ?? {}), ...Object.keys(this.#transient)]);
-    for (const p of this.#providerIndex().keys()) names.add(p);
+    const names = new Set([...Object.keys(this.flowDetail.store ?? {}), ...Object.keys(this.#transient), ...this.#graph.providers.keys()]);
     for (const name of names) {
       const values: unknown[] = [];
       const injected = this.#injected(name);
       if (injected.ok) values.push(injected.value);
-      for (const p of this.#providersOf(name)) {
+      for (const p of this.#graph.providers.get(name) ?? []) {
         const v = this.#provided(p, name, true);
         if (v.ok) values.push(v.value);
       }
@@ -256,22 +255,6 @@ export class Storage implements FlowStorage {
 
   // --- lookups ------------------------------------------------------------------------------
 
-  #providers: Map<string, string[]> | undefined;
-
-  #providerIndex(): Map<string, string[]> {
-    if (!this.#providers) {
-      this.#providers = new Map();
-      for (const n of this.#graph.atoms.values()) {
-        for (const p of n.atom.provides) this.#providers.set(p, [...(this.#providers.get(p) ?? []), n.name]);
-      }
-    }
-    return this.#providers;
-  }
-
-  #providersOf(name: string): string[] {
-    return this.#providerIndex().get(name) ?? [];
-  }
-
   #injected(name: string): Found {
     if (Object.hasOwn(this.#transient, name)) return { ok: true, value: this.#transient[name] };
     const store = this.flowDetail.store;
@@ -279,7 +262,7 @@ export class Storage implements FlowStorage {
     return NONE;
   }
 
-  #lookup(name: string, providers: readonly string[], failures = false): Found {
+  #lookup(name: string, providers: readonly AtomNode[], failures = false): Found {
     const injected = this.#injected(name);
     if (injected.ok) return injected;
     for (const p of providers) {
@@ -290,13 +273,13 @@ export class Storage implements FlowStorage {
   }
 
   /**
-   * What atom `atomName` provides under `name`. With `failures` (fetch, fetchAll; never an
+   * What atom `node` provides under `name`. With `failures` (fetch, fetchAll; never an
    * argument), a failed atom provides its Failure whole, in any state, as TaskFlow's storage does.
    */
-  #provided(atomName: string, name: string, failures = false): Found {
-    const d = this.#journal.detail(atomName);
-    const where = this.#graph.atoms.get(atomName)?.atom.saveAs.get(name);
-    if (failures && d.failure && where === null) return { ok: true, value: this.getFailure(atomName) };
+  #provided(node: AtomNode, name: string, failures = false): Found {
+    const d = this.#journal.detail(node.name);
+    const where = node.atom.saveAs.get(name);
+    if (failures && d.failure && where === null) return { ok: true, value: this.getFailure(node.name) };
     if (d.state !== "SUCCESS" || where === undefined) return NONE;
     const value = providedValue(d);
     if (where === null) return { ok: true, value };
