@@ -160,7 +160,7 @@ describe.each([
 
 describe("a CPU-heavy step", () => {
   it("runs in the worker: the page's event loop stays free while it computes", async () => {
-    const BUSY_MS = 900;
+    const BUSY_MS = 1_500;
     const context = await launch(profile());
     const page = await open(context, `?busy=quote&busyMs=${BUSY_MS}`);
     await answer(page, "Ada", "Nights:");
