@@ -27,7 +27,11 @@ export const STATE_COLOURS: Readonly<Record<AtomState | "waiting", string>> = {
 
 const SVG = "http://www.w3.org/2000/svg";
 const cssVar = (state: string) => `--tf-${state.toLowerCase().replace("_", "-")}`;
-const fillOf = (state: string) => `var(${cssVar(state)}, ${STATE_COLOURS[state as keyof typeof STATE_COLOURS]})`;
+/** The colour as an attribute (what any renderer reads) and as a style a custom property overrides. */
+function paint(state: string): { fill: string; style: string } {
+  const colour = STATE_COLOURS[state as keyof typeof STATE_COLOURS];
+  return { fill: colour, style: `fill: var(${cssVar(state)}, ${colour})` };
+}
 
 const STYLE = `
 :host { display: block; font: 12px/1.35 system-ui, sans-serif; color: #111827; background: #fff; }
@@ -43,6 +47,7 @@ h2 { font-size: 15px; margin: 0; }
 .graph .atom[data-waiting] rect { stroke: #b45309; stroke-width: 3; stroke-dasharray: 6 3; }
 .graph .atom[data-failed] rect { stroke: #b91c1c; stroke-width: 3; }
 .graph .atom[data-failed] .name { font-weight: 700; }
+.graph .atom[data-state="REVERT_FAILURE"] text { fill: #fff; }
 .graph .group rect { fill: #f9fafb; stroke: #9ca3af; stroke-dasharray: 4 3; }
 .graph .group text { font-size: 11px; fill: #4b5563; }
 .graph .edge { fill: none; stroke: #6b7280; stroke-width: 1.3; }
@@ -260,10 +265,10 @@ export class TaskflowViewer extends Base {
       if (!b) continue;
       const left = b.x - b.width / 2;
       const top = b.y - NODE_HEIGHT / 2;
-      const fill = fillOf(atom.waiting ? "waiting" : atom.state);
+      const colour = paint(atom.waiting ? "waiting" : atom.state);
       const node = svg(doc, "g", { class: "atom", "data-atom": atom.name, "data-state": atom.state, "data-kind": atom.kind },
         svg(doc, "title", {}, atom.failure ? `${atom.name}: ${failureText(atom.failure)}` : `${atom.name} (${atom.kind}): ${atom.state}`),
-        svg(doc, "rect", { x: left, y: top, width: b.width, height: NODE_HEIGHT, rx: atom.kind === "task" ? 4 : 14, fill, stroke: "#4b5563" }),
+        svg(doc, "rect", { x: left, y: top, width: b.width, height: NODE_HEIGHT, rx: atom.kind === "task" ? 4 : 14, ...colour, stroke: "#4b5563" }),
         svg(doc, "text", { class: "name", x: b.x, y: top + 16, "text-anchor": "middle" }, atom.name),
         svg(doc, "text", { class: "state", x: b.x, y: top + 31, "text-anchor": "middle" }, stateLine(atom)));
       if (atom.waiting) node.setAttribute("data-waiting", "");
@@ -297,7 +302,7 @@ export class TaskflowViewer extends Base {
       chart.append(svg(doc, "text", { x: 0, y: y + 10 }, name.length > 16 ? `${name.slice(0, 15)}…` : name));
       mine.forEach((t, i) => {
         const until = mine[i + 1]?.at ?? end;
-        chart.append(svg(doc, "rect", { class: "bar", "data-atom": name, "data-state": t.to, x: x(t.at), y: y + 2, width: Math.max(x(until) - x(t.at), 2), height: ROW - 4, fill: fillOf(t.to) },
+        chart.append(svg(doc, "rect", { class: "bar", "data-atom": name, "data-state": t.to, x: x(t.at), y: y + 2, width: Math.max(x(until) - x(t.at), 2), height: ROW - 4, ...paint(t.to) },
           svg(doc, "title", {}, `${name}: ${t.from} → ${t.to}`)));
       });
     });

@@ -200,9 +200,9 @@ function applySnapshot(model: ViewModel, snapshot: FlowSnapshot): void {
   model.transitions = transitionsFromSnapshot(snapshot);
 }
 
-/** A wait is waiting when the flow is suspended for its input (`waitFor(input)` is named `wait:<input>`). */
+/** A wait is waiting when the flow stopped for its input (`waitFor(input)` is named `wait:<input>`). */
 function markWaiting(model: ViewModel): void {
-  const names = new Set(model.flowState === "SUSPENDED" ? model.waitingFor.map((w) => `wait:${w}`) : []);
+  const names = new Set(model.waitingFor.map((w) => `wait:${w}`));
   for (const a of model.atoms) a.waiting = a.kind === "wait" && names.has(a.name) && (a.state === "PENDING" || a.state === "RUNNING");
 }
 
@@ -221,14 +221,14 @@ export function applyChange(model: ViewModel, change: ViewerChange, now: number,
     }
     case "flow":
       model.flowState = change.state;
-      if (change.state !== "SUSPENDED") {
+      // A run ends SUSPENDING then SUSPENDED, and says what it waits for in between.
+      if (change.state !== "SUSPENDED" && change.state !== "SUSPENDING") {
         model.suspendedReason = undefined;
         model.waitingFor = [];
       }
       break;
     case "wait":
       if (change.reason === "input") {
-        model.flowState = "SUSPENDED";
         model.suspendedReason = "input";
         model.waitingFor = [...(change.inputs ?? [])];
       }
@@ -244,7 +244,9 @@ export function applyChange(model: ViewModel, change: ViewerChange, now: number,
       return;
     case "atom": {
       const view = model.byName.get(change.name);
-      if (!view) return;
+      // An atom never moves to the state it is in: a change to the state shown is one the
+      // snapshot already holds (it was read while the change was on its way).
+      if (!view || view.state === change.state) return;
       const from = change.oldState ?? view.state;
       view.state = change.state;
       if (change.state === "RUNNING") {

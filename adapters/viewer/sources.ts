@@ -17,9 +17,6 @@ export interface ViewerSource {
   subscribe(onChange: (change: ViewerChange) => void): () => void;
 }
 
-/** A flow state after which the viewer reads the snapshot again (waits, results, failures as stored). */
-const SETTLED: ReadonlySet<FlowState> = new Set<FlowState>(["SUSPENDED", "SUCCESS", "FAILURE", "REVERTED"]);
-
 /** What a tab's broadcast delivers (`TabTransition` of `taskflow-ts/idb`), by shape. */
 type TabMessage =
   | { type: "flow"; state: FlowState }
@@ -28,9 +25,11 @@ type TabMessage =
 
 /**
  * A source from the transitions another tab (or worker) broadcasts for one flow: pass
- * `observeTransitions` of `taskflow-ts/idb`. With `read` (say `() => readSnapshot(backend, id)`),
- * the viewer also reads the stored flow whenever it stops (waits, results, failures as stored),
- * since a broadcast does not say what a suspended flow waits for.
+ * `observeTransitions` of `taskflow-ts/idb`. A broadcast does not say what a suspended flow
+ * waits for: with `read` (say `() => readSnapshot(backend, id)`), the viewer reads it from the
+ * stored flow whenever the flow suspends. Only that is taken from the read: the log book may
+ * already be ahead of the transitions still on their way, and those bring the states, results
+ * and failures.
  * @example
  * import { observeTransitions } from "taskflow-ts/idb";
  * viewer.source = tabsSource(observeTransitions, flowUuid, { read: () => readSnapshot(backend, flowUuid) });
@@ -43,9 +42,17 @@ export function tabsSource(
   return {
     subscribe(onChange) {
       let stopped = false;
+      // Counts flow transitions: a read answered after the flow moved on says nothing of now.
+      let flowChanges = 0;
       const stop = observe(flowUuid, (t) => {
         onChange(t);
-        if (t.type === "flow" && SETTLED.has(t.state)) reread(options.read, onChange, () => stopped);
+        if (t.type !== "flow") return;
+        const asked = ++flowChanges;
+        if (t.state !== "SUSPENDED" || !options.read) return;
+        options.read().then((snapshot) => {
+          if (stopped || asked !== flowChanges || snapshot.state !== "SUSPENDED" || snapshot.suspendedReason !== "input") return;
+          onChange({ type: "wait", reason: "input", inputs: snapshot.waitingFor.map((w) => w.name) });
+        }, () => undefined); // a failed read changes nothing
       }, options.scope === undefined ? {} : { scope: options.scope });
       return () => {
         stopped = true;
@@ -57,7 +64,7 @@ export function tabsSource(
 
 /**
  * The part of a `RunnerClient` (`taskflow-ts/worker`) a viewer uses: its subscription to one
- * flow's events, and the stored snapshot.
+ * flow's events.
  * @example const runner: RunnerLike = connectRunner<Flows>(worker)
  */
 export interface RunnerLike {
@@ -70,12 +77,12 @@ export interface RunnerLike {
     },
     filter?: { flow?: string },
   ): Promise<() => Promise<void>>;
-  snapshot(id: string): Promise<FlowSnapshot>;
 }
 
 /**
  * A source from a worker runner's subscription to one flow (`connectRunner` of
- * `taskflow-ts/worker`); the stored snapshot is read again whenever the flow stops.
+ * `taskflow-ts/worker`): its flow, atom, progress and wait events, in the order the worker
+ * emitted them.
  * @example viewer.source = runnerSource(runner, uuid)
  */
 export function runnerSource(runner: RunnerLike, flowUuid: string): ViewerSource {
@@ -85,10 +92,7 @@ export function runnerSource(runner: RunnerLike, flowUuid: string): ViewerSource
       const alive = () => !stopped;
       const emit = (c: ViewerChange) => alive() && onChange(c);
       const subscribed = runner.subscribe({
-        flow: (e) => {
-          emit({ type: "flow", state: e.state });
-          if (SETTLED.has(e.state)) reread(() => runner.snapshot(flowUuid), onChange, () => stopped);
-        },
+        flow: (e) => emit({ type: "flow", state: e.state }),
         atom: (e) => emit({ type: "atom", name: e.name, state: e.state, oldState: e.oldState, result: e.result, failure: e.failure }),
         progress: (e) => emit({ type: "progress", name: e.name, progress: e.progress }),
         wait: (e) => emit({ type: "wait", reason: e.reason, inputs: e.inputs }),
@@ -101,10 +105,4 @@ export function runnerSource(runner: RunnerLike, flowUuid: string): ViewerSource
       };
     },
   };
-}
-
-/** Reads the snapshot again and passes it on, unless the source was stopped meanwhile; a failed read changes nothing. */
-function reread(read: (() => Promise<FlowSnapshot>) | undefined, onChange: (c: ViewerChange) => void, stopped: () => boolean): void {
-  if (!read) return;
-  read().then((snapshot) => stopped() || onChange({ type: "snapshot", snapshot }), () => undefined);
 }
