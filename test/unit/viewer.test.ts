@@ -5,7 +5,7 @@
 // and pixels are checked in Chromium (test/browser/viewer.test.ts), which also writes the
 // screenshots.
 import { afterEach, describe, expect, it } from "vitest";
-import { compile, linearFlow, MemoryBackend, task, unorderedFlow } from "taskflow-ts";
+import { compile, graphFlow, linearFlow, MemoryBackend, task, unorderedFlow } from "taskflow-ts";
 import { connectRunner, exposeRunner } from "taskflow-ts/worker";
 import {
   defineViewer, runnerSource, STATE_COLOURS, tabsSource, transitionsFromSnapshot,
@@ -69,6 +69,32 @@ describe("<taskflow-viewer> draws a log book", () => {
     }
     expect(shadow(viewer).querySelector(".badge")?.textContent).toBe("PENDING");
     expect(shadow(viewer).querySelector(".timeline")?.textContent).toContain("Nothing has run yet.");
+  });
+
+  it("nests subflows in subflows, retries and graph flows included, each box inside its parent's", async () => {
+    const t = (name: string, extra: object = {}) => task({ name, execute: () => name, ...extra });
+    const flow = linearFlow("outer", t("first"),
+      linearFlow("mid", t("a"), unorderedFlow("inner", t("b"), t("c", { retry: { attempts: 2 } })), graphFlow("g", t("y", { requires: ["x"] }), t("x", { provides: "x" }))),
+      t("last"));
+    const viewer = await mount({ graph: compile(flow) });
+    const rect = (name: string) => {
+      const r = [...shadow(viewer).querySelectorAll("g.group")].find((g) => g.getAttribute("data-group") === name)?.querySelector("rect");
+      const [x, y, w, h] = ["x", "y", "width", "height"].map((k) => Number(r?.getAttribute(k)));
+      return { x: x as number, y: y as number, right: (x as number) + (w as number), bottom: (y as number) + (h as number) };
+    };
+    expect([...shadow(viewer).querySelectorAll("g.group")].map((g) => g.getAttribute("data-group"))).toEqual(["mid", "inner", "c[retry]", "g"]);
+    for (const [child, parent] of [["inner", "mid"], ["c[retry]", "inner"], ["g", "mid"]] as const) {
+      const c = rect(child);
+      const p = rect(parent);
+      expect(c.x).toBeGreaterThan(p.x);
+      expect(c.y).toBeGreaterThan(p.y);
+      expect(c.right).toBeLessThan(p.right);
+      expect(c.bottom).toBeLessThan(p.bottom);
+    }
+    expect(node(viewer, "c_retry")?.getAttribute("data-kind")).toBe("retry");
+    // The graph flow's link, from what x provides to what y requires.
+    expect([...shadow(viewer).querySelectorAll("path.edge")].some((p) => p.getAttribute("data-from") === "x" && p.getAttribute("data-to") === "y")).toBe(true);
+    expect(shadow(viewer).querySelector(".badge")?.textContent).toBe("PENDING"); // no snapshot: nothing ran
   });
 
   it("marks the wait the suspended flow waits for, and says what it waits for", async () => {
