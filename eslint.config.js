@@ -37,7 +37,7 @@ const adapterImports = {
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "scratch/", ".build-test-*/", "bench/durable-object/vitest.config.ts"] },
   {
-    files: ["src/**/*.ts", "adapters/idb/**/*.ts", "adapters/worker/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "examples/**/*.ts"],
+    files: ["src/**/*.ts", "adapters/idb/**/*.ts", "adapters/worker/**/*.ts", "adapters/viewer/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "examples/**/*.ts"],
     ignores: workerd.flatMap((w) => w.files),
     languageOptions: {
       parser: tseslint.parser,

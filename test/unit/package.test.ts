@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 
 const root = new URL("../../", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const BUILD_CONFIGS = ["tsconfig.build.json", "adapters/idb/tsconfig.build.json", "adapters/durable-object/tsconfig.build.json", "adapters/worker/tsconfig.build.json"];
+const BUILD_CONFIGS = ["tsconfig.build.json", "adapters/idb/tsconfig.build.json", "adapters/durable-object/tsconfig.build.json", "adapters/worker/tsconfig.build.json", "adapters/viewer/tsconfig.build.json"];
 
 describe("the package", () => {
-  it("depends at run time on nanoid and zod (idb for its IndexedDB adapter, comlink for its Web Worker adapter), and has no side effects", () => {
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["comlink", "idb", "nanoid", "zod"]);
+  it("depends at run time on nanoid and zod (idb for its IndexedDB adapter, comlink for its Web Worker adapter, dagre for its viewer), and has no side effects", () => {
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@dagrejs/dagre", "comlink", "idb", "nanoid", "zod"]);
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.type).toBe("module");
   });
@@ -31,7 +31,7 @@ describe("the package", () => {
       }
       // Adapters reach the core through the package's name only: nothing of src/ is compiled
       // into their build, and their output imports `taskflow-ts` and its public subpaths.
-      for (const adapter of ["idb", "durable-object", "worker"]) {
+      for (const adapter of ["idb", "durable-object", "worker", "viewer"]) {
         const dir = join(out, "dist", "adapters", adapter);
         for (const file of readdirSync(dir).filter((f) => f.endsWith(".js") || f.endsWith(".d.ts"))) {
           expect(readFileSync(join(dir, file), "utf8"), `dist/adapters/${adapter}/${file}`).not.toMatch(/from "(\.\.\/)+src\//);
