@@ -10,3 +10,4 @@ export {
   type Job, type JobClaim, type JobDetails, type JobFilter, type JobPriority, type JobState,
 } from "./job.js";
 export { MemoryJobBoard, leaseOf, type MemoryJobBoardOptions } from "./memory.js";
+export { checkClaim, checkOwner, claimJob, heldJob, jobAt, newJob, nextExpiry, settleJob, waitForJobs, type JobWaitSource } from "./rules.js";
