@@ -120,6 +120,15 @@ describe("JobBoardObject", () => {
     expect(all).toEqual([]);
   });
 
+  it("admits no one when deployed without its secret: DisallowedAccess saying what to set", async () => {
+    const stub = fresh();
+    await stub.dropSecret();
+    const board = new DurableObjectJobBoard(rpc(stub), { secret: SECRET });
+    await expect(board.post({ flow: "f" })).rejects.toThrow(/set JOB_BOARD_SECRET/);
+    await expect(board.post({ flow: "f" })).rejects.toBeInstanceOf(DisallowedAccess);
+    expect(await runInObject(stub, (s) => [...s.kv.list({ prefix: "job:" })])).toEqual([]);
+  });
+
   it("refuses to make a credential from a short secret", async () => {
     await expect(jobBoardCredential("short", "c1")).rejects.toBeInstanceOf(InvalidFormat);
   });
