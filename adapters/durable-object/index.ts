@@ -10,9 +10,17 @@
  * @example
  * import { DurableObjectLockService } from "taskflow-ts/durable-object"; // and export { LockObject } from the Worker
  * const lock = new DurableObjectLockService(env.LOCKS.getByName("flows"));
+ * @example
+ * import { DurableObjectJobBoard, jobBoardCredential } from "taskflow-ts/durable-object"; // and export { JobBoardObject }
+ * const board = new DurableObjectJobBoard(env.JOB_BOARD.getByName("jobs"), { credential: await jobBoardCredential(env.JOB_BOARD_SECRET, "conductor-1") });
  */
 export { DurableObjectBackend, type SqliteStorage } from "./backend.js";
 export { FlowRunner, type FlowRunnerOptions, type Started } from "./flow-runner.js";
 export type { AtomStatus, Cloneable, FlowLog, FlowStatus, Wire } from "./runner-status.js";
 export type { Json } from "./runner-requests.js";
 export { DurableObjectLockService, LockObject, type DurableObjectLockOptions, type Grant, type GrantOptions, type LockObjectRpc } from "./lock-object.js";
+export {
+  DurableObjectJobBoard, JobBoardObject, jobBoardCredential,
+  type DurableObjectJobBoardOptions, type JobBoardCredential, type JobBoardReply, type JobBoardRpc,
+} from "./job-board.js";
+export { ShardedJobBoard, type ShardedJobBoardOptions } from "./sharded-board.js";

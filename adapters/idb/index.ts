@@ -6,3 +6,4 @@ export { IndexedDbBackend, type IndexedDbOptions } from "./backend.js";
 export { IDB_SCHEMA_VERSION } from "./connect.js";
 export { WebLockService, type WebLockOptions } from "./web-locks.js";
 export { broadcastTransitions, observeTransitions, type TabTransition } from "./tabs.js";
+export { IndexedDbJobBoard, IDB_JOBS_SCHEMA_VERSION, type IndexedDbJobBoardOptions } from "./job-board.js";

@@ -15,3 +15,4 @@ export {
   type ConductorEvents, type ConductorOptions, type ConductorRunOptions,
 } from "./conductor.js";
 export { exportLogBook, importLogBook, parsePortableLogBook, PORTABLE_LOG_BOOK_VERSION, type PortableLogBook } from "./portable.js";
+export { checkClaim, checkOwner, claimJob, heldJob, jobAt, newJob, nextExpiry, settleJob, waitForJobs, type JobWaitSource } from "./rules.js";

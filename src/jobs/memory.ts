@@ -1,9 +1,10 @@
-import { InvalidFormat, JobFailure, LockLost, NotFound, UnclaimableJob } from "../errors.js";
+import { InvalidFormat, JobFailure, NotFound } from "../errors.js";
 import { cloneRecord } from "../persistence/clone.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { ClaimOptions, JobBoard, WaitOptions } from "./board.js";
 import { byPriority, checkJobDetails, matches, type Job, type JobClaim, type JobDetails, type JobFilter } from "./job.js";
+import { checkOwner, claimJob, heldJob, jobAt, newJob, nextExpiry, settleJob, waitForJobs } from "./rules.js";
 
 /**
  * Options of {@link MemoryJobBoard}.
@@ -55,30 +56,17 @@ export class MemoryJobBoard implements JobBoard {
   async post(details: JobDetails): Promise<Job> {
     this.#open();
     const d = checkJobDetails(details);
-    const now = this.#clock.now();
-    const uuid = this.#ids();
-    const job: Job = {
-      uuid,
-      name: d.name ?? d.flow,
-      flow: d.flow,
-      args: cloneRecord(d.args ?? []),
-      store: cloneRecord(d.store ?? {}),
-      priority: d.priority ?? "NORMAL",
-      bookUuid: d.bookUuid ?? this.#ids(),
-      flowUuid: d.flowUuid,
-      state: "UNCLAIMED",
-      claims: 0,
-      createdAt: now,
-      updatedAt: now,
-    };
-    this.#jobs.set(uuid, job);
+    const job = newJob(cloneRecord(d), this.#ids(), this.#clock.now(), this.#ids);
+    this.#jobs.set(job.uuid, job);
     this.#wake();
     return cloneRecord(job);
   }
 
   async get(uuid: string): Promise<Job> {
     this.#open();
-    return cloneRecord(this.#view(this.#find(uuid)));
+    const job = this.#jobs.get(uuid);
+    if (!job) throw new NotFound(`job "${uuid}" is not on the board`);
+    return cloneRecord(jobAt(job, this.#clock.now()));
   }
 
   async *iterate(filter: JobFilter = {}): AsyncGenerator<Job> {
@@ -88,17 +76,11 @@ export class MemoryJobBoard implements JobBoard {
 
   async claim(uuid: string, owner: string, options: ClaimOptions = {}): Promise<JobClaim> {
     this.#open();
-    if (typeof owner !== "string" || owner.trim() === "") throw new InvalidFormat(`a claim needs its owner's name (a non-empty string), got ${JSON.stringify(owner) ?? String(owner)}`);
+    checkOwner(owner);
     const leaseMs = leaseOf(options.leaseMs ?? this.#leaseMs);
-    const job = this.#view(this.#find(uuid));
-    if (job.state !== "UNCLAIMED") {
-      const why = job.state === "CLAIMED" ? `it is claimed by "${job.owner}" until ${job.expiresAt}` : `it is ${job.state}`;
-      throw new UnclaimableJob(`job "${uuid}" cannot be claimed by "${owner}": ${why}; claim another job`);
-    }
-    const now = this.#clock.now();
-    const claims = job.claims + 1;
-    this.#jobs.set(uuid, { ...job, state: "CLAIMED", owner, expiresAt: now + leaseMs, claims, updatedAt: now });
-    return { jobUuid: uuid, owner, token: claims, expiresAt: now + leaseMs };
+    const { job, claim } = claimJob(this.#jobs.get(uuid), uuid, owner, leaseMs, this.#clock.now());
+    this.#jobs.set(uuid, job);
+    return claim;
   }
 
   async renew(claim: JobClaim, options: ClaimOptions = {}): Promise<JobClaim> {
@@ -124,28 +106,19 @@ export class MemoryJobBoard implements JobBoard {
 
   async wait(options: WaitOptions = {}): Promise<Job[]> {
     this.#open();
-    const { signal } = options;
-    const deadline = options.timeoutMs === undefined ? undefined : this.#clock.now() + Math.max(0, options.timeoutMs);
-    for (;;) {
-      const jobs = this.#list({ only: "unclaimed" });
-      if (jobs.length > 0 || signal?.aborted || this.#closed) return jobs;
-      const now = this.#clock.now();
-      if (deadline !== undefined && now >= deadline) throw new NotFound(`no unclaimed job was posted within ${options.timeoutMs} ms`);
-      // Woken by a post or an abandon, by the next lease to run out, by the deadline, or the signal.
-      const expiries = [...this.#jobs.values()].flatMap((j) => (j.state === "CLAIMED" && j.expiresAt !== undefined ? [j.expiresAt] : []));
-      const wakeAt = Math.min(deadline ?? Infinity, ...expiries);
-      const timer = new AbortController();
-      let wake = (): void => {};
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        this.#waiters.add(wake);
-        signal?.addEventListener("abort", wake, { once: true });
-        if (wakeAt !== Infinity) void this.#clock.sleep(wakeAt - now, timer.signal).then(wake);
-      });
-      timer.abort();
-      this.#waiters.delete(wake);
-      signal?.removeEventListener("abort", wake);
-    }
+    return waitForJobs(
+      {
+        clock: this.#clock,
+        // Woken by a post or an abandon, by the next lease to run out, by the deadline, or the signal.
+        look: async () => ({ unclaimed: this.#list({ only: "unclaimed" }), nextExpiry: nextExpiry(this.#jobs.values()) }),
+        listen: (wake) => {
+          this.#waiters.add(wake);
+          return () => this.#waiters.delete(wake);
+        },
+        closed: () => this.#closed,
+      },
+      options,
+    );
   }
 
   async close(): Promise<void> {
@@ -157,39 +130,19 @@ export class MemoryJobBoard implements JobBoard {
     if (this.#closed) throw new JobFailure("the job board is closed; open a new one");
   }
 
-  #find(uuid: string): Job {
-    const job = this.#jobs.get(uuid);
-    if (!job) throw new NotFound(`job "${uuid}" is not on the board`);
-    return job;
-  }
-
-  /** The job as it stands now: a claim whose lease ran out is no claim. */
-  #view(job: Job): Job {
-    if (job.state !== "CLAIMED" || (job.expiresAt ?? Infinity) > this.#clock.now()) return job;
-    const { owner: _owner, expiresAt: _expiresAt, ...rest } = job;
-    return { ...rest, state: "UNCLAIMED" };
-  }
-
   #list(filter: JobFilter): Job[] {
-    return [...this.#jobs.values()].map((j) => this.#view(j)).filter((j) => matches(j, filter)).sort(byPriority).map((j) => cloneRecord(j));
+    const now = this.#clock.now();
+    return [...this.#jobs.values()].map((j) => jobAt(j, now)).filter((j) => matches(j, filter)).sort(byPriority).map((j) => cloneRecord(j));
   }
 
   /** The job `claim` holds. @throws NotFound, LockLost, JobFailure (see {@link JobBoard.renew}) */
   #held(claim: JobClaim, action: string): Job {
     this.#open();
-    const stored = this.#find(claim.jobUuid);
-    if (stored.state === "COMPLETE" || stored.state === "TRASHED") throw new NotFound(`cannot ${action} job "${claim.jobUuid}": it is ${stored.state}, no longer on the board`);
-    const job = this.#view(stored);
-    if (job.claims !== claim.token || job.state !== "CLAIMED") {
-      throw new LockLost(`cannot ${action} job "${claim.jobUuid}": the claim of "${claim.owner}" (token ${claim.token}) ${job.claims !== claim.token ? "was followed by another" : "ran out"}; nothing changed: stop working on it`);
-    }
-    if (job.owner !== claim.owner) throw new JobFailure(`cannot ${action} job "${claim.jobUuid}" as "${claim.owner}": it is held by "${job.owner}"; nothing changed`);
-    return job;
+    return heldJob(this.#jobs.get(claim.jobUuid), claim, action, this.#clock.now());
   }
 
   #settle(job: Job, state: "COMPLETE" | "UNCLAIMED" | "TRASHED"): void {
-    const { owner: _owner, expiresAt: _expiresAt, ...rest } = job;
-    this.#jobs.set(job.uuid, { ...rest, state, updatedAt: this.#clock.now() });
+    this.#jobs.set(job.uuid, settleJob(job, state, this.#clock.now()));
   }
 
   #wake(): void {

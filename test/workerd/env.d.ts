@@ -4,6 +4,7 @@ import type { FlowHost } from "./flow-host.js";
 import type { LegacyKvHost } from "./legacy-kv-host.js";
 import type { QuietJobs } from "./quiet-jobs.js";
 import type { TestLocks } from "./lock-host.js";
+import type { TestJobBoard } from "./job-board-host.js";
 import type { TestRunner } from "./runner-host.js";
 
 declare global {
@@ -17,7 +18,10 @@ declare global {
       JOBS: DurableObjectNamespace<QuietJobs>;
       /** The LockObject, with a clock the tests move. */
       LOCKS: DurableObjectNamespace<TestLocks>;
+      /** The JobBoardObject, with a clock the tests set. */
+      JOB_BOARD: DurableObjectNamespace<TestJobBoard>;
       API_TOKEN: string;
+      JOB_BOARD_SECRET: string;
     }
   }
 }

@@ -5,6 +5,7 @@ export { LegacyKvHost } from "./legacy-kv-host.js";
 export { TestRunner } from "./runner-host.js";
 export { QuietJobs } from "./quiet-jobs.js";
 export { TestLocks } from "./lock-host.js";
+export { TestJobBoard } from "./job-board-host.js";
 
 export default {
   fetch: (): Response => new Response("taskflow-ts workerd tests: nothing to serve", { status: 404 }),
