@@ -10,6 +10,7 @@
  * @example
  * import { DurableObjectLockService } from "taskflow-ts/durable-object"; // and export { LockObject } from the Worker
  * const lock = new DurableObjectLockService(env.LOCKS.getByName("flows"));
+ * @module taskflow-ts/durable-object
  */
 export { DurableObjectBackend, type SqliteStorage } from "./backend.js";
 export { FlowRunner, type FlowRunnerOptions, type Started } from "./flow-runner.js";

@@ -41,7 +41,7 @@ export class MemoryBackend implements Backend {
   readonly locks: LockService = new MemoryLockService();
 
   /**
-   * A backend holding what {@link dump} returned. Records are validated when read (a corrupt one
+   * A backend holding what {@link MemoryBackend.dump} returned. Records are validated when read (a corrupt one
    * is refused then, naming it, and the others stay readable); here only that each is an object
    * with a string uuid, which the store is keyed by.
    * @throws InvalidFormat naming a list that is missing or a record that has no uuid
