@@ -59,6 +59,10 @@ export type { FlowRunnerOptions, Started } from "./flow-slots.js";
  *
  * The logic is in flow-slots.ts (`FlowSlots`: one slot per flow, in explicit states),
  * runtime-agnostic and tested in Node; this class is its RPC and HTTP façade.
+ * @example
+ * export class Jobs extends FlowRunner<Env> {
+ *   protected readonly flows = new FlowRegistry().register("provision", (plan: string) => provisionFlow(plan));
+ * }
  */
 export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env> {
   /** The flows this runner may start, by name. */
