@@ -8,6 +8,7 @@
  * import { checkParents, decodeRecord } from "taskflow-ts/backend";
  * checkParents(batch, { hasBook: (id) => books.has(id), hasFlow: (id) => flows.has(id) });
  * return decodeRecord("flow detail", stored.get(uuid), { uuid });
+ * @module taskflow-ts/backend
  */
 export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
 export type { AtomDetail, Fence, FlowDetail, LogBook, WriteBatch } from "./persistence/models.js";

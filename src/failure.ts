@@ -19,7 +19,15 @@ export interface FailureData {
   extra?: unknown;
 }
 
-type ErrorClass = new (message: string, ...rest: never[]) => Error;
+/**
+ * A class of errors that {@link registerErrorClass} can rebuild from a stored failure: its
+ * constructor takes the message first.
+ * @example
+ * class PaymentDeclined extends Error {}
+ * const cls: ErrorClass = PaymentDeclined;
+ * registerErrorClass(cls);
+ */
+export type ErrorClass = new (message: string, ...rest: never[]) => Error;
 
 /** The class's own `name` on its prototype (ours), else the constructor's name (users'). */
 function classNameOf(cls: abstract new (...a: never[]) => Error): string {

@@ -1,10 +1,11 @@
 /**
  * taskflow-ts: OpenStack TaskFlow's model of structured, persisted workflow state (tasks,
  * flows, engines, log books, resume) for any JavaScript runtime.
+ * @module taskflow-ts
  */
 export * from "./errors.js";
 export * from "./states.js";
-export { Failure, WrappedFailure, registerErrorClass, type FailureData } from "./failure.js";
+export { Failure, WrappedFailure, registerErrorClass, type ErrorClass, type FailureData } from "./failure.js";
 export { Atom, type AtomOptions, type ProvidesSpec } from "./atoms/atom.js";
 export { Task, task, type TaskContext, type RevertContext, type TaskSpec, type TaskOptions } from "./atoms/task.js";
 export {
@@ -12,7 +13,7 @@ export {
   type RetryDecision, type RetryOptions, type HistoryEntry,
 } from "./atoms/retry.js";
 export { type Backoff, backoffDelay } from "./atoms/backoff.js";
-export { Sleep, sleep, sleepUntil } from "./atoms/sleep.js";
+export { Sleep, sleep, sleepUntil, type SleepOptions } from "./atoms/sleep.js";
 export { WaitFor, waitFor, type WaitForOptions, type InputSchema } from "./atoms/wait-for.js";
 export type { Waiting } from "./engine/inputs.js";
 export { Flow, type FlowItem, type FlowItems, type FlowOptions } from "./patterns/flow.js";

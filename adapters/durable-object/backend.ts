@@ -5,7 +5,12 @@ import {
 import { checkParents, decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, nextEpoch, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
 import { atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowEpochKey, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
 
-/** The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API. */
+/**
+ * The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API.
+ * @example
+ * const storage: SqliteStorage = this.ctx.storage; // in a SQLite-backed Durable Object
+ * const backend = new DurableObjectBackend(storage);
+ */
 export type SqliteStorage = Pick<DurableObjectStorage, "kv" | "transactionSync">;
 
 /** A key no record uses (see keys.ts), read once to check that the storage is SQLite-backed. */

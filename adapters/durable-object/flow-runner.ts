@@ -57,8 +57,12 @@ export type { FlowRunnerOptions, Started } from "./flow-slots.js";
  * Finished flows are kept `retentionMs` (default 7 days) after they ended, then the alarm
  * deletes their log books (see {@link FlowRunnerOptions.retentionMs}).
  *
- * The logic is in flow-slots.ts ({@link FlowSlots}: one slot per flow, in explicit states),
+ * The logic is in flow-slots.ts (`FlowSlots`: one slot per flow, in explicit states),
  * runtime-agnostic and tested in Node; this class is its RPC and HTTP façade.
+ * @example
+ * export class Jobs extends FlowRunner<Env> {
+ *   protected readonly flows = new FlowRegistry().register("provision", (plan: string) => provisionFlow(plan));
+ * }
  */
 export abstract class FlowRunner<Env = Cloudflare.Env> extends DurableObject<Env> {
   /** The flows this runner may start, by name. */

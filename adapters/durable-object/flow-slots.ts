@@ -11,7 +11,14 @@ import * as schemas from "./runner-requests.js";
 import { parse, type Json } from "./runner-requests.js";
 import { dueAt, statusOf, type FlowLog, type FlowStatus } from "./runner-status.js";
 
-/** How a FlowRunner runs its flows. */
+/**
+ * How a FlowRunner runs its flows.
+ * @example
+ * export class Jobs extends FlowRunner<Env> {
+ *   protected readonly flows = registry;
+ *   protected override readonly options: FlowRunnerOptions = { engine: "parallel", retentionMs: 30 * 86_400_000 };
+ * }
+ */
 export interface FlowRunnerOptions extends Pick<EngineOptions, "engine" | "maxConcurrency" | "clock" | "random" | "deferReverts" | "neverResolve" | "onListenerError"> {
   /**
    * How long after it has work to do (just started, given its input, resumed, or interrupted by
@@ -30,7 +37,12 @@ export interface FlowRunnerOptions extends Pick<EngineOptions, "engine" | "maxCo
   tokenSecret?: string;
 }
 
-/** What `start` returns: the flow's status, and whether this call created it. */
+/**
+ * What `start` returns: the flow's status, and whether this call created it.
+ * @example
+ * const { created, state } = await env.JOBS.getByName("jobs").start("order-1", "checkout", [], { cart });
+ * if (!created) console.log("already started:", state);
+ */
 export interface Started extends FlowStatus {
   /** False when a flow with this id and the same input already existed: nothing new was started. */
   created: boolean;

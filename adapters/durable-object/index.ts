@@ -13,6 +13,7 @@
  * @example
  * import { DurableObjectJobBoard, jobBoardCredential } from "taskflow-ts/durable-object"; // and export { JobBoardObject }
  * const board = new DurableObjectJobBoard(env.JOB_BOARD.getByName("jobs"), { credential: await jobBoardCredential(env.JOB_BOARD_SECRET, "conductor-1") });
+ * @module taskflow-ts/durable-object
  */
 export { DurableObjectBackend, type SqliteStorage } from "./backend.js";
 export { FlowRunner, type FlowRunnerOptions, type Started } from "./flow-runner.js";

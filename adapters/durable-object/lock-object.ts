@@ -1,13 +1,22 @@
 import { DurableObject } from "cloudflare:workers";
 import { InvalidFormat, LockHeld, LockLost, systemClock, type Clock, type Lease, type LockOptions, type LockService } from "taskflow-ts";
 
-/** A lease as the {@link LockObject} grants it: its token (one more than the name's last) and when it runs out. */
+/**
+ * A lease as the {@link LockObject} grants it: its token (one more than the name's last) and when it runs out.
+ * @example
+ * const grant = await env.LOCKS.getByName("flows").acquire("flow-1", { wait: false });
+ * if (!("held" in grant)) console.log(grant.token, new Date(grant.expiresAt));
+ */
 export interface Grant {
   token: number;
   expiresAt: number;
 }
 
-/** What {@link LockObject.acquire} is asked for, across RPC (an `AbortSignal` does not cross: the client races it). */
+/**
+ * What {@link LockObject.acquire} is asked for, across RPC (an `AbortSignal` does not cross: the client races it).
+ * @example
+ * await env.LOCKS.getByName("flows").acquire("flow-1", { ttlMs: 10_000, steal: true });
+ */
 export interface GrantOptions {
   /** How long the lease lasts unless renewed, in ms. Default 30 s. */
   ttlMs?: number;
@@ -174,7 +183,12 @@ function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string" || name === "") throw new InvalidFormat(`LockObject: a lock's name must be a non-empty string, got ${JSON.stringify(name)}`);
 }
 
-/** The RPC methods of a {@link LockObject} that the client calls (its stub has them). */
+/**
+ * The RPC methods of a {@link LockObject} that the client calls (its stub has them).
+ * @example
+ * const stub: LockObjectRpc = env.LOCKS.getByName("flows");
+ * const lock = new DurableObjectLockService(stub);
+ */
 export interface LockObjectRpc {
   acquire(name: string, options?: GrantOptions): Promise<Grant | { held: true } | { withdrawn: true }>;
   cancel(name: string, ticket: string): Promise<boolean>;
@@ -182,7 +196,11 @@ export interface LockObjectRpc {
   release(name: string, token: number): Promise<boolean>;
 }
 
-/** Options of {@link DurableObjectLockService}. */
+/**
+ * Options of {@link DurableObjectLockService}.
+ * @example
+ * const lock = new DurableObjectLockService(env.LOCKS.getByName("flows"), { ttlMs: 20_000, renewEveryMs: 5_000 });
+ */
 export interface DurableObjectLockOptions {
   /** The lease's length, in ms (default 30 s): a holder that dies keeps the name this long at most. */
   ttlMs?: number;

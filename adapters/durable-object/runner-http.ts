@@ -33,7 +33,7 @@ async function route(request: Request, runner: Runner): Promise<Response> {
   if (root !== "flows" || extra !== undefined) return notFound(method, request.url);
   if (rawId === undefined || rawId === "") {
     if (method !== "POST") return notAllowed("POST");
-    const body = parse(startBody, await jsonBody(request), "request body");
+    const body = await readBody(request, startBody, BODIES.start);
     const started = await runner.start(body.id, body.flow, body.args ?? [], body.store ?? {});
     return json(started, started.created ? 202 : 200, { Location: `/flows/${encodeURIComponent(body.id)}` });
   }
@@ -43,15 +43,14 @@ async function route(request: Request, runner: Runner): Promise<Response> {
   if ((action === "inputs" || action === "revise") && name !== undefined) {
     if (method !== "POST") return notAllowed("POST");
     const input = parse(inputName, name, "input name");
-    const { value } = parse(valueBody, await jsonBody(request), "request body");
+    const { value } = await readBody(request, valueBody, BODIES.value);
     return json(action === "inputs" ? await runner.provide(id, input, value) : await runner.revise(id, input, value), 202);
   }
   if (!(action === "suspend" || action === "resume" || action === "cancel") || name !== undefined) return notFound(method, request.url);
   if (method !== "POST") return notAllowed("POST");
   if (action === "suspend") return json(await runner.suspend(id));
   if (action === "resume") return json(await runner.resume(id), 202);
-  const body = await jsonBody(request);
-  const { reason } = parse(cancelBody, body === undefined ? {} : body, "request body"); // empty, not `null`
+  const { reason } = await readBody(request, cancelBody, BODIES.cancel, {}); // empty, not `null`
   return json(await runner.cancel(id, reason));
 }
 
@@ -76,6 +75,30 @@ export function errorResponse(e: unknown): Response {
   if (error instanceof InvalidFormat || error instanceof DependencyFailure) return failure(400, error.name, error.message);
   if (error instanceof Duplicate || error instanceof DisallowedAccess || error instanceof IncompatibleVersion) return failure(409, error.name, error.message);
   return failure(500, error.name, error.message);
+}
+
+/**
+ * What each route's JSON body holds, named in the error for a body that does not fit, so a
+ * client learns the shape from the refusal (`curl` users do not read the schemas).
+ */
+const BODIES = {
+  start: '{"id": "<flow id>", "flow": "<a flow of the registry>", "args"?: [<JSON>, …], "store"?: {"<name>": <JSON>, …}}',
+  value: '{"value": <any JSON value>}, e.g. {"value": 2}',
+  cancel: '{"reason"?: "<why>"} or an empty body',
+} as const;
+
+/**
+ * The body as `schema` accepts it (`empty` for an empty body, when the route allows one).
+ * @throws InvalidFormat saying what is wrong and the shape expected; PayloadTooLarge over {@link MAX_BODY_BYTES}
+ */
+async function readBody<T>(request: Request, schema: Parameters<typeof parse<T>>[0], shape: string, empty?: unknown): Promise<T> {
+  try {
+    const raw = await jsonBody(request);
+    return parse(schema, raw === undefined && empty !== undefined ? empty : raw, "request body");
+  } catch (e) {
+    if (e instanceof PayloadTooLarge || !(e instanceof InvalidFormat)) throw e;
+    throw new InvalidFormat(`${e.message}; send ${shape}`, { cause: e });
+  }
 }
 
 /**

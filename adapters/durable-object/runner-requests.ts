@@ -3,7 +3,12 @@
 import * as z from "zod/mini";
 import { InvalidFormat } from "taskflow-ts";
 
-/** A JSON value: what flow arguments, stores and HTTP bodies are made of. */
+/**
+ * A JSON value: what flow arguments, stores and HTTP bodies are made of.
+ * @example
+ * const store: { [name: string]: Json } = { cart: { items: ["tea"] }, price: 12.5 };
+ * await jobs.start("order-1", "checkout", [], store);
+ */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const json = z.json() as z.ZodMiniType<Json>;

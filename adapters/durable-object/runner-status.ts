@@ -7,13 +7,24 @@ import type { FlowEntry } from "./runner-index.js";
  * A value from the log book: structured-cloneable data (JSON, and also Dates, Maps, bytes…),
  * checked by the engine before it was stored. Typed loosely on purpose: RPC stubs are typed only
  * for serializable types (`unknown` is not one), and a recursive type is too deep for them.
+ * @example
+ * const receipt: Cloneable = (await jobs.get("order-1")).atoms.charge?.result;
  */
 export type Cloneable = string | number | boolean | bigint | null | undefined | object;
 
-/** `T` with every `unknown` in it read as {@link Cloneable}: a stored record as RPC carries it. */
+/**
+ * `T` with every `unknown` in it read as {@link Cloneable}: a stored record as RPC carries it.
+ * @example
+ * type StoredFlow = Wire<FlowDetail>; // a flow detail as RPC carries it
+ */
 export type Wire<T> = unknown extends T ? Cloneable : T extends Array<infer U> ? Array<Wire<U>> : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
-/** The state of one flow, as `get(id)` and `GET /flows/:id` return it. */
+/**
+ * The state of one flow, as `get(id)` and `GET /flows/:id` return it.
+ * @example
+ * const { state, waitingFor, wakeAt } = await jobs.get("order-1");
+ * if (waitingFor.length > 0) askFor(waitingFor[0]?.name);
+ */
 export interface FlowStatus {
   /** The caller's id. */
   id: string;
@@ -44,6 +55,12 @@ export interface FlowStatus {
   flowDetailId?: string | undefined;
 }
 
+/**
+ * One atom of a {@link FlowStatus}: its state, and its result or failure.
+ * @example
+ * const charge = (await jobs.get("order-1")).atoms.charge;
+ * console.log(charge?.state, charge?.result ?? charge?.failure?.message);
+ */
 export interface AtomStatus {
   state: AtomState;
   /** What execute returned (SUCCESS); for a retry, the value of its last try. */
@@ -51,7 +68,11 @@ export interface AtomStatus {
   failure?: { type: string; message: string } | undefined;
 }
 
-/** Every record of a flow, as `logBook(id)` and `GET /flows/:id/log` return them. */
+/**
+ * Every record of a flow, as `logBook(id)` and `GET /flows/:id/log` return them.
+ * @example
+ * const { flowDetail, atomDetails } = await jobs.logBook("order-1");
+ */
 export type FlowLog = Wire<{ logBook: LogBook; flowDetail: FlowDetail; atomDetails: AtomDetail[] }>;
 
 /** The status of a flow, read from its entry and a snapshot of its log book (none while its start is being written). */

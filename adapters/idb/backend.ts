@@ -6,7 +6,11 @@ import { storageError } from "./errors.js";
 import { abortQuietly, all, checkToken, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, raiseToken, requireParents, type WriteTx } from "./transactions.js";
 import { WebLockService } from "./web-locks.js";
 
-/** Options of {@link IndexedDbBackend.open}. */
+/**
+ * Options of {@link IndexedDbBackend.open}.
+ * @example
+ * const backend = await IndexedDbBackend.open("checkout", { onVersionChange: () => location.reload() });
+ */
 export interface IndexedDbOptions {
   /**
    * "strict" (the default) resolves a commit once the browser says the write is flushed to disk;

@@ -72,7 +72,11 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
   },
 ];
 
-/** Version of the database layout this build writes: the number of migrations. */
+/**
+ * Version of the database layout this build writes: the number of migrations.
+ * @example
+ * reportBug({ app: APP_VERSION, idbLayout: IDB_SCHEMA_VERSION }); // which database layout this build writes
+ */
 export const IDB_SCHEMA_VERSION = MIGRATIONS.length;
 
 /** What the browser may do to an open connection behind our back. */

@@ -38,7 +38,7 @@ export class RunnerClient<F extends FlowFactories = FlowFactories> {
   readonly #lock: Promise<ClientLock | undefined>;
   #closed: Promise<void> | undefined;
 
-  /** Use {@link connectRunner}. */
+  /** @internal Use {@link connectRunner}. */
   constructor(port: MessagePort, lock: Promise<ClientLock | undefined> = Promise.resolve(undefined)) {
     installTransferHandlers();
     this.#remote = Comlink.wrap<RunnerApi>(port);

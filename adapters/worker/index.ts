@@ -10,6 +10,7 @@
  * // the page
  * const runner = connectRunner<Flows>(new Worker(new URL("./flows.worker.ts", import.meta.url), { type: "module" }));
  * await runner.run((await runner.start("checkout", ["cart-1"])).uuid);
+ * @module taskflow-ts/worker
  */
 export { exposeRunner, RunnerHost, type ExposeRunnerOptions, type FlowFactories, type RunnerScope, type RunnerStats, type StartOptions } from "./host.js";
 export { connectRunner, RunnerClient, type RunnerTarget, type StartArguments } from "./client.js";

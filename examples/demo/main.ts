@@ -50,8 +50,12 @@ function checkout() {
 }
 
 const ATOMS = 6;
-const colour = (s: string) =>
-  s.includes("FAILURE") || s.includes("REVERT") ? `\x1b[31m${s}\x1b[0m` : s.includes("SUCCESS") ? `\x1b[32m${s}\x1b[0m` : s;
+// Colours for a terminal only: piped into a file, `less` or a CI log, escape codes are noise.
+// NO_COLOR (https://no-color.org) turns them off; FORCE_COLOR (as Node reads it) wins over both.
+const { FORCE_COLOR, NO_COLOR, TERM } = process.env;
+const colours = FORCE_COLOR ? FORCE_COLOR !== "0" : !NO_COLOR && process.stdout.isTTY === true && TERM !== "dumb";
+const paint = (code: number, s: string) => (colours ? `\x1b[${code}m${s}\x1b[0m` : s);
+const colour = (s: string) => (s.includes("FAILURE") || s.includes("REVERT") ? paint(31, s) : s.includes("SUCCESS") ? paint(32, s) : s);
 
 function watch(engine: Engine, label: string, done = new Set<string>()) {
   const t0 = Date.now();
@@ -83,7 +87,11 @@ const saved = JSON.stringify(backend.dump()); // all that survives the host is w
 console.log(`\n   💥 host 1 died while charging. Done before the crash: ${[...firstDone].join(", ")}.`);
 console.log(`   The log book survives as ${saved.length} bytes of JSON.\n`);
 
-console.log("2) A new host loads the same flow definition against the stored log book and resumes.\n");
+console.log("2) A new host loads the same flow definition against the stored log book and resumes.");
+console.log("   Its log book says RUNNING, yet no host runs it, so the flow goes RESUMING → SUSPENDED → RUNNING:");
+console.log("   as TaskFlow does, the interruption is recorded (a suspension the old host never finished)");
+console.log("   before the run goes on. charge was RUNNING when host 1 died, so it runs again;");
+console.log("   what reached SUCCESS does not.\n");
 const second = load(checkout(), { backend: memoryBackendFromDump(JSON.parse(saved)), flowDetailId: first.flowDetailId, engine: "parallel" });
 await second.prepare();
 watch(second, "host 2", new Set(second.storage.atomDetails().filter((d) => d.state === "SUCCESS").map((d) => d.name)));

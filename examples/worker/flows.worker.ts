@@ -1,4 +1,4 @@
-// A Web Worker that runs reports: the number crunching never blocks the page.
+// flows.worker.ts: a Web Worker that runs reports; the number crunching never blocks the page.
 import { linearFlow, task, waitFor } from "taskflow-ts";
 import { IndexedDbBackend } from "taskflow-ts/idb";
 import { exposeRunner } from "taskflow-ts/worker";

@@ -1,4 +1,4 @@
-// The page: starts a report in the worker (or picks it up after a reload), shows its progress,
+// main.ts: starts a report in the worker (or picks it up after a reload), shows its progress,
 // and asks for a title when the flow waits for one.
 import { connectRunner } from "taskflow-ts/worker";
 import type { Flows } from "./flows.worker.js";

@@ -38,7 +38,7 @@ export interface AtomOptions<Args extends object = Record<string, unknown>> {
 export abstract class Atom<Args extends object = Record<string, unknown>> {
   /** How its log book records it: a task (sleeps and waits included) or a retry controller. */
   abstract readonly kind: "task" | "retry";
-  /** How the engine runs this kind of atom (a task, a retry, a sleep, a wait). */
+  /** @internal How the engine runs this kind of atom (a task, a retry, a sleep, a wait). */
   abstract readonly action: AtomAction<any>;
   readonly name: string;
   readonly version: string;

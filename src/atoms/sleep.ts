@@ -3,7 +3,12 @@ import { sleepAction } from "../engine/actions/sleep.js";
 import { CompilationFailure } from "../errors.js";
 import { Atom, duration, type AtomOptions } from "./atom.js";
 
-/** Options of a sleep: its name, what it provides (its wake-up time), its version and priority. */
+/**
+ * Options of a sleep: its name, what it provides (its wake-up time), its version and priority.
+ * @example
+ * const options: SleepOptions = { name: "cool-off", provides: "wokeAt" };
+ * linearFlow("remind", sendEmail, sleep("a-day-later", 86_400_000, { provides: options.provides }), sendReminder);
+ */
 export type SleepOptions = Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject">;
 
 /**

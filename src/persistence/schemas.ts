@@ -19,6 +19,12 @@ function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>
  */
 const loose = <S extends z.core.$ZodLooseShape>(shape: S) => z.looseObject(shape) as unknown as z.ZodMiniObject<S>;
 
+/**
+ * The schema of a stored failure (an atom detail's `failure`).
+ * @example
+ * const failure = parseRecord(failureDataSchema, "failure", atomUuid, stored.failure);
+ * console.log(failure.exceptionStr);
+ */
 export const failureDataSchema: z.ZodMiniType<FailureData> = loose({
   version: z.literal(1),
   exceptionStr: z.string(),
@@ -39,6 +45,11 @@ const atomStates = ATOM_STATES as [AtomState, ...AtomState[]];
 // top level or nested, is kept, as the backends' own check keeps it. The model types (models.ts) are the
 // output of these schemas, less the index signature: test/types/records.test-d.ts checks it.
 
+/**
+ * The schema of a stored log book record.
+ * @example
+ * const book = parseRecord(logBookSchema, "log book", uuid, JSON.parse(text));
+ */
 export const logBookSchema = z.looseObject({
   schemaVersion,
   uuid,
@@ -59,6 +70,12 @@ const fingerprintSchema = z.array(
   }),
 );
 
+/**
+ * The schema of a stored flow detail record.
+ * @example
+ * const flow = parseRecord(flowDetailSchema, "flow detail", uuid, stored);
+ * if (flow.state === "SUSPENDED") console.log(flow.waitingFor);
+ */
 export const flowDetailSchema = z.looseObject({
   schemaVersion,
   uuid,
@@ -90,6 +107,11 @@ export const flowDetailSchema = z.looseObject({
   meta,
 });
 
+/**
+ * The schema of a stored atom detail record.
+ * @example
+ * const atoms = rows.map((row) => parseRecord(atomDetailSchema, "atom detail", row.key, row.value));
+ */
 export const atomDetailSchema = z.looseObject({
   schemaVersion,
   uuid,
@@ -123,6 +145,8 @@ export const atomDetailSchema = z.looseObject({
  * detail", "atom detail").
  * @throws InvalidFormat naming the record's kind and key, with what is wrong; the stored record
  * is left untouched.
+ * @example
+ * const book = parseRecord(logBookSchema, "log book", key, await kv.get(key)); // InvalidFormat if it does not read back
  */
 export function parseRecord<T>(schema: z.ZodMiniType<T>, kind: string, key: string, value: unknown): T {
   const parsed = schema.safeParse(migrateRecord(kind, value));

@@ -48,7 +48,7 @@ export function nextWakeup(flowState: FlowState, atoms: Iterable<Pick<AtomDetail
 
 /**
  * The detail of an atom that has none stored yet: PENDING, to execute. Its id comes from its
- * flow and name ({@link atomDetailId}), so every host that writes it first uses the same key.
+ * flow and name (`atomDetailId`), so every host that writes it first uses the same key.
  * @example pendingAtomDetail(flowDetail.uuid, { name: "charge", kind: "task", version: "1.0" }, clock.now())
  */
 export function pendingAtomDetail(flowUuid: string, atom: Pick<AtomDetail, "name" | "kind" | "version">, at: number): AtomDetail {
@@ -60,7 +60,7 @@ export function pendingAtomDetail(flowUuid: string, atom: Pick<AtomDetail, "name
 
 /**
  * Refuses stored atom details that are not the records the engine keeps for their flow. Each atom
- * has one record, under the id made of its flow and its name ({@link atomDetailId}): a second
+ * has one record, under the id made of its flow and its name (`atomDetailId`): a second
  * record for an atom (a copy under another id, say PENDING beside its SUCCESS) or a record of
  * another flow is foreign, and so is one whose kind is not the definition's (`kindOf` its name,
  * when the definition is at hand). Matching by name alone would let such a record run a task again.

@@ -38,7 +38,7 @@ export function findUnstorable(value: unknown, path = "result", parents = new Se
 }
 
 /**
- * The value, if it is storable ({@link findUnstorable}); `what` names it in the message. Public
+ * The value, if it is storable (`findUnstorable`); `what` names it in the message. Public
  * so that a host can refuse a value before it sends it anywhere (the Web Worker client checks
  * inputs in the page, where a class instance is still one: a structured clone would make it a
  * plain object on the way).

@@ -111,6 +111,27 @@ describe("FlowRunner over HTTP", () => {
     expect((await untilEnded(runner, "stay")).atoms.quote?.result).toBe(160);
   });
 
+  it("names the body it expected when a body does not fit (POST /flows/:id/inputs/:name takes {\"value\": …})", async () => {
+    const runner = freshRunner();
+    expect((await call(runner, "POST", "/flows", { id: "stay", flow: "booking", store: { room: "single" } })).status).toBe(202);
+    expect(await runDurableObjectAlarm(runner)).toBe(true); // waits for "nights"
+    const expected = 'send {"value": <any JSON value>}, e.g. {"value": 2}';
+    for (const body of [{ nights: 2 }, 2, "{nights: 2}", undefined, { value: 2, note: "x" }]) {
+      const refused = await refusal(call(runner, "POST", "/flows/stay/inputs/nights", body));
+      expect(refused, JSON.stringify(body)).toMatchObject({ status: 400, code: "InvalidFormat" });
+      expect(refused.message.endsWith(expected), refused.message).toBe(true);
+    }
+    const revise = await refusal(call(runner, "POST", "/flows/stay/revise/room", { room: "double" }));
+    expect(revise.message).toMatch(/^invalid request body: .*unknown key "room".*; send \{"value": /);
+    const start = await refusal(call(runner, "POST", "/flows", { id: "x", name: "booking" }));
+    expect(start.message).toContain('; send {"id": "<flow id>", "flow": "<a flow of the registry>"');
+    const cancel = await refusal(call(runner, "POST", "/flows/stay/cancel", { why: "no" }));
+    expect(cancel.message).toContain('; send {"reason"?: "<why>"} or an empty body');
+    // A value the input's own schema refuses is not a shape problem: its message is the schema's.
+    expect((await refusal(call(runner, "POST", "/flows/stay/inputs/nights", { value: 0 }))).message).not.toContain("send {");
+    expect(await runner.get("stay")).toMatchObject({ state: "SUSPENDED", suspendedReason: "input" });
+  });
+
   it("answers unknown flows and routes with 404, conflicts with 409, wrong methods with 405", async () => {
     const runner = freshRunner();
     expect(await refusal(call(runner, "GET", "/flows/nobody"))).toMatchObject({ status: 404, code: "NotFound" });
