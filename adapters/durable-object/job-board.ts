@@ -44,7 +44,7 @@ function base64url(bytes: Uint8Array): string {
   return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-function fromBase64url(text: string): Uint8Array | undefined {
+function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
   try {
     const raw = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
     return Uint8Array.from(raw, (c) => c.charCodeAt(0));
@@ -53,7 +53,10 @@ function fromBase64url(text: string): Uint8Array | undefined {
   }
 }
 
-/** What a {@link JobBoardObject} answers: the value, or the failure (its class rebuilt by the client). */
+/**
+ * What a {@link JobBoardObject} answers: the value, or the failure (its class rebuilt by the client).
+ * @example const reply: JobBoardReply<Job> = await stub.get(credential, uuid); if ("error" in reply) throw Failure.fromJSON(reply.error).toError();
+ */
 export type JobBoardReply<T> = { value: T } | { error: FailureData };
 
 /**

@@ -6,7 +6,10 @@ import {
 } from "taskflow-ts/jobs";
 import { storageError } from "./errors.js";
 
-/** Options of {@link IndexedDbJobBoard.open}. */
+/**
+ * Options of {@link IndexedDbJobBoard.open}.
+ * @example const board = await IndexedDbJobBoard.open("uploads", { leaseMs: 30_000 });
+ */
 export interface IndexedDbJobBoardOptions {
   /** Where leases read the time (tests: `ManualClock`). */
   clock?: Clock;

@@ -78,17 +78,27 @@ function preview(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/**
+ * Appends children (strings as text nodes). Through `appendChild`, not `append`: the Workers types
+ * declare a global `Element` (HTMLRewriter's) whose `append` takes other arguments, and the API
+ * reference is built in one program with them.
+ */
+function add(parent: Node, ...children: Array<Node | string>): void {
+  const doc = parent.ownerDocument ?? (parent as Document);
+  for (const c of children) parent.appendChild(typeof c === "string" ? doc.createTextNode(c) : c);
+}
+
 /** An element, its attributes and children, built through the DOM (text is always a text node). */
 function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const node = doc.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
+  add(node, ...children);
   return node;
 }
 function svg(doc: Document, tag: string, attrs: Record<string, string | number> = {}, ...children: Array<Node | string>): SVGElement {
   const node = doc.createElementNS(SVG, tag) as SVGElement;
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  node.append(...children);
+  add(node, ...children);
   return node;
 }
 
@@ -115,7 +125,7 @@ const Base = (globalThis.HTMLElement ?? class {}) as typeof HTMLElement;
  * viewer.graph = compile(bookingFlow);
  * viewer.snapshot = await readSnapshot(backend, flowDetailId);
  * viewer.source = tabsSource(observeTransitions, flowDetailId);
- * document.body.append(viewer);
+ * document.add(body, viewer);
  */
 export class TaskflowViewer extends Base {
   #graph: FlowGraph | undefined;
@@ -237,28 +247,28 @@ export class TaskflowViewer extends Base {
 
   #header(doc: Document, model: ViewModel): HTMLElement {
     const header = el(doc, "header", { part: "header" }, el(doc, "h2", {}, model.flowName), el(doc, "span", { class: "badge", "data-state": model.flowState ?? "PENDING" }, model.flowState ?? "PENDING"));
-    if (model.waitingFor.length > 0) header.append(el(doc, "span", { class: "note" }, `waiting for input: ${model.waitingFor.join(", ")}`));
-    else if (model.suspendedReason) header.append(el(doc, "span", { class: "note" }, `suspended (${model.suspendedReason})`));
+    if (model.waitingFor.length > 0) add(header, el(doc, "span", { class: "note" }, `waiting for input: ${model.waitingFor.join(", ")}`));
+    else if (model.suspendedReason) add(header, el(doc, "span", { class: "note" }, `suspended (${model.suspendedReason})`));
     const failed = model.atoms.filter(hasFailed);
-    if (failed.length > 0) header.append(el(doc, "span", { class: "failure" }, `failed: ${failed.map((a) => a.name).join(", ")}`));
+    if (failed.length > 0) add(header, el(doc, "span", { class: "failure" }, `failed: ${failed.map((a) => a.name).join(", ")}`));
     return header;
   }
 
   #drawGraph(doc: Document, model: ViewModel, layout: GraphLayout): SVGElement {
     const { width, height } = layout;
     const root = svg(doc, "svg", { class: "graph", part: "graph", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": `graph of flow ${model.flowName}` });
-    root.append(svg(doc, "defs", {}, svg(doc, "marker", { id: "tf-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" }, svg(doc, "path", { d: "M0,0 L10,5 L0,10 z", fill: "#6b7280" }))));
+    add(root, svg(doc, "defs", {}, svg(doc, "marker", { id: "tf-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" }, svg(doc, "path", { d: "M0,0 L10,5 L0,10 z", fill: "#6b7280" }))));
     for (const group of model.groups) {
       const b = layout.groups.get(group.name);
       if (!b) continue;
       const left = b.x - b.width / 2;
       const top = b.y - b.height / 2;
-      root.append(svg(doc, "g", { class: "group", "data-group": group.name }, svg(doc, "rect", { x: left, y: top, width: b.width, height: b.height, rx: 6 }), svg(doc, "text", { x: left + 6, y: top + 12 }, group.name)));
+      add(root, svg(doc, "g", { class: "group", "data-group": group.name }, svg(doc, "rect", { x: left, y: top, width: b.width, height: b.height, rx: 6 }), svg(doc, "text", { x: left + 6, y: top + 12 }, group.name)));
     }
     for (const edge of layout.edges) {
       if (edge.points.length === 0) continue;
       const d = edge.points.map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
-      root.append(svg(doc, "path", { class: "edge", d, "marker-end": "url(#tf-arrow)", "data-from": edge.from, "data-to": edge.to }));
+      add(root, svg(doc, "path", { class: "edge", d, "marker-end": "url(#tf-arrow)", "data-from": edge.from, "data-to": edge.to }));
     }
     for (const atom of model.atoms) {
       const b = layout.atoms.get(atom.name);
@@ -273,7 +283,7 @@ export class TaskflowViewer extends Base {
         svg(doc, "text", { class: "state", x: b.x, y: top + 31, "text-anchor": "middle" }, stateLine(atom)));
       if (atom.waiting) node.setAttribute("data-waiting", "");
       if (hasFailed(atom)) node.setAttribute("data-failed", "");
-      root.append(node);
+      add(root, node);
     }
     return root;
   }
@@ -282,7 +292,7 @@ export class TaskflowViewer extends Base {
     const section = el(doc, "section", { class: "timeline", part: "timeline" }, el(doc, "h3", {}, "Timeline"));
     const list = model.transitions;
     if (list.length === 0) {
-      section.append(el(doc, "p", {}, "Nothing has run yet."));
+      add(section, el(doc, "p", {}, "Nothing has run yet."));
       return section;
     }
     // One row per atom that moved, a bar per state it was in (until its next transition, or the
@@ -299,16 +309,16 @@ export class TaskflowViewer extends Base {
     names.forEach((name, row) => {
       const mine = list.filter((t) => t.atom === name);
       const y = row * ROW;
-      chart.append(svg(doc, "text", { x: 0, y: y + 10 }, name.length > 16 ? `${name.slice(0, 15)}…` : name));
+      add(chart, svg(doc, "text", { x: 0, y: y + 10 }, name.length > 16 ? `${name.slice(0, 15)}…` : name));
       mine.forEach((t, i) => {
         const until = mine[i + 1]?.at ?? end;
-        chart.append(svg(doc, "rect", { class: "bar", "data-atom": name, "data-state": t.to, x: x(t.at), y: y + 2, width: Math.max(x(until) - x(t.at), 2), height: ROW - 4, ...paint(t.to) },
+        add(chart, svg(doc, "rect", { class: "bar", "data-atom": name, "data-state": t.to, x: x(t.at), y: y + 2, width: Math.max(x(until) - x(t.at), 2), height: ROW - 4, ...paint(t.to) },
           svg(doc, "title", {}, `${name}: ${t.from} → ${t.to}`)));
       });
     });
-    chart.append(svg(doc, "text", { x: LABEL, y: names.length * ROW + 11 }, "0"), svg(doc, "text", { x: WIDTH - 4, y: names.length * ROW + 11, "text-anchor": "end" }, `+${formatMs(end - start)}`));
+    add(chart, svg(doc, "text", { x: LABEL, y: names.length * ROW + 11 }, "0"), svg(doc, "text", { x: WIDTH - 4, y: names.length * ROW + 11, "text-anchor": "end" }, `+${formatMs(end - start)}`));
     const items = list.map((t) => el(doc, "li", { "data-seq": String(t.seq) }, `+${formatMs(t.at - start)} ${t.atom}: ${t.from} → ${t.to}${t.attempt !== undefined ? ` (attempt ${t.attempt})` : ""}${t.runner !== undefined ? ` by ${t.runner}` : ""}`));
-    section.append(chart, el(doc, "details", {}, el(doc, "summary", {}, `${list.length} transitions`), el(doc, "ol", {}, ...items)));
+    add(section, chart, el(doc, "details", {}, el(doc, "summary", {}, `${list.length} transitions`), el(doc, "ol", {}, ...items)));
     return section;
   }
 
@@ -317,7 +327,7 @@ export class TaskflowViewer extends Base {
       const value = a.failure
         ? el(doc, "td", { class: "value failure" }, failureText(a.failure))
         : el(doc, "td", { class: "value" }, a.revertFailure ? "" : preview(a.result));
-      if (a.revertFailure) value.append(el(doc, "div", { class: "failure" }, `revert: ${failureText(a.revertFailure)}`));
+      if (a.revertFailure) add(value, el(doc, "div", { class: "failure" }, `revert: ${failureText(a.revertFailure)}`));
       return el(doc, "tr", { "data-atom": a.name }, el(doc, "td", {}, a.name), el(doc, "td", {}, a.waiting ? "waiting" : a.state), el(doc, "td", {}, String(a.attempts)), value);
     });
     return el(doc, "section", { class: "details", part: "details" }, el(doc, "h3", {}, "Results and failures"),

@@ -11,7 +11,8 @@
  * viewer.graph = compile(flow);
  * viewer.snapshot = await readSnapshot(backend, flowDetailId);
  * viewer.source = tabsSource(observeTransitions, flowDetailId);
+ * @module taskflow-ts/viewer
  */
 export { TaskflowViewer, defineViewer, STATE_COLOURS } from "./element.js";
 export { transitionsFromSnapshot, type TimelineTransition, type FailureLike, type ViewerChange } from "./model.js";
-export { tabsSource, runnerSource, type ViewerSource, type RunnerLike } from "./sources.js";
+export { tabsSource, runnerSource, type ViewerSource, type RunnerLike, type TabMessage } from "./sources.js";

@@ -17,8 +17,12 @@ export interface ViewerSource {
   subscribe(onChange: (change: ViewerChange) => void): () => void;
 }
 
-/** What a tab's broadcast delivers (`TabTransition` of `taskflow-ts/idb`), by shape. */
-type TabMessage =
+/**
+ * What a tab's broadcast delivers (`TabTransition` of `taskflow-ts/idb`), by shape: the viewer
+ * takes it without importing the IndexedDB adapter.
+ * @example const onMessage = (t: TabMessage) => { if (t.type === "atom") console.log(t.name, t.state); };
+ */
+export type TabMessage =
   | { type: "flow"; state: FlowState }
   | { type: "atom"; name: string; state: AtomState; oldState: AtomState; result?: unknown; failure?: FailureLike }
   | { type: "progress"; name: string; progress: number };

@@ -3,6 +3,7 @@
  * owns a log book; it is posted to a job board, claimed by one conductor at a time (a lease it
  * renews), run, and consumed. Runtime-agnostic: boards for a page's tabs and for the edge build on
  * the {@link JobBoard} port.
+ * @module taskflow-ts/jobs
  */
 export type { JobBoard, ClaimOptions, WaitOptions } from "./board.js";
 export {

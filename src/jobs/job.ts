@@ -29,7 +29,7 @@ export const JOB_PRIORITIES: readonly JobPriority[] = ["VERY_HIGH", "HIGH", "NOR
  * @example await board.post({ name: "paint red", flow: "paint", args: ["red"], store: { brush: "wide" } })
  */
 export interface JobDetails {
-  /** The name of the flow factory to run (see {@link FlowRegistry}). */
+  /** The name of the flow factory to run (registered in a `FlowRegistry`). */
   flow: string;
   /** A name for people; the flow's name by default. */
   name?: string;

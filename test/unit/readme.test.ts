@@ -57,9 +57,14 @@ declare global {
   function releaseRoom(args: { price: number }): Promise<void>;
   function checkout(): import("taskflow-ts").Flow;
   function checkoutFlow(): import("taskflow-ts").Flow;
+  const bookingFlow: import("taskflow-ts").Flow;
   function render(t: import("taskflow-ts/idb").TabTransition): void;
   const registry: import("taskflow-ts").FlowRegistry;
-  interface Env { LOCKS: DurableObjectNamespace<import("taskflow-ts/durable-object").LockObject> }
+  interface Env {
+    LOCKS: DurableObjectNamespace<import("taskflow-ts/durable-object").LockObject>;
+    JOB_BOARD: DurableObjectNamespace<import("taskflow-ts/durable-object").JobBoardObject>;
+    JOB_BOARD_SECRET: string;
+  }
   const env: Env;
 }
 export {};

@@ -5,7 +5,7 @@
 // and pixels are checked in Chromium (test/browser/viewer.test.ts), which also writes the
 // screenshots.
 import { afterEach, describe, expect, it } from "vitest";
-import { compile, graphFlow, linearFlow, MemoryBackend, task, unorderedFlow } from "taskflow-ts";
+import { compile, graphFlow, linearFlow, MemoryBackend, task, Times, unorderedFlow } from "taskflow-ts";
 import { connectRunner, exposeRunner } from "taskflow-ts/worker";
 import {
   defineViewer, runnerSource, STATE_COLOURS, tabsSource, transitionsFromSnapshot,
@@ -74,7 +74,7 @@ describe("<taskflow-viewer> draws a log book", () => {
   it("nests subflows in subflows, retries and graph flows included, each box inside its parent's", async () => {
     const t = (name: string, extra: object = {}) => task({ name, execute: () => name, ...extra });
     const flow = linearFlow("outer", t("first"),
-      linearFlow("mid", t("a"), unorderedFlow("inner", t("b"), t("c", { retry: { attempts: 2 } })), graphFlow("g", t("y", { requires: ["x"] }), t("x", { provides: "x" }))),
+      linearFlow("mid", t("a"), unorderedFlow("inner", t("b"), t("c", { retry: new Times(2) })), graphFlow("g", t("y", { requires: ["x"] }), t("x", { provides: "x" }))),
       t("last"));
     const viewer = await mount({ graph: compile(flow) });
     const rect = (name: string) => {
