@@ -8,9 +8,11 @@ import type { Engine } from "taskflow-ts";
 import { broadcastTransitions, IndexedDbBackend } from "taskflow-ts/idb";
 import { exposeRunner } from "taskflow-ts/worker";
 import { bookingFlow, CHANNEL_SCOPE, type Ledger } from "./flow.js";
-import { append, count } from "./ledger.js";
+import { append, count, read } from "./ledger.js";
 
-// "?slow=reserve" makes that step wait 1.5 s (the reload tests); "?busy=quote" makes it compute
+// "?slow=reserve" makes that step's first execution wait 60 s, so a test can kill the browser while
+// it runs (a SharedWorker outlives its last page for as long as the browser takes to shut down,
+// and a short wait could end, and commit, in that time); "?busy=quote" makes it compute
 // for 1 s (or ?busyMs=…), which would freeze a page that ran it. The page passes both on.
 const params = new URLSearchParams(location.search);
 const slow = params.get("slow");
@@ -23,7 +25,7 @@ const ledger: Ledger = {
   executed: (name) => count(`executed:${name}`),
   reverted: (name) => append("reverted", name),
   pause: async (name) => {
-    if (name === slow) await new Promise((resolve) => setTimeout(resolve, 1500));
+    if (name === slow && (await read(`executed:${name}`)) === "1") await new Promise((resolve) => setTimeout(resolve, 60_000));
     if (name === busy) {
       const from = now();
       let spins = 0;
