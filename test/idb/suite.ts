@@ -301,7 +301,8 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       expect(await backend.getLogBook(lb.uuid)).toEqual(lb);
     });
 
-    it("refuses a commit that does not fit in the quota, naming it, and writes nothing of it", async () => {
+    // A 3 MB value cloned and refused: seconds on a loaded machine with fake-indexeddb.
+    it("refuses a commit that does not fit in the quota, naming it, and writes nothing of it", { timeout: 60_000 }, async () => {
       const backend = await full.open();
       const lb = book();
       const fd = flow(lb.uuid);

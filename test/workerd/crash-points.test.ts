@@ -1,4 +1,5 @@
-// The crash-point harness against the Durable Object backend, in workerd: the host dies at each
+// The crash-point harness against the Durable Object backend, in workerd (each case runs its flow
+// once per write and per way of dying: seconds, so each has a timeout of its own): the host dies at each
 // write (the write fails, or never returns), the Durable Object is evicted, and the flow resumes
 // from what a fresh instance of the object reads back from its storage.
 import { describe, expect, it } from "vitest";
@@ -31,7 +32,7 @@ const flows: Record<string, () => FlowItem> = {
 describe("crash at every write on a Durable Object, evict it, resume", () => {
   for (const engine of ["serial", "parallel"] as const) {
     for (const [shape, makeFlow] of Object.entries(flows)) {
-      it(`${shape} on the ${engine} engine ends as if uninterrupted`, async () => {
+      it(`${shape} on the ${engine} engine ends as if uninterrupted`, { timeout: 60_000 }, async () => {
         const report = await assertCrashSafe({
           makeFlow,
           store: { x: 1 },
@@ -53,7 +54,7 @@ describe("crash at every write on a Durable Object, evict it, resume", () => {
 describe("crash at every write on a Durable Object with the flow's lock held, evict it, resume", () => {
   for (const engine of ["serial", "parallel"] as const) {
     for (const [shape, makeFlow] of Object.entries(flows)) {
-      it(`${shape} on the ${engine} engine ends as if uninterrupted`, async () => {
+      it(`${shape} on the ${engine} engine ends as if uninterrupted`, { timeout: 60_000 }, async () => {
         let current: HostedBackend | undefined;
         let acquired = 0;
         const lock: LockService = {
