@@ -1,7 +1,7 @@
 import type { Failure } from "../../failure.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Storage } from "../../storage/storage.js";
-import type { AtomNode } from "../compiler.js";
+import type { AtomNode, TaskNode } from "../compiler.js";
 import type { Journal } from "../journal.js";
 
 /**
@@ -16,6 +16,8 @@ export interface ActionHost {
   readonly storage: Storage;
   readonly clock: Clock;
   online(): boolean;
+  /** Where tasks run, when not here (the engine's `executor` option). */
+  readonly executor: { run(node: TaskNode, host: ActionHost, signal: ActionSignal, action: "execute" | "revert"): Promise<unknown> } | undefined;
   /** A number in [0, 1), for a retry's backoff jitter. */
   random(): number;
 }
