@@ -4,7 +4,7 @@ import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
 import type { Executor } from "./actions/delegate.js";
-import { ActionSignal, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
+import { ActionSignal, asFailure, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
 import type { AtomNode, ExecNode, ExecutionGraph, RetryNode } from "./compiler.js";
 import { skippedBy } from "./links.js";
 import { Gates } from "./gates.js";
@@ -387,8 +387,7 @@ export class Runner {
       })
       .then(
         (value) => finish({ node, mode, ok: true, value }),
-        // An executor's failure comes back as a Failure already: kept as it is.
-        (error: unknown) => finish({ node, mode, ok: false, failure: error instanceof Failure ? error : Failure.fromError(error) }),
+        (error: unknown) => finish({ node, mode, ok: false, failure: asFailure.has(error as object) ? (error as Failure) : Failure.fromError(error) }),
       );
   }
 
@@ -512,3 +511,4 @@ export class Runner {
     this.journal.stopped({ reason, wakeAt, waitingFor });
   }
 }
+

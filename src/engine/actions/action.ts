@@ -43,6 +43,13 @@ export interface AtomAction<N extends AtomNode = AtomNode> {
   needsNetwork?(node: N): boolean;
 }
 
+/**
+ * Failures an action throws as they are (an executor's, come back as data): the runner records
+ * them unwrapped. A WeakSet, not `instanceof`, which throws on a revoked Proxy someone threw.
+ * @example asFailure.add(failure); throw failure
+ */
+export const asFailure = new WeakSet<object>();
+
 /** The outcome of an action, as data: what the runner records. */
 export type Outcome = { ok: true; value: unknown } | { ok: false; failure: Failure };
 

@@ -1,7 +1,7 @@
 import { Failure } from "../../failure.js";
 import type { ExecutionContext, ExecutionOutcome, TaskExecutor, TaskRequest } from "../../ports/executor.js";
 import type { TaskNode } from "../compiler.js";
-import type { ActionHost, ActionSignal } from "./action.js";
+import { asFailure, type ActionHost, type ActionSignal } from "./action.js";
 import { storable, taskContext } from "./task.js";
 
 /**
@@ -67,6 +67,10 @@ async function delegate(executor: TaskExecutor, node: TaskNode, host: ActionHost
     .execute(request, { signal: signal.get(), progress: (f, details) => done || ctx.updateProgress(f, details) })
     .finally(() => (done = true));
   if (outcome.worker !== undefined) journal.ranOn(node.name, { attempt: ctx.attempt, worker: outcome.worker, ...(action === "revert" ? { revert: true } : {}) });
-  if (!outcome.ok) throw Failure.fromJSON(outcome.failure);
+  if (!outcome.ok) {
+    const failure = Failure.fromJSON(outcome.failure);
+    asFailure.add(failure);
+    throw failure;
+  }
   return storable(node, outcome.value, action === "execute" ? "result" : "revert result");
 }
