@@ -12,6 +12,9 @@ export {
   Retry, History, Times, ForEach, ParameterizedForEach, AlwaysRevert, AlwaysRevertAll,
   type RetryDecision, type RetryOptions, type HistoryEntry,
 } from "./atoms/retry.js";
+export { remoteTask, type RemoteTaskSpec } from "./atoms/remote-task.js";
+export { Executor } from "./engine/actions/delegate.js";
+export type { TaskExecutor, TaskRequest, ExecutionContext, ExecutionOutcome } from "./ports/executor.js";
 export { type Backoff, backoffDelay } from "./atoms/backoff.js";
 export { Sleep, sleep, sleepUntil, type SleepOptions } from "./atoms/sleep.js";
 export { WaitFor, waitFor, type WaitForOptions, type InputSchema } from "./atoms/wait-for.js";

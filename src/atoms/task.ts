@@ -80,6 +80,8 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
   readonly timeoutMs: number | undefined;
   readonly needsNetwork: boolean;
   readonly retry: Retry<any> | undefined;
+  /** The name an executor's workers know this task by (a {@link remoteTask}'s); else the atom's name. */
+  declare readonly implementation?: string;
 
   constructor(options: TaskOptions<Args> = {}) {
     super(options);

@@ -22,6 +22,7 @@ import { nextWakeup } from "../snapshot/rules.js";
 import { Journal } from "./journal.js";
 import { reconcile } from "./reconcile.js";
 import { Run } from "./run.js";
+import type { Executor } from "./actions/delegate.js";
 import type { Loaded, RunOptions } from "./runner.js";
 import { Writer } from "./writer.js";
 
@@ -34,8 +35,14 @@ export interface EngineOptions {
   backend?: Backend;
   /** `"serial"` (default) runs one atom at a time; `"parallel"` runs ready atoms concurrently. */
   engine?: "serial" | "parallel";
-  /** Most atoms running at once on the parallel engine (default 64). */
+  /** Most atoms running at once on the parallel engine (default 64), whatever runs them. */
   maxConcurrency?: number;
+  /**
+   * Where tasks execute and revert: by default here, in this process; an {@link Executor}
+   * (a pool of Web Workers, `taskflow-ts/worker`) runs every task's execute and revert by the
+   * task's name instead, and the log book records which worker ran each attempt.
+   */
+  executor?: Executor;
   /**
    * Values injected persistently at the flow level (stored in the flow detail). Given when
    * resuming, they are injected on top of the stored ones, as TaskFlow's `load` does.
@@ -142,6 +149,7 @@ export class Engine {
       neverResolve: options.neverResolve ?? false,
       deferReverts: options.deferReverts ?? false,
       random: options.random ?? Math.random,
+      executor: options.executor,
       online: () => this.#isOnline,
     };
   }

@@ -6,7 +6,7 @@ import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
 import { setOwn } from "../persistence/clone.js";
 import { checkStorable } from "../storage/storable.js";
-import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
+import type { AtomDetail, FlowDetail, LogBook, WorkerRun, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
 import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
 import type { AtomNode } from "./compiler.js";
@@ -196,6 +196,11 @@ export class Journal {
   /** Replaces a retry's history of tries (a failure added to the current try). */
   recordTries(name: string, history: HistoryEntry[]): void {
     this.#put(name, { result: history });
+  }
+
+  /** Records the worker that ran an attempt (an executor's), with the next commit. */
+  ranOn(name: string, run: WorkerRun): void {
+    this.#put(name, { workers: [...(this.detail(name).workers ?? []), run] });
   }
 
   /** A task's own report: stored in its meta (with the next commit) and sent to listeners. */

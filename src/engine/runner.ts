@@ -3,7 +3,8 @@ import { Failure } from "../failure.js";
 import type { Clock } from "../ports/clock.js";
 import type { AtomState, RunnerState } from "../states.js";
 import type { Storage } from "../storage/storage.js";
-import { ActionSignal, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
+import type { Executor } from "./actions/delegate.js";
+import { ActionSignal, asFailure, type ActionHost, type AtomAction, type Hold } from "./actions/action.js";
 import type { AtomNode, ExecNode, ExecutionGraph, RetryNode } from "./compiler.js";
 import { skippedBy } from "./links.js";
 import { Gates } from "./gates.js";
@@ -23,6 +24,7 @@ export interface RunOptions {
   readonly neverResolve: boolean;
   readonly deferReverts: boolean;
   readonly random: () => number;
+  readonly executor: Executor | undefined;
   online(): boolean;
 }
 
@@ -72,7 +74,7 @@ export class Runner {
 
   constructor(private readonly options: RunOptions, loaded: Loaded) {
     this.loaded = loaded;
-    this.actionHost = { journal: loaded.journal, storage: loaded.storage, clock: options.clock, online: () => options.online(), random: options.random };
+    this.actionHost = { journal: loaded.journal, storage: loaded.storage, clock: options.clock, online: () => options.online(), random: options.random, executor: options.executor };
   }
 
   private get journal(): Journal {
@@ -385,7 +387,7 @@ export class Runner {
       })
       .then(
         (value) => finish({ node, mode, ok: true, value }),
-        (error: unknown) => finish({ node, mode, ok: false, failure: Failure.fromError(error) }),
+        (error: unknown) => finish({ node, mode, ok: false, failure: asFailure.has(error as object) ? (error as Failure) : Failure.fromError(error) }),
       );
   }
 
@@ -509,3 +511,4 @@ export class Runner {
     this.journal.stopped({ reason, wakeAt, waitingFor });
   }
 }
+

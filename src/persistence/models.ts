@@ -133,9 +133,24 @@ export interface AtomDetail {
   generation?: number | undefined;
   /** How many times execute has been started, across crashes and resumes. */
   attempts?: number | undefined;
+  /**
+   * Which worker ran each attempt, when an executor ran the task (the engine's `executor`):
+   * the execute attempt's number, the worker's name, and `revert` for a revert of that attempt.
+   */
+  workers?: WorkerRun[] | undefined;
   /** Free-form details for users and listeners (the duration listener's `duration`, in seconds); the engine never reads them. */
   meta: Record<string, unknown>;
   updatedAt: number;
+}
+
+/**
+ * One run of a task on an executor's worker, as the atom detail records it.
+ * @example const run: WorkerRun = { attempt: 2, worker: "pool-1#3" }
+ */
+export interface WorkerRun {
+  attempt: number;
+  worker: string;
+  revert?: boolean | undefined;
 }
 
 /**

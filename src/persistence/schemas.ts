@@ -134,6 +134,7 @@ export const atomDetailSchema = z.looseObject({
   requeue: z.optional(z.boolean()),
   generation: z.optional(count),
   attempts: z.optional(count),
+  workers: z.optional(z.array(loose({ attempt: count, worker: z.string(), revert: z.optional(z.boolean()) }))),
   meta,
   updatedAt: z.number(),
 });

@@ -96,6 +96,7 @@ const recordChecks = (): Record<RecordKind, Check> => (checks ??= {
     "result?": unknown, "failure?": failureData, "revertResult?": unknown, "revertFailure?": failureData, version: string,
     "progress?": number, "progressDetails?": object({ atProgress: number, "details?": unknown }), "injected?": record,
     "timestamps?": stamps, "wakeAt?": number, "deadline?": number, "requeue?": boolean, "generation?": count, "attempts?": count,
+    "workers?": array(object({ attempt: count, worker: string, "revert?": boolean })),
     meta: record, updatedAt: number,
   }),
 });

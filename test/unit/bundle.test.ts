@@ -81,13 +81,14 @@ describe("the core bundles for any runtime", () => {
     expect(kib).toBeLessThanOrEqual(BUDGET_MINIMAL);
   });
 
-  it("leaves retries, waits, sleeps, deciders and graph export out of the minimal app", async () => {
+  it("leaves retries, waits, sleeps, deciders, graph export and remote execution out of the minimal app", async () => {
     const { inputs } = await measure(MINIMAL_APP);
     const optional = [
       "src/atoms/retry.ts", "src/engine/actions/retry.ts", "src/atoms/backoff.ts", "src/atoms/history.ts",
       "src/atoms/wait-for.ts", "src/engine/actions/wait.ts", "src/engine/inputs.ts",
       "src/atoms/sleep.ts", "src/engine/actions/sleep.ts",
       "src/engine/deciders.ts", "src/patterns/graph.ts", "src/engine/export-graph.ts",
+      "src/engine/actions/delegate.ts", "src/atoms/remote-task.ts", // issue 14: remote execution
       "node_modules/zod",
     ];
     expect([...inputs].filter((i) => optional.some((o) => i.startsWith(o)))).toEqual([]);

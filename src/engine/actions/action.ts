@@ -1,7 +1,7 @@
 import type { Failure } from "../../failure.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Storage } from "../../storage/storage.js";
-import type { AtomNode } from "../compiler.js";
+import type { AtomNode, TaskNode } from "../compiler.js";
 import type { Journal } from "../journal.js";
 
 /**
@@ -16,6 +16,8 @@ export interface ActionHost {
   readonly storage: Storage;
   readonly clock: Clock;
   online(): boolean;
+  /** Where tasks run, when not here (the engine's `executor` option). */
+  readonly executor: { run(node: TaskNode, host: ActionHost, signal: ActionSignal, action: "execute" | "revert"): Promise<unknown> } | undefined;
   /** A number in [0, 1), for a retry's backoff jitter. */
   random(): number;
 }
@@ -40,6 +42,13 @@ export interface AtomAction<N extends AtomNode = AtomNode> {
   /** Whether a failure of this atom while offline is no failure of the atom (it waits for the network). */
   needsNetwork?(node: N): boolean;
 }
+
+/**
+ * Failures an action throws as they are (an executor's, come back as data): the runner records
+ * them unwrapped. A WeakSet, not `instanceof`, which throws on a revoked Proxy someone threw.
+ * @example asFailure.add(failure); throw failure
+ */
+export const asFailure = new WeakSet<object>();
 
 /** The outcome of an action, as data: what the runner records. */
 export type Outcome = { ok: true; value: unknown } | { ok: false; failure: Failure };

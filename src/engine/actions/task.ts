@@ -27,10 +27,12 @@ export const taskAction: AtomAction<TaskNode> = {
   kind: "task",
   hold: (node, host) => (node.atom.needsNetwork && !host.online() ? { on: "network" } : undefined),
   async execute(node, host, signal) {
+    if (host.executor) return host.executor.run(node, host, signal, "execute");
     const args = host.storage.fetchArgs(node);
     return storable(node, await node.atom.execute(args, taskContext(node, host, signal)), "result");
   },
   async revert(node, host, signal) {
+    if (host.executor) return host.executor.run(node, host, signal, "revert");
     const args = host.storage.fetchArgs(node);
     const task = node.atom;
     if (!task.revert) return undefined;
