@@ -34,6 +34,7 @@ export abstract class Executor implements TaskExecutor {
    * The engine's side: builds the request of a task's execute or revert, runs it, records the
    * worker. Called by the task action; not for users.
    * @example await executor.run(node, host, signal, "execute") // inside the engine
+   * @internal
    */
   run(node: TaskNode, host: ActionHost, signal: ActionSignal, action: "execute" | "revert"): Promise<unknown> {
     return delegate(this, node, host, signal, action);
