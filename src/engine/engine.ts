@@ -12,7 +12,7 @@ import type { Backend } from "../ports/backend.js";
 import type { Lease, LockService } from "../ports/lock.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
-import type { RunnerState } from "../states.js";
+import type { FlowState, RunnerState } from "../states.js";
 import { checkStorable } from "../storage/storable.js";
 import { Storage, type FlowStorage } from "../storage/storage.js";
 import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
@@ -213,6 +213,17 @@ export class Engine {
   #prepared(): Loaded {
     if (!this.#loaded) throw new ExecutionFailure("the engine is not prepared yet: await engine.prepare() or engine.run() first");
     return this.#loaded;
+  }
+
+  /**
+   * The flow's state as this engine holds it (PENDING, RUNNING, SUSPENDED, SUCCESS, REVERTED, …):
+   * `engine.storage.flowState`, one step closer. Available once {@link prepare} (or a run) has
+   * loaded the flow detail.
+   * @throws ExecutionFailure before that
+   * @example await engine.run().catch(() => {}); if (engine.state === "REVERTED") showUndone();
+   */
+  get state(): FlowState {
+    return this.storage.flowState;
   }
 
   /** The id of the flow detail this engine runs (to resume it later). */

@@ -38,6 +38,20 @@ const EMPTY_TRANSITIONS = ["RESUMING", "SCHEDULING", "WAITING", "ANALYZING", "SU
 describe.each(ENGINES)("%s engine", (engine) => {
   const make = (flow: FlowItem, options: Parameters<typeof load>[1] = {}) => load(flow, { engine, ...options });
 
+  // Issue 15, item 2: engine.state, documented, instead of engine.storage.flowState.
+  it("engine.state is the flow's state: refused before the flow detail is loaded, then PENDING, SUCCESS or REVERTED", async () => {
+    const ok = make(linearFlow("f", noop("a")));
+    expect(() => ok.state).toThrow(/not prepared yet/);
+    await ok.prepare();
+    expect(ok.state).toBe("PENDING");
+    await ok.run();
+    expect(ok.state).toBe("SUCCESS");
+    const bad = make(linearFlow("g", noop("a"), failing("b")));
+    await expect(bad.run()).rejects.toThrow("Woot!");
+    expect(bad.state).toBe("REVERTED");
+    expect(bad.state).toBe(bad.storage.flowState);
+  });
+
   describe("runner states (runIter)", () => {
     it.each([
       ["linear", () => linearFlow("flow-1")],
