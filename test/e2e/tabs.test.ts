@@ -3,12 +3,9 @@
 // tab's flow is finished by another, a tab that does not run the flow shows its progress from
 // the runner's broadcast transitions, and a frozen tab whose lock was stolen cannot write when it
 // thaws (issue 12).
-import { build } from "esbuild";
-import { createServer, type Server } from "node:http";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS } from "../../vitest.browser.config.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { tabPages } from "./tab-pages.js";
 
 type Tabs = {
   create(): Promise<string>;
@@ -26,48 +23,7 @@ type Tabs = {
 };
 declare const tabs: Tabs;
 
-let server: Server;
-let url = "";
-let browser: Browser;
-let context: BrowserContext;
-beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./tabs-page.ts", import.meta.url))],
-    bundle: true, write: false, format: "esm", platform: "browser", target: "es2022", logLevel: "silent",
-  });
-  const script = bundle.outputFiles[0]?.text ?? "";
-  server = createServer((req, res) => {
-    if (req.url?.startsWith("/tabs.js")) res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-    else if (req.url === "/favicon.ico") res.writeHead(204).end();
-    else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><body><script type="module" src="/tabs.js"></script></body>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  server?.close();
-});
-afterEach(async () => {
-  await context?.close();
-});
-
-/** Opens `names` as tabs of one new context, on one new database. */
-async function openTabs(...names: string[]): Promise<Page[]> {
-  context = await browser.newContext();
-  const db = `tabs-${crypto.randomUUID()}`;
-  const pages: Page[] = [];
-  for (const tab of names) {
-    const page = await context.newPage();
-    await page.goto(`${url}?tab=${tab}&db=${db}`);
-    await page.waitForSelector("body[data-ready=true]", { state: "attached" });
-    pages.push(page);
-  }
-  return pages;
-}
+const openTabs = tabPages(new URL("./tabs-page.ts", import.meta.url), "tabs");
 const executed = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem(`executed:${new URLSearchParams(location.search).get("tab")}`) ?? "[]") as string[]);
 
 describe("one flow in several tabs (IndexedDB + Web Locks)", { timeout: 30_000 }, () => {
@@ -131,7 +87,7 @@ describe("one flow in several tabs (IndexedDB + Web Locks)", { timeout: 30_000 }
     await a.evaluate(() => tabs.block("t2"));
     const first = a.evaluate((flow) => tabs.run(flow), id);
     await a.evaluate(() => tabs.reached());
-    const cdp = await context.newCDPSession(a);
+    const cdp = await a.context().newCDPSession(a);
     await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
     // B takes the flow over (WebLockService with steal: true): A, frozen, hears nothing of it.
     expect(await b.evaluate((flow) => tabs.run(flow, true), id)).toEqual({ state: "SUCCESS" });
