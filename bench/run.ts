@@ -355,6 +355,8 @@ async function main(): Promise<void> {
 type Check = { target: string; case: string; engine: string; value: number | null; limit: string; pass: boolean | null };
 
 const n = (f: IdbFigure | undefined) => f?.n ?? 1;
+/** The median of the rounds' figures (the upper one of an even count). */
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
 
 /** The IndexedDB figures (Chromium), their JSON lines, a table, and the issue's targets. */
 async function idbSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
@@ -365,7 +367,6 @@ async function idbSection(): Promise<{ lines: object[]; table: string[]; checks:
   const rounds = await measureIdb(1000, IDB_ROUNDS);
   // Medians over the rounds; a ratio is the median of each round's ratio to the raw figure
   // measured next to it (see bench/idb-page.ts for why).
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
   const first = rounds[0] as IdbFigure[];
   const lines = first.map((f, i) => {
     const ofCase = rounds.map((r) => ({ f: r[i] as IdbFigure, raw: r[0] as IdbFigure, batched: r[1] as IdbFigure }));
@@ -429,7 +430,6 @@ async function workerSection(): Promise<{ lines: object[]; table: string[]; chec
   }
   if (!JSON_OUT) process.stderr.write("  measuring the Web Worker runner in Chromium...\n");
   const rounds = await measureWorker(1000, WORKER_ROUNDS);
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
   const lines = (rounds[0] as WorkerFigure[]).map(({ backend, case: name, n }) => {
     const ofCase = rounds.map((r) => ({
       f: r.find((x) => x.backend === backend && x.case === name) as WorkerFigure,
