@@ -13,6 +13,9 @@ export default defineConfig({
           name: "node",
           include: ["test/unit/**/*.test.ts", "test/contract/**/*.test.ts", "test/e2e/**/*.test.ts"],
           environment: "node",
+          // expect.poll waits for a real condition (a tab taking a lock): its default 1 s is less
+          // than a loaded 2-core machine takes to get there, so a slow pass failed as a wrong one.
+          expect: { poll: { timeout: 20_000 } },
         },
       },
       "./vitest.*.config.ts",
