@@ -6,6 +6,8 @@
  *   --idb-rounds=N             rounds of the IndexedDB cases (default 5)
  *   --idb-only                 the IndexedDB section alone
  *   --worker-rounds=N          rounds of the Web Worker cases (default 7)
+ *   --group-rounds=N           rounds of the group-commit cases (default 3)
+ *   --group-only               the group-commit section alone (100 jobs of 10 atoms, one conductor)
  *
  *   --memory-only              the memory section and the peer alone (no Chromium)
  *
@@ -37,8 +39,10 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { measureIdb } from "./idb.js";
 import type { IdbFigure } from "./idb-page.js";
+import { measureGroupCommit } from "./group-commit.js";
 import { measureWorker } from "./worker.js";
 import type { WorkerFigure } from "./worker-page.js";
+import type { GroupCommitFigure } from "./group-commit-page.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
 import { countCommits } from "../src/backend.js";
 
@@ -54,6 +58,10 @@ const IDB_ONLY = process.argv.includes("--idb-only");
 const MEMORY_ONLY = process.argv.includes("--memory-only");
 /** Rounds of the Web Worker cases (`--worker-rounds=N`); each round takes about 7 s. */
 const WORKER_ROUNDS = Number(process.argv.find((a) => a.startsWith("--worker-rounds="))?.split("=")[1] ?? 7);
+/** Rounds of the group-commit cases (`--group-rounds=N`); each round takes about 15 s. */
+const GROUP_ROUNDS = Number(process.argv.find((a) => a.startsWith("--group-rounds="))?.split("=")[1] ?? 3);
+/** Only the group-commit section (`--group-only`). */
+const GROUP_ONLY = process.argv.includes("--group-only");
 const CASES: CaseName[] = ["linear", "chain", "fan"];
 const ENGINES: EngineKind[] = ["serial", "parallel"];
 const SIZES = [100, 1000, 10000, 100000];
@@ -214,6 +222,12 @@ async function main(): Promise<void> {
     if (!JSON_OUT) console.log(s);
   };
   const startAll = performance.now();
+  if (GROUP_ONLY) {
+    const group = await groupCommitSection();
+    if (JSON_OUT) for (const r of [...group.lines, ...group.checks]) console.log(JSON.stringify(r));
+    else for (const line of [...group.table, "", "Targets:", ...group.checks.map((c) => `  ${c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value} (target ${c.limit})`)]) log(line);
+    return;
+  }
   if (IDB_ONLY) {
     const idb = await idbSection();
     if (JSON_OUT) for (const r of [...idb.lines, ...idb.checks]) console.log(JSON.stringify(r));
@@ -297,10 +311,14 @@ async function main(): Promise<void> {
   // The same flow on IndexedDB in the page and in a Web Worker (taskflow-ts/worker).
   const worker = MEMORY_ONLY ? skipped : await workerSection();
   for (const c of worker.checks) checks.push(c);
+  // Many jobs at once through one conductor: the backend's group commit against one transaction per batch.
+  const group = MEMORY_ONLY ? skipped : await groupCommitSection();
+  for (const c of group.checks) checks.push(c);
 
   if (JSON_OUT) {
     for (const r of idb.lines) console.log(JSON.stringify(r));
     for (const r of worker.lines) console.log(JSON.stringify(r));
+    for (const r of group.lines) console.log(JSON.stringify(r));
     for (const r of rows) console.log(JSON.stringify(r));
     for (const p of peerLines) console.log(JSON.stringify(p));
     if (peerNote) console.log(JSON.stringify({ note: peerNote }));
@@ -338,6 +356,8 @@ async function main(): Promise<void> {
     for (const line of idb.table) log(line);
     log("");
     for (const line of worker.table) log(line);
+    log("");
+    for (const line of group.table) log(line);
   }
 
   log("\nTargets:");
@@ -457,3 +477,31 @@ async function workerSection(): Promise<{ lines: object[]; table: string[]; chec
 }
 
 await main();
+
+/**
+ * 100 jobs of a 10-atom linear flow of no-op tasks, claimed and run at once by one conductor in
+ * one tab (IndexedDbJobBoard, IndexedDbBackend, Chromium), with the backend's group commit and
+ * with `groupCommits: false`, side by side in each round (bench/group-commit-page.ts).
+ */
+async function groupCommitSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
+  const rounds = await measureGroupCommit(100, 10, GROUP_ROUNDS);
+  const of = (kind: GroupCommitFigure["case"]) => rounds.map((r) => r.find((f) => f.case === kind) as GroupCommitFigure);
+  const ratio = round(median(rounds.map((r) => (r.find((f) => f.case === "grouped") as GroupCommitFigure).atoms_per_s / (r.find((f) => f.case === "one-per-flow") as GroupCommitFigure).atoms_per_s)));
+  const lines = (["grouped", "one-per-flow"] as const).map((kind) => {
+    const figures = of(kind);
+    const f = figures[0] as GroupCommitFigure;
+    return {
+      backend: "idb", case: `jobs:${kind}`, jobs: f.jobs, atoms: f.atoms, rounds: rounds.length,
+      atoms_per_s: round(median(figures.map((x) => x.atoms_per_s)), 0), ms: round(median(figures.map((x) => x.ms)), 0),
+      commits: median(figures.map((x) => x.commits)), transactions: median(figures.map((x) => x.transactions)), reads: median(figures.map((x) => x.reads)), board: median(figures.map((x) => x.board)),
+    };
+  });
+  const table = [
+    `Group commit: 100 jobs of 10 no-op atoms, one conductor running them all at once (IndexedDbJobBoard + IndexedDbBackend, Chromium, durability strict), median of ${rounds.length} rounds, both cases side by side in each round:`,
+    "  case           atoms/s      ms  commits  log-book tx (rw/ro)  board tx",
+    ...lines.map((l) => `  ${l.case.slice(5).padEnd(13)} ${String(l.atoms_per_s).padStart(8)} ${String(l.ms).padStart(7)} ${String(l.commits).padStart(8)}  ${`${l.transactions}/${l.reads}`.padStart(19)} ${String(l.board).padStart(9)}`),
+    `  grouped vs one per flow: ${ratio}× the atoms per second (per-round ratios: ${rounds.map((r) => round((r[0] as GroupCommitFigure).atoms_per_s / (r[1] as GroupCommitFigure).atoms_per_s)).join(", ")})`,
+  ];
+  const checks: Check[] = [{ target: "idb group commit, 100 jobs at once: atoms/s vs one transaction per flow's batch", case: "jobs", engine: "serial", value: ratio, limit: "≥ 5×", pass: ratio >= 5 }];
+  return { lines, table, checks };
+}

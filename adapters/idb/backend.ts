@@ -35,6 +35,16 @@ export interface IndexedDbOptions {
    * Tests pass a fake's (`new IDBFactory()` from fake-indexeddb).
    */
   indexedDB?: IDBFactory;
+  /**
+   * Group commit (issue 13), on by default: batches that arrive while this connection's previous
+   * commit is under way (other flows' engines running at the same time in this tab or worker) are
+   * written together in the next transaction, each with its own fencing and parent checks. Each
+   * batch still lands whole or not at all, and each caller learns its own batch's fate: when the
+   * shared transaction fails (one flow's token superseded, a missing parent, a full disk), each of
+   * its batches is committed again on its own. A single flow is not slowed down: its commit goes
+   * at once when nothing is under way. `false`: one transaction per batch, always.
+   */
+  groupCommits?: boolean;
 }
 
 const ALL: StoreName[] = ["books", "flows", "atoms", "superseded"];
@@ -80,6 +90,10 @@ export class IndexedDbBackend implements Backend {
    * commit fenced with that token checks it without a read (see {@link commit}).
    */
   readonly #epochs = new Map<string, number>();
+  /** Batches waiting for the commit under way to end, to be written together (see {@link IndexedDbOptions.groupCommits}). */
+  #waiting: Waiting[] = [];
+  /** Whether a commit (or a group of them) is under way. */
+  #writing = false;
 
   private constructor(
     /** The IndexedDB database name. */
@@ -141,68 +155,143 @@ export class IndexedDbBackend implements Backend {
   }
 
   /**
-   * One readwrite transaction for the batch. A fenced batch is checked in it: with the token this
+   * One readwrite transaction for the batch, or for it and the batches of other flows that arrive
+   * while the previous commit is under way (see {@link IndexedDbOptions.groupCommits}).
+   */
+  commit(batch: WriteBatch): Promise<void> {
+    if (this.options.groupCommits === false) return this.#commitAlone(batch);
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ batch, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  /**
+   * Writes what waits, one transaction at a time: what arrived meanwhile goes in the next one.
+   * IndexedDB runs readwrite transactions over the same stores one after another anyway, so one
+   * in flight loses nothing, and the wait gathers the batches of every flow that ran meanwhile.
+   */
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#waiting.length > 0) {
+        const group = takeGroup(this.#waiting);
+        if (group.length === 1) {
+          const [one] = group as [Waiting];
+          await this.#commitAlone(one.batch).then(one.resolve, one.reject);
+          continue;
+        }
+        try {
+          await this.#commitGroup(group.map((w) => w.batch));
+          for (const w of group) w.resolve();
+        } catch {
+          // Nothing of the group landed (one transaction): each batch again on its own, so that
+          // one flow's refusal (LockLost, NotFound) or failure is its own and sinks no other.
+          for (const w of group) await this.#commitAlone(w.batch).then(w.resolve, w.reject);
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /**
+   * One batch in one transaction. A fenced batch is checked in it: with the token this
    * connection last saw stored for the flow, by one request that fails when that token has been
    * superseded (`checkToken`: a put that a unique index refuses once a raise of the token
    * wrote its entry) and so aborts the transaction even after `commit()`: no wait, no read. Otherwise (another token, a batch
    * raising or naming other flows, an unfenced batch with flow details) the stored tokens are
    * read key-only in the transaction and the rule (`fencedFlows`) applied before it commits.
    */
-  async commit(batch: WriteBatch): Promise<void> {
+  async #commitAlone(batch: WriteBatch): Promise<void> {
     const { fence } = batch;
-    const known = fence && this.#epochs.get(fence.flowUuid) === fence.epoch && batch.flows.every((f) => f.uuid === fence.flowUuid && (f.epoch ?? 0) <= fence.epoch);
-    if (!fence || !known) return this.#commit(batch, false);
+    if (!fence || !this.#knowsToken(batch)) return this.#commit([batch], false);
     let superseded = false;
     try {
-      await this.#commit(batch, () => (superseded = true));
+      await this.#commit([batch], () => (superseded = true));
     } catch (e) {
       if (!superseded) throw e;
       // A newer runner claimed the flow: the rule says so, with the stored token.
       this.#epochs.delete(fence.flowUuid);
       const stored = (await this.#read((db) => db.get("flows", fence.flowUuid))) as FlowDetail | undefined;
       fencedFlows(batch, (id) => (id === fence.flowUuid ? stored : undefined));
-      return this.#commit(batch, false); // not refused after all (a token raised by a record): check it by reading
+      return this.#commit([batch], false); // not refused after all (a token raised by a record): check it by reading
     }
   }
 
-  /** `superseded`: the batch is checked by the token this connection knows, and this is called if it was superseded. */
-  async #commit(batch: WriteBatch, superseded: false | (() => void)): Promise<void> {
+  /** Batches of distinct flows in one transaction: all land or none (the caller then commits each alone). */
+  #commitGroup(batches: WriteBatch[]): Promise<void> {
+    return this.#commit(batches, () => {});
+  }
+
+  /** Whether the batch is fenced with the token this connection knows, and names no other flow. */
+  #knowsToken(batch: WriteBatch): boolean {
+    const { fence } = batch;
+    return !!fence && this.#epochs.get(fence.flowUuid) === fence.epoch && batch.flows.every((f) => f.uuid === fence.flowUuid && (f.epoch ?? 0) <= fence.epoch);
+  }
+
+  /**
+   * `batches` in one transaction, each checked as {@link commitAlone} says. `superseded`: a
+   * batch fenced with the token this connection knows is checked by that token, and this is
+   * called if it was superseded; `false`: every fenced batch is checked by reading.
+   */
+  async #commit(batches: WriteBatch[], superseded: false | (() => void)): Promise<void> {
     const news = this.#deleteNews;
-    const fence = batch.fence;
-    const epoch = await this.#write("commit", async (tx) => {
-      const parents = requireParents(tx, batch, this.#deleting > 0 ? NONE : this.#knownFlows);
-      if (parents) handled(parents); // awaited below, unless a put throws first (a record that cannot be cloned)
+    const epochs = await this.#write("commit", async (tx) => {
       const raw = unwrap(tx);
-      let flows = batch.flows;
-      let settle: (() => Promise<number | undefined>) | undefined;
-      if (superseded && fence) {
-        // Fails (ConstraintError, which aborts the transaction) if the token has been raised since.
-        checkToken(raw, fence.flowUuid, fence.epoch).addEventListener("error", superseded);
-        flows = fencedFlows(batch, () => ({ epoch: fence.epoch }) as FlowDetail);
-      } else if (fence || flows.length > 0) {
-        // The stored tokens, read key-only before the puts are queued; the flow details put with
-        // the token they will most likely keep, which `settle` corrects (or aborts with LockLost).
-        ({ flows, settle } = fenceFlows(tx, batch));
-      }
-      // Queue every put and wait for the transaction only: one commit for the whole batch. A put
-      // that fails aborts the transaction, whose error `tx.done` then reports. Plain IndexedDB
-      // requests, without idb's promise per request: a round writes hundreds.
-      putAll(raw.objectStore("books"), batch.logBooks);
-      putAll(raw.objectStore("flows"), flows);
-      putAll(raw.objectStore("atoms"), batch.atoms);
-      if (parents) await parents;
-      const epoch = settle ? await settle() : fence?.epoch;
+      // Every batch's requests are queued before anything is awaited: one round trip for all.
+      const pending = batches.map((batch) => this.#queue(tx, raw, batch, superseded && this.#knowsToken(batch) ? superseded : false));
+      const settled = await Promise.allSettled(pending.map((finish) => finish()));
+      const failed = settled.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
       // Nothing more to ask: commit now rather than when the browser notices that no request is
       // pending, which costs one more round trip to its storage process (about a fifth of a
       // one-put transaction in Chromium). Browsers from before 2021 may lack commit(): they wait.
       (raw as Partial<Pick<IDBTransaction, "commit">>).commit?.();
-      return epoch;
+      return settled.map((r) => (r.status === "fulfilled" ? r.value : undefined));
     });
-    if (fence && epoch !== undefined) this.#epochs.set(fence.flowUuid, epoch);
+    batches.forEach(({ fence }, i) => {
+      const epoch = epochs[i];
+      if (fence && epoch !== undefined) this.#epochs.set(fence.flowUuid, epoch);
+    });
     // Without news of other tabs' deletes (no BroadcastChannel), every commit looks its flows up.
-    if (news !== this.#deleteNews || !this.#deletes) return; // or a flow of this batch may have been deleted since
-    for (const f of batch.flows) this.#knownFlows.add(f.uuid);
-    for (const a of batch.atoms) this.#knownFlows.add(a.flowUuid);
+    if (news !== this.#deleteNews || !this.#deletes) return; // or a flow of these batches may have been deleted since
+    for (const batch of batches) {
+      for (const f of batch.flows) this.#knownFlows.add(f.uuid);
+      for (const a of batch.atoms) this.#knownFlows.add(a.flowUuid);
+    }
+  }
+
+  /**
+   * Queues one batch's checks and puts in `tx`; the function returned waits for its checks and
+   * resolves to the fenced flow's token as stored now (it rejects, and the caller aborts, when a
+   * check refuses the batch).
+   */
+  #queue(tx: WriteTx, raw: IDBTransaction, batch: WriteBatch, superseded: false | (() => void)): () => Promise<number | undefined> {
+    const fence = batch.fence;
+    const parents = requireParents(tx, batch, this.#deleting > 0 ? NONE : this.#knownFlows);
+    if (parents) handled(parents); // awaited below, unless a put throws first (a record that cannot be cloned)
+    let flows = batch.flows;
+    let settle: (() => Promise<number | undefined>) | undefined;
+    if (superseded && fence) {
+      // Fails (ConstraintError, which aborts the transaction) if the token has been raised since.
+      checkToken(raw, fence.flowUuid, fence.epoch).addEventListener("error", superseded);
+      flows = fencedFlows(batch, () => ({ epoch: fence.epoch }) as FlowDetail);
+    } else if (fence || flows.length > 0) {
+      // The stored tokens, read key-only before the puts are queued; the flow details put with
+      // the token they will most likely keep, which `settle` corrects (or aborts with LockLost).
+      ({ flows, settle } = fenceFlows(tx, batch));
+    }
+    // Queue every put and wait for the transaction only: one commit for the whole batch. A put
+    // that fails aborts the transaction, whose error `tx.done` then reports. Plain IndexedDB
+    // requests, without idb's promise per request: a round writes hundreds.
+    putAll(raw.objectStore("books"), batch.logBooks);
+    putAll(raw.objectStore("flows"), flows);
+    putAll(raw.objectStore("atoms"), batch.atoms);
+    return async () => {
+      if (parents) await parents;
+      return settle ? await settle() : fence?.epoch;
+    };
   }
 
   /** The flow's next fencing token, stored at once in one readwrite transaction (see `Backend.claim`). */
@@ -371,6 +460,30 @@ function processLocks(name: string): MemoryLockService {
   let locks = memoryLocks.get(name);
   if (!locks) memoryLocks.set(name, (locks = new MemoryLockService()));
   return locks;
+}
+
+/** A batch waiting for the commit under way, and its caller's promise. */
+interface Waiting {
+  batch: WriteBatch;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Takes from the front of `waiting` the batches that go in one transaction: in arrival order,
+ * up to the first that names a flow an earlier one names (its checks must see the earlier
+ * batch's writes settled), so that each flow has at most one batch in a group.
+ */
+function takeGroup(waiting: Waiting[]): Waiting[] {
+  const flows = new Set<string>();
+  let n = 0;
+  for (; n < waiting.length; n++) {
+    const { batch } = waiting[n] as Waiting;
+    const named = new Set([...batch.flows.map((f) => f.uuid), ...batch.atoms.map((a) => a.flowUuid), ...(batch.fence ? [batch.fence.flowUuid] : [])]);
+    if (n > 0 && [...named].some((f) => flows.has(f))) break;
+    for (const f of named) flows.add(f);
+  }
+  return waiting.splice(0, Math.max(n, 1));
 }
 
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {

@@ -4,7 +4,7 @@
 import { deleteDB, openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import { IDB_SCHEMA_VERSION, type IndexedDbBackend } from "../../adapters/idb/index.js";
-import { linearFlow, load, LockLost, MemoryBackend, MemoryLockService, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../../src/index.js";
+import { linearFlow, load, LockLost, type Engine, type FlowItem, MemoryBackend, MemoryLockService, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../../src/index.js";
 import { countCommits } from "../../src/backend.js";
 import { assertCrashSafe } from "../../src/testing/index.js";
 import { atom, book, describeBackendContract, flow } from "../contract/backend-contract.js";
@@ -47,6 +47,152 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
         });
       }
     }
+  });
+
+  describe(`IndexedDbBackend (${runtime}): group commit across flows`, () => {
+    const flows = (n: number, size: number) => Array.from({ length: n }, (_, f) => linearFlow(`f${f}`, ...Array.from({ length: size }, (_, i) => add(`t${i}`, [], `v${i}`))));
+
+    it("writes the batches of flows running at once in shared transactions; one per batch when `groupCommits: false`", async () => {
+      const spy = spyTransactions();
+      try {
+        for (const groupCommits of [true, false]) {
+          const backend = countCommits(await fresh(undefined, { groupCommits }));
+          const engines = flows(8, 5).map((f) => load(f, { backend }));
+          for (const e of engines) await e.save();
+          spy.reset();
+          const before = backend.commits;
+          await Promise.all(engines.map((e) => e.run()));
+          const commits = backend.commits - before;
+          const claims = engines.length;
+          if (groupCommits) expect(spy.writes().length).toBeLessThan((commits + claims) / 2);
+          else expect(spy.writes()).toHaveLength(commits + claims);
+          for (const e of engines) expect((await backend.getAtomDetails(e.flowDetailId)).map((d) => d.state)).toEqual(Array(5).fill("SUCCESS"));
+        }
+      } finally {
+        spy.restore();
+      }
+    });
+
+    it("refuses a superseded flow's batch in a group with LockLost, storing nothing of it, and lands the other flows' batches", async () => {
+      const backend = await fresh();
+      const lb = book();
+      const [a, b, c] = [flow(lb.uuid), flow(lb.uuid), flow(lb.uuid)] as const;
+      await backend.commit(batch({ logBooks: [lb], flows: [a, b, c] }));
+      for (const f of [a, b, c]) expect(await backend.claim(f.uuid)).toBe(1);
+      // Another tab claims flow a: this connection still knows token 1, and checks by it.
+      expect(await (await fresh(backend.name)).claim(a.uuid)).toBe(2);
+      const spy = spyTransactions();
+      try {
+        const first = backend.commit(batch({ logBooks: [{ ...lb, updatedAt: 5 }] })); // under way: the next three wait and go together
+        const [ra, rb, rc] = [a, b, c].map((f) => backend.commit(batch({ atoms: [atom(f.uuid, { name: `of-${f.uuid}` })], fence: { flowUuid: f.uuid, epoch: 1 } })).catch((e: unknown) => e));
+        await first;
+        const error = await ra;
+        expect(error).toBeInstanceOf(LockLost);
+        expect((error as Error).message).toContain(a.uuid);
+        expect(await rb).toBeUndefined();
+        expect(await rc).toBeUndefined();
+        // The first commit, the group (aborted), then each of its batches alone.
+        expect(spy.writes()).toHaveLength(1 + 1 + 3);
+      } finally {
+        spy.restore();
+      }
+      expect(await backend.getAtomDetails(a.uuid)).toEqual([]);
+      for (const f of [b, c]) expect((await backend.getAtomDetails(f.uuid)).map((d) => d.name)).toEqual([`of-${f.uuid}`]);
+      // The group writes nothing, so the refused flow's next good batch is not held back by it.
+      await (await fresh(backend.name)).commit(batch({ atoms: [atom(a.uuid)], fence: { flowUuid: a.uuid, epoch: 2 } }));
+    });
+
+    it("refuses a batch whose parent is missing with NotFound, and lands the others of its group", async () => {
+      const backend = await fresh();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      await backend.commit(batch({ logBooks: [lb] }));
+      const first = backend.commit(batch({ flows: [fd] }));
+      const good = backend.commit(batch({ atoms: [atom(fd.uuid, { name: "good" })] }));
+      const orphan = backend.commit(batch({ atoms: [atom("no-such-flow")] })).catch((e: unknown) => e);
+      await Promise.all([first, good]);
+      expect(await orphan).toBeInstanceOf(NotFound);
+      expect((await backend.getAtomDetails(fd.uuid)).map((d) => d.name)).toEqual(["good"]);
+    });
+
+    it("resolves no batch of a group whose transaction did not commit: each caller gets the failure of its own", async () => {
+      const backend = await fresh();
+      const lb = book();
+      const [a, b] = [flow(lb.uuid), flow(lb.uuid)] as const;
+      await backend.commit(batch({ logBooks: [lb], flows: [a, b] }));
+      // The page dies now: every readwrite transaction from here on is rolled back. The three
+      // commits go as one group, or as one and a group of two (when the commit above is still
+      // finishing): a group either way.
+      const kill = killTransactionsFrom(1);
+      try {
+        const commits = [backend.commit(batch({ logBooks: [{ ...lb, updatedAt: 5 }] })), ...[a, b].map((f) => backend.commit(batch({ atoms: [atom(f.uuid)] })))];
+        for (const c of commits) expect(await c.catch((e: unknown) => e)).toBeInstanceOf(StorageFailure);
+      } finally {
+        kill.restore();
+      }
+      expect((await backend.getLogBook(lb.uuid)).updatedAt).toBe(lb.updatedAt);
+      for (const f of [a, b]) expect(await backend.getAtomDetails(f.uuid)).toEqual([]);
+    });
+
+    it("crash at every readwrite transaction of flows running at once: each flow resumes to the uninterrupted outcome, and no stored SUCCESS runs again", { timeout: 120_000 }, async () => {
+      const shapes = Object.keys(crashFlows);
+      type Outcome = Record<string, { state: string; atoms: Array<[string, string, unknown]> }>;
+      const ran: string[] = [];
+      const counted = (shape: string) => {
+        const made = (crashFlows[shape] as () => FlowItem)();
+        return linearFlow(shape, task({ name: "mark", execute: () => void ran.push(`${shape}/mark`) }), made);
+      };
+      const outcome = async (backend: IndexedDbBackend, ids: Record<string, string>): Promise<Outcome> => {
+        const out: Outcome = {};
+        for (const shape of shapes) {
+          const id = ids[shape] as string;
+          const atoms = (await backend.getAtomDetails(id)).map((d) => [d.name, d.state, d.result] as [string, string, unknown]).sort((x, y) => x[0].localeCompare(y[0]));
+          out[shape] = { state: (await backend.getFlowDetail(id)).state, atoms };
+        }
+        return out;
+      };
+      const start = async (backend: IndexedDbBackend) => {
+        const engines = Object.fromEntries(shapes.map((shape) => [shape, load(counted(shape), { backend, store: { x: 1 }, engine: "parallel" })]));
+        for (const e of Object.values(engines)) await e.save();
+        return engines;
+      };
+      // The uninterrupted run, counting its readwrite transactions.
+      const spy = spyTransactions();
+      let reference: Outcome;
+      let points: number;
+      try {
+        const backend = await fresh();
+        const engines = await start(backend);
+        spy.reset();
+        await Promise.all(Object.values(engines).map((e) => e.run().catch(() => undefined)));
+        points = spy.writes().length;
+        // Batches did share transactions (one claim per flow, then fewer transactions than commits).
+        expect(points - shapes.length).toBeLessThan(Object.values(engines).reduce((n, e) => n + e.statistics.commits, 0));
+        reference = await outcome(backend, Object.fromEntries(shapes.map((s) => [s, (engines[s] as Engine).flowDetailId])));
+      } finally {
+        spy.restore();
+      }
+      expect(points).toBeGreaterThan(4);
+      for (let k = 1; k <= points; k++) {
+        const backend = await fresh();
+        const engines = await start(backend);
+        const ids = Object.fromEntries(shapes.map((s) => [s, (engines[s] as Engine).flowDetailId]));
+        // The page dies at the k-th readwrite transaction: it and every later one are rolled back.
+        const kill = killTransactionsFrom(k);
+        try {
+          await Promise.all(Object.values(engines).map((e) => e.run().catch(() => undefined)));
+        } finally {
+          kill.restore();
+        }
+        const again = await reopen(backend);
+        const stored = await outcome(again, ids);
+        ran.length = 0;
+        for (const shape of shapes) await load(counted(shape), { backend: again, flowDetailId: ids[shape], engine: "parallel" }).run().catch(() => undefined);
+        expect(await outcome(again, ids), `crash at transaction ${k}`).toEqual(reference);
+        const succeeded = shapes.filter((s) => stored[s]?.atoms.some(([name, state]) => name === "mark" && state === "SUCCESS"));
+        expect(ran.filter((r) => succeeded.includes(r.split("/")[0] as string)), `crash at transaction ${k}`).toEqual([]);
+      }
+    });
   });
 
   describe(`IndexedDbBackend (${runtime})`, () => {
@@ -421,6 +567,19 @@ function spyTransactions() {
     return original.call(this, stores, mode, options);
   } as typeof original;
   return { writes: () => writes, reset: () => void (writes = []), restore: () => void (proto.transaction = original) };
+}
+
+/** From the `from`-th readwrite transaction on (1-based), each is aborted at once: the page died there. */
+function killTransactionsFrom(from: number) {
+  const proto = IDBDatabase.prototype;
+  const original = proto.transaction;
+  let n = 0;
+  proto.transaction = function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
+    const tx = original.call(this, stores, mode, options);
+    if (mode === "readwrite" && ++n >= from) tx.abort();
+    return tx;
+  } as typeof original;
+  return { restore: () => void (proto.transaction = original) };
 }
 
 /** Lists the requests made on object stores and their indexes, as `store.method`. */
