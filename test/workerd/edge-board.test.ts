@@ -2,34 +2,8 @@
 // conductor objects, which claim with their own credentials, run each flow on the shared log
 // books and consume the jobs (issue 13, the edge example). Conductors run in their alarms, as
 // under wrangler dev; the test polls the Worker's API until the jobs are done.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker, { type Env } from "../../examples/edge-board/worker.js";
-import type { ConductorReport } from "../../examples/edge-board/conductor.js";
-
-const AUTH = { Authorization: `Bearer ${env.API_TOKEN}` };
-type JobRow = { uuid: string; name: string; state: string; owner?: string };
-
-export function send(method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<Response> {
-  const init: RequestInit = { method, headers: { ...headers, "Content-Type": "application/json" } };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  return worker.fetch(new Request(`https://edge-board.example${path}`, init), env as unknown as Env);
-}
-
-/** Polls GET /jobs until the given jobs are all COMPLETE or TRASHED (the conductors' alarms run them meanwhile). */
-export async function settled(uuids: string[], timeoutMs = 20_000): Promise<JobRow[]> {
-  let rows: JobRow[] = [];
-  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
-    rows = ((await (await send("GET", "/jobs")).json()) as { jobs: JobRow[] }).jobs.filter((j) => uuids.includes(j.uuid));
-    if (rows.length === uuids.length && rows.every((j) => j.state === "COMPLETE" || j.state === "TRASHED")) return rows;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`jobs not settled in ${timeoutMs} ms: ${JSON.stringify(rows)}`);
-}
-
-export async function reports(): Promise<ConductorReport[]> {
-  return ((await (await send("GET", "/conductors")).json()) as { conductors: ConductorReport[] }).conductors;
-}
+import { reports, send, settled, type JobRow } from "./edge-board-api.js";
 
 const invoice = (customer: string, n: number) => ({ customer, lines: [{ item: "bolts", quantity: n, cents: 250 }, { item: "nuts", quantity: 2, cents: 100 }] });
 
