@@ -10,6 +10,8 @@
  *   --group-only               the group-commit section alone (100 jobs of 10 atoms, one conductor)
  *
  *   --memory-only              the memory section and the peer alone (no Chromium)
+ *   --jobs-only                jobs per second through the IndexedDB job board, 1 and 3 tabs (bench/jobs.ts);
+ *                              the Durable Object job board's are in `npm run bench:do` (bench/durable-object/jobs.test.ts)
  *
  * Cases: linear (linear flow of no-op tasks, no data), chain (graph flow, each task requires the
  * previous task's result), fan (unordered flow of no-op tasks); each at n = 100, 1000, 10000, 100000 on
@@ -41,6 +43,7 @@ import { measureIdb } from "./idb.js";
 import type { IdbFigure } from "./idb-page.js";
 import { measureGroupCommit } from "./group-commit.js";
 import { measureWorker } from "./worker.js";
+import { measureJobs } from "./jobs.js";
 import type { WorkerFigure } from "./worker-page.js";
 import type { GroupCommitFigure } from "./group-commit-page.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
@@ -56,6 +59,8 @@ const IDB_ROUNDS = Number(process.argv.find((a) => a.startsWith("--idb-rounds=")
 const IDB_ONLY = process.argv.includes("--idb-only");
 /** No Chromium sections (`--memory-only`): the memory backend against the peer alone. */
 const MEMORY_ONLY = process.argv.includes("--memory-only");
+/** Only the job board section (`--jobs-only`). */
+const JOBS_ONLY = process.argv.includes("--jobs-only");
 /** Rounds of the Web Worker cases (`--worker-rounds=N`); each round takes about 7 s. */
 const WORKER_ROUNDS = Number(process.argv.find((a) => a.startsWith("--worker-rounds="))?.split("=")[1] ?? 7);
 /** Rounds of the group-commit cases (`--group-rounds=N`); each round takes about 15 s. */
@@ -228,6 +233,11 @@ async function main(): Promise<void> {
     else for (const line of [...group.table, "", "Targets:", ...group.checks.map((c) => `  ${c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value} (target ${c.limit})`)]) log(line);
     return;
   }
+  if (JOBS_ONLY) {
+    const jobs = await jobsSection();
+    for (const line of JSON_OUT ? jobs.lines.map((l) => JSON.stringify(l)) : jobs.table) console.log(line);
+    return;
+  }
   if (IDB_ONLY) {
     const idb = await idbSection();
     if (JSON_OUT) for (const r of [...idb.lines, ...idb.checks]) console.log(JSON.stringify(r));
@@ -314,11 +324,14 @@ async function main(): Promise<void> {
   // Many jobs at once through one conductor: the backend's group commit against one transaction per batch.
   const group = MEMORY_ONLY ? skipped : await groupCommitSection();
   for (const c of group.checks) checks.push(c);
+  // Jobs per second through the IndexedDB job board, 1 and 3 tabs.
+  const jobs = MEMORY_ONLY ? skipped : await jobsSection();
 
   if (JSON_OUT) {
     for (const r of idb.lines) console.log(JSON.stringify(r));
     for (const r of worker.lines) console.log(JSON.stringify(r));
     for (const r of group.lines) console.log(JSON.stringify(r));
+    for (const r of jobs.lines) console.log(JSON.stringify(r));
     for (const r of rows) console.log(JSON.stringify(r));
     for (const p of peerLines) console.log(JSON.stringify(p));
     if (peerNote) console.log(JSON.stringify({ note: peerNote }));
@@ -358,6 +371,8 @@ async function main(): Promise<void> {
     for (const line of worker.table) log(line);
     log("");
     for (const line of group.table) log(line);
+    log("");
+    for (const line of jobs.table) log(line);
   }
 
   log("\nTargets:");
@@ -379,6 +394,26 @@ const n = (f: IdbFigure | undefined) => f?.n ?? 1;
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
 
 /** The IndexedDB figures (Chromium), their JSON lines, a table, and the issue's targets. */
+/**
+ * Jobs per second through the IndexedDB job board (bench/jobs.ts): 200 invoice jobs drained by
+ * the conductors of 1 tab, then of 3 tabs of one context, one job at a time each; the claim's
+ * round trip (median) and the share of the time the conductors spent in board calls against
+ * their flows. One run per case after a warm-up.
+ */
+async function jobsSection(): Promise<{ lines: object[]; table: string[] }> {
+  if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) return { lines: [{ note: "job board section skipped: no Chromium" }], table: ["IndexedDB job board: skipped (no Chromium at /usr/bin/chromium)"] };
+  if (!JSON_OUT) process.stderr.write("  measuring the IndexedDB job board in Chromium...\n");
+  const lines = await measureJobs(200, [1, 3]);
+  return {
+    lines,
+    table: [
+      "IndexedDB job board in Chromium (200 invoice jobs of 3 steps, one conductor per tab, one job at a time; one run per case):",
+      "  tabs   jobs/s   claim ms (median)   board share   consumed per tab",
+      ...lines.map((l) => `  ${String(l.tabs).padStart(4)}  ${l.jobs_per_s.toFixed(1).padStart(7)}  ${l.claim_ms_median.toFixed(1).padStart(18)}  ${l.board_share.toFixed(2).padStart(12)}   ${l.consumed_per_tab.join(", ")}`),
+    ],
+  };
+}
+
 async function idbSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
   if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) {
     return { lines: [{ note: "IndexedDB section skipped: no Chromium (apt-get install -y chromium)" }], table: ["IndexedDB: skipped (no Chromium at /usr/bin/chromium)"], checks: [] };

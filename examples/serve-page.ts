@@ -2,7 +2,7 @@
 // its scripts, each bundled once by esbuild, in memory.
 import { build } from "esbuild";
 import { readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 
 /** A page served until `close()`. */
@@ -13,9 +13,10 @@ export interface ServedPage {
 
 /**
  * Serves `index.html` of the folder `dir` at `/`, and each script of `scripts` (served path →
- * entry file in `dir`) bundled for the browser. Port 0: any free port.
+ * entry file in `dir`) bundled for the browser. Port 0: any free port. `api`, if given, sees each
+ * request first, and answers those it returns true for (an example's own endpoints).
  */
-export async function servePage(dir: URL, scripts: Record<string, string>, port = 0): Promise<ServedPage> {
+export async function servePage(dir: URL, scripts: Record<string, string>, port = 0, api?: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<ServedPage> {
   const here = (file: string) => fileURLToPath(new URL(file, dir));
   const bundled = new Map<string, string>();
   for (const [path, entry] of Object.entries(scripts)) {
@@ -24,6 +25,7 @@ export async function servePage(dir: URL, scripts: Record<string, string>, port 
   }
   const html = await readFile(here("./index.html"), "utf8");
   const server: Server = createServer((req, res) => {
+    if (api?.(req, res)) return;
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const script = bundled.get(path);
     if (script !== undefined) res.writeHead(200, { "content-type": "text/javascript" }).end(script);

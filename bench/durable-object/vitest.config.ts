@@ -14,9 +14,9 @@ export default defineConfig({
   resolve: { alias: packageAliases },
   test: {
     name: "bench-durable-object",
-    include: ["bench/durable-object/bench.test.ts"],
+    include: ["bench/durable-object/bench.test.ts", "bench/durable-object/jobs.test.ts"],
     onConsoleLog(log) {
-      if (!log.startsWith('{"backend":"durable-object"')) return undefined;
+      if (!log.startsWith('{"backend":"durable-object"') && !log.startsWith('{"board":')) return undefined;
       process.stdout.write(log.endsWith("\n") ? log : `${log}\n`);
       return false;
     },

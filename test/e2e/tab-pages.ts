@@ -6,44 +6,57 @@ import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll } from "vitest";
+import type { ServedPage } from "../../examples/serve-page.js";
 import { CHROMIUM_ARGS } from "../../vitest.browser.config.js";
 
 /**
  * Registers the file's hooks (bundle `entry` and serve it, launch Chromium; close the test's
  * context after each test, everything after all) and returns `openTabs(...names)`: the names as
  * tabs of one new context, each at `?tab=<name>&db=<one new database per call>`, once the page
- * has set `body[data-ready=true]`.
+ * has set `body[data-ready=true]`. `entry` may instead be an example's own server (`serve`):
+ * its page is then the one opened.
  */
-export function tabPages(entry: URL, dbPrefix: string): (...names: string[]) => Promise<Page[]> {
-  let server: Server;
+export function tabPages(entry: URL | { serve: () => Promise<ServedPage> }, dbPrefix: string): {
+  (...names: string[]): Promise<Page[]>;
+  /** The test's context, once tabs were opened (to take its network away, say). */
+  context(): BrowserContext;
+} {
+  let server: Server | undefined;
+  let served: ServedPage | undefined;
   let url = "";
   let browser: Browser;
   let context: BrowserContext | undefined;
   beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+    if (!(entry instanceof URL)) {
+      served = await entry.serve();
+      url = served.url;
+      return;
+    }
     const bundle = await build({
       entryPoints: [fileURLToPath(entry)],
       bundle: true, write: false, format: "esm", platform: "browser", target: "es2022", logLevel: "silent",
     });
     const script = bundle.outputFiles[0]?.text ?? "";
-    server = createServer((req, res) => {
+    const http = (server = createServer((req, res) => {
       if (req.url?.startsWith("/page.js")) res.writeHead(200, { "content-type": "text/javascript" }).end(script);
       else if (req.url === "/favicon.ico") res.writeHead(204).end();
       else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><body><script type="module" src="/page.js"></script></body>');
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
+    }));
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const address = http.address();
     url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     server?.closeAllConnections();
     server?.close();
+    await served?.close();
   });
   afterEach(async () => {
     await context?.close();
   });
-  return async (...names) => {
+  const open = async (...names: string[]): Promise<Page[]> => {
     context = await browser.newContext();
     const db = `${dbPrefix}-${crypto.randomUUID()}`;
     const pages: Page[] = [];
@@ -55,4 +68,10 @@ export function tabPages(entry: URL, dbPrefix: string): (...names: string[]) => 
     }
     return pages;
   };
+  return Object.assign(open, {
+    context: () => {
+      if (!context) throw new Error("open the tabs first");
+      return context;
+    },
+  });
 }

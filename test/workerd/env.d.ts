@@ -6,6 +6,7 @@ import type { QuietJobs } from "./quiet-jobs.js";
 import type { TestLocks } from "./lock-host.js";
 import type { TestJobBoard } from "./job-board-host.js";
 import type { TestRunner } from "./runner-host.js";
+import type { ConductorObject, EdgeBoard, LogBooks } from "../../examples/edge-board/worker.js";
 
 declare global {
   namespace Cloudflare {
@@ -20,6 +21,10 @@ declare global {
       LOCKS: DurableObjectNamespace<TestLocks>;
       /** The JobBoardObject, with a clock the tests set. */
       JOB_BOARD: DurableObjectNamespace<TestJobBoard>;
+      /** examples/edge-board: its job board, shared log books and conductors. */
+      EDGE_BOARD: DurableObjectNamespace<EdgeBoard>;
+      EDGE_BOOKS: DurableObjectNamespace<LogBooks>;
+      EDGE_CONDUCTORS: DurableObjectNamespace<ConductorObject>;
       API_TOKEN: string;
       JOB_BOARD_SECRET: string;
     }
