@@ -124,6 +124,66 @@ async function fenceCheckFigures(n: number): Promise<IdbFigure[]> {
   return (["fenced", "unfenced"] as const).map((kind) => ({ case: `commit-${kind}-interleaved`, engine: null, n, ms: ms[kind], us_per_atom: (ms[kind] * 1000) / n, commits_per_atom: 1 }));
 }
 
+/**
+ * The audit trail's cost per commit (issue 15, item 3), free of the disk's drift: commits of one
+ * atom detail, fenced as the engine's are, with the two transitions a serial engine's commit
+ * carries (one atom's SUCCESS, the next one's RUNNING) and without any, alternating commit by
+ * commit; then, in raw IndexedDB, an atom put alone, with one trail record holding both
+ * transitions (what the backend stores), and with one record per transition (the other layout).
+ */
+async function trailCostFigures(n: number): Promise<IdbFigure[]> {
+  const name = `bench-trail-${crypto.randomUUID()}`;
+  const backend = await IndexedDbBackend.open(name);
+  const engine = load(linearFlow("trail", task({ name: "t", execute: () => 1 })), { backend, lock: false });
+  await engine.save();
+  const flowUuid = engine.flowDetailId;
+  const epoch = await backend.claim(flowUuid);
+  const moves = (i: number) => [
+    { flowUuid, atom: `t${i}`, from: "RUNNING", to: "SUCCESS", at: 1_767_225_600_000 + i, attempt: 1, runner: engine.runnerId, epoch },
+    { flowUuid, atom: `t${i + 1}`, from: "PENDING", to: "RUNNING", at: 1_767_225_600_000 + i, attempt: 1, runner: engine.runnerId, epoch },
+  ];
+  const ms = { trail: 0, none: 0 };
+  for (let i = 0; i < n; i++) {
+    for (const kind of i % 2 === 0 ? (["trail", "none"] as const) : (["none", "trail"] as const)) {
+      const atom = { ...record(2 * i + (kind === "trail" ? 1 : 0)), flowUuid } as unknown as AtomDetail;
+      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], fence: { flowUuid, epoch }, ...(kind === "trail" ? { transitions: moves(i) } : {}) };
+      const t0 = performance.now();
+      await backend.commit(batch);
+      ms[kind] += performance.now() - t0;
+    }
+  }
+  await backend.close();
+  await deleted(name);
+  // Raw: the two layouts of the trail, beside a put of the atom alone.
+  const rawName = `bench-trail-raw-${crypto.randomUUID()}`;
+  const db = await openDB(rawName, 1, {
+    upgrade: (d) => {
+      const atoms = d.createObjectStore("atoms", { keyPath: "uuid" });
+      for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
+      d.createObjectStore("trail", { autoIncrement: true }).createIndex("flowUuid", "flowUuid");
+    },
+  });
+  const raw = { alone: 0, "one-record": 0, "record-per-transition": 0 };
+  const kinds = Object.keys(raw) as Array<keyof typeof raw>;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[(i + k) % kinds.length] as keyof typeof raw;
+      const t0 = performance.now();
+      const tx = db.transaction(["atoms", "trail"], "readwrite", { durability: "strict" });
+      void tx.objectStore("atoms").put({ ...record(3 * i + k), flowUuid });
+      if (kind === "one-record") void tx.objectStore("trail").put({ flowUuid, entries: moves(i) });
+      if (kind === "record-per-transition") for (const t of moves(i)) void tx.objectStore("trail").put(t);
+      tx.commit();
+      await tx.done;
+      raw[kind] += performance.now() - t0;
+    }
+  }
+  db.close();
+  await deleted(rawName);
+  const figure = (label: string, total: number): IdbFigure => ({ case: label, engine: null, n, ms: total, us_per_atom: (total * 1000) / n, commits_per_atom: 1 });
+  return [figure("commit-with-trail-interleaved", ms.trail), figure("commit-without-trail-interleaved", ms.none), ...kinds.map((k) => figure(`raw-trail-${k}-interleaved`, raw[k]))];
+}
+
 /** Runs of a one-task flow per round, for the cost of a lock per run. */
 const RUNS = 200;
 
@@ -144,7 +204,7 @@ const RUNS = 200;
     const [linear, unfenced] = await pair(() => engineFigure("linear", "serial", n), () => engineFigure("linear", "serial", n, false));
     const fan = await engineFigure("fan", "parallel", n);
     const [locked, unlocked] = await pair(() => runsFigure(RUNS, true), () => runsFigure(RUNS, false));
-    out.push([...raw, linear, unfenced, fan, locked, unlocked, ...(await fenceCheckFigures(n))]);
+    out.push([...raw, linear, unfenced, fan, locked, unlocked, ...(await fenceCheckFigures(n)), ...(await trailCostFigures(n))]);
   }
   return out;
 };

@@ -458,7 +458,17 @@ async function idbSection(): Promise<{ lines: object[]; table: string[]; checks:
     `  fencing: serial linear fenced / lock: false = ${fenceRatio}× (median of per-round ratios), ${fenceUs} µs per atom; the lock per run (acquire, claim, release): ${lockUs} µs`,
     `  fencing, commit by commit (fenced and unfenced commits alternating): ${checkUs} µs per commit, ${round(checkShare * 100, 1)}% of the serial unfenced µs/atom`,
   );
+  // Issue 15, item 3: the audit trail's cost per commit (commits with a serial commit's two
+  // transitions and without, alternating), and the two layouts of the trail in raw IndexedDB.
+  const perCommit = (a: string, b: string) => round(median(rounds.map((r) => (((r[at(a)] as IdbFigure).ms - (r[at(b)] as IdbFigure).ms) * 1000) / n(r[at(a)]))), 1);
+  const trailUs = perCommit("commit-with-trail-interleaved", "commit-without-trail-interleaved");
+  const trailShare = round(median(rounds.map((r) => ((r[at("commit-with-trail-interleaved")] as IdbFigure).ms / (r[at("commit-without-trail-interleaved")] as IdbFigure).ms))), 3);
+  table.push(
+    `  audit trail, commit by commit (2 transitions per commit, with and without, alternating): +${trailUs} µs per commit, ${trailShare}× the commit without`,
+    `  audit trail in raw IndexedDB, per transaction beside an atom put alone: one record per commit +${perCommit("raw-trail-one-record-interleaved", "raw-trail-alone-interleaved")} µs, one record per transition +${perCommit("raw-trail-record-per-transition-interleaved", "raw-trail-alone-interleaved")} µs`,
+  );
   lines.push(
+    { backend: "idb", case: "trail-cost", engine: "serial", n: first[at("commit-with-trail-interleaved")]?.n ?? 0, rounds: rounds.length, ms: 0, us_per_atom: trailUs, commits_per_atom: null, ratio_to_raw: trailShare, ratio_to_batched: 0, ratio_to_raw_range: [], ratio_to_batched_range: [] },
     { backend: "idb", case: "fence-cost", engine: "serial", n: first[iFenced]?.n ?? 0, rounds: rounds.length, ms: 0, us_per_atom: fenceUs, commits_per_atom: null, ratio_to_raw: fenceRatio, ratio_to_batched: 0, ratio_to_raw_range: [], ratio_to_batched_range: [] },
     { backend: "idb", case: "lock-per-run", engine: "serial", n: first[iLocked]?.n ?? 0, rounds: rounds.length, ms: 0, us_per_atom: lockUs, commits_per_atom: null, ratio_to_raw: 0, ratio_to_batched: 0, ratio_to_raw_range: [], ratio_to_batched_range: [] },
   );

@@ -11,7 +11,8 @@
  * @module taskflow-ts/backend
  */
 export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
-export type { AtomDetail, Fence, FlowDetail, LogBook, WriteBatch } from "./persistence/models.js";
+export type { AtomDetail, Fence, FlowDetail, LogBook, TrailEntry, Transition, WriteBatch } from "./persistence/models.js";
+export { decodeTrail, trailOf, type TrailRecord } from "./persistence/trail.js";
 export { fencedFlows, nextEpoch } from "./persistence/fence.js";
 export { checkParents, missingParent, type StoredParents } from "./persistence/parents.js";
 export { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./persistence/validate.js";

@@ -1,9 +1,11 @@
 import {
   InvalidFormat, LockLost, MemoryLockService, NotFound, StorageFailure, systemClock,
-  type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type WriteBatch,
+  type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type TrailEntry, type WriteBatch,
 } from "taskflow-ts";
-import { checkParents, decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, nextEpoch, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
-import { atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowEpochKey, flowKey, flowParentKey, FLOWS_PREFIX, uuidOfKey } from "./keys.js";
+import { checkParents, decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFlows, finishedAmong, nextEpoch, trailOf, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
+import {
+  atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowEpochKey, flowKey, flowParentKey, FLOWS_PREFIX, flowTrailPrefix, trailCountKey, trailKey, uuidOfKey,
+} from "./keys.js";
 
 /**
  * The part of a Durable Object's storage this backend uses: the SQLite-backed synchronous API.
@@ -96,6 +98,12 @@ export class DurableObjectBackend implements Backend {
           kv.put((key = flowParentKey(f.uuid)), f.bookUuid);
         });
         for (const a of batch.atoms) kv.put((key = atomKey(a.flowUuid, a.uuid)), a);
+        // The audit trail: the batch's transitions appended, one record per flow detail.
+        for (const r of trailOf(batch)) {
+          const n = (kv.get<number>(trailCountKey(r.flowUuid)) ?? 0) + 1;
+          kv.put((key = trailKey(r.flowUuid, n)), r);
+          kv.put(trailCountKey(r.flowUuid), n);
+        }
       });
     } catch (e) {
       if (e instanceof NotFound || e instanceof LockLost) throw e;
@@ -176,6 +184,14 @@ export class DurableObjectBackend implements Backend {
     return this.list("atom detail", flowAtomsPrefix(flowUuid));
   }
 
+  async getTrail(flowUuid: string): Promise<TrailEntry[]> {
+    this.ensureOpen();
+    const { kv } = this.storage;
+    if (kv.get(flowParentKey(flowUuid)) === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
+    const records = [...kv.list({ prefix: flowTrailPrefix(flowUuid) })].map(([, r]) => r as { entries?: unknown[] } | null);
+    return decodeTrail(flowUuid, records.flatMap((r) => r?.entries ?? [r]));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
@@ -216,14 +232,17 @@ export class DurableObjectBackend implements Backend {
     return finishedAmong(this.entries(BOOKS_PREFIX), this.entries(FLOWS_PREFIX), options?.onBadRecord, bookOfFlowKey);
   }
 
-  /** Deletes a log book with its flow details, their atom details and parent pointers; false when it is not stored. Call it inside a transaction. */
+  /** Deletes a log book with its flow details, their atom details, audit trails and parent pointers; false when it is not stored. Call it inside a transaction. */
   private deleteBook(uuid: string): boolean {
     const { kv } = this.storage;
     if (!kv.delete(bookKey(uuid))) return false;
     // Keys are collected before deleting: a list is not a snapshot of what it iterates.
     for (const flowRecordKey of [...kv.list({ prefix: bookFlowsPrefix(uuid) })].map(([k]) => k)) {
       const flow = uuidOfKey(flowRecordKey);
-      for (const key of [...kv.list({ prefix: flowAtomsPrefix(flow) })].map(([k]) => k)) kv.delete(key);
+      for (const prefix of [flowAtomsPrefix(flow), flowTrailPrefix(flow)]) {
+        for (const key of [...kv.list({ prefix })].map(([k]) => k)) kv.delete(key);
+      }
+      kv.delete(trailCountKey(flow));
       kv.delete(flowParentKey(flow));
       kv.delete(flowEpochKey(flow));
       kv.delete(flowRecordKey);

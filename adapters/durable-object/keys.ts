@@ -8,6 +8,9 @@
  *   the whole definition, so reading (and deserializing) the record itself on every commit grows
  *   with the flow (about 0.5 ms per commit at 300 atoms, measured in workerd) where this stays tiny.
  * - `ad:<flow>:<atom>`: an atom detail, listed with its flow by prefix (`getAtomDetails`)
+ * - `tr:<flow>:<n>`: the flow's audit trail (issue 15, item 3), one record per commit (the
+ *   transitions it made, `{ flowUuid, entries }`), `n` counting from 1 in ten digits so that the
+ *   keys list in commit order; `tn:<flow>` holds the last `n`.
  * - `fe:<flow>`: the flow's fencing token (issue 12), the newest it was claimed or written with.
  *   A fenced commit reads it in its transaction: reading the flow detail itself would cost what
  *   the parent pointer saves (about 0.5 ms per commit at 1,000 atoms, measured by `bench:do`).
@@ -29,6 +32,9 @@ export const flowParentKey = (flow: string): string => `fp:${part(flow)}`;
 export const flowEpochKey = (flow: string): string => `fe:${part(flow)}`;
 export const flowAtomsPrefix = (flow: string): string => `ad:${part(flow)}:`;
 export const atomKey = (flow: string, atom: string): string => flowAtomsPrefix(flow) + part(atom);
+export const flowTrailPrefix = (flow: string): string => `tr:${part(flow)}:`;
+export const trailKey = (flow: string, n: number): string => flowTrailPrefix(flow) + String(n).padStart(10, "0");
+export const trailCountKey = (flow: string): string => `tn:${part(flow)}`;
 
 /** The book's uuid in a flow detail's key (`fd:<book>:<flow>`). */
 export function bookOfFlowKey(key: string): string {

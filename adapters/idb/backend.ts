@@ -1,6 +1,6 @@
 import { unwrap } from "idb";
-import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type WriteBatch } from "taskflow-ts";
-import { decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
+import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type TrailEntry, type WriteBatch } from "taskflow-ts";
+import { decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, trailOf, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, checkToken, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, raiseToken, requireParents, type WriteTx } from "./transactions.js";
@@ -47,7 +47,7 @@ export interface IndexedDbOptions {
   groupCommits?: boolean;
 }
 
-const ALL: StoreName[] = ["books", "flows", "atoms", "superseded"];
+const ALL: StoreName[] = ["books", "flows", "atoms", "superseded", "trail"];
 const NONE: ReadonlySet<string> = new Set();
 
 /**
@@ -288,6 +288,8 @@ export class IndexedDbBackend implements Backend {
     putAll(raw.objectStore("books"), batch.logBooks);
     putAll(raw.objectStore("flows"), flows);
     putAll(raw.objectStore("atoms"), batch.atoms);
+    // The audit trail: one record per flow detail, appended (an auto-increment key keeps the order).
+    if (batch.transitions?.length) putAll(raw.objectStore("trail"), trailOf(batch));
     return async () => {
       if (parents) await parents;
       return settle ? await settle() : fence?.epoch;
@@ -342,6 +344,15 @@ export class IndexedDbBackend implements Backend {
     });
     if (flow === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
     return atoms.map(toAtomDetail);
+  }
+
+  async getTrail(flowUuid: string): Promise<TrailEntry[]> {
+    const [flow, records] = await this.#read((db) => {
+      const tx = db.transaction(["flows", "trail"], "readonly");
+      return all(tx, [tx.objectStore("flows").index("uuid").getKey(flowUuid), tx.objectStore("trail").index("flowUuid").getAll(flowUuid)] as const);
+    });
+    if (flow === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
+    return decodeTrail(flowUuid, records.flatMap((r) => (r as { entries?: unknown[] } | null)?.entries ?? [r]));
   }
 
   async destroyLogBook(uuid: string): Promise<void> {

@@ -16,6 +16,12 @@ export interface LogBookDb extends DBSchema {
    * `[flowUuid]` the token of its latest raise or fenced commit (see `checkToken` in transactions.ts).
    */
   superseded: { key: [string] | [string, number]; value: { token: [string, number] }; indexes: { token: [string, number] } };
+  /**
+   * The audit trail (issue 15, item 3): one record per commit and flow detail, `{ flowUuid,
+   * entries }` (`trailOf` in `taskflow-ts/backend`), under an auto-increment key, so that the
+   * `flowUuid` index lists a flow's records in commit order.
+   */
+  trail: { key: number; value: unknown; indexes: { flowUuid: string } };
 }
 export type Db = IDBPDatabase<LogBookDb>;
 export type StoreName = StoreNames<LogBookDb>;
@@ -69,6 +75,12 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
       cursor.update({ token: cursor.key });
       cursor.continue();
     });
+  },
+  // 4 → 5. The audit trail (issue 15, item 3): every transition, appended in the transaction of
+  // the commit that made it. One record per commit (not per transition): one put more per
+  // commit. Flows stored before it have no trail until their next transition.
+  (db) => {
+    db.createObjectStore("trail", { autoIncrement: true }).createIndex("flowUuid", "flowUuid");
   },
 ];
 

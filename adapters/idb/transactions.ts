@@ -111,13 +111,14 @@ export function checkToken(tx: IDBTransaction, flowUuid: string, epoch: number):
   return tx.objectStore("superseded").put({ token: [flowUuid, epoch] }, [flowUuid]);
 }
 
-/** Deletes a log book with its flow and atom details, inside `tx`; returns the flow details' ids. */
+/** Deletes a log book with its flow and atom details and their audit trails, inside `tx`; returns the flow details' ids. */
 export async function deleteBook(tx: WriteTx, uuid: string): Promise<string[]> {
   const flowKeys = await tx.objectStore("flows").index("bookUuid").getAllKeys(uuid);
   const atomKeys = await Promise.all(flowKeys.map((f) => tx.objectStore("atoms").index("flowUuid").getAllKeys(f)));
   for (const key of atomKeys.flat()) handled(tx.objectStore("atoms").delete(key));
   for (const key of flowKeys) handled(tx.objectStore("flows").delete(key));
   for (const key of flowKeys) handled(tx.objectStore("superseded").delete(IDBKeyRange.bound([key], [key, Infinity])));
+  await deleteTrails(tx, flowKeys);
   handled(tx.objectStore("books").delete(uuid));
   return flowKeys;
 }
@@ -144,6 +145,13 @@ export async function deleteOrphans(tx: WriteTx, flowUuids: string[]): Promise<v
   const gone = flowUuids.filter((_, i) => exists[i] === undefined);
   const keys = (await Promise.all(gone.map((f) => tx.objectStore("atoms").index("flowUuid").getAllKeys(f)))).flat();
   for (const key of keys) handled(tx.objectStore("atoms").delete(key));
+  await deleteTrails(tx, gone);
+}
+
+/** Deletes the audit trails of `flowUuids`, inside `tx`. */
+async function deleteTrails(tx: WriteTx, flowUuids: string[]): Promise<void> {
+  const keys = await Promise.all(flowUuids.map((f) => tx.objectStore("trail").index("flowUuid").getAllKeys(f)));
+  for (const key of keys.flat()) handled(tx.objectStore("trail").delete(key));
 }
 
 /** Requests of one readonly transaction, and its completion, so that no rejection goes unheard. */

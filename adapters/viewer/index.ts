@@ -14,5 +14,5 @@
  * @module taskflow-ts/viewer
  */
 export { TaskflowViewer, defineViewer, STATE_COLOURS } from "./element.js";
-export { transitionsFromSnapshot, type TimelineTransition, type FailureLike, type ViewerChange } from "./model.js";
+export { transitionsFromSnapshot, transitionsFromTrail, type TimelineTransition, type FailureLike, type ViewerChange } from "./model.js";
 export { tabsSource, runnerSource, type ViewerSource, type RunnerLike, type TabMessage } from "./sources.js";

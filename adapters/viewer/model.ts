@@ -2,12 +2,14 @@
 // atoms from its compiled graph, each atom's state, result and failure from the snapshot, the
 // transitions of the timeline, and how a live change updates them. No DOM here: the element
 // (element.ts) draws what this computes, and the unit tests check it without a page.
-import type { AtomState, FlowGraph, FlowSnapshot, FlowState, GraphNode } from "taskflow-ts";
+import type { AtomState, FlowGraph, FlowSnapshot, FlowState, GraphNode, TrailEntry } from "taskflow-ts";
 
 /**
  * One transition of an atom, as the timeline takes it: the shape of an audit trail's entry
- * (every committed transition, in order). Until the log book keeps one, the viewer derives them
- * from a snapshot with {@link transitionsFromSnapshot}, and appends those a live source reports.
+ * (every committed transition, in order). A snapshot read with its trail
+ * (`readSnapshot(backend, id, { trail: true })`) gives them all ({@link transitionsFromTrail});
+ * without it, the viewer derives what the records still tell ({@link transitionsFromSnapshot}),
+ * and appends those a live source reports.
  * @example viewer.transitions = [{ seq: 1, atom: "charge", from: "PENDING", to: "RUNNING", at: 1_700_000_000_000, attempt: 1 }]
  */
 export interface TimelineTransition {
@@ -92,9 +94,21 @@ export type ViewerChange =
 const PASS_ORDER: readonly AtomState[] = ["PENDING", "RUNNING", "SUCCESS", "FAILURE", "RETRYING", "REVERTING", "REVERTED", "REVERT_FAILURE", "IGNORE"];
 
 /**
- * The transitions a snapshot still tells: each atom's latest entry into each state (the log book
- * keeps only the latest time of each state, so a step's earlier tries are missing until it keeps
- * an audit trail), in time order, numbered from 1.
+ * The timeline of an audit trail (`snapshot.trail`): every committed transition of the flow's
+ * atoms, first tries of a retried or revised step included, with their attempt and runner (the
+ * flow's own transitions are the flow's state, not a step of the timeline).
+ * @example viewer.transitions = transitionsFromTrail((await readSnapshot(backend, id, { trail: true })).trail ?? [])
+ */
+export function transitionsFromTrail(trail: readonly TrailEntry[]): TimelineTransition[] {
+  return trail.flatMap((t) =>
+    t.atom === undefined ? [] : [{ seq: t.seq, atom: t.atom, from: t.from as AtomState, to: t.to as AtomState, at: t.at, ...(t.to === "RUNNING" && t.attempt ? { attempt: t.attempt } : {}), ...(t.runner ? { runner: t.runner } : {}) }],
+  );
+}
+
+/**
+ * The transitions a snapshot read without its trail still tells: each atom's latest entry into
+ * each state (the records keep only the latest time of each state, so a step's earlier tries are
+ * missing: read the snapshot with `{ trail: true }` for all of them), in time order, numbered from 1.
  * @example viewer.transitions = transitionsFromSnapshot(await readSnapshot(backend, id))
  */
 export function transitionsFromSnapshot(snapshot: Pick<FlowSnapshot, "atoms">): TimelineTransition[] {
@@ -185,7 +199,7 @@ export function buildModel(graph: FlowGraph, snapshot: FlowSnapshot | undefined,
   return model;
 }
 
-/** Puts a snapshot's states, results, failures and waits on the model; the timeline is derived from it. */
+/** Puts a snapshot's states, results, failures and waits on the model; the timeline is its audit trail, or derived from its records. */
 function applySnapshot(model: ViewModel, snapshot: FlowSnapshot): void {
   model.flowName = snapshot.name;
   model.flowState = snapshot.state;
@@ -197,7 +211,7 @@ function applySnapshot(model: ViewModel, snapshot: FlowSnapshot): void {
     Object.assign(view, { state: a.state, result: a.result, failure: a.failure, revertFailure: a.revertFailure, attempts: a.attempts, progress: a.detail.progress });
   }
   markWaiting(model);
-  model.transitions = transitionsFromSnapshot(snapshot);
+  model.transitions = snapshot.trail ? transitionsFromTrail(snapshot.trail) : transitionsFromSnapshot(snapshot);
 }
 
 /** A wait is waiting when the flow stopped for its input (`waitFor(input)` is named `wait:<input>`). */

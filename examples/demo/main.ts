@@ -1,6 +1,6 @@
 // npm run demo: a checkout flow that loses its host half-way through, then resumes from its
 // log book. Watch the transitions stream by, the crash, and the resume that skips what was done.
-import { graphFlow, linearFlow, load, MemoryBackend, memoryBackendFromDump, task, unorderedFlow, type AtomEvent, type Engine } from "../../src/index.js";
+import { graphFlow, linearFlow, load, MemoryBackend, memoryBackendFromDump, readSnapshot, task, unorderedFlow, type AtomEvent, type Engine } from "../../src/index.js";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let hostAlive = true; // the first "host" dies while charging the card
@@ -98,11 +98,13 @@ watch(second, "host 2", new Set(second.storage.atomDetails().filter((d) => d.sta
 await second.run();
 
 console.log("\n3) Results:", second.storage.fetchAll());
-console.log("\n4) The log book, step by step (each atom's states with the time it entered them):\n");
+console.log("\n4) The log book's audit trail, step by step: every transition committed, by which host, in order:\n");
 const start = second.storage.flowDetail.createdAt;
-for (const d of second.storage.atomDetails()) {
-  const stamps = Object.entries(d.timestamps ?? {}).map(([s, t]) => `${s} +${t - start}ms`);
-  console.log(`   ${d.name.padEnd(8)} ${d.state.padEnd(8)} attempts=${d.attempts ?? 0}  ${stamps.join("  ")}`);
+const hosts = new Map([[first.runnerId, "host 1"], [second.runnerId, "host 2"]]);
+const { trail = [] } = await readSnapshot(second.backend, second.flowDetailId, { trail: true });
+for (const t of trail) {
+  const attempt = t.to === "RUNNING" && t.attempt ? ` (attempt ${t.attempt})` : "";
+  console.log(`   ${String(t.seq).padStart(3)}  +${String(t.at - start).padStart(4)}ms  ${hosts.get(t.runner ?? "") ?? "?"}  ${colour(`${(t.atom ?? "flow").padEnd(8)} ${t.from} → ${t.to}`)}${attempt}`);
 }
 console.log("\n   charge ran twice (at-least-once: it was RUNNING when host 1 died), with the same");
 console.log("   ctx.idempotencyKey both times, so a payment API can deduplicate it; nothing that had");

@@ -112,6 +112,11 @@ export class Engine {
   readonly flow: FlowItem;
   readonly backend: Backend;
   readonly statistics: EngineStatistics = { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 };
+  /**
+   * This engine instance's id, unique across tabs, workers and objects: the audit trail names it
+   * as the `runner` of every transition it commits.
+   */
+  readonly runnerId: string = defaultIds();
   readonly #notifier: Notifier;
   /** Where this engine reads the time (and how it waits). */
   readonly clock: Clock;
@@ -297,7 +302,7 @@ export class Engine {
     // An atom's detail is written on its first change, not here: the fingerprint lists every
     // atom already, and a fan-out of n atoms would otherwise pay n more puts before it starts.
     const reconciled = reconcile(graph, flow, stored, now);
-    const journal = new Journal(book, flow, reconciled.details, reconciled.interrupted, this.clock, this.#notifier);
+    const journal = new Journal(book, flow, reconciled.details, reconciled.interrupted, this.clock, this.#notifier, this.runnerId);
     const writer = new Writer(this.backend, journal, this.clock, id !== undefined ? flow : undefined, this.statistics);
     const storage = new Storage(journal, writer, graph);
     if (previous) storage.keepTransient(previous.storage); // values injected in memory only survive a reload

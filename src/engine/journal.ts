@@ -6,7 +6,7 @@ import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
 import { setOwn } from "../persistence/clone.js";
 import { checkStorable } from "../storage/storable.js";
-import type { AtomDetail, FlowDetail, LogBook, WorkerRun, WriteBatch } from "../persistence/models.js";
+import type { AtomDetail, FlowDetail, LogBook, Transition, WorkerRun, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
 import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
 import type { AtomNode } from "./compiler.js";
@@ -42,6 +42,8 @@ export class Journal {
   /** Atoms found RUNNING or REVERTING at load: their host went away mid-action. */
   readonly #interrupted: Set<string>;
   #flow: FlowDetail;
+  /** The fencing token the writer writes under (set by `Writer.fence`), for the audit trail. */
+  epoch: number | undefined;
 
   constructor(
     readonly book: LogBook,
@@ -51,6 +53,8 @@ export class Journal {
     interrupted: Iterable<string>,
     private readonly clock: Clock,
     private readonly notifier: Notifier,
+    /** The engine's id, for the audit trail. */
+    readonly runner: string,
   ) {
     this.#flow = flow;
     for (const d of details) this.#details.set(d.name, d);
@@ -109,7 +113,8 @@ export class Journal {
   /**
    * Moves an atom to `state` with the changes that go with it (a result, a failure, a new
    * intention): checked against TaskFlow's table (an interrupted atom may repeat its stored
-   * state; `force`, a reset, goes back to PENDING from anywhere), stamped, queued, and announced.
+   * state; `force`, a reset, goes back to PENDING from anywhere), stamped, queued with its entry
+   * of the audit trail, and announced.
    */
   transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; fields?: Partial<AtomFields> } = {}, force = false): AtomDetail {
     const old = this.detail(node.name);
@@ -137,6 +142,7 @@ export class Journal {
     if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
     this.#details.set(node.name, d);
     this.#batch.atom(d);
+    this.#batch.transition(this.entry(old.state, state, now, node.name, d.attempts));
     // Repeating an interrupted action is no change of state: TaskFlow announces nothing.
     if (this.notifier.has("atom") && old.state !== state) {
       const shown = state === "FAILURE" ? this.failureOf(node.name) : state === "REVERT_FAILURE" ? this.revertFailureOf(node.name) : undefined;
@@ -224,6 +230,7 @@ export class Journal {
     const old = this.#flow.state;
     if (force ? old === state : !checkFlowTransition(old, state)) return false;
     this.#setFlow({ state });
+    this.#batch.transition(this.entry(old, state, this.#flow.updatedAt));
     this.notifier.emit("flow", { type: "flow", flowName: this.#flow.name, flowUuid: this.#flow.uuid, state, oldState: old });
     return true;
   }
@@ -268,6 +275,11 @@ export class Journal {
   /** Queues the log book (when the engine created it). */
   queueBook(): void {
     this.#batch.book(this.book);
+  }
+
+  /** An entry of the audit trail: a change of the flow (or of `atom`) made by this runner. */
+  entry(from: string, to: string, at: number, atom?: string, attempt?: number): Transition {
+    return { flowUuid: this.#flow.uuid, atom, from, to, at, attempt, runner: this.runner, epoch: this.epoch };
   }
 
   // --- internals ----------------------------------------------------------------------------

@@ -53,6 +53,7 @@ export class Writer {
   /** Writes from now on under a lock: every batch carries its fencing token. */
   fence(epoch: number): void {
     this.#fence = { flowUuid: this.journal.flowDetail.uuid, epoch };
+    this.journal.epoch = epoch;
   }
 
   /** The lock is gone: every write from now on is refused with `error`, nothing reaches the backend. */
@@ -127,6 +128,6 @@ export class Writer {
     const stored = await this.backend.getFlowDetail(this.journal.flowDetail.uuid);
     if (stored.state !== "RUNNING" && stored.state !== "SUSPENDING") return;
     const flow: FlowDetail = { ...stored, state: "SUSPENDED", updatedAt: this.clock.now(), suspendedReason: "storage" };
-    await this.backend.commit({ logBooks: [], flows: [flow], atoms: [], fence: this.#fence });
+    await this.backend.commit({ logBooks: [], flows: [flow], atoms: [], fence: this.#fence, transitions: [this.journal.entry(stored.state, flow.state, flow.updatedAt)] });
   }
 }

@@ -2,7 +2,8 @@ import { InvalidFormat, NotFound, StorageFailure } from "../errors.js";
 import { cloneRecord } from "./clone.js";
 import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
-import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
+import type { AtomDetail, FlowDetail, LogBook, TrailEntry, Transition, WriteBatch } from "./models.js";
+import { decodeTrail } from "./trail.js";
 import { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./validate.js";
 import { expiryLimit, finishedAmong, finishedBooks, type FinishedBook } from "./expiry.js";
 import { checkParents } from "./parents.js";
@@ -21,6 +22,8 @@ export interface MemoryDump {
   logBooks: unknown[];
   flows: unknown[];
   atoms: unknown[];
+  /** The audit trails: every transition (`Transition`), in commit order; none in a dump of an older version. */
+  trail?: unknown[];
 }
 
 /**
@@ -39,6 +42,8 @@ export class MemoryBackend implements Backend {
   #atoms = new Map<string, unknown>();
   #flowsOfBook = new Map<string, Set<string>>();
   #atomsOfFlow = new Map<string, Set<string>>();
+  /** The audit trail of each flow detail: its transitions in commit order. */
+  #trails = new Map<string, Set<unknown>>();
   #closed = false;
   /** Engines on this backend take their flows' locks here (one process). */
   readonly locks: LockService = new MemoryLockService();
@@ -47,10 +52,11 @@ export class MemoryBackend implements Backend {
   #read: Reader = OWN;
 
   /** @internal fills a new backend with a dump's records, read back checked */
-  [RESTORE](records: MemoryDump & { [K in keyof MemoryDump]: Array<{ uuid: string }> }, read: Reader): void {
+  [RESTORE](records: { [K in "logBooks" | "flows" | "atoms"]: Array<{ uuid: string }> } & { trail?: unknown[] }, read: Reader): void {
     for (const b of records.logBooks) this.#books.set(b.uuid, b);
     for (const f of records.flows) this.#putFlow(f);
     for (const a of records.atoms) this.#putAtom(a);
+    for (const t of records.trail ?? []) index(this.#trails, String((t as Transition | null)?.flowUuid), t);
     this.#read = read;
   }
 
@@ -60,6 +66,7 @@ export class MemoryBackend implements Backend {
       logBooks: [...this.#books.values()],
       flows: [...this.#flows.values()],
       atoms: [...this.#atoms.values()],
+      trail: [...this.#trails.values()].flatMap((set) => [...set]),
     });
   }
 
@@ -71,13 +78,20 @@ export class MemoryBackend implements Backend {
     // leaves the store as it was, as a failed transaction would.
     let copy: WriteBatch;
     try {
-      copy = cloneRecord({ logBooks: batch.logBooks, flows, atoms: batch.atoms });
+      copy = cloneRecord({ logBooks: batch.logBooks, flows, atoms: batch.atoms, transitions: batch.transitions });
     } catch (e) {
       throw new StorageFailure(`commit refused: a record is not structured-cloneable (${(e as Error).message})`, { cause: e });
     }
     for (const b of copy.logBooks) this.#books.set(b.uuid, b);
     for (const f of copy.flows) this.#putFlow(f);
     for (const a of copy.atoms) this.#putAtom(a);
+    for (const t of copy.transitions ?? []) index(this.#trails, t.flowUuid, t);
+  }
+
+  async getTrail(flowUuid: string): Promise<TrailEntry[]> {
+    this.#ensureOpen();
+    if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
+    return this.#read.trail(flowUuid, cloneRecord([...(this.#trails.get(flowUuid) ?? [])]));
   }
 
   async claim(flowUuid: string): Promise<number> {
@@ -128,6 +142,7 @@ export class MemoryBackend implements Backend {
       for (const a of this.#atomsOfFlow.get(f) ?? []) this.#atoms.delete(a);
       this.#atomsOfFlow.delete(f);
       this.#flows.delete(f);
+      this.#trails.delete(f);
     }
     this.#flowsOfBook.delete(uuid);
     return true;
@@ -185,18 +200,21 @@ interface Reader {
   one<K extends RecordKind>(kind: K, raw: unknown, uuid: string): RecordOf[K];
   each<K extends RecordKind>(kind: K, entries: StoredEntry[], onBadRecord: ListOptions["onBadRecord"]): Array<RecordOf[K]>;
   finished(books: StoredEntry[], flows: StoredEntry[], onBadRecord: ListOptions["onBadRecord"]): FinishedBook[];
+  trail(flowUuid: string, transitions: unknown[]): TrailEntry[];
 }
 
 const OWN: Reader = {
   one: (_kind, raw) => raw as never,
   each: (_kind, list) => list.map((e) => e[1] as never),
   finished: (books, flows) => finishedBooks(books.map((e) => e[1] as LogBook), flows.map((e) => e[1] as FlowDetail)),
+  trail: (_flow, list) => list.map((t, i) => ({ ...(t as Transition), seq: i + 1 })),
 };
 
 const CHECKED: Reader = {
   one: (kind, raw, uuid) => decodeRecord(kind, raw, { uuid }),
   each: decodeEach,
   finished: finishedAmong,
+  trail: decodeTrail,
 };
 
 /**
@@ -209,7 +227,7 @@ const CHECKED: Reader = {
  * @example const backend = memoryBackendFromDump(JSON.parse(localStorage.getItem("log-books") ?? "null") ?? { logBooks: [], flows: [], atoms: [] });
  */
 export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
-  const records = (list: keyof MemoryDump): Array<{ uuid: string }> => {
+  const records = (list: "logBooks" | "flows" | "atoms"): Array<{ uuid: string }> => {
     const all: unknown = (dump as MemoryDump | null)?.[list];
     if (!Array.isArray(all)) throw new InvalidFormat(`memory dump: "${list}" is not a list of records`);
     return all.map((r: { uuid?: unknown } | null, i) => {
@@ -218,7 +236,9 @@ export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
     });
   };
   const backend = new MemoryBackend();
-  backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms") }, CHECKED);
+  const trail: unknown = (dump as MemoryDump | null)?.trail;
+  if (trail !== undefined && !Array.isArray(trail)) throw new InvalidFormat(`memory dump: "trail" is not a list of records`);
+  backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms"), trail: cloneRecord(trail) }, CHECKED);
   return backend;
 }
 
@@ -227,7 +247,7 @@ function entries(map: Map<string, unknown>): StoredEntry[] {
   return [...map].map(([uuid, v]) => [uuid, cloneRecord(v), uuid]);
 }
 
-function index(map: Map<string, Set<string>>, parent: string, child: string): void {
+function index<T>(map: Map<string, Set<T>>, parent: string, child: T): void {
   let set = map.get(parent);
   if (!set) map.set(parent, (set = new Set()));
   set.add(child);

@@ -164,6 +164,43 @@ export interface WriteBatch {
   atoms: AtomDetail[];
   /** The writer's lock on the flow: the backend refuses the batch if a newer holder has written. */
   fence?: Fence | undefined;
+  /**
+   * The state changes this batch commits, in the order they were made: the backend appends them
+   * to their flow detail's audit trail in the same transaction as the records (none if it refuses
+   * the batch), and never changes or drops one until its log book is deleted.
+   */
+  transitions?: Transition[] | undefined;
+}
+
+/**
+ * One committed state change of a flow or one of its atoms: an entry of the flow detail's audit
+ * trail, which keeps every transition (the records keep only the latest time of each state).
+ * @example const t: Transition = { flowUuid, atom: "charge", from: "PENDING", to: "RUNNING", at: 1767225600000, attempt: 1, runner: "Xa3…", epoch: 2 }
+ */
+export interface Transition {
+  flowUuid: string;
+  /** The atom that moved; none when the flow itself moved. */
+  atom?: string | undefined;
+  /** The state before; the same as `to` when an action cut short by a crash started again. */
+  from: string;
+  to: string;
+  /** When the engine made the change (ms since the epoch, the engine's clock). */
+  at: number;
+  /** The atom's execute attempt (its `attempts` after the change), counting from 1. */
+  attempt?: number | undefined;
+  /** The engine instance that made it (`engine.runnerId`). */
+  runner?: string | undefined;
+  /** The fencing token the runner wrote it under, if it held the flow's lock. */
+  epoch?: number | undefined;
+}
+
+/**
+ * A {@link Transition} read back from a flow detail's audit trail, numbered in commit order.
+ * @example (await readSnapshot(backend, id, { trail: true })).trail?.map((e: TrailEntry) => `${e.seq} ${e.atom ?? "flow"} ${e.from} → ${e.to}`)
+ */
+export interface TrailEntry extends Transition {
+  /** 1, 2, 3… in the order the transitions were committed to this flow detail. */
+  seq: number;
 }
 
 /**

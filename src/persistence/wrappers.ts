@@ -1,6 +1,6 @@
 import type { LockService } from "../ports/lock.js";
 import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
-import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
+import type { AtomDetail, FlowDetail, LogBook, TrailEntry, WriteBatch } from "./models.js";
 
 /**
  * A backend that passes every call to `inner`: extend it and override what you change (a
@@ -13,9 +13,12 @@ import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 export class BackendWrapper implements Backend {
   /** The inner backend's fencing tokens: a wrapped backend fences its writers as it would. */
   readonly claim: ((flowUuid: string) => Promise<number>) | undefined;
+  /** The inner backend's audit trails, when it keeps them. */
+  readonly getTrail: ((flowUuid: string) => Promise<TrailEntry[]>) | undefined;
 
   constructor(protected readonly inner: Backend) {
     this.claim = inner.claim?.bind(inner);
+    this.getTrail = inner.getTrail?.bind(inner);
   }
 
   /** The inner backend's lock service: engines on the wrapper take their flows' locks there. */

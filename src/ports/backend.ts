@@ -1,5 +1,5 @@
 import type { InvalidFormat } from "../errors.js";
-import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
+import type { AtomDetail, FlowDetail, LogBook, TrailEntry, WriteBatch } from "../persistence/models.js";
 import type { LockService } from "./lock.js";
 
 /**
@@ -18,7 +18,8 @@ import type { LockService } from "./lock.js";
  */
 export interface Backend {
   /**
-   * Applies every record of the batch, or none of them. A flow detail whose log book is neither
+   * Applies every record of the batch, or none of them, and appends its transitions to the audit
+   * trails of their flow details in the same transaction. A flow detail whose log book is neither
    * stored nor in the batch, or an atom detail whose flow detail is neither, is refused with
    * `NotFound` and nothing is written. A batch with a `fence` older than its flow's stored
    * `epoch` is refused with `LockLost`, checked in the same transaction (`fencedFlows` in
@@ -29,7 +30,7 @@ export interface Backend {
   getLogBook(uuid: string): Promise<LogBook>;
   /** Every log book; one that does not read back is skipped (see {@link ListOptions.onBadRecord}). */
   listLogBooks(options?: ListOptions): Promise<LogBook[]>;
-  /** Deletes a log book with its flow and atom details. @throws NotFound */
+  /** Deletes a log book with its flow and atom details and their audit trails. @throws NotFound */
   destroyLogBook(uuid: string): Promise<void>;
   /** The flow details of a log book, oldest first. @throws NotFound for an unknown book */
   getFlowDetails(bookUuid: string): Promise<FlowDetail[]>;
@@ -37,6 +38,13 @@ export interface Backend {
   getFlowDetail(uuid: string): Promise<FlowDetail>;
   /** The atom details of a flow detail. @throws NotFound for an unknown flow detail */
   getAtomDetails(flowUuid: string): Promise<AtomDetail[]>;
+  /**
+   * The audit trail of a flow detail: every transition committed to it (`batch.transitions`), in
+   * commit order, numbered from 1. Optional for backends written before it; those of taskflow-ts
+   * all keep it. Read it with `readSnapshot(backend, id, { trail: true })`.
+   * @throws NotFound for an unknown flow detail; InvalidFormat for a corrupted trail
+   */
+  getTrail?(flowUuid: string): Promise<TrailEntry[]>;
   /**
    * Log books whose flow details have all finished (SUCCESS, REVERTED or FAILURE), least
    * recently active first: what a garbage collection may delete. A book without flow details is

@@ -1,5 +1,5 @@
 import { Failure } from "../failure.js";
-import type { AtomDetail, FlowDetail } from "../persistence/models.js";
+import type { AtomDetail, FlowDetail, TrailEntry } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import type { AtomState, FlowState, Intention } from "../states.js";
 import { checkAtomDetails, isFinalFlowState, nextWakeup, pendingAtomDetail, providedValue } from "./rules.js";
@@ -61,17 +61,25 @@ export interface FlowSnapshot {
    */
   readonly atoms: readonly AtomSnapshot[];
   readonly flowDetail: Readonly<FlowDetail>;
+  /**
+   * The audit trail, when it was asked for (`readSnapshot(backend, id, { trail: true })`): every
+   * transition committed to the flow and its atoms, in commit order, the first tries of a revised
+   * or retried atom included, each with its time, attempt and runner. Undefined when not asked
+   * for, or when the backend keeps none (one written before `Backend.getTrail`).
+   */
+  readonly trail: readonly TrailEntry[] | undefined;
 }
 
 /**
  * Reads a flow detail and its stored atom details into a {@link FlowSnapshot}. Pure: no clock,
  * no backend, no definition; read-only by type (not frozen: the core entry has a size budget).
+ * `trail`: the flow's audit trail, if read (`backend.getTrail`).
  * @throws InvalidFormat for an atom detail the engine did not write for this flow (a forged copy)
  * @example
  * const snap = snapshotOf(await backend.getFlowDetail(id), await backend.getAtomDetails(id));
  * snap.atoms.map((a) => `${a.name} ${a.state}`); // ["book SUCCESS", "pay PENDING"]
  */
-export function snapshotOf(flow: FlowDetail, atomDetails: Iterable<AtomDetail>): FlowSnapshot {
+export function snapshotOf(flow: FlowDetail, atomDetails: Iterable<AtomDetail>, trail?: readonly TrailEntry[]): FlowSnapshot {
   const all = [...atomDetails];
   checkAtomDetails(flow.uuid, all);
   const stored = new Map(all.map((d) => [d.name, d]));
@@ -109,17 +117,24 @@ export function snapshotOf(flow: FlowDetail, atomDetails: Iterable<AtomDetail>):
     waitingFor: suspended ? (waitingFor ?? []).filter((w) => !(inputs && Object.hasOwn(inputs, w.name))) : [],
     atoms,
     flowDetail: flow,
+    trail,
   };
 }
 
 /**
- * Reads flow detail `flowDetailId` and its atoms from a backend into a {@link FlowSnapshot}.
+ * Reads flow detail `flowDetailId` and its atoms from a backend into a {@link FlowSnapshot};
+ * with `{ trail: true }`, its audit trail too (`snapshot.trail`), from a backend that keeps one.
  * @throws NotFound when the backend has no such flow detail
  * @example
  * const snap = await readSnapshot(backend, engine.flowDetailId);
  * if (snap.wakeAt !== undefined) await ctx.storage.setAlarm(snap.wakeAt); // a Durable Object: run it again then
+ * const audited = await readSnapshot(backend, engine.flowDetailId, { trail: true });
+ * for (const t of audited.trail ?? []) console.log(t.seq, t.atom ?? "(flow)", `${t.from} → ${t.to}`, new Date(t.at).toISOString());
  */
-export async function readSnapshot(backend: Pick<Backend, "getFlowDetail" | "getAtomDetails">, flowDetailId: string): Promise<FlowSnapshot> {
+export async function readSnapshot(
+  backend: Pick<Backend, "getFlowDetail" | "getAtomDetails" | "getTrail">, flowDetailId: string, options?: { trail?: boolean },
+): Promise<FlowSnapshot> {
   const flow = await backend.getFlowDetail(flowDetailId);
-  return snapshotOf(flow, await backend.getAtomDetails(flowDetailId));
+  const atoms = await backend.getAtomDetails(flowDetailId);
+  return snapshotOf(flow, atoms, options?.trail ? await backend.getTrail?.(flowDetailId) : undefined);
 }

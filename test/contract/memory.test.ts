@@ -1,6 +1,7 @@
 import { MemoryBackend, memoryBackendFromDump, type Backend } from "../../src/index.js";
 import { describeBackendContract } from "./backend-contract.js";
 import { describeFencingContract } from "./fencing-contract.js";
+import { describeTrailContract } from "./trail-contract.js";
 
 // A memory backend is corrupted through its dump, as a foreign tool writing that JSON would.
 async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: string, raw: unknown): Promise<Backend> {
@@ -12,3 +13,5 @@ async function corrupt(backend: Backend, kind: "book" | "flow" | "atom", uuid: s
 
 describeBackendContract("memory", { make: () => new MemoryBackend(), corrupt });
 describeFencingContract("memory", () => new MemoryBackend());
+describeTrailContract("memory", () => new MemoryBackend());
+describeTrailContract("memory, restored from its dump", async () => memoryBackendFromDump((new MemoryBackend()).dump()));

@@ -9,6 +9,7 @@ import { countCommits } from "../../src/backend.js";
 import { assertCrashSafe } from "../../src/testing/index.js";
 import { atom, book, describeBackendContract, flow } from "../contract/backend-contract.js";
 import { describeFencingContract } from "../contract/fencing-contract.js";
+import { describeTrailContract } from "../contract/trail-contract.js";
 import { add, crashFlows } from "../contract/crash-flows.js";
 import { idbHooks, noise } from "../contract/idb-hooks.js";
 
@@ -36,6 +37,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
 
   describeBackendContract(`IndexedDB (${runtime})`, { make: () => fresh(), corrupt });
   describeFencingContract(`IndexedDB (${runtime})`, () => fresh());
+  describeTrailContract(`IndexedDB (${runtime})`, () => fresh());
 
   describe(`IndexedDbBackend (${runtime}): crash at every write, resumed through a new connection`, () => {
     for (const engine of ["serial", "parallel"] as const) {
@@ -242,7 +244,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
           await engine.save();
           spy.reset();
           await engine.run();
-          return { commits: engine.statistics.commits, other: spy.requests().filter((r) => !/^(atoms|flows|books)\.put$/.test(r)) };
+          return { commits: engine.statistics.commits, other: spy.requests().filter((r) => !/^(atoms|flows|books|trail)\.put$/.test(r)) };
         };
         const [five, ten] = [await requestsOf(5), await requestsOf(10)];
         // Each commit more (of atoms alone, fenced with the token this connection claimed) costs one request more.
@@ -299,6 +301,46 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       await expect(again.commit(batch({ atoms: [atom(fd.uuid)], fence: { flowUuid: fd.uuid, epoch: 3 } }))).rejects.toBeInstanceOf(LockLost);
     });
 
+    it("migrates a database of layout version 4 to the audit trail's store: its flows resume, and their trail starts with the next transition", async () => {
+      // Version 4's stores as they shipped.
+      const name = newName();
+      const v4 = await openDB(name, 4, {
+        upgrade: (db) => {
+          db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
+          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
+          for (const index of ["bookUuid", "state", "updatedAt", "uuid"]) flows.createIndex(index, index);
+          flows.createIndex("fence", ["uuid", "epoch"]);
+          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
+          for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
+          db.createObjectStore("superseded").createIndex("token", "token", { unique: true });
+        },
+      });
+      // A flow saved by the previous version, not run yet.
+      const first = load(linearFlow("l", add("t1", [], "v1"), add("t2", [], "v2")), { backend: new MemoryBackend() });
+      await first.save();
+      const memory = first.backend;
+      const fd = await memory.getFlowDetail(first.flowDetailId);
+      const tx = v4.transaction(["books", "flows"], "readwrite");
+      void tx.objectStore("books").put(await memory.getLogBook(fd.bookUuid));
+      void tx.objectStore("flows").put(fd);
+      await tx.done;
+      v4.close();
+
+      const backend = await fresh(name); // opening migrates
+      expect(await backend.getTrail(fd.uuid)).toEqual([]);
+      const resumed = load(linearFlow("l", add("t1", [], "v1"), add("t2", [], "v2")), { backend, flowDetailId: fd.uuid });
+      await resumed.run();
+      const trail = await backend.getTrail(fd.uuid);
+      expect(trail.map((t) => `${t.atom ?? "flow"} ${t.to}`)).toEqual(["flow RUNNING", "t1 RUNNING", "t1 SUCCESS", "t2 RUNNING", "t2 SUCCESS", "flow SUCCESS"]);
+      const db = await openDB(name);
+      try {
+        expect(db.version).toBe(IDB_SCHEMA_VERSION);
+        expect([...db.transaction("trail").store.indexNames]).toEqual(["flowUuid"]);
+      } finally {
+        db.close();
+      }
+    });
+
     it("refuses the writes of a runner whose flow was claimed by another one, with LockLost, storing nothing of them", async () => {
       const backend = await fresh();
       const executed: string[] = [];
@@ -335,7 +377,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       const db = await openDB(backend.name);
       try {
         expect(db.version).toBe(IDB_SCHEMA_VERSION);
-        expect([...db.objectStoreNames]).toEqual(["atoms", "books", "flows", "superseded"]);
+        expect([...db.objectStoreNames]).toEqual(["atoms", "books", "flows", "superseded", "trail"]);
         const tx = db.transaction(["flows", "atoms"]);
         expect([...tx.objectStore("flows").indexNames]).toEqual(["bookUuid", "fence", "state", "updatedAt", "uuid"]);
         expect([...tx.objectStore("atoms").indexNames]).toEqual(["flowUuid", "state", "updatedAt"]);

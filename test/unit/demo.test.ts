@@ -24,6 +24,9 @@ describe("npm run demo", () => {
     // The explanation comes before the transitions it explains.
     expect(piped.indexOf("flow checkout: RESUMING → SUSPENDED")).toBeGreaterThan(explained);
     expect(piped).toMatch(/flow checkout: RUNNING → SUCCESS/);
+    // The audit trail keeps both runs of charge, the first by the host that died.
+    expect(piped).toMatch(/host 1 {2}charge {3}PENDING → RUNNING \(attempt 1\)/);
+    expect(piped).toMatch(/host 2 {2}charge {3}RUNNING → RUNNING \(attempt 2\)/);
 
     expect(demo({ FORCE_COLOR: "1" })).toMatch(/\x1b\[32mvalidate RUNNING → SUCCESS\x1b\[0m/);
   }, 120_000);

@@ -2,7 +2,7 @@
 // imported into another, and finished there by a conductor; bad imports refused whole.
 import { describe, expect, it } from "vitest";
 import { Duplicate, FlowRegistry, IncompatibleVersion, InvalidFormat, linearFlow, MemoryBackend, readSnapshot, task } from "../../src/index.js";
-import { Conductor, exportLogBook, importLogBook, MemoryJobBoard, type PortableLogBook } from "../../src/jobs/index.js";
+import { Conductor, exportLogBook, importLogBook, MemoryJobBoard, parsePortableLogBook, type PortableLogBook } from "../../src/jobs/index.js";
 import { ManualClock } from "../../src/testing/index.js";
 
 function registry(counts: Record<string, number>, extra = false) {
@@ -28,8 +28,11 @@ describe("portable log books", () => {
     const { backend, counts, bookUuid, flowUuid } = await halfDone();
     const text = JSON.stringify(await exportLogBook(backend, bookUuid));
     const data = JSON.parse(text) as PortableLogBook;
-    expect(data).toMatchObject({ format: "taskflow-ts/log-book", version: 1, book: { uuid: bookUuid } });
+    expect(data).toMatchObject({ format: "taskflow-ts/log-book", version: 2, book: { uuid: bookUuid } });
     expect(data.flows[0]?.detail.fingerprint?.map((a) => a.name)).toEqual(["first", "second"]);
+    // The audit trail travels with it: the first run's transitions, kept there under the second.
+    const firstRun = data.flows[0]?.trail.map((t) => `${t.atom ?? "flow"} ${t.to}`);
+    expect(firstRun?.slice(0, 3)).toEqual(["flow RUNNING", "first RUNNING", "first SUCCESS"]);
 
     const edge = new MemoryBackend();
     await importLogBook(edge, data);
@@ -43,6 +46,21 @@ describe("portable log books", () => {
     const snap = await readSnapshot(edge, flowUuid);
     expect(snap.state).toBe("SUCCESS");
     expect(snap.atoms.map((a) => a.result)).toEqual(["first done", "second done"]);
+    const trail = (await readSnapshot(edge, flowUuid, { trail: true })).trail ?? [];
+    expect(trail.slice(0, firstRun?.length).map((t) => `${t.atom ?? "flow"} ${t.to}`)).toEqual(firstRun);
+    expect(trail.slice(-2).map((t) => `${t.atom ?? "flow"} ${t.to}`)).toEqual(["second SUCCESS", "flow SUCCESS"]);
+    expect(trail.map((t) => t.seq)).toEqual(trail.map((_, i) => i + 1));
+  });
+
+  it("reads a version 1 export (before audit trails) with empty trails, and imports it", async () => {
+    const { backend, bookUuid, flowUuid } = await halfDone();
+    const v2 = JSON.parse(JSON.stringify(await exportLogBook(backend, bookUuid))) as PortableLogBook;
+    const v1 = { ...v2, version: 1, flows: v2.flows.map(({ detail, atoms }) => ({ detail, atoms })) };
+    expect(parsePortableLogBook(v1).flows.map((f) => f.trail)).toEqual([[]]);
+    const edge = new MemoryBackend();
+    await importLogBook(edge, v1);
+    expect((await readSnapshot(edge, flowUuid, { trail: true })).trail).toEqual([]);
+    expect((await readSnapshot(edge, flowUuid)).atoms.map((a) => a.state)).toEqual(["SUCCESS", "PENDING"]);
   });
 
   it("the fingerprint guards the definition: a job whose flow differs from the imported one is trashed, and nothing runs", async () => {
@@ -67,7 +85,9 @@ describe("portable log books", () => {
     const copy = () => JSON.parse(JSON.stringify(good)) as PortableLogBook;
     const cases: Array<[string, (d: PortableLogBook) => unknown, RegExp]> = [
       ["not one", () => ({ hello: "world" }), /not a portable log book/],
-      ["newer", (d) => ({ ...d, version: 2 }), /newer taskflow-ts/],
+      ["newer", (d) => ({ ...d, version: 3 }), /newer taskflow-ts/],
+      ["trail not a list", (d) => ((d.flows[0] as { trail: unknown }).trail = "none", d), /trail must be an array/],
+      ["another flow's transition", (d) => (d.flows[0]!.trail.push({ ...d.flows[0]!.trail[0]!, flowUuid: "elsewhere" }), d), /audit trail .* is corrupted/],
       ["corrupted state", (d) => ((d.flows[0]!.detail as { state: string }).state = "BOGUS", d), /state/],
       ["another book's flow", (d) => ((d.flows[0]!.detail.bookUuid = "elsewhere"), d), /belongs to log book "elsewhere"/],
       ["foreign atom record", (d) => (d.flows[0]!.atoms.push({ ...d.flows[0]!.atoms[0]!, uuid: "copy", state: "PENDING" }), d), /not its atoms' records/],

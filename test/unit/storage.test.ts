@@ -79,7 +79,7 @@ describe("MemoryBackend", () => {
     expect(error.message).toContain("fd-unknown");
     expect(b.commits).toBe(0);
     await expect(b.getLogBook("lb-1")).rejects.toBeInstanceOf(NotFound);
-    expect(memory.dump()).toEqual({ logBooks: [], flows: [], atoms: [] });
+    expect(memory.dump()).toEqual({ logBooks: [], flows: [], atoms: [], trail: [] });
   });
 
   it("a flow detail whose log book is unknown is refused with NotFound and nothing is written", async () => {
@@ -100,7 +100,7 @@ describe("MemoryBackend", () => {
     const bad = atomDetail("ad-1", "fd-1", { result: { fn: () => 1 } });
     const error = await rejection(b.commit({ logBooks: [book()], flows: [flowDetail()], atoms: [bad] }));
     expect(error).toBeInstanceOf(StorageFailure);
-    expect(b.dump()).toEqual({ logBooks: [], flows: [], atoms: [] });
+    expect(b.dump()).toEqual({ logBooks: [], flows: [], atoms: [], trail: [] });
   });
 
   it("unknown records raise NotFound", async () => {

@@ -5,10 +5,10 @@
 // and pixels are checked in Chromium (test/browser/viewer.test.ts), which also writes the
 // screenshots.
 import { afterEach, describe, expect, it } from "vitest";
-import { compile, graphFlow, linearFlow, MemoryBackend, task, Times, unorderedFlow } from "taskflow-ts";
+import { compile, graphFlow, linearFlow, load, MemoryBackend, readSnapshot, task, Times, unorderedFlow } from "taskflow-ts";
 import { connectRunner, exposeRunner } from "taskflow-ts/worker";
 import {
-  defineViewer, runnerSource, STATE_COLOURS, tabsSource, transitionsFromSnapshot,
+  defineViewer, runnerSource, STATE_COLOURS, tabsSource, transitionsFromSnapshot, transitionsFromTrail,
   type TaskflowViewer, type TimelineTransition, type ViewerChange, type ViewerSource,
 } from "taskflow-ts/viewer";
 import { flows, type Flows } from "../fixtures/worker-flows.js";
@@ -158,6 +158,26 @@ describe("<taskflow-viewer> draws a log book", () => {
     const bars = [...shadow(viewer).querySelectorAll(".timeline rect.bar")];
     expect(new Set(bars.map((b) => b.getAttribute("data-atom")))).toEqual(new Set(["wait:nights", "reserve", "quote", "charge"]));
     expect(bars.filter((b) => b.getAttribute("data-atom") === "charge").map((b) => b.getAttribute("data-state"))).toEqual(["RUNNING", "FAILURE", "REVERTING", "REVERTED"]);
+  });
+
+  it("draws the timeline from a snapshot's audit trail, read with it: both tries of a retried step, with their runner", async () => {
+    let calls = 0;
+    const flow = linearFlow("retried", task({ name: "flaky", provides: "v", retry: new Times(3), execute: () => (++calls === 1 ? Promise.reject(new Error("no")) : 1) }));
+    const backend = new MemoryBackend();
+    const engine = load(flow, { backend });
+    await engine.run();
+    const snapshot = await readSnapshot(backend, engine.flowDetailId, { trail: true });
+    const timeline = transitionsFromTrail(snapshot.trail ?? []);
+    expect(timeline.filter((t) => t.atom === "flaky" && t.to === "RUNNING").map((t) => t.attempt)).toEqual([1, 2]);
+    const viewer = await mount({ graph: compile(flow), snapshot });
+    const items = [...shadow(viewer).querySelectorAll(".timeline li")].map((li) => li.textContent ?? "");
+    expect(items.filter((i) => i.includes("flaky: PENDING → RUNNING"))).toEqual([
+      expect.stringMatching(new RegExp(`\\(attempt 1\\) by ${engine.runnerId}$`)),
+      expect.stringMatching(new RegExp(`\\(attempt 2\\) by ${engine.runnerId}$`)),
+    ]);
+    // Read without it, the records keep only the latest RUNNING.
+    const derived = transitionsFromSnapshot(await readSnapshot(backend, engine.flowDetailId));
+    expect(derived.filter((t) => t.atom === "flaky" && t.to === "RUNNING")).toHaveLength(1);
   });
 
   it("takes an audit trail for its timeline instead, with attempts and runners", async () => {

@@ -2,6 +2,7 @@ import { atomKey, bookKey, flowKey, flowParentKey } from "../../adapters/durable
 import type { Backend } from "../../src/index.js";
 import { describeBackendContract } from "../contract/backend-contract.js";
 import { describeFencingContract } from "../contract/fencing-contract.js";
+import { describeTrailContract } from "../contract/trail-contract.js";
 import { HostedBackend } from "./hosted-backend.js";
 
 // A record is corrupted by writing raw data under its key, as a foreign tool sharing the object's
@@ -25,3 +26,4 @@ function atomKeyOf(storage: DurableObjectStorage, uuid: string): string {
 
 describeBackendContract("durable-object", { make: () => HostedBackend.fresh(), corrupt });
 describeFencingContract("durable-object", () => HostedBackend.fresh());
+describeTrailContract("durable-object", () => HostedBackend.fresh());

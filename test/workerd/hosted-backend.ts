@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { CountingBackend } from "../../src/backend.js";
-import type { AtomDetail, Backend, ExpireOptions, FlowDetail, Lease, ListOptions, LockOptions, LockService, LogBook, WriteBatch } from "../../src/index.js";
+import type { AtomDetail, Backend, ExpireOptions, FlowDetail, Lease, ListOptions, LockOptions, LockService, LogBook, TrailEntry, WriteBatch } from "../../src/index.js";
 import type { BackendHost } from "./backend-host.js";
 
 /**
@@ -74,6 +74,9 @@ export class HostedBackend implements Backend {
   }
   getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     return this.inside((b) => b.getAtomDetails(flowUuid));
+  }
+  getTrail(flowUuid: string): Promise<TrailEntry[]> {
+    return this.inside((b) => (b.getTrail as (id: string) => Promise<TrailEntry[]>)(flowUuid));
   }
   listFinished(options?: ListOptions): Promise<LogBook[]> {
     return this.inside((b) => b.listFinished(options));
