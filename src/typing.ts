@@ -59,18 +59,26 @@ export type Merge<A, B> = Simplify<{
 type Types<I> = I extends { readonly "~types"?: infer T } ? (T extends Carried<infer P, infer R> ? Carried<P, R> : Carried) : Carried;
 
 /** What one item of a flow factory's arguments carries: an atom, a flow, an array of them, or the options' retry. */
-type CarriedBy<I> = I extends { readonly "~types"?: unknown }
+type CarriedBy<I> = 0 extends 1 & I
+  ? Carried // any (a generic function's type parameters erased): nothing known, and no recursion
+  : I extends { readonly "~types"?: unknown }
   ? Types<I>
   : I extends readonly unknown[]
-    ? number extends I["length"] ? Carried<Spread<CarriedBy<I[number]>["provides"]>, Spread<CarriedBy<I[number]>["results"]>> : Fold<I>
+    ? Fold<I>
     : I extends { readonly retry?: infer R } ? Types<R> : Carried;
 
+/** A union of records as one record (the items of an array of several kinds). */
 type Spread<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? Simplify<I> : never;
 
-/** The items' records merged in order. */
+/**
+ * The items' records merged in order: one by one for a tuple (what a call's arguments are), all
+ * at once for an array (`rows.map(…)`, `...tasks`), whose order the type does not know.
+ */
 type Fold<Items extends readonly unknown[], P = {}, R = {}> = Items extends readonly [infer H, ...infer T]
   ? Fold<T, Merge<P, CarriedBy<H>["provides"]>, Merge<R, CarriedBy<H>["results"]>>
-  : Carried<P & {}, R & {}>;
+  : [Items[number]] extends [never]
+    ? Carried<P & {}, R & {}>
+    : Carried<Merge<P, Spread<CarriedBy<Items[number]>["provides"]>>, Merge<R, Spread<CarriedBy<Items[number]>["results"]>>>;
 
 /** What a flow factory's arguments carry together (not exported from the package). */
 export type CarriedByAll<Items extends readonly unknown[]> = Fold<Items>;

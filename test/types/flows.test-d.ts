@@ -1,7 +1,7 @@
 // Type tests of typed flows (issue 15, item 1): checked by `npm test` (tsc -p tsconfig.test.json), never run.
 import { expectTypeOf } from "vitest";
 import * as z from "zod/mini";
-import { graphFlow, linearFlow, load, printingListener, run, sleep, sleepUntil, Task, task, Times, unorderedFlow, waitFor, type Engine, type FetchAll, type Flow, type Provided, type Results } from "../../src/index.js";
+import { graphFlow, linearFlow, load, printingListener, run, sleep, sleepUntil, Task, task, Times, unorderedFlow, waitFor, type Engine, type FetchAll, type GraphFlow, type Flow, type Provided, type Results } from "../../src/index.js";
 
 interface Receipt { id: string; amount: number }
 
@@ -100,3 +100,13 @@ expectTypeOf(load(trip, { store: anyStore }).storage.fetch("receipt")).toEqualTy
 type IsAny<T> = 0 extends 1 & T ? true : false;
 expectTypeOf<IsAny<ReturnType<typeof engine.storage.fetch<"receipt">>>>().toEqualTypeOf<false>();
 expectTypeOf<IsAny<(typeof results)["nights"]>>().toEqualTypeOf<false>();
+
+// Spread arguments and arrays of several kinds: what every item provides, order unknown.
+const many = [book, pay];
+expectTypeOf<Provided<ReturnType<typeof linearFlow<typeof many>>>>().toEqualTypeOf<{ booking: { id: string; guest: string }; receipt: Receipt }>();
+const spread = linearFlow("spread", { retry: new Times(2) }, ...many);
+expectTypeOf<Provided<typeof spread>>().toEqualTypeOf<{ booking: { id: string; guest: string }; receipt: Receipt }>();
+// A factory's own return type (its items erased to their constraint) is an untyped flow, not a
+// type too deep to compute.
+expectTypeOf<ReturnType<typeof graphFlow>>().toEqualTypeOf<GraphFlow>();
+expectTypeOf<Provided<ReturnType<typeof linearFlow<any[]>>>>().toEqualTypeOf<{}>();
