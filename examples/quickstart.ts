@@ -17,7 +17,8 @@ const pay = task({
 const backend = new MemoryBackend(); // or IndexedDB in a page, a Durable Object at the edge
 const engine = load(linearFlow("trip", book, pay), { backend, store: { guest: "ada", price: 90 } });
 await engine.run();
-console.log(engine.storage.fetch("receipt")); // "paid 90 for B-1"
+const receipt: string = engine.storage.fetch("receipt"); // typed by pay's execute
+console.log(receipt); // "paid 90 for B-1"
 // Later, even in another process: resume the same flow detail from the log book.
 const again = load(linearFlow("trip", book, pay), { backend, flowDetailId: engine.flowDetailId });
 await again.run(); // nothing runs twice: both atoms are already SUCCESS

@@ -1,7 +1,8 @@
 import type { AtomAction } from "../engine/actions/action.js";
 import { sleepAction } from "../engine/actions/sleep.js";
 import { CompilationFailure } from "../errors.js";
-import { Atom, duration, type AtomOptions } from "./atom.js";
+import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import type { ProvidedBy, ResultNamed } from "../typing.js";
 
 /**
  * Options of a sleep: its name, what it provides (its wake-up time), its version and priority.
@@ -18,7 +19,7 @@ export type SleepOptions = Omit<AtomOptions<Record<string, never>>, "requires" |
  * when given `provides`.
  * @example new Sleep({ at: Date.parse("2026-12-24T18:00:00Z") }, { name: "until-eve", provides: "wokeAt" })
  */
-export class Sleep extends Atom<Record<string, never>> {
+export class Sleep<Provides extends object = {}, Results extends object = {}> extends Atom<Record<string, never>, Provides, Results> {
   readonly kind = "task" as const;
   readonly action: AtomAction<any> = sleepAction;
 
@@ -35,12 +36,15 @@ export class Sleep extends Atom<Record<string, never>> {
   }
 }
 
+/** A sleep's type: its wake-up time (a number), provided as `provides` says, is its result. */
+type Slept<N extends string, P> = Sleep<ProvidedBy<P, number>, ResultNamed<N, number>>;
+
 /** @example linearFlow("remind", sendEmail, sleep("wait-a-day", 86_400_000), sendReminder) */
-export function sleep(name: string, ms: number, options: Omit<SleepOptions, "name"> = {}): Sleep {
+export function sleep<const N extends string, const P extends ProvidesSpec | undefined = undefined>(name: N, ms: number, options: Omit<SleepOptions, "name"> & { provides?: P } = {}): Slept<N, P> {
   return new Sleep({ afterMs: ms }, { ...options, name });
 }
 
 /** @example sleepUntil("until-monday", Date.parse("2026-11-30T09:00:00Z")) */
-export function sleepUntil(name: string, at: number | Date, options: Omit<SleepOptions, "name"> = {}): Sleep {
+export function sleepUntil<const N extends string, const P extends ProvidesSpec | undefined = undefined>(name: N, at: number | Date, options: Omit<SleepOptions, "name"> & { provides?: P } = {}): Slept<N, P> {
   return new Sleep({ at: typeof at === "number" ? at : at.getTime() }, { ...options, name });
 }

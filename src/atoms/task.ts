@@ -1,5 +1,6 @@
 import type { Failure } from "../failure.js";
-import { Atom, duration, type AtomOptions } from "./atom.js";
+import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import type { ProvidedBy, ResultNamed } from "../typing.js";
 import type { Retry } from "./retry.js";
 import type { AtomAction } from "../engine/actions/action.js";
 import { taskAction } from "../engine/actions/task.js";
@@ -65,7 +66,9 @@ export interface RevertContext extends TaskContext {
 }
 
 /**
- * One action that can be undone. Subclass it, or use {@link task}.
+ * One action that can be undone. Subclass it, or use {@link task}. `Provides` (the names it
+ * provides with their types) and `Name` type what a flow holding it gives back; {@link task}
+ * infers both.
  *
  * @example
  * class Charge extends Task<{ amount: number }, string> {
@@ -74,7 +77,8 @@ export interface RevertContext extends TaskContext {
  *   async revert({ amount }: { amount: number }) { await refund(amount); }
  * }
  */
-export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown> extends Atom<Args> {
+export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown, Provides extends object = {}, Name extends string = string>
+  extends Atom<Args, Provides, ResultNamed<Name, Awaited<Result>>> {
   readonly kind = "task" as const;
   readonly action: AtomAction<any> = taskAction;
   readonly timeoutMs: number | undefined;
@@ -98,18 +102,20 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
 
 /**
  * Options of {@link task}: the atom options plus the functions. The argument types come from
- * `execute` alone (`NoInfer`), so `requires`, `optional` and `inject` are checked against them.
+ * `execute` alone (`NoInfer`), so `requires`, `optional` and `inject` are checked against them;
+ * the name and `provides` are kept as written (`P`, `N`), to type what the task provides.
  * @example const spec: TaskSpec<{ x: number }, number> = { name: "double", requires: ["x"], execute: ({ x }) => x * 2 }; task(spec)
  */
-export interface TaskSpec<Args extends object, Result> extends TaskOptions<NoInfer<Args>> {
-  name: string;
+export interface TaskSpec<Args extends object, Result, P extends ProvidesSpec | undefined = ProvidesSpec, N extends string = string> extends TaskOptions<NoInfer<Args>> {
+  name: N;
+  provides?: P;
   execute(args: Args, context: TaskContext): Result | Promise<Result>;
   revert?(args: Args, context: RevertContext): unknown;
 }
 
-class FunctionTask<Args extends object, Result> extends Task<Args, Result> {
-  private readonly spec: TaskSpec<Args, Result>;
-  constructor(spec: TaskSpec<Args, Result>) {
+class FunctionTask<Args extends object, Result, Provides extends object, Name extends string> extends Task<Args, Result, Provides, Name> {
+  private readonly spec: TaskSpec<Args, Result, ProvidesSpec | undefined, Name>;
+  constructor(spec: TaskSpec<Args, Result, ProvidesSpec | undefined, Name>) {
     super(spec);
     this.spec = spec;
     if (spec.revert) this.revert = (args, ctx) => (spec.revert as NonNullable<typeof spec.revert>)(args, ctx);
@@ -120,12 +126,15 @@ class FunctionTask<Args extends object, Result> extends Task<Args, Result> {
 }
 
 /**
- * A task from functions.
+ * A task from functions. Its type carries what it provides, from `provides` and what `execute`
+ * returns (`provides: "y"` with a number result: `{ y: number }`; names by index from an array
+ * result; `{ name: key }` from an object's properties), and its result under its name: a flow
+ * holding it types `fetch` and `getResult` from them.
  * @example
  * const double = task({ name: "double", requires: ["x"], provides: "y", execute: ({ x }: { x: number }) => x * 2 });
  */
-export function task<Args extends object = Record<string, unknown>, Result = unknown>(
-  spec: TaskSpec<Args, Result>,
-): Task<Args, Result> {
+export function task<Args extends object = Record<string, unknown>, Result = unknown, const P extends ProvidesSpec | undefined = ProvidesSpec | undefined, const N extends string = string>(
+  spec: TaskSpec<Args, Result, P, N>,
+): Task<Args, Result, ProvidedBy<P, Awaited<Result>>, N> {
   return new FunctionTask(spec);
 }

@@ -1,5 +1,6 @@
 import { waitAction, type WaitAction } from "../engine/actions/wait.js";
-import { Atom, duration, type AtomOptions } from "./atom.js";
+import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import type { ProvidedBy, ResultNamed } from "../typing.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
@@ -23,7 +24,9 @@ export interface InputSchema<T = unknown> {
  * Options of {@link waitFor}.
  * @example waitFor("code", { description: "the 6-digit code we emailed", timeoutMs: 10 * 60_000, provides: "verificationCode" })
  */
-export interface WaitForOptions<T> extends Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject"> {
+export interface WaitForOptions<T, P extends ProvidesSpec | undefined = ProvidesSpec | undefined> extends Omit<AtomOptions<Record<string, never>>, "requires" | "optional" | "rebind" | "inject" | "provides"> {
+  /** Where the value is provided: under the input's name by default. */
+  provides?: P;
   /** Checks a provided value; a value it refuses is rejected and nothing changes. */
   schema?: InputSchema<T>;
   /** Shown to a host asking what the flow waits for (defaults to the schema's description). */
@@ -37,11 +40,12 @@ export interface WaitForOptions<T> extends Omit<AtomOptions<Record<string, never
  * reaches it without the value, it stores that the flow waits (the name, the description, the
  * deadline) and ends the run SUSPENDED; `engine.provide(name, value)` validates the value, stores
  * it in the log book and goes on. A value provided early is kept until the wait starts.
- * Provides the value under `name` unless `provides` says otherwise.
+ * Provides the value under `name` unless `provides` says otherwise; its type is the schema's
+ * output (`unknown` without a schema), so a flow holding the wait types it.
  *
  * @example linearFlow("signup", waitFor("email", { schema: z.email() }), sendCode, waitFor("code"), verify)
  */
-export class WaitFor<T = unknown> extends Atom<Record<string, never>> {
+export class WaitFor<T = unknown, Provides extends object = {}, Results extends object = {}> extends Atom<Record<string, never>, Provides, Results> {
   readonly kind = "task" as const;
   readonly action: WaitAction = waitAction;
   readonly schema: InputSchema<T> | undefined;
@@ -61,7 +65,14 @@ export class WaitFor<T = unknown> extends Atom<Record<string, never>> {
   }
 }
 
-/** @example waitFor("address", { schema: addressSchema, timeoutMs: 15 * 60_000 }) */
-export function waitFor<T = unknown>(input: string, options: WaitForOptions<T> = {}): WaitFor<T> {
+/**
+ * A {@link WaitFor}, typed: it provides the schema's output under the input's name (or `provides`),
+ * and its atom `wait:<input>` has that value as its result.
+ * @example waitFor("address", { schema: addressSchema, timeoutMs: 15 * 60_000 }) // provides { address: the schema's output }
+ */
+export function waitFor<T = unknown, const N extends string = string, const P extends ProvidesSpec | undefined = undefined>(
+  input: N,
+  options: WaitForOptions<T, P> = {},
+): WaitFor<T, [P] extends [undefined] ? ResultNamed<N, T> : ProvidedBy<P, T>, ResultNamed<`wait:${N}`, T>> {
   return new WaitFor(input, options);
 }

@@ -14,7 +14,7 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { FlowState, RunnerState } from "../states.js";
 import { checkStorable } from "../storage/storable.js";
-import { Storage, type FlowStorage } from "../storage/storage.js";
+import { Storage, type FlowStorage, type StoredValues } from "../storage/storage.js";
 import { compile, type ExecutionGraph, type FlowGraph } from "./compiler.js";
 import { fingerprint, flowsOf } from "./fingerprint.js";
 import { topologicalOrder } from "./gates.js";
@@ -103,12 +103,15 @@ export interface EngineStatistics {
  * Tasks run **at least once**: a task that was RUNNING when its host went away runs again on
  * resume. Tasks that reached SUCCESS never run again; their stored results are reused.
  *
+ * `Provides` and `Results` type what {@link Engine.storage} reads: {@link load} takes them from
+ * the flow (and its `store`).
+ *
  * @example
  * const engine = load(flow, { backend, store: { guest: "ada" } });
  * await engine.run();
  * engine.storage.fetch("receipt");
  */
-export class Engine {
+export class Engine<Provides extends object = {}, Results extends object = {}> {
   readonly flow: FlowItem;
   readonly backend: Backend;
   readonly statistics: EngineStatistics = { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 };
@@ -184,8 +187,9 @@ export class Engine {
    * What the flow detail holds, read-only: values, states, results, failures. Available once
    * {@link prepare} (or a run) has loaded the flow detail.
    */
-  get storage(): FlowStorage {
-    return this.#prepared().storage;
+  get storage(): FlowStorage<Provides, Results> {
+    // The same reader, typed by the flow: its values are what the flow's atoms provide.
+    return this.#prepared().storage as StoredValues as FlowStorage<Provides, Results>;
   }
 
   /**

@@ -2,23 +2,31 @@ import { Duplicate, NotFound } from "../errors.js";
 import type { FlowItem } from "../patterns/flow.js";
 import type { Backend } from "../ports/backend.js";
 import { Engine, type EngineOptions } from "./engine.js";
+import type { FetchAll, Merge, Provided, Results, StoreNames } from "../typing.js";
 
 /**
  * An engine for `flow`, ready to run (TaskFlow's `engines.load`). Pass `flowDetailId` and the
- * same backend to resume a stored run.
+ * same backend to resume a stored run. The engine is typed by the flow: `engine.storage.fetch`
+ * of a name the flow (or the `store`) provides has its type, `getResult` of an atom its result's.
  * @example const engine = load(flow, { store: { x: 1 }, backend }); await engine.run();
  */
-export function load(flow: FlowItem, options: EngineOptions = {}): Engine {
+export function load<F extends FlowItem, S extends Record<string, unknown> = {}>(
+  flow: F,
+  options: EngineOptions & { store?: S } = {},
+): Engine<Merge<StoreNames<S>, Provided<F>>, Results<F>> {
   return new Engine(flow, options);
 }
 
 /**
  * Runs `flow` to the end and returns every provided and injected value (TaskFlow's
- * `engines.run`). Rejects with the flow's failure when it reverts.
+ * `engines.run`), typed by the flow and the store. Rejects with the flow's failure when it reverts.
  * @example const { total } = await run(flow, { store: { price: 10, qty: 3 } });
  */
-export async function run(flow: FlowItem, options: EngineOptions = {}): Promise<Record<string, unknown>> {
-  const engine = load(flow, options);
+export async function run<F extends FlowItem, S extends Record<string, unknown> = {}>(
+  flow: F,
+  options: EngineOptions & { store?: S } = {},
+): Promise<FetchAll<Merge<StoreNames<S>, Provided<F>>>> {
+  const engine = load<F, S>(flow, options);
   await engine.run();
   return engine.storage.fetchAll();
 }

@@ -1,6 +1,7 @@
 import type { Atom } from "../atoms/atom.js";
 import type { Retry } from "../atoms/retry.js";
 import { Duplicate } from "../errors.js";
+import type { Carried } from "../typing.js";
 
 /**
  * Anything a flow can hold: an atom or another flow.
@@ -25,10 +26,14 @@ export interface FlowOptions {
 }
 
 /**
- * A structure of atoms and subflows. The pattern decides how the items are ordered.
+ * A structure of atoms and subflows. The pattern decides how the items are ordered. A flow built
+ * by a factory (`linearFlow`, `unorderedFlow`, `graphFlow`) carries, as types, what its items
+ * provide (`Provides`) and their results by atom name (`Results`); `add` keeps the type it has.
  * @example for (const atom of flow.atoms()) console.log(atom.name) // every atom, subflows and retries included
  */
-export abstract class Flow {
+export abstract class Flow<Provides extends object = {}, Results extends object = {}> {
+  /** @internal Types only (never set): what the flow's items provide, and their results by atom name. */
+  declare readonly "~types"?: Carried<Provides, Results>;
   abstract readonly pattern: "linear" | "unordered" | "graph";
   protected readonly children: FlowItem[] = [];
   private readonly added = new Set<FlowItem>();

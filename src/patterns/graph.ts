@@ -3,6 +3,7 @@ import type { AtomNode, ExecNode, ExecutionGraph } from "../engine/compiler.js";
 import { decide } from "../engine/deciders.js";
 import type { Journal } from "../engine/journal.js";
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
+import type { CarriedByAll } from "../typing.js";
 
 /**
  * How far a decider's "no" reaches (TaskFlow's decider depths): `ATOM` the target only, `NEIGHBORS`
@@ -49,7 +50,7 @@ export interface GraphEdge {
  * are read when they are added.
  * @example new GraphFlow("release").add(build, test, publish).link(test, publish) // publish after test, though it needs nothing from it
  */
-export class GraphFlow extends Flow {
+export class GraphFlow<Provides extends object = {}, Results extends object = {}> extends Flow<Provides, Results> {
   readonly pattern = "graph" as const;
   readonly #providers = new Map<string, FlowItem[]>();
   readonly #consumers = new Map<string, FlowItem[]>();
@@ -182,6 +183,9 @@ export class GraphFlow extends Flow {
 }
 
 /** @example graphFlow("build", compile, link, test) // ordered by what each requires; or graphFlow("build", [compile, link, test]) */
-export function graphFlow(name: string, ...items: Array<FlowItems | FlowOptions>): GraphFlow {
+export function graphFlow<const Items extends Array<FlowItems | FlowOptions>>(
+  name: string,
+  ...items: Items
+): GraphFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"]> {
   return build((options) => new GraphFlow(name, options), items);
 }

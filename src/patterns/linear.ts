@@ -1,10 +1,11 @@
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
+import type { CarriedByAll } from "../typing.js";
 
 /**
  * Items run one after another, in the order they were added.
  * @example new LinearFlow("checkout", { retry: new Times(2) }).add(validate, charge, ship)
  */
-export class LinearFlow extends Flow {
+export class LinearFlow<Provides extends object = {}, Results extends object = {}> extends Flow<Provides, Results> {
   readonly pattern = "linear" as const;
   get requires(): string[] {
     const provided = new Set<string>(this.retry?.provides ?? []);
@@ -22,6 +23,9 @@ export class LinearFlow extends Flow {
  * @example linearFlow("call", { retry: new Times(3) }, callApi) // options first
  * @example linearFlow("import", rows.map(importRow)) // an array: 100,000 items build without a spread
  */
-export function linearFlow(name: string, ...items: Array<FlowItems | FlowOptions>): LinearFlow {
+export function linearFlow<const Items extends Array<FlowItems | FlowOptions>>(
+  name: string,
+  ...items: Items
+): LinearFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"]> {
   return build((options) => new LinearFlow(name, options), items);
 }

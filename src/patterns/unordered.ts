@@ -1,10 +1,11 @@
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
+import type { CarriedByAll } from "../typing.js";
 
 /**
  * Items that do not depend on one another; a parallel engine runs them concurrently.
  * @example new UnorderedFlow("notify").add(email, sms)
  */
-export class UnorderedFlow extends Flow {
+export class UnorderedFlow<Provides extends object = {}, Results extends object = {}> extends Flow<Provides, Results> {
   readonly pattern = "unordered" as const;
   /** Siblings cannot see each other's results, so every requirement is needed from outside. */
   get requires(): string[] {
@@ -14,6 +15,9 @@ export class UnorderedFlow extends Flow {
 }
 
 /** @example unorderedFlow("notify", email, sms) // or unorderedFlow("notify", [email, sms]) */
-export function unorderedFlow(name: string, ...items: Array<FlowItems | FlowOptions>): UnorderedFlow {
+export function unorderedFlow<const Items extends Array<FlowItems | FlowOptions>>(
+  name: string,
+  ...items: Items
+): UnorderedFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"]> {
   return build((options) => new UnorderedFlow(name, options), items);
 }

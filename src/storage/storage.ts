@@ -8,6 +8,7 @@ import { providedValue } from "../snapshot/rules.js";
 import type { Writer } from "../engine/writer.js";
 import type { AtomDetail, FlowDetail, LogBook } from "../persistence/models.js";
 import type { AtomState, FlowState } from "../states.js";
+import type { FetchAll, Fetched } from "../typing.js";
 
 /** States in which an atom's result can be read. */
 const RESULT_READABLE = new Set<AtomState>(["SUCCESS", "FAILURE", "REVERTING"]);
@@ -17,16 +18,10 @@ const NONE: Found = { ok: false };
 
 /**
  * What an engine's flow detail holds, read-only: values by name, atom states, results and
- * failures. It reads what the engine holds (committed, or about to be); an engine changes it
- * only through its own methods (`run`, `provide`, `inject`…).
- *
- * @example
- * await engine.run();
- * engine.storage.fetch("receipt");        // the value an atom provided
- * engine.storage.fetchAll();              // every provided and injected name
- * engine.storage.getAtomState("charge");  // "SUCCESS"
+ * failures, untyped (every value `unknown`). {@link FlowStorage} is the same, typed by its flow.
+ * @example const reader: StoredValues = engine.storage; reader.fetch("anything"); // unknown
  */
-export interface FlowStorage {
+export interface StoredValues {
   /** The log book holding this flow detail. */
   readonly book: Readonly<LogBook>;
   /** The flow detail as last changed (committed or about to be). */
@@ -62,11 +57,38 @@ export interface FlowStorage {
 }
 
 /**
- * The engine's reader of one flow detail ({@link FlowStorage}), with argument lookup by
+ * What an engine's flow detail holds, read-only: values by name, atom states, results and
+ * failures. It reads what the engine holds (committed, or about to be); an engine changes it
+ * only through its own methods (`run`, `provide`, `inject`…).
+ *
+ * Typed by the engine's flow: `fetch` of a name the flow provides (or the `store` given to
+ * `load`) has that name's type, `getResult` of an atom its result's, `fetchAll` both; any other
+ * name is `unknown`. The types describe a flow that ended SUCCESS: an atom that failed provides
+ * its {@link Failure} instead (as in TaskFlow), and a name not provided yet throws `NotFound`.
+ *
+ * @example
+ * await engine.run();
+ * engine.storage.fetch("receipt");        // the value an atom provided
+ * engine.storage.fetchAll();              // every provided and injected name
+ * engine.storage.getAtomState("charge");  // "SUCCESS"
+ */
+export interface FlowStorage<Provides extends object = {}, Results extends object = {}> extends StoredValues {
+  /** What the atom's execute returned, readable in SUCCESS and REVERTING; its Failure, in any state, if it threw (as in TaskFlow). @throws NotFound otherwise */
+  getResult<K extends keyof Results & string>(name: K): Results[K];
+  getResult(name: string): unknown;
+  /** The value of a name, ignoring scope: injected values first, then the first atom that provided it (a failed atom provides its Failure, as in TaskFlow). @throws NotFound */
+  fetch<K extends keyof Provides & string>(name: K): Fetched<Provides[K]>;
+  fetch(name: string): unknown;
+  /** Every injected and provided name with its value (a failed atom's: its Failure); a list where several atoms provided one name. */
+  fetchAll(): FetchAll<Provides>;
+}
+
+/**
+ * The engine's reader of one flow detail ({@link StoredValues}), with argument lookup by
  * TaskFlow's scoping and the values injected in memory only. It reads what the engine's journal
  * holds; changes go through the journal.
  */
-export class Storage implements FlowStorage {
+export class Storage implements StoredValues {
   readonly #transient: Record<string, unknown> = {};
   readonly #atomTransient = new Map<string, Record<string, unknown>>();
   readonly #journal: Journal;

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
@@ -93,8 +94,113 @@ describe("the package", () => {
       // "CJS resolves to ESM"). Everything else (node16 from ESM, bundler) must be clean.
       const attw = spawnSync("npx", ["attw", "--profile", "esm-only", "--format", "ascii", "--no-color", tarball], { cwd: out, encoding: "utf8" });
       expect(attw.status, `attw --profile esm-only:\n${attw.stdout}${attw.stderr}`).toBe(0);
+
+      // A new user's project (issue 15, item 1, "Must show"): the tarball installed by npm, then a
+      // file using every subpath type-checked as they would, under both resolutions.
+      expect(checkConsumer(tarball)).toEqual({ bundler: "", nodenext: "" });
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 240_000);
+  }, 900_000); // a build, publint, attw, an npm install and two type checks: minutes on a loaded 2-core machine
 });
+
+// The consumer's file: every subpath imported by name, and a typed flow whose results must have
+// the flow's types, never `any`: \`exactly<T>()(value)\` fails to compile otherwise, as "Expected 2
+// arguments" (the value is any) or "Expected 3 arguments" (its type differs; the error names it).
+const CONSUMER = `
+import * as z from "zod/mini";
+import { linearFlow, load, run, task, waitFor, type Engine, type Provided, type Results } from "taskflow-ts";
+import { ManualClock } from "taskflow-ts/testing";
+import { parseRecord } from "taskflow-ts/schemas";
+import { countCommits } from "taskflow-ts/backend";
+import { MemoryJobBoard } from "taskflow-ts/jobs";
+import { IndexedDbBackend } from "taskflow-ts/idb";
+import { DurableObjectBackend } from "taskflow-ts/durable-object";
+import { connectRunner } from "taskflow-ts/worker";
+import { defineViewer } from "taskflow-ts/viewer";
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type Equal<A, B> = (<G>() => G extends A ? 1 : 2) extends <G>() => G extends B ? 1 : 2 ? true : false;
+function exactly<Expected>() {
+  return <Actual>(_value: Actual, ..._typed: IsAny<Actual> extends true ? ["is any"] : Equal<Actual, Expected> extends true ? [] : ["differs", Actual]) => {};
+}
+
+interface Receipt { id: string; amount: number }
+const book = task({ name: "book", requires: ["guest"], provides: "booking", execute: ({ guest }: { guest: string }) => ({ id: "B-1", guest }) });
+const pay = task({
+  name: "pay", requires: ["booking", "price"], provides: "receipt",
+  execute: async ({ booking, price }: { booking: { id: string }; price: number }): Promise<Receipt> => ({ id: booking.id, amount: price }),
+});
+const flow = linearFlow("trip", waitFor("nights", { schema: z.number() }), book, pay);
+
+export async function main(): Promise<void> {
+  const engine = load(flow, { backend: countCommits(await IndexedDbBackend.open("trips")), clock: new ManualClock(0), store: { guest: "ada", price: 90 } });
+  await engine.run();
+  exactly<Receipt>()(engine.storage.fetch("receipt"));
+  exactly<number>()(engine.storage.fetch("nights"));
+  exactly<string>()(engine.storage.fetch("guest"));
+  exactly<{ id: string; guest: string }>()(engine.storage.getResult("book"));
+  exactly<unknown>()(engine.storage.fetch("not provided"));
+  const all = await run(flow, { store: { guest: "bob", price: 1 } });
+  exactly<Receipt>()(all.receipt);
+  exactly<number>()(all.nights);
+  exactly<{ nights: number; booking: { id: string; guest: string }; receipt: Receipt }>()({} as Provided<typeof flow>);
+  exactly<{ "wait:nights": number; book: { id: string; guest: string }; pay: Receipt }>()({} as Results<typeof flow>);
+  const untyped: Engine = engine;
+  void untyped;
+}
+
+export function others(storage: DurableObjectStorage, worker: Worker): void {
+  void new DurableObjectBackend(storage);
+  void connectRunner(worker);
+  void new MemoryJobBoard();
+  void parseRecord;
+  defineViewer();
+}
+`;
+
+/**
+ * Installs \`tarball\` into a new project outside the repository with npm (offline: its
+ * dependencies, and the Workers types a Worker project adds, are packed from our node_modules and
+ * installed beside it, as the registry would give them), writes {@link CONSUMER} and type-checks
+ * it with our TypeScript under \`moduleResolution\` bundler and nodenext. Returns each one's errors.
+ */
+function checkConsumer(tarball: string): Record<"bundler" | "nodenext", string> {
+  const dir = mkdtempSync(join(tmpdir(), "taskflow-consumer-"));
+  try {
+    const deps = join(dir, "deps");
+    mkdirSync(deps);
+    const wanted = new Set<string>(["@cloudflare/workers-types", ...Object.keys(pkg.dependencies)]);
+    for (const name of wanted) {
+      const own = JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+      for (const dep of Object.keys(own.dependencies ?? {})) wanted.add(dep);
+      execFileSync("npm", ["pack", join(root, "node_modules", name), "--ignore-scripts", "--silent", "--pack-destination", deps], { stdio: "pipe" });
+    }
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    const tarballs = readdirSync(deps).map((f) => `./deps/${f}`);
+    execFileSync("npm", ["install", tarball, ...tarballs, "--offline", "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: dir, stdio: "pipe" });
+    writeFileSync(join(dir, "consumer.ts"), CONSUMER);
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+    const result = { bundler: "", nodenext: "" };
+    for (const mode of ["bundler", "nodenext"] as const) {
+      const compilerOptions = {
+        strict: true,
+        target: "ES2022",
+        module: mode === "bundler" ? "preserve" : "nodenext",
+        moduleResolution: mode,
+        // A page's and a Worker's globals in one program (the file uses both); the two libraries
+        // declare a few globals differently, which skipLibCheck (tsc --init's default) leaves be.
+        lib: ["ES2022", "DOM", "DOM.Iterable"],
+        types: ["@cloudflare/workers-types"],
+        skipLibCheck: true,
+        noEmit: true,
+      };
+      writeFileSync(join(dir, `tsconfig.${mode}.json`), JSON.stringify({ compilerOptions, files: ["consumer.ts"] }));
+      const check = spawnSync(process.execPath, [tsc, "-p", `tsconfig.${mode}.json`], { cwd: dir, encoding: "utf8" });
+      result[mode] = `${check.stdout}${check.stderr}`.trim();
+    }
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
