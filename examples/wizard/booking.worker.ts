@@ -7,7 +7,7 @@
 import type { Engine } from "taskflow-ts";
 import { broadcastTransitions, IndexedDbBackend } from "taskflow-ts/idb";
 import { exposeRunner } from "taskflow-ts/worker";
-import { bookingFlow, CHANNEL_SCOPE, type Ledger } from "./flow.js";
+import { bookingFlow, CHANNEL_SCOPE, NETWORK_CHANNEL, type Ledger } from "./flow.js";
 import { append, count, read } from "./ledger.js";
 
 // "?slow=reserve" makes that step's first execution wait 60 s, so a test can kill the browser while
@@ -44,7 +44,7 @@ exposeRunner({
   backend: IndexedDbBackend.open("taskflow-wizard"),
   onEngine: (engine) => {
     engines.add(engine);
-    engine.setOnline(navigator.onLine); // "pay" needs the network: it waits while offline
+    engine.setOnline(online); // "pay" needs the network: it waits while offline
     const stop = broadcastTransitions(engine, { scope: CHANNEL_SCOPE });
     return () => {
       stop();
@@ -52,5 +52,13 @@ exposeRunner({
     };
   },
 });
-addEventListener("online", () => engines.forEach((e) => e.setOnline(true)));
-addEventListener("offline", () => engines.forEach((e) => e.setOnline(false)));
+let online = navigator.onLine;
+const setOnline = (value: boolean) => {
+  online = value;
+  engines.forEach((e) => e.setOnline(value));
+};
+addEventListener("online", () => setOnline(true));
+addEventListener("offline", () => setOnline(false));
+// The pages say so too (NETWORK_CHANNEL): a page's events are the ones a person's browser and the
+// tests' emulation (playwright's setOffline) surely fire; a worker's own may not be.
+new BroadcastChannel(NETWORK_CHANNEL).onmessage = (event: MessageEvent<unknown>) => setOnline(event.data === "online");
