@@ -6,6 +6,7 @@ import type { QuietJobs } from "./quiet-jobs.js";
 import type { TestLocks } from "./lock-host.js";
 import type { TestJobBoard } from "./job-board-host.js";
 import type { TestRunner } from "./runner-host.js";
+import type { EdgeRunner, TaskLedger, TestTaskObjects, TestTasks } from "./edge-hosts.js";
 
 declare global {
   namespace Cloudflare {
@@ -20,6 +21,14 @@ declare global {
       LOCKS: DurableObjectNamespace<TestLocks>;
       /** The JobBoardObject, with a clock the tests set. */
       JOB_BOARD: DurableObjectNamespace<TestJobBoard>;
+      /** A FlowRunner whose tasks run remotely (edge-hosts.ts). */
+      EDGE_RUNNER: DurableObjectNamespace<EdgeRunner>;
+      /** The remote Worker of the edge executor: this Worker's TestTasks entrypoint. */
+      TASKS: Service<TestTasks>;
+      /** The pool of TaskObjects of the edge executor. */
+      TASK_OBJECTS: DurableObjectNamespace<TestTaskObjects>;
+      /** Where the remote ends count what reached them. */
+      LEDGER: DurableObjectNamespace<TaskLedger>;
       API_TOKEN: string;
       JOB_BOARD_SECRET: string;
     }
