@@ -13,6 +13,7 @@ const workerd = [
   { files: ["adapters/durable-object/**/*.ts", "test/workerd/**/*.ts"], project: "./test/workerd/tsconfig.json" },
   { files: ["bench/durable-object/**/*.ts"], project: "./bench/durable-object/tsconfig.json" },
   { files: ["examples/edge-jobs/**/*.ts"], project: "./examples/edge-jobs/tsconfig.json" },
+  { files: ["examples/edge-executor/**/*.ts"], project: "./examples/edge-executor/tsconfig.json" },
 ];
 
 // Adapters are built like a user's code, against the package's public API: `taskflow-ts` and

@@ -4,7 +4,9 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { FlowRunner } from "../../adapters/durable-object/index.js";
 import type { AtomDetail } from "../../src/index.js";
+import { SIMPLE_LINEAR_STORE } from "../../examples/edge-executor/simple-linear.js";
 import type { ExecutorPlan } from "./edge-hosts.js";
 import { untilEnded } from "./runner-helpers.js";
 
@@ -18,8 +20,7 @@ async function setup(plan: ExecutorPlan) {
   return { id, runner, name, ledger: env.LEDGER.getByName(name) };
 }
 
-type Runner = Awaited<ReturnType<typeof setup>>["runner"];
-async function details(runner: Runner, id: string): Promise<Record<string, AtomDetail>> {
+async function details(runner: DurableObjectStub<FlowRunner>, id: string): Promise<Record<string, AtomDetail>> {
   const log = await runner.logBook(id);
   return Object.fromEntries((log.atomDetails as AtomDetail[]).map((d) => [d.name, d]));
 }
@@ -99,5 +100,14 @@ describe("EdgeExecutor in workerd (issue 14, the edge half)", () => {
     const { received } = await ledger.log("never");
     expect(received.map((a) => a.action)).toEqual(["execute", "revert", "execute", "revert"]);
     expect(received[0]?.idempotencyKey).not.toBe(received[2]?.idempotencyKey); // a retry is a new generation
+  });
+
+  it("TaskFlow's wbe_simple_linear (examples/edge-executor): result1 = 1, result2 = 666, each run by the tasks Worker", async () => {
+    const runner = env.SIMPLE_LINEAR.getByName(`wbe-${crypto.randomUUID()}`);
+    await runner.start("run-1", "simple-linear", [], SIMPLE_LINEAR_STORE);
+    const status = await untilEnded(runner, "run-1");
+    expect(status.state).toBe("SUCCESS");
+    expect([status.atoms["one-arg"]?.result, status.atoms["multi-arg"]?.result]).toEqual([1, 666]);
+    expect(Object.values(await details(runner, "run-1")).map((d) => d.workers)).toEqual([[{ attempt: 1, worker: "simple-tasks" }], [{ attempt: 1, worker: "simple-tasks" }]]);
   });
 });

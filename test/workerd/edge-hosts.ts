@@ -7,6 +7,7 @@ import {
   EdgeExecutor, FlowRunner, TaskEntrypoint, TaskObject,
   type EdgeTaskImplementation, type FlowRunnerOptions,
 } from "../../adapters/durable-object/index.js";
+import { SimpleLinear } from "../../examples/edge-executor/simple-linear.js";
 import { Executor, FlowRegistry, linearFlow, remoteTask, Times, type ExecutionOutcome, type TaskRequest } from "../../src/index.js";
 
 const HOUR = 3_600_000;
@@ -165,4 +166,9 @@ export class EdgeRunner extends FlowRunner {
     if (plan.kind === "service") return EdgeExecutor.service(this.env.TASKS, timeout);
     return EdgeExecutor.objects(this.env.TASK_OBJECTS, { ...timeout, size: 2, ...(plan.roundRobin ? { pick: () => `tasks-${this.#turn++ % 2}` } : {}) });
   }
+}
+
+/** The example (examples/edge-executor), with work due an hour later, so tests run its alarm by hand (its options, plus that). */
+export class TestSimpleLinear extends SimpleLinear {
+  protected override readonly options: FlowRunnerOptions = { executor: EdgeExecutor.service(this.env.SIMPLE_TASKS, { name: "simple-tasks" }), resumeDelayMs: HOUR };
 }

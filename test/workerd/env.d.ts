@@ -6,7 +6,8 @@ import type { QuietJobs } from "./quiet-jobs.js";
 import type { TestLocks } from "./lock-host.js";
 import type { TestJobBoard } from "./job-board-host.js";
 import type { TestRunner } from "./runner-host.js";
-import type { EdgeRunner, TaskLedger, TestTaskObjects, TestTasks } from "./edge-hosts.js";
+import type { EdgeRunner, TaskLedger, TestSimpleLinear, TestTaskObjects, TestTasks } from "./edge-hosts.js";
+import type { SimpleLinearTasks } from "../../examples/edge-executor/simple-linear.js";
 
 declare global {
   namespace Cloudflare {
@@ -29,6 +30,9 @@ declare global {
       TASK_OBJECTS: DurableObjectNamespace<TestTaskObjects>;
       /** Where the remote ends count what reached them. */
       LEDGER: DurableObjectNamespace<TaskLedger>;
+      /** The example examples/edge-executor: its runner and its tasks Worker. */
+      SIMPLE_LINEAR: DurableObjectNamespace<TestSimpleLinear>;
+      SIMPLE_TASKS: Service<SimpleLinearTasks>;
       API_TOKEN: string;
       JOB_BOARD_SECRET: string;
     }

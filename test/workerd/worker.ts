@@ -6,7 +6,8 @@ export { TestRunner } from "./runner-host.js";
 export { QuietJobs } from "./quiet-jobs.js";
 export { TestLocks } from "./lock-host.js";
 export { TestJobBoard } from "./job-board-host.js";
-export { EdgeRunner, TaskLedger, TestTaskObjects, TestTasks } from "./edge-hosts.js";
+export { EdgeRunner, TaskLedger, TestSimpleLinear, TestTaskObjects, TestTasks } from "./edge-hosts.js";
+export { SimpleLinearTasks } from "../../examples/edge-executor/simple-linear.js";
 
 export default {
   fetch: (): Response => new Response("taskflow-ts workerd tests: nothing to serve", { status: 404 }),
