@@ -14,6 +14,7 @@ const workerd = [
   { files: ["bench/durable-object/**/*.ts"], project: "./bench/durable-object/tsconfig.json" },
   { files: ["examples/edge-jobs/**/*.ts"], project: "./examples/edge-jobs/tsconfig.json" },
   { files: ["examples/edge-board/**/*.ts"], project: "./examples/edge-board/tsconfig.json" },
+  { files: ["examples/edge-executor/**/*.ts"], project: "./examples/edge-executor/tsconfig.json" },
 ];
 
 // Adapters are built like a user's code, against the package's public API: `taskflow-ts` and

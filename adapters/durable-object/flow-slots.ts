@@ -19,7 +19,7 @@ import { dueAt, statusOf, type FlowLog, type FlowStatus } from "./runner-status.
  *   protected override readonly options: FlowRunnerOptions = { engine: "parallel", retentionMs: 30 * 86_400_000 };
  * }
  */
-export interface FlowRunnerOptions extends Pick<EngineOptions, "engine" | "maxConcurrency" | "clock" | "random" | "deferReverts" | "neverResolve" | "onListenerError"> {
+export interface FlowRunnerOptions extends Pick<EngineOptions, "engine" | "maxConcurrency" | "clock" | "random" | "deferReverts" | "neverResolve" | "onListenerError" | "executor"> {
   /**
    * How long after it has work to do (just started, given its input, resumed, or interrupted by
    * an eviction) the alarm runs a flow. Default 0: at once. Timers are always served at their

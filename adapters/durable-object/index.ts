@@ -13,6 +13,9 @@
  * @example
  * import { DurableObjectJobBoard, jobBoardCredential } from "taskflow-ts/durable-object"; // and export { JobBoardObject }
  * const board = new DurableObjectJobBoard(env.JOB_BOARD.getByName("jobs"), { credential: await jobBoardCredential(env.JOB_BOARD_SECRET, "conductor-1") });
+ * @example
+ * import { EdgeExecutor, TaskEntrypoint } from "taskflow-ts/durable-object"; // a FlowRunner's tasks run in another Worker
+ * protected override readonly options = { executor: EdgeExecutor.service(this.env.TASKS) };
  * @module taskflow-ts/durable-object
  */
 export { DurableObjectBackend, type SqliteStorage } from "./backend.js";
@@ -25,3 +28,5 @@ export {
   type DurableObjectJobBoardOptions, type JobBoardCredential, type JobBoardReply, type JobBoardRpc,
 } from "./job-board.js";
 export { ShardedJobBoard, type ShardedJobBoardOptions } from "./sharded-board.js";
+export { EdgeExecutor, WorkerLost, type EdgeExecutorOptions, type EdgeRoute, type TaskService } from "./edge-executor.js";
+export { TaskEntrypoint, TaskObject, runTask, type EdgeTaskImplementation } from "./task-service.js";

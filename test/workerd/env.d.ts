@@ -7,6 +7,8 @@ import type { TestLocks } from "./lock-host.js";
 import type { TestJobBoard } from "./job-board-host.js";
 import type { TestRunner } from "./runner-host.js";
 import type { ConductorObject, EdgeBoard, LogBooks } from "../../examples/edge-board/worker.js";
+import type { EdgeRunner, TaskLedger, TestSimpleLinear, TestTaskObjects, TestTasks } from "./edge-hosts.js";
+import type { SimpleLinearTasks } from "../../examples/edge-executor/simple-linear.js";
 
 declare global {
   namespace Cloudflare {
@@ -25,6 +27,17 @@ declare global {
       EDGE_BOARD: DurableObjectNamespace<EdgeBoard>;
       EDGE_BOOKS: DurableObjectNamespace<LogBooks>;
       EDGE_CONDUCTORS: DurableObjectNamespace<ConductorObject>;
+      /** A FlowRunner whose tasks run remotely (edge-hosts.ts). */
+      EDGE_RUNNER: DurableObjectNamespace<EdgeRunner>;
+      /** The remote Worker of the edge executor: this Worker's TestTasks entrypoint. */
+      TASKS: Service<TestTasks>;
+      /** The pool of TaskObjects of the edge executor. */
+      TASK_OBJECTS: DurableObjectNamespace<TestTaskObjects>;
+      /** Where the remote ends count what reached them. */
+      LEDGER: DurableObjectNamespace<TaskLedger>;
+      /** The example examples/edge-executor: its runner and its tasks Worker. */
+      SIMPLE_LINEAR: DurableObjectNamespace<TestSimpleLinear>;
+      SIMPLE_TASKS: Service<SimpleLinearTasks>;
       API_TOKEN: string;
       JOB_BOARD_SECRET: string;
     }

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { FlowStatus } from "../../adapters/durable-object/index.js";
+import type { FlowRunner, FlowStatus } from "../../adapters/durable-object/index.js";
 
 /** A TestRunner (runner-host.ts) in a new, empty Durable Object. */
 export const freshRunner = () => env.FLOW_RUNNER.get(env.FLOW_RUNNER.newUniqueId());
@@ -14,7 +14,7 @@ const ENDED = ["SUCCESS", "REVERTED", "FAILURE"];
  * Runs the object's alarm until flow `id` has ended with nothing pending, as the runtime would
  * fire it; fails when the flow is unfinished and no alarm is armed (it would never end).
  */
-export async function untilEnded(runner: RunnerStub, id: string, most = 10): Promise<FlowStatus> {
+export async function untilEnded(runner: DurableObjectStub<FlowRunner>, id: string, most = 10): Promise<FlowStatus> {
   for (let i = 0; i <= most; i++) {
     const status = (await runner.get(id)) as FlowStatus;
     if (ENDED.includes(status.state) && !status.pending) return status;
