@@ -2,7 +2,7 @@
 // MessageChannel, which is what a Worker gives a page (Comlink sees a MessagePort either way).
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryBackend, RequestTimeout, Times, linearFlow, load, remoteTask, unorderedFlow } from "taskflow-ts";
-import { ManualClock } from "taskflow-ts/testing";
+import { assertCrashSafe, ManualClock } from "taskflow-ts/testing";
 import { serveTasks, WorkerLost, WorkerPool, type TaskImplementation } from "taskflow-ts/worker";
 
 const pools: WorkerPool[] = [];
@@ -169,4 +169,38 @@ describe("WorkerPool (issue 14, item 2)", () => {
       expect(p.workers()).toEqual([]);
     });
   });
+
+  describe("the crash-point harness over flows on the pool (issue 14, item 6)", () => {
+    const tasks: Record<string, TaskImplementation> = {
+      add: ({ x, y }) => (x as number) + (y as number),
+      double: ({ sum }) => (sum as number) * 2,
+      square: ({ sum }) => (sum as number) ** 2,
+      total: ({ doubled, squared }) => (doubled as number) + (squared as number),
+      refuse: () => {
+        throw new RangeError("refused");
+      },
+      "revert:add": () => "undone",
+    };
+    const flows = {
+      "fan-in": () => linearFlow("pool-crash",
+        remoteTask({ name: "add", requires: ["x", "y"], provides: "sum" }),
+        unorderedFlow("both", remoteTask({ name: "double", requires: ["sum"], provides: "doubled" }), remoteTask({ name: "square", requires: ["sum"], provides: "squared" })),
+        remoteTask({ name: "total", requires: ["doubled", "squared"], provides: "out" })),
+      // The last task fails: every revert runs on the workers, crashed at each of its writes too.
+      reverting: () => linearFlow("pool-revert", remoteTask({ name: "add", requires: ["x", "y"], provides: "sum" }), remoteTask({ name: "double", requires: ["sum"], provides: "doubled" }), remoteTask({ name: "refuse" })),
+    };
+    for (const engine of ["serial", "parallel"] as const) {
+      for (const [shape, makeFlow] of Object.entries(flows)) {
+        it(`${shape} flow on the ${engine} engine, its tasks on two workers, ends as if uninterrupted`, async () => {
+          const { pool: p, add } = pool();
+          await add("w1", tasks);
+          await add("w2", tasks);
+          const report = await assertCrashSafe({ makeFlow, store: { x: 2, y: 3 }, engine: { engine, executor: p } });
+          expect(report.points).toBeGreaterThan(4);
+          expect(report.scenarios).toBe(report.points * 2);
+        });
+      }
+    }
+  });
 });
+
