@@ -6,6 +6,8 @@
  *   --idb-rounds=N             rounds of the IndexedDB cases (default 5)
  *   --idb-only                 the IndexedDB section alone
  *   --worker-rounds=N          rounds of the Web Worker cases (default 7)
+ *   --pool-rounds=N            rounds of the Web Worker pool cases (default 5)
+ *   --pool-only                the Web Worker pool section alone (Mandelbrot, remote no-op)
  *
  *   --memory-only              the memory section and the peer alone (no Chromium)
  *
@@ -31,6 +33,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -39,8 +42,11 @@ import { measureIdb } from "./idb.js";
 import type { IdbFigure } from "./idb-page.js";
 import { measureWorker } from "./worker.js";
 import type { WorkerFigure } from "./worker-page.js";
+import { measurePool } from "./pool.js";
+import type { PoolFigure } from "./pool-page.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
 import { countCommits } from "../src/backend.js";
+import { IMAGE } from "../examples/mandelbrot/bands.js";
 
 type CaseName = "linear" | "chain" | "fan";
 type EngineKind = "serial" | "parallel";
@@ -54,6 +60,10 @@ const IDB_ONLY = process.argv.includes("--idb-only");
 const MEMORY_ONLY = process.argv.includes("--memory-only");
 /** Rounds of the Web Worker cases (`--worker-rounds=N`); each round takes about 7 s. */
 const WORKER_ROUNDS = Number(process.argv.find((a) => a.startsWith("--worker-rounds="))?.split("=")[1] ?? 7);
+/** Rounds of the Web Worker pool cases (`--pool-rounds=N`). */
+const POOL_ROUNDS = Number(process.argv.find((a) => a.startsWith("--pool-rounds="))?.split("=")[1] ?? 5);
+/** Only the Web Worker pool section (`--pool-only`). */
+const POOL_ONLY = process.argv.includes("--pool-only");
 const CASES: CaseName[] = ["linear", "chain", "fan"];
 const ENGINES: EngineKind[] = ["serial", "parallel"];
 const SIZES = [100, 1000, 10000, 100000];
@@ -214,8 +224,8 @@ async function main(): Promise<void> {
     if (!JSON_OUT) console.log(s);
   };
   const startAll = performance.now();
-  if (IDB_ONLY) {
-    const idb = await idbSection();
+  if (IDB_ONLY || POOL_ONLY) {
+    const idb = IDB_ONLY ? await idbSection() : await poolSection();
     if (JSON_OUT) for (const r of [...idb.lines, ...idb.checks]) console.log(JSON.stringify(r));
     else for (const line of [...idb.table, "", "Targets:", ...idb.checks.map((c) => `  ${c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value} (target ${c.limit})`)]) log(line);
     return;
@@ -297,8 +307,12 @@ async function main(): Promise<void> {
   // The same flow on IndexedDB in the page and in a Web Worker (taskflow-ts/worker).
   const worker = MEMORY_ONLY ? skipped : await workerSection();
   for (const c of worker.checks) checks.push(c);
+  // The Mandelbrot flow on a pool of Web Workers and in the page; a remote task's overhead.
+  const poolFigures = MEMORY_ONLY ? skipped : await poolSection();
+  for (const c of poolFigures.checks) checks.push(c);
 
   if (JSON_OUT) {
+    for (const r of poolFigures.lines) console.log(JSON.stringify(r));
     for (const r of idb.lines) console.log(JSON.stringify(r));
     for (const r of worker.lines) console.log(JSON.stringify(r));
     for (const r of rows) console.log(JSON.stringify(r));
@@ -338,6 +352,8 @@ async function main(): Promise<void> {
     for (const line of idb.table) log(line);
     log("");
     for (const line of worker.table) log(line);
+    log("");
+    for (const line of poolFigures.table) log(line);
   }
 
   log("\nTargets:");
@@ -456,4 +472,48 @@ async function workerSection(): Promise<{ lines: object[]; table: string[]; chec
   return { lines, table, checks };
 }
 
+/**
+ * The Web Worker pool figures (Chromium): the Mandelbrot example's flow (the same image) on a
+ * WorkerPool of 1, 2 and 4 workers and in the page, per round, and the speed-up of each pool over
+ * the page's run of the same round; a no-op task's time through a one-worker pool, in the page,
+ * and a bare Comlink round trip to a Worker (best of 3 × 500 per round). The speed-up's target
+ * is 0.8 × the cores the page sees, up to the pool's size: on a machine shared with other work
+ * the cores are not all free, so the load average is printed beside it. See bench/pool-page.ts.
+ */
+async function poolSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
+  if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) {
+    return { lines: [{ note: "Web Worker pool section skipped: no Chromium (apt-get install -y chromium)" }], table: ["Web Worker pool: skipped (no Chromium at /usr/bin/chromium)"], checks: [] };
+  }
+  if (!JSON_OUT) process.stderr.write("  measuring the Web Worker pool in Chromium...\n");
+  const loadAvg = loadavg().map((x) => x.toFixed(2)).join(" ");
+  const { figures: rounds, cores } = await measurePool(POOL_ROUNDS);
+  const of = (r: PoolFigure[], c: PoolFigure["case"], workers: number) => (r.find((f) => f.case === c && f.workers === workers) as PoolFigure).ms;
+  const lines: Array<Record<string, unknown>> = [];
+  const table = [
+    `The Mandelbrot example's flow (${IMAGE.width}×${IMAGE.height}, ${IMAGE.bands} bands, ${IMAGE.maxIter} iterations) in Chromium on a WorkerPool and in the page, median of ${rounds.length} rounds; speed-up per round over the page's run in the same round, range in brackets. Cores the page sees: ${cores}; load average before: ${loadAvg}:`,
+    "  case        workers        ms   speed-up × page        target",
+  ];
+  const checks: Check[] = [];
+  table.push(`  page              -  ${median(rounds.map((r) => of(r, "page", 0))).toFixed(0).padStart(8)}`);
+  for (const workers of [1, 2, 4]) {
+    const ratios = rounds.map((r) => of(r, "page", 0) / of(r, "pool", workers));
+    const speedup = round(median(ratios));
+    const target = round(0.8 * Math.min(cores, workers));
+    const ms = median(rounds.map((r) => of(r, "pool", workers)));
+    lines.push({ backend: "memory", case: "pool:mandelbrot", workers, cores, load: loadAvg, rounds: rounds.length, ms: round(ms, 1), speedup, speedup_range: [round(Math.min(...ratios)), round(Math.max(...ratios))] });
+    table.push(`  pool      ${String(workers).padStart(7)}  ${ms.toFixed(0).padStart(8)}   ${`${speedup.toFixed(2)}× [${round(Math.min(...ratios)).toFixed(2)}–${round(Math.max(...ratios)).toFixed(2)}]`.padEnd(20)} ≥ ${target.toFixed(2)}×`);
+    checks.push({ target: `pool of ${workers} speed-up vs the page`, case: "mandelbrot", engine: "parallel", value: speedup, limit: `≥ 0.8 × min(cores ${cores}, ${workers}) = ${target}×`, pass: speedup >= target });
+  }
+  const us = (c: PoolFigure["case"]) => round(median(rounds.map((r) => of(r, c, c === "noop-page" ? 0 : 1) * 1000)), 1);
+  const [remote, local, raw] = [us("noop-pool"), us("noop-page"), us("noop-comlink")];
+  const overhead = round(remote - local, 1);
+  lines.push({ backend: "memory", case: "pool:noop", rounds: rounds.length, us_per_task_pool: remote, us_per_task_page: local, us_per_comlink_round_trip: raw, overhead_us_per_task: overhead });
+  table.push(
+    `  a no-op task (linear flow of 500, best of 3 per round): ${remote} µs through a one-worker pool, ${local} µs in the page: ${overhead} µs of overhead per remote task; a bare Comlink round trip to a Worker: ${raw} µs`,
+  );
+  checks.push({ target: "remote no-op overhead per task", case: "noop", engine: "serial", value: round(overhead / 1000, 3), limit: "≤ 1 ms", pass: overhead <= 1000 });
+  return { lines, table, checks };
+}
+
 await main();
+
