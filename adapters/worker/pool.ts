@@ -206,11 +206,13 @@ export class WorkerPool extends Executor {
       this.lose(name, why);
     };
     (target as Partial<EventTarget>).addEventListener?.("error", onError, { signal: m.gone.signal });
+    const timer = new AbortController();
     const hello = await Promise.race([
       m.remote.hello().then((h) => h, () => undefined),
       died,
-      this.#options.clock.sleep(this.#options.heartbeatTimeoutMs, m.gone.signal).then(() => `it did not say which tasks it serves within ${this.#options.heartbeatTimeoutMs} ms`),
+      this.#options.clock.sleep(this.#options.heartbeatTimeoutMs, timer.signal).then(() => `it did not say which tasks it serves within ${this.#options.heartbeatTimeoutMs} ms`),
     ]);
+    timer.abort();
     if (typeof hello !== "object" || this.#closed) {
       const why = typeof hello === "string" ? hello : this.#closed ? "the pool was closed" : "it did not answer";
       m.gone.abort();
