@@ -8,6 +8,8 @@
  *   --worker-rounds=N          rounds of the Web Worker cases (default 7)
  *   --group-rounds=N           rounds of the group-commit cases (default 3)
  *   --group-only               the group-commit section alone (100 jobs of 10 atoms, one conductor)
+ *   --pool-rounds=N            rounds of the Web Worker pool cases (default 5)
+ *   --pool-only                the Web Worker pool section alone (Mandelbrot, remote no-op)
  *
  *   --memory-only              the memory section and the peer alone (no Chromium)
  *   --jobs-only                jobs per second through the IndexedDB job board, 1 and 3 tabs (bench/jobs.ts);
@@ -35,6 +37,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -46,8 +49,11 @@ import { measureWorker } from "./worker.js";
 import { measureJobs } from "./jobs.js";
 import type { WorkerFigure } from "./worker-page.js";
 import type { GroupCommitFigure } from "./group-commit-page.js";
+import { measurePool } from "./pool.js";
+import type { PoolFigure } from "./pool-page.js";
 import { graphFlow, linearFlow, load, MemoryBackend, task, unorderedFlow, type FlowItem } from "../src/index.js";
 import { countCommits } from "../src/backend.js";
+import { IMAGE } from "../examples/mandelbrot/bands.js";
 
 type CaseName = "linear" | "chain" | "fan";
 type EngineKind = "serial" | "parallel";
@@ -67,6 +73,10 @@ const WORKER_ROUNDS = Number(process.argv.find((a) => a.startsWith("--worker-rou
 const GROUP_ROUNDS = Number(process.argv.find((a) => a.startsWith("--group-rounds="))?.split("=")[1] ?? 3);
 /** Only the group-commit section (`--group-only`). */
 const GROUP_ONLY = process.argv.includes("--group-only");
+/** Rounds of the Web Worker pool cases (`--pool-rounds=N`). */
+const POOL_ROUNDS = Number(process.argv.find((a) => a.startsWith("--pool-rounds="))?.split("=")[1] ?? 5);
+/** Only the Web Worker pool section (`--pool-only`). */
+const POOL_ONLY = process.argv.includes("--pool-only");
 const CASES: CaseName[] = ["linear", "chain", "fan"];
 const ENGINES: EngineKind[] = ["serial", "parallel"];
 const SIZES = [100, 1000, 10000, 100000];
@@ -238,8 +248,8 @@ async function main(): Promise<void> {
     for (const line of JSON_OUT ? jobs.lines.map((l) => JSON.stringify(l)) : jobs.table) console.log(line);
     return;
   }
-  if (IDB_ONLY) {
-    const idb = await idbSection();
+  if (IDB_ONLY || POOL_ONLY) {
+    const idb = IDB_ONLY ? await idbSection() : await poolSection();
     if (JSON_OUT) for (const r of [...idb.lines, ...idb.checks]) console.log(JSON.stringify(r));
     else for (const line of [...idb.table, "", "Targets:", ...idb.checks.map((c) => `  ${c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value} (target ${c.limit})`)]) log(line);
     return;
@@ -326,8 +336,12 @@ async function main(): Promise<void> {
   for (const c of group.checks) checks.push(c);
   // Jobs per second through the IndexedDB job board, 1 and 3 tabs.
   const jobs = MEMORY_ONLY ? skipped : await jobsSection();
+  // The Mandelbrot flow on a pool of Web Workers and in the page; a remote task's overhead.
+  const poolFigures = MEMORY_ONLY ? skipped : await poolSection();
+  for (const c of poolFigures.checks) checks.push(c);
 
   if (JSON_OUT) {
+    for (const r of poolFigures.lines) console.log(JSON.stringify(r));
     for (const r of idb.lines) console.log(JSON.stringify(r));
     for (const r of worker.lines) console.log(JSON.stringify(r));
     for (const r of group.lines) console.log(JSON.stringify(r));
@@ -373,6 +387,8 @@ async function main(): Promise<void> {
     for (const line of group.table) log(line);
     log("");
     for (const line of jobs.table) log(line);
+    log("");
+    for (const line of poolFigures.table) log(line);
   }
 
   log("\nTargets:");
@@ -518,6 +534,49 @@ async function workerSection(): Promise<{ lines: object[]; table: string[]; chec
   const checks: Check[] = [
     { target: "idb in a worker vs in the page", case: "linear", engine: "serial", value: inWorker.ratio_to_page, limit: "≤ 1.2× (overhead ≤ 20%)", pass: inWorker.ratio_to_page <= 1.2 },
   ];
+  return { lines, table, checks };
+}
+
+/**
+ * The Web Worker pool figures (Chromium): the Mandelbrot example's flow (the same image) on a
+ * WorkerPool of 1, 2 and 4 workers and in the page, per round, and the speed-up of each pool over
+ * the page's run of the same round; a no-op task's time through a one-worker pool, in the page,
+ * and a bare Comlink round trip to a Worker (best of 3 × 500 per round). The speed-up's target
+ * is 0.8 × the cores the page sees, up to the pool's size: on a machine shared with other work
+ * the cores are not all free, so the load average is printed beside it. See bench/pool-page.ts.
+ */
+async function poolSection(): Promise<{ lines: object[]; table: string[]; checks: Check[] }> {
+  if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) {
+    return { lines: [{ note: "Web Worker pool section skipped: no Chromium (apt-get install -y chromium)" }], table: ["Web Worker pool: skipped (no Chromium at /usr/bin/chromium)"], checks: [] };
+  }
+  if (!JSON_OUT) process.stderr.write("  measuring the Web Worker pool in Chromium...\n");
+  const loadAvg = loadavg().map((x) => x.toFixed(2)).join(" ");
+  const { figures: rounds, cores } = await measurePool(POOL_ROUNDS);
+  const of = (r: PoolFigure[], c: PoolFigure["case"], workers: number) => (r.find((f) => f.case === c && f.workers === workers) as PoolFigure).ms;
+  const lines: Array<Record<string, unknown>> = [];
+  const table = [
+    `The Mandelbrot example's flow (${IMAGE.width}×${IMAGE.height}, ${IMAGE.bands} bands, ${IMAGE.maxIter} iterations) in Chromium on a WorkerPool and in the page, median of ${rounds.length} rounds; speed-up per round over the page's run in the same round, range in brackets. Cores the page sees: ${cores}; load average before: ${loadAvg}:`,
+    "  case        workers        ms   speed-up × page        target",
+  ];
+  const checks: Check[] = [];
+  table.push(`  page              -  ${median(rounds.map((r) => of(r, "page", 0))).toFixed(0).padStart(8)}`);
+  for (const workers of [1, 2, 4]) {
+    const ratios = rounds.map((r) => of(r, "page", 0) / of(r, "pool", workers));
+    const speedup = round(median(ratios));
+    const target = round(0.8 * Math.min(cores, workers));
+    const ms = median(rounds.map((r) => of(r, "pool", workers)));
+    lines.push({ backend: "memory", case: "pool:mandelbrot", workers, cores, load: loadAvg, rounds: rounds.length, ms: round(ms, 1), speedup, speedup_range: [round(Math.min(...ratios)), round(Math.max(...ratios))] });
+    table.push(`  pool      ${String(workers).padStart(7)}  ${ms.toFixed(0).padStart(8)}   ${`${speedup.toFixed(2)}× [${round(Math.min(...ratios)).toFixed(2)}–${round(Math.max(...ratios)).toFixed(2)}]`.padEnd(20)} ≥ ${target.toFixed(2)}×`);
+    checks.push({ target: `pool of ${workers} speed-up vs the page`, case: "mandelbrot", engine: "parallel", value: speedup, limit: `≥ 0.8 × min(cores ${cores}, ${workers}) = ${target}×`, pass: speedup >= target });
+  }
+  const us = (c: PoolFigure["case"]) => round(median(rounds.map((r) => of(r, c, c === "noop-page" ? 0 : 1) * 1000)), 1);
+  const [remote, local, raw] = [us("noop-pool"), us("noop-page"), us("noop-comlink")];
+  const overhead = round(remote - local, 1);
+  lines.push({ backend: "memory", case: "pool:noop", rounds: rounds.length, us_per_task_pool: remote, us_per_task_page: local, us_per_comlink_round_trip: raw, overhead_us_per_task: overhead });
+  table.push(
+    `  a no-op task (linear flow of 500, best of 3 per round): ${remote} µs through a one-worker pool, ${local} µs in the page: ${overhead} µs of overhead per remote task; a bare Comlink round trip to a Worker: ${raw} µs`,
+  );
+  checks.push({ target: "remote no-op overhead per task", case: "noop", engine: "serial", value: round(overhead / 1000, 3), limit: "≤ 1 ms", pass: overhead <= 1000 });
   return { lines, table, checks };
 }
 

@@ -16,4 +16,4 @@ export { exposeRunner, RunnerHost, type ExposeRunnerOptions, type FlowFactories,
 export { connectRunner, RunnerClient, type RunnerTarget, type StartArguments } from "./client.js";
 export type { AtomTransition, FlowLog, FlowRecords, RunnerEvents, RunnerListeners } from "./wire.js";
 export { installTransferHandlers } from "./transfer.js";
-export { serveTasks, WorkerPool, WorkerLost, type TaskImplementation, type WorkerTaskContext, type WorkerPoolOptions } from "./pool.js";
+export { serveTasks, WorkerPool, WorkerLost, type ServeTasksOptions, type TaskImplementation, type WorkerTaskContext, type WorkerPoolOptions } from "./pool.js";

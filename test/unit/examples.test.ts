@@ -54,3 +54,15 @@ describe("the README's jobs example", () => {
     expect(log.mock.calls).toEqual([["cat: SUCCESS"]]);
   });
 });
+
+describe("TaskFlow's wbe_simple_linear, ported (issue 14, item 5)", () => {
+  it("runs the two tasks on the pool's workers and ends with TaskFlow's results", async () => {
+    const { main } = await import("../../examples/wbe-simple-linear.js");
+    const log: string[] = [];
+    const { results, ranOn } = await main((line) => log.push(line));
+    expect(results).toEqual({ x: 111, y: 222, z: 333, result1: 1, result2: 666 });
+    expect(Object.keys(ranOn).sort()).toEqual(["task-1", "task-2"]);
+    for (const worker of Object.values(ranOn)) expect(["worker-1", "worker-2"]).toContain(worker);
+    expect(log.slice(0, 3)).toEqual(["Running 2 workers.", "Executing some work.", "Execution finished."]);
+  });
+});

@@ -2,7 +2,7 @@
 // MessageChannel, which is what a Worker gives a page (Comlink sees a MessagePort either way).
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryBackend, RequestTimeout, Times, linearFlow, load, remoteTask, unorderedFlow } from "taskflow-ts";
-import { ManualClock } from "taskflow-ts/testing";
+import { assertCrashSafe, ManualClock } from "taskflow-ts/testing";
 import { serveTasks, WorkerLost, WorkerPool, type TaskImplementation } from "taskflow-ts/worker";
 
 const pools: WorkerPool[] = [];
@@ -14,8 +14,8 @@ function pool(options: ConstructorParameters<typeof WorkerPool>[0] = {}) {
   const p = new WorkerPool(options);
   pools.push(p);
   const ports: MessagePort[] = [];
-  const add = (name: string, tasks: Record<string, TaskImplementation>) => {
-    const { port1, port2 } = new MessageChannel();
+  const add = (name: string, tasks: Record<string, TaskImplementation>, channel = new MessageChannel()) => {
+    const { port1, port2 } = channel;
     ports.push(port1, port2);
     serveTasks(tasks, { scope: port1 });
     return p.add(port2, { name, terminate: () => port1.close() });
@@ -102,4 +102,105 @@ describe("WorkerPool (issue 14, item 2)", () => {
     const outcome = await p.execute({ action: "execute", task: "t", atom: "t", flowUuid: "f", args: {}, attempt: 1, idempotencyKey: "k" }, { signal: new AbortController().signal, progress: () => undefined });
     expect(outcome.ok).toBe(false);
   });
+
+  describe("notices a worker's death itself (issue 14, item 2)", () => {
+    /** Lets messages between the ports arrive (a macrotask: Node delivers them in its own turn). */
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+    it("a worker that stops answering pings is dropped: its request fails with WorkerLost and the retry runs on another", async () => {
+      const clock = new ManualClock(0);
+      const { pool: p, add } = pool({ clock, heartbeatMs: 1_000, heartbeatTimeoutMs: 3_000 });
+      let entered!: () => void;
+      const started = new Promise<void>((resolve) => (entered = resolve));
+      const silent = new MessageChannel();
+      await add("silent", { work: () => { entered(); return new Promise(() => undefined); } }, silent);
+      const engine = load(linearFlow("r", { retry: new Times(2) }, remoteTask({ name: "work", provides: "v" })), { executor: p, clock });
+      const failures: string[] = [];
+      engine.on("atom", (e) => e.state === "FAILURE" && e.failure && failures.push(e.failure.exceptionStr));
+      const run = engine.run();
+      await started;
+      silent.port1.close(); // the worker's end goes quiet: nothing it sent before, nothing after
+      for (let i = 0; i < 100 && p.workers().length > 0; i++) {
+        clock.advance(1_000);
+        await turn();
+      }
+      expect(p.workers()).toEqual([]);
+      await add("healthy", { work: () => "done" });
+      await run;
+      expect(engine.storage.fetch("v")).toBe("done");
+      expect(failures).toEqual([expect.stringMatching(/worker "silent" went away .*did not answer a ping within 3000 ms/)]);
+    });
+
+    it("a worker that answers its pings stays, however long the clock runs", async () => {
+      const clock = new ManualClock(0);
+      const { pool: p, add } = pool({ clock, heartbeatMs: 1_000, heartbeatTimeoutMs: 3_000 });
+      await add("alive", { t: () => 1 });
+      for (let i = 0; i < 20; i++) {
+        clock.advance(1_000);
+        await turn();
+      }
+      expect(p.workers().map((w) => w.name)).toEqual(["alive"]);
+    });
+
+    it("a worker's error event drops it at once, failing what it runs", async () => {
+      const { pool: p, add } = pool();
+      let entered!: () => void;
+      const started = new Promise<void>((resolve) => (entered = resolve));
+      const channel = new MessageChannel();
+      await add("crashing", { work: () => { entered(); return new Promise(() => undefined); } }, channel);
+      const outcome = p.execute({ action: "execute", task: "work", atom: "work", flowUuid: "f", args: {}, attempt: 1, idempotencyKey: "k" }, { signal: new AbortController().signal, progress: () => undefined });
+      await started;
+      channel.port2.dispatchEvent(new Event("error")); // what a Worker fires when its script throws
+      expect(await outcome).toMatchObject({ ok: false, worker: "crashing", failure: { excTypeNames: expect.arrayContaining([WorkerLost.name]) as unknown } });
+      expect(p.workers()).toEqual([]);
+    });
+
+    it("a worker that never says which tasks it serves is not added (WorkerLost), and is terminated", async () => {
+      const clock = new ManualClock(0);
+      const p = new WorkerPool({ clock, heartbeatTimeoutMs: 2_000 });
+      pools.push(p);
+      const { port2 } = new MessageChannel(); // nothing listens on the other end
+      let terminated = false;
+      const adding = p.add(port2, { name: "mute", terminate: () => (terminated = true) });
+      const failed = expect(adding).rejects.toThrow(/worker "mute" could not join the pool: it did not say which tasks it serves within 2000 ms/);
+      clock.advance(2_000);
+      await failed;
+      expect(terminated).toBe(true);
+      expect(p.workers()).toEqual([]);
+    });
+  });
+
+  describe("the crash-point harness over flows on the pool (issue 14, item 6)", () => {
+    const tasks: Record<string, TaskImplementation> = {
+      add: ({ x, y }) => (x as number) + (y as number),
+      double: ({ sum }) => (sum as number) * 2,
+      square: ({ sum }) => (sum as number) ** 2,
+      total: ({ doubled, squared }) => (doubled as number) + (squared as number),
+      refuse: () => {
+        throw new RangeError("refused");
+      },
+      "revert:add": () => "undone",
+    };
+    const flows = {
+      "fan-in": () => linearFlow("pool-crash",
+        remoteTask({ name: "add", requires: ["x", "y"], provides: "sum" }),
+        unorderedFlow("both", remoteTask({ name: "double", requires: ["sum"], provides: "doubled" }), remoteTask({ name: "square", requires: ["sum"], provides: "squared" })),
+        remoteTask({ name: "total", requires: ["doubled", "squared"], provides: "out" })),
+      // The last task fails: every revert runs on the workers, crashed at each of its writes too.
+      reverting: () => linearFlow("pool-revert", remoteTask({ name: "add", requires: ["x", "y"], provides: "sum" }), remoteTask({ name: "double", requires: ["sum"], provides: "doubled" }), remoteTask({ name: "refuse" })),
+    };
+    for (const engine of ["serial", "parallel"] as const) {
+      for (const [shape, makeFlow] of Object.entries(flows)) {
+        it(`${shape} flow on the ${engine} engine, its tasks on two workers, ends as if uninterrupted`, async () => {
+          const { pool: p, add } = pool();
+          await add("w1", tasks);
+          await add("w2", tasks);
+          const report = await assertCrashSafe({ makeFlow, store: { x: 2, y: 3 }, engine: { engine, executor: p } });
+          expect(report.points).toBeGreaterThan(4);
+          expect(report.scenarios).toBe(report.points * 2);
+        });
+      }
+    }
+  });
 });
+
