@@ -1,6 +1,6 @@
 import { unwrap } from "idb";
 import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type WriteBatch } from "taskflow-ts";
-import { decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
+import { checkKeys, decodeEach, decodeRecord, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, unfinishedAmong, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, checkToken, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, raiseToken, requireParents, type WriteTx } from "./transactions.js";
@@ -37,7 +37,7 @@ export interface IndexedDbOptions {
   indexedDB?: IDBFactory;
 }
 
-const ALL: StoreName[] = ["books", "flows", "atoms", "superseded"];
+const ALL: StoreName[] = ["books", "flows", "atoms", "superseded", "keys"];
 const NONE: ReadonlySet<string> = new Set();
 
 /**
@@ -190,6 +190,7 @@ export class IndexedDbBackend implements Backend {
       putAll(raw.objectStore("books"), batch.logBooks);
       putAll(raw.objectStore("flows"), flows);
       putAll(raw.objectStore("atoms"), batch.atoms);
+      if (batch.keys?.length) await bindKeys(tx, batch);
       if (parents) await parents;
       const epoch = settle ? await settle() : fence?.epoch;
       // Nothing more to ask: commit now rather than when the browser notices that no request is
@@ -218,6 +219,21 @@ export class IndexedDbBackend implements Backend {
     });
     this.#epochs.set(flowUuid, epoch);
     return epoch;
+  }
+
+  /** See {@link Backend.getKeyedFlow}. */
+  async getKeyedFlow(key: string): Promise<string | undefined> {
+    return this.#read((db) => db.get("keys", key));
+  }
+
+  /** See {@link Backend.deleteKey}. */
+  async deleteKey(key: string): Promise<boolean> {
+    return this.#write("delete", async (tx) => {
+      const store = tx.objectStore("keys");
+      if ((await store.getKey(key)) === undefined) return false;
+      await store.delete(key);
+      return true;
+    });
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
@@ -285,6 +301,12 @@ export class IndexedDbBackend implements Backend {
 
   async listFinished(options?: ListOptions): Promise<LogBook[]> {
     return (await this.#finished(options)).map((f) => f.book);
+  }
+
+  /** See {@link Backend.listUnfinished}: every flow detail read in one transaction, the final ones left out. */
+  async listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    const flows = await this.#read((db) => db.getAll("flows"));
+    return unfinishedAmong(flows.map(entry), options?.onBadRecord);
   }
 
   /**
@@ -371,6 +393,24 @@ function processLocks(name: string): MemoryLockService {
   let locks = memoryLocks.get(name);
   if (!locks) memoryLocks.set(name, (locks = new MemoryLockService()));
   return locks;
+}
+
+/**
+ * Binds the batch's user keys in its transaction: each key is read, checked (`checkKeys`: bound to
+ * another flow detail refuses the batch with `Duplicate`, and the throw aborts the transaction),
+ * then put. Two tabs binding one key at once are serialized by IndexedDB's readwrite transactions
+ * over the `keys` store: the second reads what the first wrote.
+ */
+async function bindKeys(tx: WriteTx, batch: WriteBatch): Promise<void> {
+  const store = tx.objectStore("keys");
+  const keys = batch.keys ?? [];
+  const bound = new Map<string, string>();
+  await Promise.all(keys.map(async ({ key }) => {
+    const flow = await store.get(key);
+    if (flow !== undefined) bound.set(key, flow);
+  }));
+  checkKeys(batch, bound);
+  for (const { key, flowUuid } of keys) handled(store.put(flowUuid, key));
 }
 
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {

@@ -16,6 +16,8 @@ export interface LogBookDb extends DBSchema {
    * `[flowUuid]` the token of its latest raise or fenced commit (see `checkToken` in transactions.ts).
    */
   superseded: { key: [string] | [string, number]; value: { token: [string, number] }; indexes: { token: [string, number] } };
+  /** User keys (issue 15, item 2): the user's key → the uuid of the flow detail it points at (see `KeyBinding`). */
+  keys: { key: string; value: string };
 }
 export type Db = IDBPDatabase<LogBookDb>;
 export type StoreName = StoreNames<LogBookDb>;
@@ -69,6 +71,11 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
       cursor.update({ token: cursor.key });
       cursor.continue();
     });
+  },
+  // 4 → 5. User keys (issue 15, item 2): `resumeOrStart` finds a flow by the user's key, bound in
+  // the transaction of the flow's first write. Out-of-line keys, the flow detail's uuid as value.
+  (db) => {
+    db.createObjectStore("keys");
   },
 ];
 

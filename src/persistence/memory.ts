@@ -4,7 +4,8 @@ import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 import { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./validate.js";
-import { expiryLimit, finishedAmong, finishedBooks, type FinishedBook } from "./expiry.js";
+import { expiryLimit, finishedAmong, finishedBooks, unfinished, type FinishedBook } from "./expiry.js";
+import { checkKeys } from "./keys.js";
 import { checkParents } from "./parents.js";
 import { fencedFlows, nextEpoch } from "./fence.js";
 import { MemoryLockService } from "../locks/memory.js";
@@ -21,6 +22,8 @@ export interface MemoryDump {
   logBooks: unknown[];
   flows: unknown[];
   atoms: unknown[];
+  /** User keys and the flow detail each points at (see `KeyBinding`); absent in a dump of an older version. */
+  keys?: Array<[key: string, flowUuid: string]>;
 }
 
 /**
@@ -39,6 +42,8 @@ export class MemoryBackend implements Backend {
   #atoms = new Map<string, unknown>();
   #flowsOfBook = new Map<string, Set<string>>();
   #atomsOfFlow = new Map<string, Set<string>>();
+  /** User key → flow detail uuid. */
+  #keys = new Map<string, string>();
   #closed = false;
   /** Engines on this backend take their flows' locks here (one process). */
   readonly locks: LockService = new MemoryLockService();
@@ -47,7 +52,8 @@ export class MemoryBackend implements Backend {
   #read: Reader = OWN;
 
   /** @internal fills a new backend with a dump's records, read back checked */
-  [RESTORE](records: MemoryDump & { [K in keyof MemoryDump]: Array<{ uuid: string }> }, read: Reader): void {
+  [RESTORE](records: { [K in "logBooks" | "flows" | "atoms"]: Array<{ uuid: string }> }, keys: Array<[string, string]>, read: Reader): void {
+    this.#keys = new Map(keys);
     for (const b of records.logBooks) this.#books.set(b.uuid, b);
     for (const f of records.flows) this.#putFlow(f);
     for (const a of records.atoms) this.#putAtom(a);
@@ -60,6 +66,7 @@ export class MemoryBackend implements Backend {
       logBooks: [...this.#books.values()],
       flows: [...this.#flows.values()],
       atoms: [...this.#atoms.values()],
+      keys: [...this.#keys],
     });
   }
 
@@ -67,6 +74,7 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     checkParents(batch, { hasBook: (id) => this.#books.has(id), hasFlow: (id) => this.#flows.has(id) });
     const flows = fencedFlows(batch, (id) => this.#flows.get(id) as FlowDetail | undefined);
+    checkKeys(batch, this.#keys);
     // Clone everything before storing anything: a value that cannot be cloned throws here and
     // leaves the store as it was, as a failed transaction would.
     let copy: WriteBatch;
@@ -78,6 +86,15 @@ export class MemoryBackend implements Backend {
     for (const b of copy.logBooks) this.#books.set(b.uuid, b);
     for (const f of copy.flows) this.#putFlow(f);
     for (const a of copy.atoms) this.#putAtom(a);
+    for (const k of batch.keys ?? []) this.#keys.set(k.key, k.flowUuid);
+  }
+
+  async getKeyedFlow(key: string): Promise<string | undefined> {
+    return this.#keys.get(key);
+  }
+
+  async deleteKey(key: string): Promise<boolean> {
+    return this.#keys.delete(key);
   }
 
   async claim(flowUuid: string): Promise<number> {
@@ -106,6 +123,11 @@ export class MemoryBackend implements Backend {
 
   async listFinished(options?: ListOptions): Promise<LogBook[]> {
     return this.#finished(options).map((f) => f.book);
+  }
+
+  async listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    this.#ensureOpen();
+    return unfinished(this.#read.each("flow detail", entries(this.#flows), options?.onBadRecord));
   }
 
   async expire(options: ExpireOptions): Promise<string[]> {
@@ -217,8 +239,10 @@ export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
       return cloneRecord(r as { uuid: string });
     });
   };
+  const keys: unknown = dump.keys ?? [];
+  if (!Array.isArray(keys) || keys.some((k) => typeof k?.[0] !== "string" || typeof k[1] !== "string")) throw new InvalidFormat('memory dump: "keys" is not a list of [key, flowUuid]');
   const backend = new MemoryBackend();
-  backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms") }, CHECKED);
+  backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms") }, keys as Array<[string, string]>, CHECKED);
   return backend;
 }
 

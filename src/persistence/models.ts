@@ -164,6 +164,27 @@ export interface WriteBatch {
   atoms: AtomDetail[];
   /** The writer's lock on the flow: the backend refuses the batch if a newer holder has written. */
   fence?: Fence | undefined;
+  /**
+   * User keys to point at flow details, in the same transaction as the records (see
+   * {@link KeyBinding}): a key already bound elsewhere refuses the whole batch with `Duplicate`.
+   */
+  keys?: KeyBinding[] | undefined;
+}
+
+/**
+ * A user key (a wizard's name, a cart id) pointing at the flow detail that runs for it: what
+ * `resumeOrStart` looks up to find the flow again. A backend stores it in the batch's transaction
+ * if the key is unbound, already bound to `flowUuid`, or bound to `replaces` (a finished or
+ * missing flow detail being replaced); otherwise the whole batch is refused with `Duplicate`, so
+ * two tabs starting a flow for one key at once store one flow, not two. A key outlives its flow
+ * detail: a deleted or expired log book leaves it pointing at nothing (`resumeOrStart` starts anew).
+ * @example await backend.commit({ logBooks: [book], flows: [flow], atoms: [], keys: [{ key: "signup:u1", flowUuid: flow.uuid }] })
+ */
+export interface KeyBinding {
+  key: string;
+  flowUuid: string;
+  /** The flow detail the key may still point at, to be replaced by `flowUuid`. */
+  replaces?: string | undefined;
 }
 
 /**

@@ -13,9 +13,14 @@ import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "./models.js";
 export class BackendWrapper implements Backend {
   /** The inner backend's fencing tokens: a wrapped backend fences its writers as it would. */
   readonly claim: ((flowUuid: string) => Promise<number>) | undefined;
+  /** The inner backend's user keys, if it has them. */
+  readonly getKeyedFlow: ((key: string) => Promise<string | undefined>) | undefined;
+  readonly deleteKey: ((key: string) => Promise<boolean>) | undefined;
 
   constructor(protected readonly inner: Backend) {
     this.claim = inner.claim?.bind(inner);
+    this.getKeyedFlow = inner.getKeyedFlow?.bind(inner);
+    this.deleteKey = inner.deleteKey?.bind(inner);
   }
 
   /** The inner backend's lock service: engines on the wrapper take their flows' locks there. */
@@ -46,6 +51,9 @@ export class BackendWrapper implements Backend {
   }
   listFinished(options?: ListOptions): Promise<LogBook[]> {
     return this.inner.listFinished(options);
+  }
+  listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    return this.inner.listUnfinished(options);
   }
   expire(options: ExpireOptions): Promise<string[]> {
     return this.inner.expire(options);

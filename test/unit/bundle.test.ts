@@ -41,12 +41,14 @@ const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document",
 // checks only what `memoryBackendFromDump` restored; validate.ts builds its checks on first use),
 // -0.87; deciders evaluated by the graph flow that holds them, -0.11; `provide` done by the wait
 // action, -0.04. Issue 14's executor port adds the option and one check on the task action's path,
-// +0.08 (the remote machinery itself falls away). To bring it down further, see what a minimal
-// app bundles (esbuild's metafile).
-const BUDGET_MINIMAL = 18.6;
+// +0.08 (the remote machinery itself falls away). Issue 15, item 2's user keys and
+// `listUnfinished` are methods of the memory backend, which every app bundles (a backend method
+// cannot fall away): +0.18; `resumeOrStart` itself is a subpath of its own (taskflow-ts/resume).
+// To bring it down further, see what a minimal app bundles (esbuild's metafile).
+const BUDGET_MINIMAL = 18.7;
 
 describe("the core bundles for any runtime", () => {
-  for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts", "src/jobs/index.ts"]) {
+  for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts", "src/jobs/index.ts", "src/resume.ts"]) {
     it(`${entry} bundles for the neutral platform without Node built-ins or platform globals`, async () => {
       const { code, inputs } = await bundle(entry);
       const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));

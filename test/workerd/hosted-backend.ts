@@ -75,6 +75,15 @@ export class HostedBackend implements Backend {
   getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     return this.inside((b) => b.getAtomDetails(flowUuid));
   }
+  listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    return this.inside((b) => b.listUnfinished(options));
+  }
+  getKeyedFlow(key: string): Promise<string | undefined> {
+    return this.inside((b) => b.getKeyedFlow?.(key));
+  }
+  deleteKey(key: string): Promise<boolean> {
+    return this.inside((b) => b.deleteKey?.(key) ?? false);
+  }
   listFinished(options?: ListOptions): Promise<LogBook[]> {
     return this.inside((b) => b.listFinished(options));
   }
