@@ -2,6 +2,7 @@ import type { AtomAction } from "../engine/actions/action.js";
 import { sleepAction } from "../engine/actions/sleep.js";
 import { CompilationFailure } from "../errors.js";
 import { Atom, duration, type AtomOptions } from "./atom.js";
+import { parseDuration, type Duration } from "../duration.js";
 
 /**
  * Options of a sleep: its name, what it provides (its wake-up time), its version and priority.
@@ -35,9 +36,13 @@ export class Sleep extends Atom<Record<string, never>> {
   }
 }
 
-/** @example linearFlow("remind", sendEmail, sleep("wait-a-day", 86_400_000), sendReminder) */
-export function sleep(name: string, ms: number, options: Omit<SleepOptions, "name"> = {}): Sleep {
-  return new Sleep({ afterMs: ms }, { ...options, name });
+/**
+ * A sleep of `ms` milliseconds, or of a readable {@link Duration} ("30s", "1 day").
+ * @throws InvalidDuration for a string that is not a duration
+ * @example linearFlow("remind", sendEmail, sleep("wait-a-day", "1 day"), sendReminder)
+ */
+export function sleep(name: string, ms: Duration, options: Omit<SleepOptions, "name"> = {}): Sleep {
+  return new Sleep({ afterMs: typeof ms === "string" ? parseDuration(ms, `sleep "${name}"`) : ms }, { ...options, name });
 }
 
 /** @example sleepUntil("until-monday", Date.parse("2026-11-30T09:00:00Z")) */

@@ -1,5 +1,6 @@
 import { waitAction, type WaitAction } from "../engine/actions/wait.js";
 import { Atom, duration, type AtomOptions } from "./atom.js";
+import { parseDuration, type Duration } from "../duration.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
@@ -29,7 +30,7 @@ export interface WaitForOptions<T> extends Omit<AtomOptions<Record<string, never
   /** Shown to a host asking what the flow waits for (defaults to the schema's description). */
   description?: string;
   /** Fails the wait (so its flow's retry or revert applies) when no value came in time. */
-  timeoutMs?: number;
+  timeoutMs?: Duration;
 }
 
 /**
@@ -56,7 +57,8 @@ export class WaitFor<T = unknown> extends Atom<Record<string, never>> {
     const { schema, description, timeoutMs, ...rest } = options;
     super({ name: `wait:${input}`, provides: input, ...rest });
     this.schema = schema;
-    this.timeoutMs = duration(`wait "${this.name}"`, "timeoutMs", timeoutMs);
+    const who = `wait "${this.name}"`;
+    this.timeoutMs = duration(who, "timeoutMs", typeof timeoutMs === "string" ? parseDuration(timeoutMs, `${who}: timeoutMs`) : timeoutMs);
     this.description = description ?? schema?.description;
   }
 }
