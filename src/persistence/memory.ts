@@ -22,7 +22,7 @@ export interface MemoryDump {
   logBooks: unknown[];
   flows: unknown[];
   atoms: unknown[];
-  /** User keys and the flow detail each points at (see `KeyBinding`); absent in a dump of an older version. */
+  /** User keys and the flow detail each points at (see `KeyBinding`); absent when there are none. */
   keys?: Array<[key: string, flowUuid: string]>;
 }
 
@@ -66,7 +66,7 @@ export class MemoryBackend implements Backend {
       logBooks: [...this.#books.values()],
       flows: [...this.#flows.values()],
       atoms: [...this.#atoms.values()],
-      keys: [...this.#keys],
+      ...(this.#keys.size > 0 && { keys: [...this.#keys] }),
     });
   }
 
@@ -239,7 +239,7 @@ export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
       return cloneRecord(r as { uuid: string });
     });
   };
-  const keys: unknown = dump.keys ?? [];
+  const keys: unknown = (dump as MemoryDump | null)?.keys ?? [];
   if (!Array.isArray(keys) || keys.some((k) => typeof k?.[0] !== "string" || typeof k[1] !== "string")) throw new InvalidFormat('memory dump: "keys" is not a list of [key, flowUuid]');
   const backend = new MemoryBackend();
   backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms") }, keys as Array<[string, string]>, CHECKED);
