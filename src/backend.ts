@@ -11,12 +11,13 @@
  * @module taskflow-ts/backend
  */
 export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
-export type { AtomDetail, Fence, FlowDetail, LogBook, TrailEntry, Transition, WriteBatch } from "./persistence/models.js";
+export type { AtomDetail, Fence, FlowDetail, KeyBinding, LogBook, TrailEntry, Transition, WriteBatch } from "./persistence/models.js";
 export { decodeTrail, trailOf, type TrailRecord } from "./persistence/trail.js";
+export { checkKeys } from "./persistence/keys.js";
 export { fencedFlows, nextEpoch } from "./persistence/fence.js";
 export { checkParents, missingParent, type StoredParents } from "./persistence/parents.js";
 export { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./persistence/validate.js";
-export { expiryLimit, finishedAmong, finishedBooks, isFinished, lastActive, type FinishedBook } from "./persistence/expiry.js";
+export { expiryLimit, finishedAmong, finishedBooks, isFinished, lastActive, unfinishedAmong, type FinishedBook } from "./persistence/expiry.js";
 export { checkAtomDetails, FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "./snapshot/rules.js";
 export { BackendWrapper, CountingBackend, countCommits } from "./persistence/wrappers.js";
 export { cloneRecord } from "./persistence/clone.js";

@@ -17,6 +17,7 @@ export { Executor } from "./engine/actions/delegate.js";
 export type { TaskExecutor, TaskRequest, ExecutionContext, ExecutionOutcome } from "./ports/executor.js";
 export { type Backoff, backoffDelay } from "./atoms/backoff.js";
 export { Sleep, sleep, sleepUntil, type SleepOptions } from "./atoms/sleep.js";
+export { parseDuration, InvalidDuration, type Duration, type DurationUnit } from "./duration.js";
 export { WaitFor, waitFor, type WaitForOptions, type InputSchema } from "./atoms/wait-for.js";
 export type { Waiting } from "./engine/inputs.js";
 export { Flow, type FlowItem, type FlowItems, type FlowOptions } from "./patterns/flow.js";

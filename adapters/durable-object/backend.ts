@@ -1,10 +1,10 @@
 import {
-  InvalidFormat, LockLost, MemoryLockService, NotFound, StorageFailure, systemClock,
+  Duplicate, InvalidFormat, LockLost, MemoryLockService, NotFound, StorageFailure, systemClock,
   type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type TrailEntry, type WriteBatch,
 } from "taskflow-ts";
-import { checkParents, decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFlows, finishedAmong, nextEpoch, trailOf, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
+import { checkKeys, checkParents, decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFlows, finishedAmong, nextEpoch, trailOf, unfinishedAmong, type FinishedBook, type RecordKind, type RecordOf, type StoredEntry } from "taskflow-ts/backend";
 import {
-  atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowEpochKey, flowKey, flowParentKey, FLOWS_PREFIX, flowTrailPrefix, trailCountKey, trailKey, uuidOfKey,
+  atomKey, bookFlowsPrefix, bookKey, bookOfFlowKey, BOOKS_PREFIX, flowAtomsPrefix, flowEpochKey, flowKey, flowParentKey, FLOWS_PREFIX, flowTrailPrefix, trailCountKey, trailKey, userKey, uuidOfKey,
 } from "./keys.js";
 
 /**
@@ -88,6 +88,8 @@ export class DurableObjectBackend implements Backend {
         checkParents(batch, { hasBook: (id) => kv.get(bookKey(id)) !== undefined, hasFlow: (id) => kv.get(flowParentKey(id)) !== undefined });
         // The fence is checked against the stored token in this transaction: a LockLost rolls back nothing, as nothing is written yet.
         const flows = batch.fence || batch.flows.length > 0 ? fencedFlows(batch, this.storedTokens()) : batch.flows;
+        // User keys likewise: one bound to another flow detail refuses the batch (Duplicate) before anything is written.
+        if (batch.keys) checkKeys(batch, { get: (k) => kv.get<string>(userKey(k)) });
         for (const b of batch.logBooks) kv.put((key = bookKey(b.uuid)), b);
         flows.forEach((f, i) => {
           if (f.epoch !== undefined) kv.put(flowEpochKey(f.uuid), f.epoch);
@@ -104,9 +106,10 @@ export class DurableObjectBackend implements Backend {
           kv.put((key = trailKey(r.flowUuid, n)), r);
           kv.put(trailCountKey(r.flowUuid), n);
         }
+        for (const k of batch.keys ?? []) kv.put((key = userKey(k.key)), k.flowUuid);
       });
     } catch (e) {
-      if (e instanceof NotFound || e instanceof LockLost) throw e;
+      if (e instanceof NotFound || e instanceof LockLost || e instanceof Duplicate) throw e;
       // A DataCloneError (a function in a result) or a value over the storage limit: the
       // transaction is rolled back, and the caller learns which record it was.
       throw new StorageFailure(`commit refused, nothing was written: storing "${key}" failed (${(e as Error).message})`, { cause: e });
@@ -121,6 +124,18 @@ export class DurableObjectBackend implements Backend {
       if (flow) this.storage.kv.put(flowEpochKey(flowUuid), epoch);
       return epoch;
     });
+  }
+
+  /** See {@link Backend.getKeyedFlow}. */
+  async getKeyedFlow(key: string): Promise<string | undefined> {
+    this.ensureOpen();
+    return this.storage.kv.get<string>(userKey(key));
+  }
+
+  /** See {@link Backend.deleteKey}. */
+  async deleteKey(key: string): Promise<boolean> {
+    this.ensureOpen();
+    return this.storage.kv.delete(userKey(key));
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
@@ -146,6 +161,12 @@ export class DurableObjectBackend implements Backend {
   async listFinished(options?: ListOptions): Promise<LogBook[]> {
     this.ensureOpen();
     return this.finished(options).map((f) => f.book);
+  }
+
+  /** See {@link Backend.listUnfinished}: read in one synchronous stretch, each with its newest fencing token. */
+  async listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    this.ensureOpen();
+    return unfinishedAmong(this.entries(FLOWS_PREFIX), options?.onBadRecord).map((f) => this.withToken(f));
   }
 
   async expire(options: ExpireOptions): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { DisallowedAccess, Failure, InvalidFormat, JobFailure, NotFound, defaultIds, systemClock, type Clock, type FailureData, type IdGenerator } from "taskflow-ts";
+import { DisallowedAccess, Failure, InvalidFormat, JobFailure, NotFound, defaultIds, systemClock, type Clock, type Duration, type FailureData, type IdGenerator } from "taskflow-ts";
 import {
   byPriority, checkClaim, checkJobDetails, checkOwner, claimJob, heldJob, jobAt, leaseOf, matches, newJob, nextExpiry, settleJob,
   type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions,
@@ -67,8 +67,8 @@ export interface JobBoardRpc {
   post(credential: JobBoardCredential, details: JobDetails): Promise<JobBoardReply<Job>>;
   get(credential: JobBoardCredential, uuid: string): Promise<JobBoardReply<Job>>;
   list(credential: JobBoardCredential, filter: JobFilter): Promise<JobBoardReply<Job[]>>;
-  claim(credential: JobBoardCredential, uuid: string, owner: string, leaseMs?: number): Promise<JobBoardReply<JobClaim>>;
-  renew(credential: JobBoardCredential, claim: JobClaim, leaseMs?: number): Promise<JobBoardReply<JobClaim>>;
+  claim(credential: JobBoardCredential, uuid: string, owner: string, leaseMs?: Duration): Promise<JobBoardReply<JobClaim>>;
+  renew(credential: JobBoardCredential, claim: JobClaim, leaseMs?: Duration): Promise<JobBoardReply<JobClaim>>;
   consume(credential: JobBoardCredential, claim: JobClaim): Promise<JobBoardReply<null>>;
   abandon(credential: JobBoardCredential, claim: JobClaim): Promise<JobBoardReply<null>>;
   trash(credential: JobBoardCredential, claim: JobClaim): Promise<JobBoardReply<null>>;
@@ -139,7 +139,7 @@ export class JobBoardObject<Env = unknown> extends DurableObject<Env> implements
     return this.#reply(credential, () => undefined, () => this.#list(filter ?? {}));
   }
 
-  async claim(credential: JobBoardCredential, uuid: string, owner: string, leaseMs?: number): Promise<JobBoardReply<JobClaim>> {
+  async claim(credential: JobBoardCredential, uuid: string, owner: string, leaseMs?: Duration): Promise<JobBoardReply<JobClaim>> {
     return this.#reply(credential, () => checkOwner(owner), async () => {
       const lease = leaseOf(leaseMs ?? DEFAULT_LEASE_MS);
       const claim = this.ctx.storage.transactionSync(() => {
@@ -152,7 +152,7 @@ export class JobBoardObject<Env = unknown> extends DurableObject<Env> implements
     });
   }
 
-  async renew(credential: JobBoardCredential, claim: JobClaim, leaseMs?: number): Promise<JobBoardReply<JobClaim>> {
+  async renew(credential: JobBoardCredential, claim: JobClaim, leaseMs?: Duration): Promise<JobBoardReply<JobClaim>> {
     return this.#reply(credential, () => checkClaim(claim).owner, async () => {
       const checked = checkClaim(claim);
       const lease = leaseOf(leaseMs ?? DEFAULT_LEASE_MS);
@@ -316,7 +316,7 @@ export interface DurableObjectJobBoardOptions {
    */
   secret?: string;
   /** A claim's lease unless the claim asks for another (ms; default 30 s). */
-  leaseMs?: number;
+  leaseMs?: Duration;
   /** Where `wait`'s timeout reads the time. */
   clock?: Clock;
   /** Makes the ids of wait calls. */

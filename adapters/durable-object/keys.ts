@@ -15,6 +15,8 @@
  *   A fenced commit reads it in its transaction: reading the flow detail itself would cost what
  *   the parent pointer saves (about 0.5 ms per commit at 1,000 atoms, measured by `bench:do`).
  *   The flow detail read back carries the larger of its own `epoch` and this one.
+ * - `ky:<key>`: a user key (issue 15, item 2), the uuid of the flow detail it points at (see
+ *   `KeyBinding`); bound in a commit's transaction, kept when the flow's book is deleted.
  *
  * Each uuid is percent-encoded (`encodeURIComponent` turns `:` into `%3A` and `%` into `%25`),
  * so a key part never contains the separator: the prefix `ad:x:` cannot match the atoms of a
@@ -35,6 +37,7 @@ export const atomKey = (flow: string, atom: string): string => flowAtomsPrefix(f
 export const flowTrailPrefix = (flow: string): string => `tr:${part(flow)}:`;
 export const trailKey = (flow: string, n: number): string => flowTrailPrefix(flow) + String(n).padStart(10, "0");
 export const trailCountKey = (flow: string): string => `tn:${part(flow)}`;
+export const userKey = (key: string): string => `ky:${part(key)}`;
 
 /** The book's uuid in a flow detail's key (`fd:<book>:<flow>`). */
 export function bookOfFlowKey(key: string): string {

@@ -1,6 +1,6 @@
 import { unwrap } from "idb";
 import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type TrailEntry, type WriteBatch } from "taskflow-ts";
-import { decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, trailOf, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
+import { checkKeys, decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, trailOf, unfinishedAmong, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, checkToken, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, raiseToken, requireParents, type WriteTx } from "./transactions.js";
@@ -47,7 +47,7 @@ export interface IndexedDbOptions {
   groupCommits?: boolean;
 }
 
-const ALL: StoreName[] = ["books", "flows", "atoms", "superseded", "trail"];
+const ALL: StoreName[] = ["books", "flows", "atoms", "superseded", "trail", "keys"];
 const NONE: ReadonlySet<string> = new Set();
 
 /**
@@ -290,7 +290,11 @@ export class IndexedDbBackend implements Backend {
     putAll(raw.objectStore("atoms"), batch.atoms);
     // The audit trail: one record per flow detail, appended (an auto-increment key keeps the order).
     if (batch.transitions?.length) putAll(raw.objectStore("trail"), trailOf(batch));
+    // User keys: read, checked (a key bound elsewhere refuses the batch: `Duplicate`), then put.
+    const keys = batch.keys?.length ? bindKeys(tx, batch) : undefined;
+    if (keys) handled(keys);
     return async () => {
+      if (keys) await keys;
       if (parents) await parents;
       return settle ? await settle() : fence?.epoch;
     };
@@ -309,6 +313,21 @@ export class IndexedDbBackend implements Backend {
     });
     this.#epochs.set(flowUuid, epoch);
     return epoch;
+  }
+
+  /** See {@link Backend.getKeyedFlow}. */
+  async getKeyedFlow(key: string): Promise<string | undefined> {
+    return this.#read((db) => db.get("keys", key));
+  }
+
+  /** See {@link Backend.deleteKey}. */
+  async deleteKey(key: string): Promise<boolean> {
+    return this.#write("delete", async (tx) => {
+      const store = tx.objectStore("keys");
+      if ((await store.getKey(key)) === undefined) return false;
+      await store.delete(key);
+      return true;
+    });
   }
 
   async getLogBook(uuid: string): Promise<LogBook> {
@@ -385,6 +404,12 @@ export class IndexedDbBackend implements Backend {
 
   async listFinished(options?: ListOptions): Promise<LogBook[]> {
     return (await this.#finished(options)).map((f) => f.book);
+  }
+
+  /** See {@link Backend.listUnfinished}: every flow detail read in one transaction, the final ones left out. */
+  async listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    const flows = await this.#read((db) => db.getAll("flows"));
+    return unfinishedAmong(flows.map(entry), options?.onBadRecord);
   }
 
   /**
@@ -495,6 +520,24 @@ function takeGroup(waiting: Waiting[]): Waiting[] {
     for (const f of named) flows.add(f);
   }
   return waiting.splice(0, Math.max(n, 1));
+}
+
+/**
+ * Binds the batch's user keys in its transaction: each key is read, checked (`checkKeys`: bound to
+ * another flow detail refuses the batch with `Duplicate`, and the throw aborts the transaction),
+ * then put. Two tabs binding one key at once are serialized by IndexedDB's readwrite transactions
+ * over the `keys` store: the second reads what the first wrote.
+ */
+async function bindKeys(tx: WriteTx, batch: WriteBatch): Promise<void> {
+  const store = tx.objectStore("keys");
+  const keys = batch.keys ?? [];
+  const bound = new Map<string, string>();
+  await Promise.all(keys.map(async ({ key }) => {
+    const flow = await store.get(key);
+    if (flow !== undefined) bound.set(key, flow);
+  }));
+  checkKeys(batch, bound);
+  for (const { key, flowUuid } of keys) handled(store.put(flowUuid, key));
 }
 
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {

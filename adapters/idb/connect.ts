@@ -22,6 +22,8 @@ export interface LogBookDb extends DBSchema {
    * `flowUuid` index lists a flow's records in commit order.
    */
   trail: { key: number; value: unknown; indexes: { flowUuid: string } };
+  /** User keys (issue 15, item 2): the user's key → the uuid of the flow detail it points at (see `KeyBinding`). */
+  keys: { key: string; value: string };
 }
 export type Db = IDBPDatabase<LogBookDb>;
 export type StoreName = StoreNames<LogBookDb>;
@@ -81,6 +83,11 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
   // commit. Flows stored before it have no trail until their next transition.
   (db) => {
     db.createObjectStore("trail", { autoIncrement: true }).createIndex("flowUuid", "flowUuid");
+  },
+  // 5 → 6. User keys (issue 15, item 2): `resumeOrStart` finds a flow by the user's key, bound in
+  // the transaction of the flow's first write. Out-of-line keys, the flow detail's uuid as value.
+  (db) => {
+    db.createObjectStore("keys");
   },
 ];
 

@@ -1,5 +1,5 @@
 import { type IDBPDatabase, type IDBPTransaction, wrap } from "idb";
-import { InvalidFormat, JobFailure, NotFound, StorageFailure, defaultIds, systemClock, type Clock, type IdGenerator } from "taskflow-ts";
+import { InvalidFormat, JobFailure, NotFound, StorageFailure, defaultIds, systemClock, type Clock, type Duration, type IdGenerator } from "taskflow-ts";
 import {
   byPriority, checkClaim, checkJobDetails, checkOwner, claimJob, heldJob, jobAt, leaseOf, matches, newJob, nextExpiry, settleJob, waitForJobs,
   type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions,
@@ -14,7 +14,7 @@ export interface IndexedDbJobBoardOptions {
   /** Where leases read the time (tests: `ManualClock`). */
   clock?: Clock;
   /** A claim's lease unless the claim asks for another (ms; default 30 s). */
-  leaseMs?: number;
+  leaseMs?: Duration;
   /** Makes job ids (and the ids of their new log books). */
   ids?: IdGenerator;
   /**

@@ -4,7 +4,7 @@
 // DurableObjectBackend checks the fencing tokens inside its transactions, so a conductor whose
 // claim ran out is refused (`LockLost`) even over RPC.
 import { DurableObject } from "cloudflare:workers";
-import { Failure, type AtomDetail, type Backend, type ExpireOptions, type FailureData, type FlowDetail, type ListOptions, type LogBook, type WriteBatch } from "taskflow-ts";
+import { Failure, type AtomDetail, type Backend, type ExpireOptions, type FailureData, type FlowDetail, type ListOptions, type LogBook, type TrailEntry, type WriteBatch } from "taskflow-ts";
 import { DurableObjectBackend } from "taskflow-ts/durable-object";
 
 /** A call's value, or its failure as data (RPC would keep only an error's message, not its class). */
@@ -51,6 +51,18 @@ export class LogBooks extends DurableObject {
   }
   expire(options: ExpireOptions): Promise<Reply<string[]>> {
     return reply(() => this.#backend.expire(options));
+  }
+  listUnfinished(options?: ListOptions): Promise<Reply<FlowDetail[]>> {
+    return reply(() => this.#backend.listUnfinished(options));
+  }
+  getTrail(flowUuid: string): Promise<Reply<TrailEntry[]>> {
+    return reply(() => this.#backend.getTrail(flowUuid));
+  }
+  getKeyedFlow(key: string): Promise<Reply<string | undefined>> {
+    return reply(() => this.#backend.getKeyedFlow(key));
+  }
+  deleteKey(key: string): Promise<Reply<boolean>> {
+    return reply(() => this.#backend.deleteKey(key));
   }
 }
 
@@ -101,6 +113,18 @@ export class RemoteBackend implements Backend {
   }
   async expire(options: ExpireOptions): Promise<string[]> {
     return unwrap(await this.#stub.expire(options));
+  }
+  async listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    return unwrap(await this.#stub.listUnfinished(options));
+  }
+  async getTrail(flowUuid: string): Promise<TrailEntry[]> {
+    return unwrap(await this.#stub.getTrail(flowUuid));
+  }
+  async getKeyedFlow(key: string): Promise<string | undefined> {
+    return unwrap(await this.#stub.getKeyedFlow(key));
+  }
+  async deleteKey(key: string): Promise<boolean> {
+    return unwrap(await this.#stub.deleteKey(key));
   }
   async close(): Promise<void> {}
 }

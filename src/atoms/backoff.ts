@@ -1,5 +1,6 @@
 import { CompilationFailure } from "../errors.js";
 import { duration } from "./atom.js";
+import { parseDuration, type Duration } from "../duration.js";
 
 /**
  * How long to wait before each retry, after AWS Step Functions' retriers: the first retry waits
@@ -7,14 +8,15 @@ import { duration } from "./atom.js";
  * `maxMs` (MaxDelaySeconds); `jitter: "full"` (JitterStrategy FULL) waits a random time between
  * 0 and that delay, so that many clients retrying together spread out.
  *
- * @example { initialMs: 500, rate: 2, maxMs: 30_000, jitter: "full" } // 0.5 s, 1 s, 2 s … ≤ 30 s
+ * Delays are milliseconds or readable {@link Duration}s.
+ * @example { initialMs: "500ms", rate: 2, maxMs: "30s", jitter: "full" } // 0.5 s, 1 s, 2 s … ≤ 30 s
  */
 export interface Backoff {
-  initialMs: number;
+  initialMs: Duration;
   /** Multiplier between two retries; 1 for a fixed delay. Default 2. */
   rate?: number;
   /** Upper bound of one delay. Default: none. */
-  maxMs?: number;
+  maxMs?: Duration | undefined;
   /** Default "none". */
   jitter?: "none" | "full";
 }
@@ -22,8 +24,8 @@ export interface Backoff {
 /** Checks a backoff policy when the retry is built, so a typo fails early with its name. */
 export function checkBackoff(owner: string, b: Backoff): void {
   const who = `retry "${owner}"`;
-  duration(who, "backoff initialMs", b.initialMs ?? NaN);
-  duration(who, "backoff maxMs", b.maxMs);
+  duration(who, "backoff initialMs", ms(b.initialMs ?? NaN, `${who}: backoff initialMs`));
+  duration(who, "backoff maxMs", ms(b.maxMs, `${who}: backoff maxMs`));
   if (b.rate !== undefined && !(Number.isFinite(b.rate) && b.rate >= 1)) throw new CompilationFailure(`${who}: backoff rate must be a finite number ≥ 1, got ${b.rate}`);
   if (b.jitter !== undefined && b.jitter !== "none" && b.jitter !== "full") throw new CompilationFailure(`${who}: backoff jitter must be "none" or "full"`);
 }
@@ -37,8 +39,13 @@ const LONGEST = 8.64e15;
  * @example backoffDelay({ initialMs: 500 }, 3, Math.random) // 2000: 500 × 2²
  */
 export function backoffDelay(b: Backoff, retry: number, random: () => number): number {
-  const raw = b.initialMs * Math.pow(b.rate ?? 2, Math.max(0, retry - 1));
+  const raw = (ms(b.initialMs) as number) * Math.pow(b.rate ?? 2, Math.max(0, retry - 1));
   // rate^retry overflows to Infinity after enough retries: cap it so that it can be stored.
-  const capped = Math.min(b.maxMs ?? LONGEST, raw, LONGEST);
+  const capped = Math.min(ms(b.maxMs) ?? LONGEST, raw, LONGEST);
   return b.jitter === "full" ? Math.floor(random() * capped) : capped;
+}
+
+/** Milliseconds of a delay as written: a number as it is (checked by the caller), a string parsed. */
+function ms(d: Duration | undefined, what?: string): number | undefined {
+  return typeof d === "string" ? parseDuration(d, what) : d;
 }

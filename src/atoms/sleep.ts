@@ -3,6 +3,7 @@ import { sleepAction } from "../engine/actions/sleep.js";
 import { CompilationFailure } from "../errors.js";
 import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
 import type { ProvidedBy, ResultNamed } from "../typing.js";
+import { parseDuration, type Duration } from "../duration.js";
 
 /**
  * Options of a sleep: its name, what it provides (its wake-up time), its version and priority.
@@ -39,9 +40,13 @@ export class Sleep<Provides extends object = {}, Results extends object = {}> ex
 /** A sleep's type: its wake-up time (a number), provided as `provides` says, is its result. */
 type Slept<N extends string, P> = Sleep<ProvidedBy<P, number>, ResultNamed<N, number>>;
 
-/** @example linearFlow("remind", sendEmail, sleep("wait-a-day", 86_400_000), sendReminder) */
-export function sleep<const N extends string, const P extends ProvidesSpec | undefined = undefined>(name: N, ms: number, options: Omit<SleepOptions, "name"> & { provides?: P } = {}): Slept<N, P> {
-  return new Sleep({ afterMs: ms }, { ...options, name });
+/**
+ * A sleep of `ms` milliseconds, or of a readable {@link Duration} ("30s", "1 day").
+ * @throws InvalidDuration for a string that is not a duration
+ * @example linearFlow("remind", sendEmail, sleep("wait-a-day", "1 day"), sendReminder)
+ */
+export function sleep<const N extends string, const P extends ProvidesSpec | undefined = undefined>(name: N, ms: Duration, options: Omit<SleepOptions, "name"> & { provides?: P } = {}): Slept<N, P> {
+  return new Sleep({ afterMs: typeof ms === "string" ? parseDuration(ms, `sleep "${name}"`) : ms }, { ...options, name });
 }
 
 /** @example sleepUntil("until-monday", Date.parse("2026-11-30T09:00:00Z")) */

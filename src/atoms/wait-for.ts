@@ -1,6 +1,7 @@
 import { waitAction, type WaitAction } from "../engine/actions/wait.js";
 import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
 import type { ProvidedBy, ResultNamed } from "../typing.js";
+import { parseDuration, type Duration } from "../duration.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
@@ -32,7 +33,7 @@ export interface WaitForOptions<T, P extends ProvidesSpec | undefined = Provides
   /** Shown to a host asking what the flow waits for (defaults to the schema's description). */
   description?: string;
   /** Fails the wait (so its flow's retry or revert applies) when no value came in time. */
-  timeoutMs?: number;
+  timeoutMs?: Duration;
 }
 
 /**
@@ -60,7 +61,8 @@ export class WaitFor<T = unknown, Provides extends object = {}, Results extends 
     const { schema, description, timeoutMs, ...rest } = options;
     super({ name: `wait:${input}`, provides: input, ...rest });
     this.schema = schema;
-    this.timeoutMs = duration(`wait "${this.name}"`, "timeoutMs", timeoutMs);
+    const who = `wait "${this.name}"`;
+    this.timeoutMs = duration(who, "timeoutMs", typeof timeoutMs === "string" ? parseDuration(timeoutMs, `${who}: timeoutMs`) : timeoutMs);
     this.description = description ?? schema?.description;
   }
 }

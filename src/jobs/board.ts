@@ -1,3 +1,4 @@
+import type { Duration } from "../duration.js";
 import type { Job, JobClaim, JobDetails, JobFilter } from "./job.js";
 
 /**
@@ -6,7 +7,7 @@ import type { Job, JobClaim, JobDetails, JobFilter } from "./job.js";
  */
 export interface ClaimOptions {
   /** How long the claim lasts unless renewed (ms); the board's default otherwise. */
-  leaseMs?: number;
+  leaseMs?: Duration;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Duration } from "../duration.js";
 import { ConductorFailure, DependencyFailure, ExecutionFailure, JobFailure, LockLost, MultipleChoices, NotFound, StorageFailure, UnclaimableJob } from "../errors.js";
 import { Engine, type EngineOptions } from "../engine/engine.js";
 import type { FlowRegistry } from "../engine/helpers.js";
@@ -46,7 +47,7 @@ export interface ConductorOptions {
   /** Where the conductor reads the time and waits between renewals (tests: `ManualClock`). */
   clock?: Clock;
   /** Each claim's lease (ms, default 30 s), renewed every third of it while the job runs. */
-  leaseMs?: number;
+  leaseMs?: Duration;
   /** Jobs run at once (default 1: TaskFlow's blocking conductor). */
   maxJobs?: number;
   /** Options for each job's engine (its kind, concurrency, listeners' error handler…). */

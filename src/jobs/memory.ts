@@ -1,5 +1,6 @@
 import { InvalidFormat, JobFailure, NotFound } from "../errors.js";
 import { cloneRecord } from "../persistence/clone.js";
+import { parseDuration, type Duration } from "../duration.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { ClaimOptions, JobBoard, WaitOptions } from "./board.js";
@@ -14,18 +15,20 @@ export interface MemoryJobBoardOptions {
   /** Where leases read the time (tests: `ManualClock`). */
   clock?: Clock;
   /** A claim's lease unless the claim asks for another (ms; default 30 s). */
-  leaseMs?: number;
+  leaseMs?: Duration;
   /** Makes job ids (and the ids of their new log books). */
   ids?: IdGenerator;
 }
 
 /**
- * The lease, if it is a finite number of ms > 0 (every board checks a claim's lease with it).
- * @throws InvalidFormat saying what it got
- * @example const expiresAt = clock.now() + leaseOf(options.leaseMs ?? 30_000)
+ * The lease in ms, if it is a finite number of ms > 0 or a {@link Duration} string of more than 0
+ * ("30s", "5 minutes"); every board checks a claim's lease with it.
+ * @throws InvalidFormat saying what it got (`InvalidDuration` for a string that is not a duration)
+ * @example const expiresAt = clock.now() + leaseOf(options.leaseMs ?? "30s")
  */
-export function leaseOf(ms: unknown): number {
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) throw new InvalidFormat(`a claim's lease must be a finite number of ms > 0, got ${String(ms)}`);
+export function leaseOf(lease: unknown): number {
+  const ms = typeof lease === "string" ? parseDuration(lease as Duration, "a claim's lease") : lease;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) throw new InvalidFormat(`a claim's lease must be a finite number of ms > 0 or a duration such as "30s", got ${String(lease)}`);
   return ms;
 }
 

@@ -83,3 +83,21 @@ export function finishedAmong(
 export function expiryLimit(options: ExpireOptions, clock: Pick<Clock, "now">): number {
   return (options.now ?? clock.now()) - options.olderThanMs;
 }
+
+/**
+ * The unfinished flow details among stored ones (not in a final state: see `isFinalFlowState`),
+ * least recently updated first: what `Backend.listUnfinished` returns. A record that does not read
+ * back is skipped and reported to `onBadRecord`.
+ * @example const unfinished = unfinishedAmong([...flows].map(([k, v]) => [k, v, k]), options.onBadRecord)
+ */
+export function unfinishedAmong(flows: Iterable<StoredEntry>, onBadRecord?: ListOptions["onBadRecord"]): FlowDetail[] {
+  return unfinished(decodeEach("flow detail", flows, onBadRecord));
+}
+
+/**
+ * The flow details not in a final state, least recently updated first (see {@link unfinishedAmong}).
+ * @example unfinished(await backend.getFlowDetails(book.uuid)).map((f) => f.name)
+ */
+export function unfinished(flows: readonly FlowDetail[]): FlowDetail[] {
+  return flows.filter((f) => !isFinalFlowState(f.state)).sort((a, b) => a.updatedAt - b.updatedAt);
+}

@@ -5,7 +5,8 @@ import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, TrailEntry, Transition, WriteBatch } from "./models.js";
 import { decodeTrail } from "./trail.js";
 import { decodeEach, decodeRecord, type RecordKind, type RecordOf, type StoredEntry } from "./validate.js";
-import { expiryLimit, finishedAmong, finishedBooks, type FinishedBook } from "./expiry.js";
+import { expiryLimit, finishedAmong, finishedBooks, unfinished, type FinishedBook } from "./expiry.js";
+import { checkKeys } from "./keys.js";
 import { checkParents } from "./parents.js";
 import { fencedFlows, nextEpoch } from "./fence.js";
 import { MemoryLockService } from "../locks/memory.js";
@@ -24,6 +25,8 @@ export interface MemoryDump {
   atoms: unknown[];
   /** The audit trails: every transition (`Transition`), in commit order; none in a dump of an older version. */
   trail?: unknown[];
+  /** User keys and the flow detail each points at (see `KeyBinding`); absent when there are none. */
+  keys?: Array<[key: string, flowUuid: string]>;
 }
 
 /**
@@ -44,6 +47,8 @@ export class MemoryBackend implements Backend {
   #atomsOfFlow = new Map<string, Set<string>>();
   /** The audit trail of each flow detail: its transitions in commit order. */
   #trails = new Map<string, Set<unknown>>();
+  /** User key → flow detail uuid. */
+  #keys = new Map<string, string>();
   #closed = false;
   /** Engines on this backend take their flows' locks here (one process). */
   readonly locks: LockService = new MemoryLockService();
@@ -52,7 +57,8 @@ export class MemoryBackend implements Backend {
   #read: Reader = OWN;
 
   /** @internal fills a new backend with a dump's records, read back checked */
-  [RESTORE](records: { [K in "logBooks" | "flows" | "atoms"]: Array<{ uuid: string }> } & { trail?: unknown[] }, read: Reader): void {
+  [RESTORE](records: { [K in "logBooks" | "flows" | "atoms"]: Array<{ uuid: string }> } & { trail?: unknown[] }, keys: Array<[string, string]>, read: Reader): void {
+    this.#keys = new Map(keys);
     for (const b of records.logBooks) this.#books.set(b.uuid, b);
     for (const f of records.flows) this.#putFlow(f);
     for (const a of records.atoms) this.#putAtom(a);
@@ -67,6 +73,7 @@ export class MemoryBackend implements Backend {
       flows: [...this.#flows.values()],
       atoms: [...this.#atoms.values()],
       trail: [...this.#trails.values()].flatMap((set) => [...set]),
+      ...(this.#keys.size > 0 && { keys: [...this.#keys] }),
     });
   }
 
@@ -74,6 +81,7 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     checkParents(batch, { hasBook: (id) => this.#books.has(id), hasFlow: (id) => this.#flows.has(id) });
     const flows = fencedFlows(batch, (id) => this.#flows.get(id) as FlowDetail | undefined);
+    checkKeys(batch, this.#keys);
     // Clone everything before storing anything: a value that cannot be cloned throws here and
     // leaves the store as it was, as a failed transaction would.
     let copy: WriteBatch;
@@ -86,12 +94,21 @@ export class MemoryBackend implements Backend {
     for (const f of copy.flows) this.#putFlow(f);
     for (const a of copy.atoms) this.#putAtom(a);
     for (const t of copy.transitions ?? []) index(this.#trails, t.flowUuid, t);
+    for (const k of batch.keys ?? []) this.#keys.set(k.key, k.flowUuid);
   }
 
   async getTrail(flowUuid: string): Promise<TrailEntry[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
     return this.#read.trail(flowUuid, cloneRecord([...(this.#trails.get(flowUuid) ?? [])]));
+  }
+
+  async getKeyedFlow(key: string): Promise<string | undefined> {
+    return this.#keys.get(key);
+  }
+
+  async deleteKey(key: string): Promise<boolean> {
+    return this.#keys.delete(key);
   }
 
   async claim(flowUuid: string): Promise<number> {
@@ -120,6 +137,11 @@ export class MemoryBackend implements Backend {
 
   async listFinished(options?: ListOptions): Promise<LogBook[]> {
     return this.#finished(options).map((f) => f.book);
+  }
+
+  async listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    this.#ensureOpen();
+    return unfinished(this.#read.each("flow detail", entries(this.#flows), options?.onBadRecord));
   }
 
   async expire(options: ExpireOptions): Promise<string[]> {
@@ -235,10 +257,12 @@ export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
       return cloneRecord(r as { uuid: string });
     });
   };
+  const keys: unknown = (dump as MemoryDump | null)?.keys ?? [];
+  if (!Array.isArray(keys) || keys.some((k) => typeof k?.[0] !== "string" || typeof k[1] !== "string")) throw new InvalidFormat('memory dump: "keys" is not a list of [key, flowUuid]');
   const backend = new MemoryBackend();
   const trail: unknown = (dump as MemoryDump | null)?.trail;
   if (trail !== undefined && !Array.isArray(trail)) throw new InvalidFormat(`memory dump: "trail" is not a list of records`);
-  backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms"), trail: cloneRecord(trail) }, CHECKED);
+  backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms"), trail: cloneRecord(trail) }, keys as Array<[string, string]>, CHECKED);
   return backend;
 }
 

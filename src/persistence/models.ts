@@ -170,6 +170,11 @@ export interface WriteBatch {
    * the batch), and never changes or drops one until its log book is deleted.
    */
   transitions?: Transition[] | undefined;
+  /**
+   * User keys to point at flow details, in the same transaction as the records (see
+   * {@link KeyBinding}): a key already bound elsewhere refuses the whole batch with `Duplicate`.
+   */
+  keys?: KeyBinding[] | undefined;
 }
 
 /**
@@ -201,6 +206,22 @@ export interface Transition {
 export interface TrailEntry extends Transition {
   /** 1, 2, 3… in the order the transitions were committed to this flow detail. */
   seq: number;
+}
+
+/**
+ * A user key (a wizard's name, a cart id) pointing at the flow detail that runs for it: what
+ * `resumeOrStart` looks up to find the flow again. A backend stores it in the batch's transaction
+ * if the key is unbound, already bound to `flowUuid`, or bound to `replaces` (a finished or
+ * missing flow detail being replaced); otherwise the whole batch is refused with `Duplicate`, so
+ * two tabs starting a flow for one key at once store one flow, not two. A key outlives its flow
+ * detail: a deleted or expired log book leaves it pointing at nothing (`resumeOrStart` starts anew).
+ * @example await backend.commit({ logBooks: [book], flows: [flow], atoms: [], keys: [{ key: "signup:u1", flowUuid: flow.uuid }] })
+ */
+export interface KeyBinding {
+  key: string;
+  flowUuid: string;
+  /** The flow detail the key may still point at, to be replaced by `flowUuid`. */
+  replaces?: string | undefined;
 }
 
 /**

@@ -16,9 +16,15 @@ export class BackendWrapper implements Backend {
   /** The inner backend's audit trails, when it keeps them. */
   readonly getTrail: ((flowUuid: string) => Promise<TrailEntry[]>) | undefined;
 
+  /** The inner backend's user keys, if it has them. */
+  readonly getKeyedFlow: ((key: string) => Promise<string | undefined>) | undefined;
+  readonly deleteKey: ((key: string) => Promise<boolean>) | undefined;
+
   constructor(protected readonly inner: Backend) {
     this.claim = inner.claim?.bind(inner);
     this.getTrail = inner.getTrail?.bind(inner);
+    this.getKeyedFlow = inner.getKeyedFlow?.bind(inner);
+    this.deleteKey = inner.deleteKey?.bind(inner);
   }
 
   /** The inner backend's lock service: engines on the wrapper take their flows' locks there. */
@@ -49,6 +55,9 @@ export class BackendWrapper implements Backend {
   }
   listFinished(options?: ListOptions): Promise<LogBook[]> {
     return this.inner.listFinished(options);
+  }
+  listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    return this.inner.listUnfinished(options);
   }
   expire(options: ExpireOptions): Promise<string[]> {
     return this.inner.expire(options);

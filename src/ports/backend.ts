@@ -53,6 +53,21 @@ export interface Backend {
    */
   listFinished(options?: ListOptions): Promise<LogBook[]>;
   /**
+   * Flow details not in a final state (PENDING, RUNNING, SUSPENDED, …: not SUCCESS, REVERTED or
+   * FAILURE), in every log book, least recently updated first: what a page or a host resumes after
+   * a restart. One that does not read back is skipped (see {@link ListOptions.onBadRecord}).
+   * @example for (const f of await backend.listUnfinished()) console.log(`${f.name} stopped ${f.state}`)
+   */
+  listUnfinished(options?: ListOptions): Promise<FlowDetail[]>;
+  /**
+   * The flow detail a user key points at (bound by a commit's `keys`, see `KeyBinding`), or
+   * undefined; it may no longer be stored (its log book was deleted or expired). Backends without
+   * keys leave it out, and `resumeOrStart` refuses them.
+   */
+  getKeyedFlow?(key: string): Promise<string | undefined>;
+  /** Unbinds a user key (nothing else is deleted); true if it was bound. */
+  deleteKey?(key: string): Promise<boolean>;
+  /**
    * Deletes the finished log books (see {@link Backend.listFinished}) whose last activity (the
    * latest update of the book or of its flow details) is more than `olderThanMs` before `now`,
    * with everything in them; returns their ids, least recently active first. A book is judged in
@@ -79,7 +94,7 @@ export interface Backend {
 
 /**
  * Options of the reads that go over every stored record: {@link Backend.listLogBooks},
- * {@link Backend.listFinished} and {@link Backend.expire}.
+ * {@link Backend.listFinished}, {@link Backend.listUnfinished} and {@link Backend.expire}.
  * @example await backend.expire({ olderThanMs: 30 * 86_400_000, onBadRecord: (key, e) => console.warn(`skipped ${key}: ${e.message}`) })
  */
 export interface ListOptions {

@@ -1,7 +1,11 @@
 // The contract every log book backend must meet, run against each backend in its real runtime
 // (memory in Node here; IndexedDB in Chromium and Durable Objects in workerd with their adapters).
 import { describe, expect, it } from "vitest";
-import { Failure, InvalidFormat, NotFound, SCHEMA_VERSION, type AtomDetail, type Backend, type FlowDetail, type FlowState, type LogBook } from "../../src/index.js";
+import {
+  Duplicate, Failure, InvalidFormat, linearFlow, NotFound, SCHEMA_VERSION, task,
+  type AtomDetail, type Backend, type FlowDetail, type FlowState, type KeyBinding, type LogBook,
+} from "../../src/index.js";
+import { resumeOrStart } from "../../src/resume.js";
 
 export interface ContractHooks {
   /** A fresh, empty backend. */
@@ -22,7 +26,7 @@ export const flow = (bookUuid: string, over: Partial<FlowDetail> = {}): FlowDeta
 export const atom = (flowUuid: string, over: Partial<AtomDetail> = {}): AtomDetail => ({
   schemaVersion: SCHEMA_VERSION, uuid: id("ad"), flowUuid, name: id("a"), kind: "task", state: "PENDING", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: 3, ...over,
 });
-const batch = (b: Partial<{ logBooks: LogBook[]; flows: FlowDetail[]; atoms: AtomDetail[] }>) => ({ logBooks: [], flows: [], atoms: [], ...b });
+const batch = (b: Partial<{ logBooks: LogBook[]; flows: FlowDetail[]; atoms: AtomDetail[]; keys: KeyBinding[] }>) => ({ logBooks: [], flows: [], atoms: [], ...b });
 const DAY = 86_400_000;
 
 export function describeBackendContract(name: string, hooks: ContractHooks): void {
@@ -178,6 +182,85 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
       expect(await backend.expire({ olderThanMs: 0, now: Number.MAX_SAFE_INTEGER })).toEqual([]);
       await backend.commit(batch({ flows: [{ ...fd, state: "SUCCESS" }] }));
       expect(await backend.expire({ olderThanMs: 0, now: Number.MAX_SAFE_INTEGER })).toEqual([lb.uuid]);
+    });
+
+    it("lists the unfinished flow details of every log book, least recently updated first", async () => {
+      const backend = await hooks.make();
+      expect(await backend.listUnfinished()).toEqual([]);
+      const one = book();
+      const two = book();
+      const states: FlowState[] = ["SUCCESS", "SUSPENDED", "REVERTED", "RUNNING", "FAILURE", "PENDING", "RESUMING", "SUSPENDING"];
+      const fds = states.map((state, i) => flow(i % 2 ? one.uuid : two.uuid, { state, name: state, updatedAt: 100 - i }));
+      await backend.commit(batch({ logBooks: [one, two], flows: fds }));
+      expect((await backend.listUnfinished()).map((f) => f.name)).toEqual(["SUSPENDING", "RESUMING", "PENDING", "RUNNING", "SUSPENDED"]);
+      const running = fds.find((f) => f.state === "RUNNING") as FlowDetail;
+      await backend.commit(batch({ flows: [{ ...running, state: "SUCCESS" }] }));
+      expect((await backend.listUnfinished()).map((f) => f.name)).not.toContain("RUNNING");
+      await backend.destroyLogBook(two.uuid);
+      expect((await backend.listUnfinished()).map((f) => f.name)).toEqual(["SUSPENDING", "PENDING", "SUSPENDED"]);
+    });
+
+    it("binds a user key with a flow's first write, and refuses a batch that would take a key bound elsewhere", async () => {
+      const backend = await hooks.make();
+      if (!backend.getKeyedFlow || !backend.deleteKey) throw new Error("this backend keeps no user keys");
+      expect(await backend.getKeyedFlow("wizard")).toBeUndefined();
+      const lb = book();
+      const first = flow(lb.uuid);
+      await backend.commit(batch({ logBooks: [lb], flows: [first], keys: [{ key: "wizard", flowUuid: first.uuid }] }));
+      expect(await backend.getKeyedFlow("wizard")).toBe(first.uuid);
+      // The same binding again is no change.
+      await backend.commit(batch({ flows: [{ ...first, state: "RUNNING" }], keys: [{ key: "wizard", flowUuid: first.uuid }] }));
+
+      // A second flow for the key, as a second tab would start it: refused, and nothing of it is stored.
+      const other = book();
+      const second = flow(other.uuid);
+      const refused = await backend.commit(batch({ logBooks: [other], flows: [second], keys: [{ key: "wizard", flowUuid: second.uuid }] })).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(Duplicate);
+      expect((refused as Error).message).toContain(first.uuid);
+      await expect(backend.getLogBook(other.uuid)).rejects.toBeInstanceOf(NotFound);
+      await expect(backend.getFlowDetail(second.uuid)).rejects.toBeInstanceOf(NotFound);
+      expect(await backend.getKeyedFlow("wizard")).toBe(first.uuid);
+
+      // Naming the flow it replaces, it takes the key; a stale `replaces` does not.
+      await backend.commit(batch({ logBooks: [other], flows: [second], keys: [{ key: "wizard", flowUuid: second.uuid, replaces: first.uuid }] }));
+      expect(await backend.getKeyedFlow("wizard")).toBe(second.uuid);
+      await expect(backend.commit(batch({ flows: [first], keys: [{ key: "wizard", flowUuid: first.uuid, replaces: "gone" }] }))).rejects.toBeInstanceOf(Duplicate);
+      expect(await backend.getKeyedFlow("wizard")).toBe(second.uuid);
+
+      // A key outlives its log book (it then points at nothing), until it is deleted.
+      await backend.destroyLogBook(other.uuid);
+      expect(await backend.getKeyedFlow("wizard")).toBe(second.uuid);
+      expect(await backend.deleteKey("wizard")).toBe(true);
+      expect(await backend.deleteKey("wizard")).toBe(false);
+      expect(await backend.getKeyedFlow("wizard")).toBeUndefined();
+    });
+
+    it("resumeOrStart: starts one flow for a key when two callers ask at once, resumes it, and starts anew when its log book is gone", async () => {
+      const backend = await hooks.make();
+      const ran: string[] = [];
+      const wizard = () => linearFlow("wizard", task({ name: "step", execute: () => void ran.push("step") }));
+      const [a, b] = await Promise.all([resumeOrStart("w:1", wizard, { backend }), resumeOrStart("w:1", wizard, { backend })]);
+      expect([a.outcome, b.outcome].sort()).toEqual(["resumed", "started"]);
+      expect(a.engine.flowDetailId).toBe(b.engine.flowDetailId);
+      expect(await backend.listUnfinished()).toHaveLength(1);
+      expect(a.engine.state).toBe("PENDING");
+
+      await a.engine.run();
+      const done = await resumeOrStart("w:1", wizard, { backend });
+      expect(done.outcome).toBe("finished");
+      expect(done.engine.state).toBe("SUCCESS");
+      expect(ran).toEqual(["step"]);
+
+      const again = await resumeOrStart("w:1", wizard, { backend, ifFinished: "start" });
+      expect(again).toMatchObject({ outcome: "started", replaced: { flowDetailId: a.engine.flowDetailId, reason: "finished" } });
+      expect(await backend.getKeyedFlow?.("w:1")).toBe(again.engine.flowDetailId);
+
+      const gone = (await backend.getFlowDetail(again.engine.flowDetailId)).bookUuid;
+      await backend.destroyLogBook(gone);
+      await expect(resumeOrStart("w:1", wizard, { backend, ifMissing: "throw" })).rejects.toThrow(/no longer stored/);
+      const fresh = await resumeOrStart("w:1", wizard, { backend });
+      expect(fresh).toMatchObject({ outcome: "started", replaced: { flowDetailId: again.engine.flowDetailId, reason: "missing" } });
+      expect((await backend.getFlowDetail(fresh.engine.flowDetailId)).state).toBe("PENDING");
     });
 
     if (hooks.corrupt) {

@@ -7,6 +7,7 @@ import { IDB_SCHEMA_VERSION, type IndexedDbBackend } from "../../adapters/idb/in
 import { linearFlow, load, LockLost, type Engine, type FlowItem, MemoryBackend, MemoryLockService, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../../src/index.js";
 import { countCommits } from "../../src/backend.js";
 import { assertCrashSafe } from "../../src/testing/index.js";
+import { resumeOrStart } from "../../src/resume.js";
 import { atom, book, describeBackendContract, flow } from "../contract/backend-contract.js";
 import { describeFencingContract } from "../contract/fencing-contract.js";
 import { describeTrailContract } from "../contract/trail-contract.js";
@@ -341,6 +342,58 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       }
     });
 
+    it("migrates a database of layout version 4: its flows are listed unfinished, and a key binds with the next new flow", async () => {
+      // Version 4's layout as it shipped: version 3's stores, `superseded` with its unique token index.
+      const name = newName();
+      const v4 = await openDB(name, 4, {
+        upgrade: (db) => {
+          db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
+          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
+          for (const index of ["bookUuid", "state", "updatedAt", "uuid"]) flows.createIndex(index, index);
+          flows.createIndex("fence", ["uuid", "epoch"]);
+          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
+          for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
+          db.createObjectStore("superseded").createIndex("token", "token", { unique: true });
+        },
+      });
+      const lb = book();
+      const suspended = flow(lb.uuid, { state: "SUSPENDED" });
+      const done = flow(lb.uuid, { state: "SUCCESS" });
+      const tx = v4.transaction(["books", "flows"], "readwrite");
+      void tx.objectStore("books").put(lb);
+      void tx.objectStore("flows").put(suspended);
+      void tx.objectStore("flows").put(done);
+      await tx.done;
+      v4.close();
+
+      const backend = await fresh(name); // opening migrates
+      expect(await backend.listUnfinished()).toEqual([suspended]);
+      expect(await backend.getKeyedFlow("wizard")).toBeUndefined();
+      const started = await resumeOrStart("wizard", () => linearFlow("wizard", task({ name: "a", execute: () => 1 })), { backend });
+      expect(started.outcome).toBe("started");
+      const again = await fresh(name);
+      expect(await again.getKeyedFlow("wizard")).toBe(started.engine.flowDetailId);
+      const db = await openDB(name);
+      expect(db.version).toBe(IDB_SCHEMA_VERSION);
+      expect([...db.objectStoreNames]).toContain("keys");
+      db.close();
+    });
+
+    it("gives two tabs asking for one key at once one flow: the second resumes the first one's", async () => {
+      const name = newName();
+      const tabs = [await fresh(name), await fresh(name), await fresh(name)];
+      const ran: number[] = [];
+      const wizard = () => linearFlow("wizard", task({ name: "step", execute: () => void ran.push(1) }));
+      const results = await Promise.all(tabs.map((backend) => resumeOrStart("signup", wizard, { backend })));
+      expect(results.map((r) => r.outcome).sort()).toEqual(["resumed", "resumed", "started"]);
+      expect(new Set(results.map((r) => r.engine.flowDetailId)).size).toBe(1);
+      expect(await tabs[0]!.listUnfinished()).toHaveLength(1);
+      expect((await tabs[0]!.listLogBooks()).length).toBe(1);
+      // Each tab runs it; the flow's lock lets one execute the step, the others find it done.
+      await Promise.all(results.map((r) => r.engine.run()));
+      expect(ran).toEqual([1]);
+    });
+
     it("refuses the writes of a runner whose flow was claimed by another one, with LockLost, storing nothing of them", async () => {
       const backend = await fresh();
       const executed: string[] = [];
@@ -377,7 +430,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       const db = await openDB(backend.name);
       try {
         expect(db.version).toBe(IDB_SCHEMA_VERSION);
-        expect([...db.objectStoreNames]).toEqual(["atoms", "books", "flows", "superseded", "trail"]);
+        expect([...db.objectStoreNames]).toEqual(["atoms", "books", "flows", "keys", "superseded", "trail"]);
         const tx = db.transaction(["flows", "atoms"]);
         expect([...tx.objectStore("flows").indexNames]).toEqual(["bookUuid", "fence", "state", "updatedAt", "uuid"]);
         expect([...tx.objectStore("atoms").indexNames]).toEqual(["flowUuid", "state", "updatedAt"]);

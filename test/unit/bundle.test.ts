@@ -43,12 +43,15 @@ const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document",
 // action, -0.04. Issue 14's executor port adds the option and one check on the task action's path,
 // +0.08 (the remote machinery itself falls away). Issue 15's audit trail (every
 // transition appended in its own commit: an entry per transition in the journal, its list in the
-// batch, the memory backend's store and reader of it) adds +0.25; its checks on read stay out. To bring it down further, see what a minimal
-// app bundles (esbuild's metafile).
-const BUDGET_MINIMAL = 18.8;
+// batch, the memory backend's store and reader of it) adds +0.25; its checks on read stay out.
+// Issue 15, item 2's user keys and `listUnfinished` are methods of the memory backend, which every
+// app bundles (a backend method cannot fall away): +0.18; `resumeOrStart` itself is a subpath of
+// its own (taskflow-ts/resume). To bring it down further, see what a minimal app bundles
+// (esbuild's metafile).
+const BUDGET_MINIMAL = 19.0;
 
 describe("the core bundles for any runtime", () => {
-  for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts", "src/jobs/index.ts"]) {
+  for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts", "src/jobs/index.ts", "src/resume.ts"]) {
     it(`${entry} bundles for the neutral platform without Node built-ins or platform globals`, async () => {
       const { code, inputs } = await bundle(entry);
       const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -85,7 +88,7 @@ describe("the core bundles for any runtime", () => {
     expect(kib).toBeLessThanOrEqual(BUDGET_MINIMAL);
   });
 
-  it("leaves retries, waits, sleeps, deciders, graph export and remote execution out of the minimal app", async () => {
+  it("leaves retries, waits, sleeps, deciders, graph export, remote execution, duration strings and resumeOrStart out of the minimal app", async () => {
     const { inputs } = await measure(MINIMAL_APP);
     const optional = [
       "src/atoms/retry.ts", "src/engine/actions/retry.ts", "src/atoms/backoff.ts", "src/atoms/history.ts",
@@ -93,17 +96,20 @@ describe("the core bundles for any runtime", () => {
       "src/atoms/sleep.ts", "src/engine/actions/sleep.ts",
       "src/engine/deciders.ts", "src/patterns/graph.ts", "src/engine/export-graph.ts",
       "src/engine/actions/delegate.ts", "src/atoms/remote-task.ts", // issue 14: remote execution
+      "src/duration.ts", "src/engine/resume.ts", // issue 15: readable durations, resumeOrStart
       "node_modules/zod",
     ];
     expect([...inputs].filter((i) => optional.some((o) => i.startsWith(o)))).toEqual([]);
   });
 
-  it("keeps everything the core entry exports within 25 KiB min+gzip, all chunks", async () => {
+  // Everything was 24.76 KiB before issue 15: its user keys and listUnfinished in the memory
+  // backend (+0.24) and readable durations for sleeps, waits and backoffs (+0.34, the parser and
+  // its error) take it past the 25 KiB target; to be won back (issue 10).
+  const BUDGET_ALL = 25.9;
+  it(`keeps everything the core entry exports within ${BUDGET_ALL} KiB min+gzip, all chunks (target 25)`, async () => {
     const { kib, inputs } = await measure(`export * from "./src/index.ts";`);
     expect(inputs.has("src/engine/export-graph.ts")).toBe(true);
-    // Issue 15's audit trail (+0.46: the trail's entries, the memory backend's store and checked
-    // reader of it, the snapshot's accessor) took it over the 25 KiB target, by 0.22.
-    expect(kib).toBeLessThanOrEqual(25.25);
+    expect(kib).toBeLessThanOrEqual(BUDGET_ALL);
   });
 
   it("keeps jobs, boards and conductors (taskflow-ts/jobs) out of the core entry", async () => {

@@ -9,7 +9,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   backoffDelay,
   CompilationFailure,
+  InvalidDuration,
   InvalidFormat,
+  parseDuration,
   linearFlow,
   load,
   MemoryBackend,
@@ -20,7 +22,9 @@ import {
   Times,
   waitFor,
   type Backoff,
+  type Duration,
 } from "../../src/index.js";
+import { MemoryJobBoard } from "../../src/jobs/index.js";
 import { ManualClock } from "../../src/testing/index.js";
 
 const DAY = 86_400_000;
@@ -202,5 +206,61 @@ describe("ManualClock checks its arguments at run time", () => {
     expect(new ManualClock().now()).toBe(0);
     expect(new ManualClock(5, { autoAdvance: true }).now()).toBe(5);
     expect(new ManualClock(5, {}).now()).toBe(5);
+  });
+});
+
+describe("durations as readable strings (issue 15, item 8)", () => {
+  it.each([
+    ["250ms", 250], ["0ms", 0], ["30s", 30_000], ["5m", 300_000], ["2h", 7_200_000], ["1.5h", 5_400_000], [".5s", 500],
+    ["1 day", DAY], ["3 days", 3 * DAY], ["3days", 3 * DAY], ["1 week", 7 * DAY], ["2 weeks", 14 * DAY], ["1 millisecond", 1],
+    ["10 seconds", 10_000], ["1 minute", 60_000], ["4 hours", 4 * 3_600_000], [1234, 1234], [0, 0],
+  ] as const)("parseDuration(%j) is %d ms", (input, ms) => {
+    expect(parseDuration(input as Duration)).toBe(ms);
+  });
+
+  it.each(["", "day", "1 dya", "1hs", "1mss", "-1s", "1  day", " 1s", "1s ", "1 Day", "1e3ms", "Infinity", "one day", "1,5h", "1 days ago"])(
+    "refuses %j with InvalidDuration, naming it and the accepted forms",
+    (input) => {
+      const error = (() => {
+        try {
+          return parseDuration(input as Duration, 'sleep "nap"');
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(InvalidDuration);
+      expect(error).toBeInstanceOf(InvalidFormat);
+      expect((error as Error).name).toBe("InvalidDuration");
+      expect((error as Error).message).toContain(`sleep "nap": ${JSON.stringify(input)} is not a duration`);
+      expect((error as Error).message).toMatch(/"250ms", "30s", "5m", "2h", "1 day"/);
+    },
+  );
+
+  it.each([NaN, -1, Infinity])("refuses the number %s as well", (ms) => {
+    expect(() => parseDuration(ms)).toThrow(InvalidDuration);
+  });
+
+  it("sleeps a readable duration on the engine's clock, stored as milliseconds", async () => {
+    const clock = new ManualClock(0);
+    const engine = load(linearFlow("remind", sleep("a-day", "1 day", { provides: "wokeAt" })), { backend: new MemoryBackend(), clock, maxWaitMs: 0 });
+    await engine.run();
+    expect(engine.state).toBe("SUSPENDED");
+    expect(engine.nextWakeup()).toBe(DAY);
+    expect(() => sleep("typo", "1 dya" as Duration)).toThrow(/sleep "typo": "1 dya" is not a duration/);
+  });
+
+  it("takes readable durations for a wait's deadline, a retry's backoff and a claim's lease", async () => {
+    expect(waitFor("code", { timeoutMs: "10 minutes" }).timeoutMs).toBe(600_000);
+    expect(() => waitFor("code", { timeoutMs: "soon" as Duration })).toThrow(/wait "wait:code": timeoutMs: "soon" is not a duration/);
+    const backoff: Backoff = { initialMs: "500ms", maxMs: "1s" };
+    expect([1, 2, 3].map((n) => backoffDelay(backoff, n, () => 0))).toEqual([500, 1000, 1000]);
+    expect(() => new Times(3, { name: "r", backoff: { initialMs: "fast" as Duration } })).toThrow(/retry "r": backoff initialMs: "fast" is not a duration/);
+    const board = new MemoryJobBoard({ clock: new ManualClock(1000), leaseMs: "30s" });
+    const job = await board.post({ flow: "f" });
+    expect((await board.claim(job.uuid, "c1")).expiresAt).toBe(31_000);
+    const other = await board.post({ flow: "g" });
+    expect((await board.claim(other.uuid, "c1", { leaseMs: "2 minutes" })).expiresAt).toBe(121_000);
+    await expect(board.claim((await board.post({ flow: "h" })).uuid, "c1", { leaseMs: "0s" })).rejects.toThrow(InvalidFormat);
+    expect(() => new MemoryJobBoard({ leaseMs: "a while" as Duration })).toThrow(InvalidDuration);
   });
 });

@@ -78,6 +78,15 @@ export class HostedBackend implements Backend {
   getTrail(flowUuid: string): Promise<TrailEntry[]> {
     return this.inside((b) => (b.getTrail as (id: string) => Promise<TrailEntry[]>)(flowUuid));
   }
+  listUnfinished(options?: ListOptions): Promise<FlowDetail[]> {
+    return this.inside((b) => b.listUnfinished(options));
+  }
+  getKeyedFlow(key: string): Promise<string | undefined> {
+    return this.inside((b) => b.getKeyedFlow?.(key));
+  }
+  deleteKey(key: string): Promise<boolean> {
+    return this.inside((b) => b.deleteKey?.(key) ?? false);
+  }
   listFinished(options?: ListOptions): Promise<LogBook[]> {
     return this.inside((b) => b.listFinished(options));
   }
