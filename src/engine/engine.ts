@@ -66,10 +66,12 @@ export interface EngineOptions {
   clock?: Clock;
   /** A number in [0, 1), for backoff jitter. Default `Math.random`. */
   random?: () => number;
-  /** Whether the host has the network at the start (see {@link Engine.setOnline}). Default true. */
+  /** Whether the host has the network at the start (see `engine.setOnline`). Default true. */
   online?: boolean;
   /** Makes the ids of new log books and flow details; {@link defaultIds} by default. */
   ids?: IdGenerator;
+  /** Names this engine in the audit trail (`runner` of each transition), e.g. a conductor's name; random by default. */
+  runnerId?: string;
   /**
    * Keeps runners of one flow apart: a run (and a change made while no run is under way) holds
    * the flow's lock, and every write carries its fencing token, so two tabs, workers or
@@ -117,9 +119,9 @@ export class Engine<Provides extends object = {}, Results extends object = {}> {
   readonly statistics: EngineStatistics = { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 };
   /**
    * This engine instance's id, unique across tabs, workers and objects: the audit trail names it
-   * as the `runner` of every transition it commits.
+   * as the `runner` of every transition it commits. Random unless {@link EngineOptions.runnerId} names it.
    */
-  readonly runnerId: string = defaultIds();
+  readonly runnerId: string;
   readonly #notifier: Notifier;
   /** Where this engine reads the time (and how it waits). */
   readonly clock: Clock;
@@ -146,6 +148,7 @@ export class Engine<Provides extends object = {}, Results extends object = {}> {
     this.backend = options.backend ?? new MemoryBackend();
     this.clock = options.clock ?? systemClock;
     this.#ids = options.ids ?? defaultIds;
+    this.runnerId = options.runnerId ?? defaultIds();
     this.#maxConcurrency = options.engine === "parallel" ? Math.max(1, options.maxConcurrency ?? 64) : 1;
     this.#notifier = new Notifier(options.onListenerError);
     this.#isOnline = options.online ?? true;
