@@ -109,6 +109,15 @@ export class JobBoardObject<Env = unknown> extends DurableObject<Env> implements
     return systemClock.now();
   }
 
+  /**
+   * When the alarm rings for a lease that runs out at `expiry` ({@link now}'s time): that very
+   * time on the system clock the alarm runs on. A subclass that moves {@link now} maps it back
+   * (an alarm in the system clock's past would fire at once, again and again).
+   */
+  protected alarmAt(expiry: number): number {
+    return expiry;
+  }
+
   /** The board's secret (by default the binding `JOB_BOARD_SECRET`). */
   protected secret(): string | undefined {
     const secret = (this.env as { JOB_BOARD_SECRET?: unknown } | undefined)?.JOB_BOARD_SECRET;
@@ -255,15 +264,15 @@ export class JobBoardObject<Env = unknown> extends DurableObject<Env> implements
   }
 
   /**
-   * The alarm at the next lease's expiry at the latest. Set that far from the system clock's now
-   * (the same time, unless a subclass's {@link now} is moved by a test: an alarm in its past would
-   * fire at once, again and again).
+   * The alarm at the next lease's expiry at the latest ({@link alarmAt}). It is not computed as an
+   * offset from two readings of the clock: workerd moves its clock at I/O, such as the storage
+   * read between them, so the alarm rang a millisecond before the lease it was for had run out.
    */
   async #arm(): Promise<void> {
     const todo = [...this.ctx.storage.kv.list<Job>({ prefix: TODO })].map(([, job]) => job);
     const next = nextExpiry(todo);
     if (next === undefined) return;
-    const at = systemClock.now() + Math.max(0, next - this.now());
+    const at = this.alarmAt(next);
     const armed = await this.ctx.storage.getAlarm();
     if (armed === null || armed > at) await this.ctx.storage.setAlarm(at);
   }

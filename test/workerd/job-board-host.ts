@@ -1,4 +1,7 @@
 import { JobBoardObject } from "../../adapters/durable-object/index.js";
+import { systemClock } from "../../src/index.js";
+
+const systemNow = () => systemClock.now();
 
 const NOW = "test:now";
 
@@ -6,6 +9,12 @@ const NOW = "test:now";
 export class TestJobBoard extends JobBoardObject<Cloudflare.Env> {
   protected override now(): number {
     return this.ctx.storage.kv.get<number>(NOW) ?? super.now();
+  }
+
+  /** A lease on the moved clock rings that far from the system clock's now; on the system clock, at its time. */
+  protected override alarmAt(expiry: number): number {
+    const now = this.ctx.storage.kv.get<number>(NOW);
+    return now === undefined ? expiry : systemNow() + Math.max(0, expiry - now);
   }
 
   protected override secret(): string | undefined {
