@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { InvalidFormat, LockHeld, LockLost, systemClock, type Clock, type Lease, type LockOptions, type LockService } from "taskflow-ts";
+import { InvalidFormat, LockHeld, LockLost, parseDuration, systemClock, type Clock, type Duration, type Lease, type LockOptions, type LockService } from "taskflow-ts";
 
 /**
  * A lease as the {@link LockObject} grants it: its token (one more than the name's last) and when it runs out.
@@ -199,13 +199,13 @@ export interface LockObjectRpc {
 /**
  * Options of {@link DurableObjectLockService}.
  * @example
- * const lock = new DurableObjectLockService(env.LOCKS.getByName("flows"), { ttlMs: 20_000, renewEveryMs: 5_000 });
+ * const lock = new DurableObjectLockService(env.LOCKS.getByName("flows"), { ttlMs: "20s", renewEveryMs: "5s" });
  */
 export interface DurableObjectLockOptions {
-  /** The lease's length, in ms (default 30 s): a holder that dies keeps the name this long at most. */
-  ttlMs?: number;
-  /** How often a holder renews its lease, in ms (default a third of `ttlMs`). */
-  renewEveryMs?: number;
+  /** The lease's length, in ms or as a readable duration ("20s"; default 30 s): a holder that dies keeps the name this long at most. */
+  ttlMs?: Duration;
+  /** How often a holder renews its lease, in ms or as a readable duration (default a third of `ttlMs`). */
+  renewEveryMs?: Duration;
   /** Where time comes from (the renewals' timer); the system clock by default. */
   clock?: Clock;
 }
@@ -224,8 +224,8 @@ export class DurableObjectLockService implements LockService {
   readonly #clock: Clock;
 
   constructor(private readonly stub: LockObjectRpc, options: DurableObjectLockOptions = {}) {
-    this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-    this.#every = options.renewEveryMs ?? this.#ttlMs / 3;
+    this.#ttlMs = options.ttlMs === undefined ? DEFAULT_TTL_MS : parseDuration(options.ttlMs, "DurableObjectLockService: ttlMs");
+    this.#every = options.renewEveryMs === undefined ? this.#ttlMs / 3 : parseDuration(options.renewEveryMs, "DurableObjectLockService: renewEveryMs");
     this.#clock = options.clock ?? systemClock;
   }
 

@@ -87,6 +87,29 @@ describe("LockObject", () => {
     expect(await stub.acquire("taskflow:flow:x", { wait: false })).toMatchObject({ token: 2 });
   });
 
+  it("its client takes the lease and the renewal period as readable durations, and refuses one that is not", async () => {
+    const rpc = fresh() as unknown as LockObjectRpc;
+    const asked: Array<number | undefined> = [];
+    const renewals: Array<number | undefined> = [];
+    const spy: LockObjectRpc = {
+      acquire: (name, options) => (asked.push(options?.ttlMs), rpc.acquire(name, options)),
+      cancel: (name, ticket) => rpc.cancel(name, ticket),
+      release: (name, token) => rpc.release(name, token),
+      renew: (name, token, ttlMs) => (renewals.push(ttlMs), rpc.renew(name, token, ttlMs)),
+    };
+    const clock = new ManualClock(0);
+    const lease = await new DurableObjectLockService(spy, { ttlMs: "2 minutes", renewEveryMs: "30s", clock }).acquire("taskflow:flow:d");
+    expect(asked).toEqual([2 * MINUTE]);
+    clock.advance(29_999);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(renewals).toEqual([]);
+    clock.advance(1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(renewals).toEqual([2 * MINUTE]);
+    await lease.release();
+    expect(() => new DurableObjectLockService(spy, { ttlMs: "soon" as never })).toThrow(/ttlMs: "soon" is not a duration/);
+  });
+
   it("keeps engines in the Worker apart: two runners of one flow, each with its own client, execute each step once", async () => {
     const locks = fresh();
     const backend = HostedBackend.fresh();
