@@ -260,17 +260,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
     it("migrates the superseded tokens of layout version 3: a commit fenced with one of them is still refused", async () => {
       // Version 3's fencing stores as they shipped: the flows' fence index, `superseded` with the epoch as value.
       const name = newName();
-      const v3 = await openDB(name, 3, {
-        upgrade: (db) => {
-          db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
-          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
-          for (const index of ["bookUuid", "state", "updatedAt", "uuid"]) flows.createIndex(index, index);
-          flows.createIndex("fence", ["uuid", "epoch"]);
-          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
-          for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
-          db.createObjectStore("superseded");
-        },
-      });
+      const v3 = await openShipped(name, 3);
       const lb = book();
       const fd = { ...flow(lb.uuid), epoch: 3 };
       const tx = v3.transaction(["books", "flows", "superseded"], "readwrite");
@@ -305,17 +295,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
     it("migrates a database of layout version 4 to the audit trail's store: its flows resume, and their trail starts with the next transition", async () => {
       // Version 4's stores as they shipped.
       const name = newName();
-      const v4 = await openDB(name, 4, {
-        upgrade: (db) => {
-          db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
-          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
-          for (const index of ["bookUuid", "state", "updatedAt", "uuid"]) flows.createIndex(index, index);
-          flows.createIndex("fence", ["uuid", "epoch"]);
-          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
-          for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
-          db.createObjectStore("superseded").createIndex("token", "token", { unique: true });
-        },
-      });
+      const v4 = await openShipped(name, 4);
       // A flow saved by the previous version, not run yet.
       const first = load(linearFlow("l", add("t1", [], "v1"), add("t2", [], "v2")), { backend: new MemoryBackend() });
       await first.save();
@@ -345,17 +325,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
     it("migrates a database of layout version 4: its flows are listed unfinished, and a key binds with the next new flow", async () => {
       // Version 4's layout as it shipped: version 3's stores, `superseded` with its unique token index.
       const name = newName();
-      const v4 = await openDB(name, 4, {
-        upgrade: (db) => {
-          db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
-          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
-          for (const index of ["bookUuid", "state", "updatedAt", "uuid"]) flows.createIndex(index, index);
-          flows.createIndex("fence", ["uuid", "epoch"]);
-          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
-          for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
-          db.createObjectStore("superseded").createIndex("token", "token", { unique: true });
-        },
-      });
+      const v4 = await openShipped(name, 4);
       const lb = book();
       const suspended = flow(lb.uuid, { state: "SUSPENDED" });
       const done = flow(lb.uuid, { state: "SUCCESS" });
@@ -445,15 +415,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
     it("migrates a database of layout version 1, keeping its flows resumable", async () => {
       // Version 1 as it shipped: the three stores and their indexes, without the flows' uuid index.
       const name = newName();
-      const v1 = await openDB(name, 1, {
-        upgrade: (db) => {
-          db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
-          const flows = db.createObjectStore("flows", { keyPath: "uuid" });
-          for (const index of ["bookUuid", "state", "updatedAt"]) flows.createIndex(index, index);
-          const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
-          for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
-        },
-      });
+      const v1 = await openShipped(name, 1);
       // A flow stopped after its first step, its records written in the version-1 layout.
       const runs: string[] = [];
       const step = (name: string) => task({ name, provides: name, execute: () => (runs.push(name), name) });
@@ -653,6 +615,27 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
 }
 
 /** Records the durability of every readwrite transaction opened, in this runtime's IndexedDB. */
+/**
+ * A database in the layout an older build shipped (`version`: 1, 3 or 4), written as that build
+ * wrote it: version 1's three stores and indexes; 2 added the flows' uuid index; 3 the fence index
+ * and `superseded` (the epoch as value); 4 `superseded`'s unique token index.
+ */
+function openShipped(name: string, version: 1 | 3 | 4) {
+  return openDB(name, version, {
+    upgrade: (db) => {
+      db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
+      const flows = db.createObjectStore("flows", { keyPath: "uuid" });
+      for (const index of ["bookUuid", "state", "updatedAt", ...(version > 1 ? ["uuid"] : [])]) flows.createIndex(index, index);
+      const atoms = db.createObjectStore("atoms", { keyPath: "uuid" });
+      for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
+      if (version < 3) return;
+      flows.createIndex("fence", ["uuid", "epoch"]);
+      const superseded = db.createObjectStore("superseded");
+      if (version >= 4) superseded.createIndex("token", "token", { unique: true });
+    },
+  });
+}
+
 function spyTransactions() {
   const proto = IDBDatabase.prototype;
   const original = proto.transaction;
