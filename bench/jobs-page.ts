@@ -2,8 +2,9 @@
 // an IndexedDbJobBoard and log books in IndexedDB. The first tab posts the jobs; on "go" (over a
 // BroadcastChannel) every tab runs a conductor (one job at a time) until all are consumed.
 import { IndexedDbBackend, IndexedDbJobBoard } from "../adapters/idb/index.js";
-import { Conductor, type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions } from "../src/jobs/index.js";
+import { Conductor, type JobBoard } from "../src/jobs/index.js";
 import { invoiceFlows } from "../examples/edge-board/flows.js";
+import { TimedBoard } from "./timed-board.js";
 
 /** What one tab measured. */
 export interface JobsFigure {
@@ -20,30 +21,6 @@ const db = params.get("db") ?? "bench-jobs";
 const tab = params.get("tab") ?? "0";
 const channel = new BroadcastChannel(`bench-jobs/${db}`);
 
-/** Times the board calls of the holder (claim, renew, consume…; not wait or post). */
-class TimedBoard implements JobBoard {
-  boardMs = 0;
-  readonly claims: number[] = [];
-  constructor(private readonly inner: JobBoard) {}
-  async #timed<T>(fn: () => Promise<T>, claim = false): Promise<T> {
-    const start = performance.now();
-    const value = await fn();
-    const ms = performance.now() - start;
-    this.boardMs += ms;
-    if (claim) this.claims.push(ms);
-    return value;
-  }
-  post(details: JobDetails): Promise<Job> { return this.inner.post(details); }
-  get(uuid: string): Promise<Job> { return this.#timed(() => this.inner.get(uuid)); }
-  iterate(filter?: JobFilter): AsyncIterable<Job> { return this.inner.iterate(filter); }
-  claim(uuid: string, owner: string, options?: ClaimOptions): Promise<JobClaim> { return this.#timed(() => this.inner.claim(uuid, owner, options), true); }
-  renew(claim: JobClaim, options?: ClaimOptions): Promise<JobClaim> { return this.#timed(() => this.inner.renew(claim, options)); }
-  consume(claim: JobClaim): Promise<void> { return this.#timed(() => this.inner.consume(claim)); }
-  abandon(claim: JobClaim): Promise<void> { return this.#timed(() => this.inner.abandon(claim)); }
-  trash(claim: JobClaim): Promise<void> { return this.#timed(() => this.inner.trash(claim)); }
-  wait(options?: WaitOptions): Promise<Job[]> { return this.inner.wait(options); }
-  close(): Promise<void> { return this.inner.close(); }
-}
 
 const inner = await IndexedDbJobBoard.open(`${db}-jobs`, { leaseMs: 60_000 });
 const board = new TimedBoard(inner);

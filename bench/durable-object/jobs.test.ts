@@ -16,37 +16,14 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { DurableObjectJobBoard, jobBoardCredential, ShardedJobBoard, type JobBoardRpc } from "../../adapters/durable-object/index.js";
-import { NonBlockingConductor, type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions } from "../../src/jobs/index.js";
+import { NonBlockingConductor, type JobBoard } from "../../src/jobs/index.js";
 import { RemoteBackend } from "../../examples/edge-board/books.js";
 import { invoiceFlows } from "../../examples/edge-board/flows.js";
+import { TimedBoard } from "../timed-board.js";
 
 const N = 96;
 const now = () => performance.now();
 
-/** Times the board calls of the holder (claim, renew, consume and the rest; not wait or post). */
-class TimedBoard implements JobBoard {
-  boardMs = 0;
-  readonly claims: number[] = [];
-  constructor(private readonly inner: JobBoard) {}
-  async #timed<T>(fn: () => Promise<T>, claim = false): Promise<T> {
-    const start = now();
-    const value = await fn();
-    const ms = now() - start;
-    this.boardMs += ms;
-    if (claim) this.claims.push(ms);
-    return value;
-  }
-  post(details: JobDetails): Promise<Job> { return this.inner.post(details); }
-  get(uuid: string): Promise<Job> { return this.#timed(() => this.inner.get(uuid)); }
-  iterate(filter?: JobFilter): AsyncIterable<Job> { return this.inner.iterate(filter); }
-  claim(uuid: string, owner: string, options?: ClaimOptions): Promise<JobClaim> { return this.#timed(() => this.inner.claim(uuid, owner, options), true); }
-  renew(claim: JobClaim, options?: ClaimOptions): Promise<JobClaim> { return this.#timed(() => this.inner.renew(claim, options)); }
-  consume(claim: JobClaim): Promise<void> { return this.#timed(() => this.inner.consume(claim)); }
-  abandon(claim: JobClaim): Promise<void> { return this.#timed(() => this.inner.abandon(claim)); }
-  trash(claim: JobClaim): Promise<void> { return this.#timed(() => this.inner.trash(claim)); }
-  wait(options?: WaitOptions): Promise<Job[]> { return this.inner.wait(options); }
-  close(): Promise<void> { return this.inner.close(); }
-}
 
 async function boardOf(names: string[], as: string): Promise<JobBoard> {
   const credential = await jobBoardCredential(env.JOB_BOARD_SECRET, as);
