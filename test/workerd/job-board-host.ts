@@ -1,8 +1,6 @@
 import { JobBoardObject } from "../../adapters/durable-object/index.js";
 import { systemClock } from "../../src/index.js";
 
-const systemNow = () => systemClock.now();
-
 const NOW = "test:now";
 
 /** The JobBoardObject under test, with a clock the test sets (`setNow`), so a lease runs out without waiting for it. */
@@ -14,7 +12,7 @@ export class TestJobBoard extends JobBoardObject<Cloudflare.Env> {
   /** A lease on the moved clock rings that far from the system clock's now; on the system clock, at its time. */
   protected override alarmAt(expiry: number): number {
     const now = this.ctx.storage.kv.get<number>(NOW);
-    return now === undefined ? expiry : systemNow() + Math.max(0, expiry - now);
+    return now === undefined ? expiry : systemClock.now() + Math.max(0, expiry - now);
   }
 
   protected override secret(): string | undefined {
