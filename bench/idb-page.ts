@@ -97,10 +97,17 @@ async function runsFigure(runs: number, locked: boolean): Promise<IdbFigure> {
   return { case: locked ? "run-one-task-locked" : "run-one-task-unlocked", engine: "serial", n: runs, ms, us_per_atom: (ms * 1000) / runs, commits_per_atom: commits / runs };
 }
 
+/** The two transitions a serial engine's commit carries: one atom's SUCCESS, the next one's RUNNING. */
+const moves = (flowUuid: string, i: number, runner: string, epoch: number) => [
+  { flowUuid, atom: `t${i}`, from: "RUNNING", to: "SUCCESS", at: 1_767_225_600_000 + i, attempt: 1, runner, epoch },
+  { flowUuid, atom: `t${i + 1}`, from: "PENDING", to: "RUNNING", at: 1_767_225_600_000 + i, attempt: 1, runner, epoch },
+];
+
 /**
  * The fence's cost per commit, free of the disk's drift between two runs: commits of one atom
- * detail on one stored flow detail, fenced with the token this connection claimed (the engine's
- * path for every commit of a run) and unfenced, alternating commit by commit; each kind's mean.
+ * detail with the engine's two transitions on one stored flow detail, fenced with the token this
+ * connection claimed (the engine's path for every commit of a run) and unfenced, alternating
+ * commit by commit; each kind's mean.
  */
 async function fenceCheckFigures(n: number): Promise<IdbFigure[]> {
   const name = `bench-fence-${crypto.randomUUID()}`;
@@ -113,7 +120,7 @@ async function fenceCheckFigures(n: number): Promise<IdbFigure[]> {
   for (let i = 0; i < n; i++) {
     for (const fenced of i % 2 === 0 ? [true, false] : [false, true]) {
       const atom = { ...record(2 * i + (fenced ? 1 : 0)), flowUuid } as unknown as AtomDetail;
-      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], ...(fenced ? { fence: { flowUuid, epoch } } : {}) };
+      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], transitions: moves(flowUuid, 2 * i + (fenced ? 1 : 0), engine.runnerId, epoch), ...(fenced ? { fence: { flowUuid, epoch } } : {}) };
       const t0 = performance.now();
       await backend.commit(batch);
       ms[fenced ? "fenced" : "unfenced"] += performance.now() - t0;
@@ -128,7 +135,8 @@ async function fenceCheckFigures(n: number): Promise<IdbFigure[]> {
  * The audit trail's cost per commit (issue 15, item 3), free of the disk's drift: commits of one
  * atom detail, fenced as the engine's are, with the two transitions a serial engine's commit
  * carries (one atom's SUCCESS, the next one's RUNNING) and without any, alternating commit by
- * commit; then, in raw IndexedDB, an atom put alone, with one trail record holding both
+ * commit (the first checks its token by its trail record's key, the second by a request of its
+ * own); then, in raw IndexedDB, an atom put alone, with one trail record holding both
  * transitions (what the backend stores), and with one record per transition (the other layout).
  */
 async function trailCostFigures(n: number): Promise<IdbFigure[]> {
@@ -138,15 +146,11 @@ async function trailCostFigures(n: number): Promise<IdbFigure[]> {
   await engine.save();
   const flowUuid = engine.flowDetailId;
   const epoch = await backend.claim(flowUuid);
-  const moves = (i: number) => [
-    { flowUuid, atom: `t${i}`, from: "RUNNING", to: "SUCCESS", at: 1_767_225_600_000 + i, attempt: 1, runner: engine.runnerId, epoch },
-    { flowUuid, atom: `t${i + 1}`, from: "PENDING", to: "RUNNING", at: 1_767_225_600_000 + i, attempt: 1, runner: engine.runnerId, epoch },
-  ];
   const ms = { trail: 0, none: 0 };
   for (let i = 0; i < n; i++) {
     for (const kind of i % 2 === 0 ? (["trail", "none"] as const) : (["none", "trail"] as const)) {
       const atom = { ...record(2 * i + (kind === "trail" ? 1 : 0)), flowUuid } as unknown as AtomDetail;
-      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], fence: { flowUuid, epoch }, ...(kind === "trail" ? { transitions: moves(i) } : {}) };
+      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], fence: { flowUuid, epoch }, ...(kind === "trail" ? { transitions: moves(flowUuid, i, engine.runnerId, epoch) } : {}) };
       const t0 = performance.now();
       await backend.commit(batch);
       ms[kind] += performance.now() - t0;
@@ -160,7 +164,7 @@ async function trailCostFigures(n: number): Promise<IdbFigure[]> {
     upgrade: (d) => {
       const atoms = d.createObjectStore("atoms", { keyPath: "uuid" });
       for (const index of ["flowUuid", "state", "updatedAt"]) atoms.createIndex(index, index);
-      d.createObjectStore("trail", { autoIncrement: true }).createIndex("flowUuid", "flowUuid");
+      d.createObjectStore("trail"); // as the backend keys it: [flowUuid, n]
     },
   });
   const raw = { alone: 0, "one-record": 0, "record-per-transition": 0 };
@@ -171,8 +175,9 @@ async function trailCostFigures(n: number): Promise<IdbFigure[]> {
       const t0 = performance.now();
       const tx = db.transaction(["atoms", "trail"], "readwrite", { durability: "strict" });
       void tx.objectStore("atoms").put({ ...record(3 * i + k), flowUuid });
-      if (kind === "one-record") void tx.objectStore("trail").put({ flowUuid, entries: moves(i) });
-      if (kind === "record-per-transition") for (const t of moves(i)) void tx.objectStore("trail").put(t);
+      const entries = moves(flowUuid, i, "raw", 1);
+      if (kind === "one-record") void tx.objectStore("trail").add({ flowUuid, entries }, [flowUuid, 3 * i + k]);
+      if (kind === "record-per-transition") entries.forEach((t, j) => void tx.objectStore("trail").add(t, [flowUuid, 3 * i + k, j]));
       tx.commit();
       await tx.done;
       raw[kind] += performance.now() - t0;

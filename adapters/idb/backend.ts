@@ -4,6 +4,7 @@ import { checkKeys, decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFl
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, checkToken, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, raiseToken, requireParents, type WriteTx } from "./transactions.js";
+import { appendTrail, claimMark, lastSeqs, trailRange } from "./trail.js";
 import { WebLockService } from "./web-locks.js";
 
 /**
@@ -90,6 +91,11 @@ export class IndexedDbBackend implements Backend {
    * commit fenced with that token checks it without a read (see {@link commit}).
    */
   readonly #epochs = new Map<string, number>();
+  /**
+   * The number of the last trail record this connection claimed or wrote, per flow detail: its
+   * next commit appends at the key after it, which also checks its token (see trail.ts).
+   */
+  readonly #trailSeqs = new Map<string, number>();
   /** Batches waiting for the commit under way to end, to be written together (see {@link IndexedDbOptions.groupCommits}). */
   #waiting: Waiting[] = [];
   /** Whether a commit (or a group of them) is under way. */
@@ -117,7 +123,10 @@ export class IndexedDbBackend implements Backend {
       backend.#deletes.onmessage = (event: MessageEvent<unknown>) => {
         if (!Array.isArray(event.data)) return;
         backend.#deleteNews++;
-        for (const flow of event.data) backend.#knownFlows.delete(String(flow));
+        for (const flow of event.data) {
+          backend.#knownFlows.delete(String(flow));
+          backend.#trailSeqs.delete(String(flow));
+        }
       };
     }
     return backend;
@@ -151,6 +160,7 @@ export class IndexedDbBackend implements Backend {
       this.#deleteNews++;
       this.#knownFlows.clear();
       this.#epochs.clear();
+      this.#trailSeqs.clear();
     }
   }
 
@@ -196,26 +206,31 @@ export class IndexedDbBackend implements Backend {
   }
 
   /**
-   * One batch in one transaction. A fenced batch is checked in it: with the token this
-   * connection last saw stored for the flow, by one request that fails when that token has been
-   * superseded (`checkToken`: a put that a unique index refuses once a raise of the token
-   * wrote its entry) and so aborts the transaction even after `commit()`: no wait, no read. Otherwise (another token, a batch
-   * raising or naming other flows, an unfenced batch with flow details) the stored tokens are
-   * read key-only in the transaction and the rule (`fencedFlows`) applied before it commits.
+   * One batch in one transaction. A batch fenced with the token this connection last saw stored
+   * for its flow is checked in it without a read, by a request that fails once that token has been
+   * superseded, which aborts the transaction even after `commit()`: the append of its trail record
+   * at the key after the last one this connection wrote (see trail.ts), or, for a batch without
+   * transitions, `checkToken` (a put that a unique index refuses once a raise of the token wrote
+   * its entry). Otherwise (another token, a batch raising or naming other flows, an unfenced batch
+   * with flow details) the stored tokens are read key-only in the transaction and the rule
+   * (`fencedFlows`) applied before it commits. When such a request fails, the batch is judged
+   * again by reading: `LockLost` if its token was superseded, else committed after all (another
+   * writer appended to the trail, e.g. an unfenced one).
    */
   async #commitAlone(batch: WriteBatch): Promise<void> {
-    const { fence } = batch;
-    if (!fence || !this.#knowsToken(batch)) return this.#commit([batch], false);
-    let superseded = false;
+    let collided = false;
     try {
-      await this.#commit([batch], () => (superseded = true));
+      await this.#commit([batch], () => (collided = true));
     } catch (e) {
-      if (!superseded) throw e;
-      // A newer runner claimed the flow: the rule says so, with the stored token.
-      this.#epochs.delete(fence.flowUuid);
-      const stored = (await this.#read((db) => db.get("flows", fence.flowUuid))) as FlowDetail | undefined;
-      fencedFlows(batch, (id) => (id === fence.flowUuid ? stored : undefined));
-      return this.#commit([batch], false); // not refused after all (a token raised by a record): check it by reading
+      if (!collided) throw e;
+      for (const f of namedFlows(batch)) this.#forgetTokenAndTrail(f);
+      const { fence } = batch;
+      if (fence) {
+        // A newer runner claimed the flow: the rule says so, with the stored token.
+        const stored = (await this.#read((db) => db.get("flows", fence.flowUuid))) as FlowDetail | undefined;
+        fencedFlows(batch, (id) => (id === fence.flowUuid ? stored : undefined));
+      }
+      return this.#commit([batch], false); // not refused after all: check it by reading
     }
   }
 
@@ -230,17 +245,23 @@ export class IndexedDbBackend implements Backend {
     return !!fence && this.#epochs.get(fence.flowUuid) === fence.epoch && batch.flows.every((f) => f.uuid === fence.flowUuid && (f.epoch ?? 0) <= fence.epoch);
   }
 
+  #forgetTokenAndTrail(flowUuid: string): void {
+    this.#epochs.delete(flowUuid);
+    this.#trailSeqs.delete(flowUuid);
+  }
+
   /**
-   * `batches` in one transaction, each checked as {@link commitAlone} says. `superseded`: a
-   * batch fenced with the token this connection knows is checked by that token, and this is
-   * called if it was superseded; `false`: every fenced batch is checked by reading.
+   * `batches` in one transaction, each checked as {@link commitAlone} says. `collided`: what this
+   * connection knows (tokens, the trail's last keys) is trusted, and this is called when a request
+   * checking it fails; `false`: every fenced batch is checked, and every trail key found, by reading.
    */
-  async #commit(batches: WriteBatch[], superseded: false | (() => void)): Promise<void> {
+  async #commit(batches: WriteBatch[], collided: false | (() => void)): Promise<void> {
     const news = this.#deleteNews;
+    const trailSeqs = new Map<string, number>();
     const epochs = await this.#write("commit", async (tx) => {
       const raw = unwrap(tx);
       // Every batch's requests are queued before anything is awaited: one round trip for all.
-      const pending = batches.map((batch) => this.#queue(tx, raw, batch, superseded && this.#knowsToken(batch) ? superseded : false));
+      const pending = batches.map((batch) => this.#queue(tx, raw, batch, collided, trailSeqs));
       const settled = await Promise.allSettled(pending.map((finish) => finish()));
       const failed = settled.find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
@@ -254,6 +275,7 @@ export class IndexedDbBackend implements Backend {
       const epoch = epochs[i];
       if (fence && epoch !== undefined) this.#epochs.set(fence.flowUuid, epoch);
     });
+    for (const [f, seq] of trailSeqs) this.#trailSeqs.set(f, seq);
     // Without news of other tabs' deletes (no BroadcastChannel), every commit looks its flows up.
     if (news !== this.#deleteNews || !this.#deletes) return; // or a flow of these batches may have been deleted since
     for (const batch of batches) {
@@ -265,22 +287,39 @@ export class IndexedDbBackend implements Backend {
   /**
    * Queues one batch's checks and puts in `tx`; the function returned waits for its checks and
    * resolves to the fenced flow's token as stored now (it rejects, and the caller aborts, when a
-   * check refuses the batch).
+   * check refuses the batch). `trailSeqs` gets the number of each flow's last trail record as the
+   * transaction leaves it.
    */
-  #queue(tx: WriteTx, raw: IDBTransaction, batch: WriteBatch, superseded: false | (() => void)): () => Promise<number | undefined> {
+  #queue(tx: WriteTx, raw: IDBTransaction, batch: WriteBatch, collided: false | (() => void), trailSeqs: Map<string, number>): () => Promise<number | undefined> {
     const fence = batch.fence;
     const parents = requireParents(tx, batch, this.#deleting > 0 ? NONE : this.#knownFlows);
     if (parents) handled(parents); // awaited below, unless a put throws first (a record that cannot be cloned)
+    // The audit trail: one record per flow detail (see trail.ts for its keys).
+    const trail = batch.transitions?.length ? trailOf(batch) : [];
+    const seqsKnown = collided !== false && trail.every((r) => this.#trailSeqs.has(r.flowUuid));
     let flows = batch.flows;
     let settle: (() => Promise<number | undefined>) | undefined;
-    if (superseded && fence) {
-      // Fails (ConstraintError, which aborts the transaction) if the token has been raised since.
-      checkToken(raw, fence.flowUuid, fence.epoch).addEventListener("error", superseded);
+    let raised: ReadonlySet<string> = NONE;
+    if (collided && fence && this.#knowsToken(batch)) {
+      // Fails (ConstraintError, which aborts the transaction) if the token has been raised since:
+      // the append of the flow's trail record below, or a request of its own when it has none.
+      if (!(seqsKnown && trail.some((r) => r.flowUuid === fence.flowUuid))) checkToken(raw, fence.flowUuid, fence.epoch).addEventListener("error", collided);
       flows = fencedFlows(batch, () => ({ epoch: fence.epoch }) as FlowDetail);
     } else if (fence || flows.length > 0) {
       // The stored tokens, read key-only before the puts are queued; the flow details put with
       // the token they will most likely keep, which `settle` corrects (or aborts with LockLost).
-      ({ flows, settle } = fenceFlows(tx, batch));
+      ({ flows, settle, raised } = fenceFlows(tx, batch));
+    }
+    // Trail keys this connection knows are used at once; otherwise read (with the tokens, when
+    // they are read: a flow whose token rises must take its trail's next key).
+    const lasts = seqsKnown && !settle ? undefined : lastSeqs(tx, [...trail.map((r) => r.flowUuid), ...(settle ? namedFlows(batch) : [])]);
+    if (lasts) handled(lasts);
+    else {
+      for (const r of trail) {
+        const seq = (this.#trailSeqs.get(r.flowUuid) as number) + 1;
+        appendTrail(raw, r, seq).addEventListener("error", collided as () => void);
+        trailSeqs.set(r.flowUuid, seq);
+      }
     }
     // Queue every put and wait for the transaction only: one commit for the whole batch. A put
     // that fails aborts the transaction, whose error `tx.done` then reports. Plain IndexedDB
@@ -288,30 +327,43 @@ export class IndexedDbBackend implements Backend {
     putAll(raw.objectStore("books"), batch.logBooks);
     putAll(raw.objectStore("flows"), flows);
     putAll(raw.objectStore("atoms"), batch.atoms);
-    // The audit trail: one record per flow detail, appended (an auto-increment key keeps the order).
-    if (batch.transitions?.length) putAll(raw.objectStore("trail"), trailOf(batch));
     // User keys: read, checked (a key bound elsewhere refuses the batch: `Duplicate`), then put.
     const keys = batch.keys?.length ? bindKeys(tx, batch) : undefined;
     if (keys) handled(keys);
     return async () => {
       if (keys) await keys;
       if (parents) await parents;
-      return settle ? await settle() : fence?.epoch;
+      const epoch = settle ? await settle() : fence?.epoch;
+      if (lasts) {
+        const last = await lasts;
+        const next = (f: string) => (last.get(f) ?? 0) + 1;
+        for (const r of trail) last.set(r.flowUuid, (appendTrail(raw, r, next(r.flowUuid)), next(r.flowUuid)));
+        // A token that rose here takes its trail's next key, the one a superseded runner appends next.
+        for (const f of raised) if (!trail.some((r) => r.flowUuid === f)) last.set(f, (appendTrail(raw, claimMark(f, epochOf(flows, f)), next(f)), next(f)));
+        for (const [f, seq] of last) trailSeqs.set(f, seq);
+      }
+      return epoch;
     };
   }
 
   /** The flow's next fencing token, stored at once in one readwrite transaction (see `Backend.claim`). */
   async claim(flowUuid: string): Promise<number> {
+    let seq = 0;
     const epoch = await this.#write("commit", async (tx) => {
-      const stored = (await tx.objectStore("flows").get(flowUuid)) as FlowDetail | undefined;
+      const [stored, last] = await Promise.all([tx.objectStore("flows").get(flowUuid) as Promise<FlowDetail | undefined>, lastSeqs(tx, [flowUuid])]);
       const { flow, epoch } = nextEpoch(stored);
-      if (flow) handled(tx.objectStore("flows").put(flow));
-      // The token it rose from is superseded: a commit fenced with it now fails (see commit).
-      if (flow) raiseToken(unwrap(tx), flowUuid, stored?.epoch, epoch);
+      seq = last.get(flowUuid) ?? 0;
+      if (flow) {
+        handled(tx.objectStore("flows").put(flow));
+        // The token it rose from is superseded: a commit fenced with it now fails (see commit).
+        raiseToken(unwrap(tx), flowUuid, stored?.epoch, epoch);
+        appendTrail(unwrap(tx), claimMark(flowUuid, epoch), ++seq);
+      }
       (unwrap(tx) as Partial<Pick<IDBTransaction, "commit">>).commit?.();
       return epoch;
     });
     this.#epochs.set(flowUuid, epoch);
+    this.#trailSeqs.set(flowUuid, seq);
     return epoch;
   }
 
@@ -368,7 +420,7 @@ export class IndexedDbBackend implements Backend {
   async getTrail(flowUuid: string): Promise<TrailEntry[]> {
     const [flow, records] = await this.#read((db) => {
       const tx = db.transaction(["flows", "trail"], "readonly");
-      return all(tx, [tx.objectStore("flows").index("uuid").getKey(flowUuid), tx.objectStore("trail").index("flowUuid").getAll(flowUuid)] as const);
+      return all(tx, [tx.objectStore("flows").index("uuid").getKey(flowUuid), tx.objectStore("trail").getAll(trailRange(flowUuid))] as const);
     });
     if (flow === undefined) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
     return decodeTrail(flowUuid, records.flatMap((r) => (r as { entries?: unknown[] } | null)?.entries ?? [r]));
@@ -398,7 +450,10 @@ export class IndexedDbBackend implements Backend {
   /** Forgets deleted flow details here and tells the other tabs, so that their next commit of one fails. */
   #deleted(flows: string[]): void {
     this.#deleteNews++;
-    for (const f of flows) this.#knownFlows.delete(f);
+    for (const f of flows) {
+      this.#knownFlows.delete(f);
+      this.#trailSeqs.delete(f);
+    }
     if (flows.length > 0) this.#deletes?.postMessage(flows);
   }
 
@@ -515,7 +570,7 @@ function takeGroup(waiting: Waiting[]): Waiting[] {
   let n = 0;
   for (; n < waiting.length; n++) {
     const { batch } = waiting[n] as Waiting;
-    const named = new Set([...batch.flows.map((f) => f.uuid), ...batch.atoms.map((a) => a.flowUuid), ...(batch.fence ? [batch.fence.flowUuid] : [])]);
+    const named = namedFlows(batch);
     if (n > 0 && [...named].some((f) => flows.has(f))) break;
     for (const f of named) flows.add(f);
   }
@@ -539,6 +594,13 @@ async function bindKeys(tx: WriteTx, batch: WriteBatch): Promise<void> {
   checkKeys(batch, bound);
   for (const { key, flowUuid } of keys) handled(store.put(flowUuid, key));
 }
+
+/** The flow details a batch writes or fences. */
+function namedFlows(batch: WriteBatch): Set<string> {
+  return new Set([...batch.flows.map((f) => f.uuid), ...batch.atoms.map((a) => a.flowUuid), ...(batch.fence ? [batch.fence.flowUuid] : [])]);
+}
+
+const epochOf = (flows: readonly FlowDetail[], uuid: string) => flows.find((f) => f.uuid === uuid)?.epoch;
 
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {
   for (const r of records) store.put(r);

@@ -18,10 +18,10 @@ export interface LogBookDb extends DBSchema {
   superseded: { key: [string] | [string, number]; value: { token: [string, number] }; indexes: { token: [string, number] } };
   /**
    * The audit trail (issue 15, item 3): one record per commit and flow detail, `{ flowUuid,
-   * entries }` (`trailOf` in `taskflow-ts/backend`), under an auto-increment key, so that the
-   * `flowUuid` index lists a flow's records in commit order.
+   * entries }` (`trailOf` in `taskflow-ts/backend`), under the key `[flowUuid, n]`, n = 1, 2… in
+   * commit order; the key is also the fence of a commit (see trail.ts).
    */
-  trail: { key: number; value: unknown; indexes: { flowUuid: string } };
+  trail: { key: [string, number]; value: unknown };
   /** User keys (issue 15, item 2): the user's key → the uuid of the flow detail it points at (see `KeyBinding`). */
   keys: { key: string; value: string };
 }
@@ -88,6 +88,32 @@ const MIGRATIONS: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> =
   // the transaction of the flow's first write. Out-of-line keys, the flow detail's uuid as value.
   (db) => {
     db.createObjectStore("keys");
+  },
+  // 6 → 7. The trail's records under `[flowUuid, n]` instead of an auto-increment key with a
+  // `flowUuid` index: a flow's next key is known to the runner that wrote the last one, and taken
+  // by whatever raises the flow's token, so that a commit is fenced by its own trail append (one
+  // request less per commit). The records are moved in their order; a record naming no flow
+  // detail (never readable through the index) is kept under `["", n]`.
+  (db, tx) => {
+    const records: unknown[] = [];
+    tx.objectStore("trail").openCursor().addEventListener("success", function (this: IDBRequest<IDBCursorWithValue | null>) {
+      const cursor = this.result;
+      if (cursor) {
+        records.push(cursor.value);
+        cursor.continue();
+        return;
+      }
+      db.deleteObjectStore("trail");
+      const trail = db.createObjectStore("trail");
+      const seqs = new Map<string, number>();
+      for (const record of records) {
+        const flow = (record as { flowUuid?: unknown } | null)?.flowUuid;
+        const id = typeof flow === "string" ? flow : "";
+        const seq = (seqs.get(id) ?? 0) + 1;
+        seqs.set(id, seq);
+        trail.add(record, [id, seq]);
+      }
+    });
   },
 ];
 

@@ -2,6 +2,7 @@ import { unwrap, type IDBPTransaction } from "idb";
 import type { FlowDetail, WriteBatch } from "taskflow-ts";
 import { checkParents, fencedFlows } from "taskflow-ts/backend";
 import type { Db, LogBookDb, StoreName } from "./connect.js";
+import { trailRange } from "./trail.js";
 
 // What runs inside one IndexedDB transaction. IndexedDB commits a transaction as soon as it has
 // no request pending at the end of a task, so these only ever wait on requests of `tx` itself.
@@ -49,13 +50,15 @@ export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySe
  * claims, marking each token risen from as superseded; it resolves to the fenced flow's token as
  * stored now, and rejects with LockLost when the fence is older than the stored token: the caller
  * aborts the transaction, so nothing of the batch lands. Commit the transaction only after it.
+ * `raised` then names the flows whose token rose (their trail's next key must be taken: see trail.ts).
  */
-export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<number | undefined> } {
+export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<number | undefined>; raised: ReadonlySet<string> } {
   const ids = [...new Set([...batch.flows.map((f) => f.uuid), ...(batch.fence ? [batch.fence.flowUuid] : [])])];
   const index = tx.objectStore("flows").index("fence");
   const tokens = Promise.all(ids.map((id) => index.openKeyCursor(IDBKeyRange.bound([id], [id, Infinity]))));
   handled(tokens);
   const flows = fencedFlows(batch, () => undefined);
+  const raised = new Set<string>();
   const settle = async () => {
     const epochs = new Map<string, number>();
     (await tokens).forEach((cursor, i) => cursor && epochs.set(ids[i] as string, (cursor.key as [string, number])[1]));
@@ -63,7 +66,10 @@ export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[
     const standIn = (id: string) => (epochs.has(id) ? ({ epoch: epochs.get(id) } as FlowDetail) : undefined);
     const supersede = (f: FlowDetail) => {
       const from = epochs.get(f.uuid);
-      if (from && (f.epoch ?? 0) > from) raiseToken(unwrap(tx), f.uuid, from, f.epoch ?? 0);
+      if (from && (f.epoch ?? 0) > from) {
+        raiseToken(unwrap(tx), f.uuid, from, f.epoch ?? 0);
+        raised.add(f.uuid);
+      }
     };
     const put = (f: FlowDetail) => (handled(tx.objectStore("flows").put(f)), supersede(f));
     const exact = fencedFlows(batch, standIn); // throws LockLost
@@ -84,7 +90,7 @@ export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[
     }
     return epochs.get(fence.flowUuid);
   };
-  return { flows, settle };
+  return { flows, settle, raised };
 }
 
 /**
@@ -150,8 +156,7 @@ export async function deleteOrphans(tx: WriteTx, flowUuids: string[]): Promise<v
 
 /** Deletes the audit trails of `flowUuids`, inside `tx`. */
 async function deleteTrails(tx: WriteTx, flowUuids: string[]): Promise<void> {
-  const keys = await Promise.all(flowUuids.map((f) => tx.objectStore("trail").index("flowUuid").getAllKeys(f)));
-  for (const key of keys.flat()) handled(tx.objectStore("trail").delete(key));
+  await Promise.all(flowUuids.map((f) => tx.objectStore("trail").delete(trailRange(f))));
 }
 
 /** Requests of one readonly transaction, and its completion, so that no rejection goes unheard. */

@@ -236,7 +236,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       }
     });
 
-    it("checks a fenced commit with one request beside its puts: a put to `superseded`, no read, no delete", async () => {
+    it("checks a fenced commit by the key of its trail record: no request beyond its puts, no read", async () => {
       const spy = spyRequests();
       try {
         const backend = await fresh();
@@ -245,15 +245,93 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
           await engine.save();
           spy.reset();
           await engine.run();
-          return { commits: engine.statistics.commits, other: spy.requests().filter((r) => !/^(atoms|flows|books|trail)\.put$/.test(r)) };
+          const all = spy.requests();
+          return { commits: engine.statistics.commits, appends: all.filter((r) => r === "trail.add").length, other: all.filter((r) => !/^(atoms|flows|books)\.put$|^trail\.add$/.test(r)) };
         };
         const [five, ten] = [await requestsOf(5), await requestsOf(10)];
-        // Each commit more (of atoms alone, fenced with the token this connection claimed) costs one request more.
-        expect(ten.other.length - five.other.length).toBe(ten.commits - five.commits);
-        const checks = (r: { other: string[] }) => r.other.filter((x) => x === "superseded.put").length;
-        expect(checks(ten) - checks(five)).toBe(ten.commits - five.commits);
+        // Each commit more (of atoms alone, fenced with the token this connection claimed) costs
+        // its puts and its trail record, and nothing else: the record's key is the check.
+        expect(ten.commits - five.commits).toBeGreaterThanOrEqual(5);
+        expect(ten.other).toEqual(five.other);
+        expect(ten.appends - five.appends).toBe(ten.commits - five.commits);
       } finally {
         spy.restore();
+      }
+    });
+
+    it("refuses a superseded runner's commit by its trail record's key, storing nothing of it; a commit without transitions by its token's entry", async () => {
+      const backend = await fresh();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      await backend.commit(batch({ logBooks: [lb], flows: [fd] }));
+      expect(await backend.claim(fd.uuid)).toBe(1);
+      const moved = (to: string, at: number) => [{ flowUuid: fd.uuid, atom: "a", from: "PENDING", to, at }];
+      await backend.commit(batch({ atoms: [atom(fd.uuid, { state: "RUNNING" })], transitions: moved("RUNNING", 1), fence: { flowUuid: fd.uuid, epoch: 1 } }));
+      // Another tab claims the flow; this connection still knows token 1.
+      const other = await fresh(backend.name);
+      expect(await other.claim(fd.uuid)).toBe(2);
+      const spy = spyRequests();
+      try {
+        const late = await backend.commit(batch({ atoms: [atom(fd.uuid, { state: "SUCCESS" })], transitions: moved("SUCCESS", 2), fence: { flowUuid: fd.uuid, epoch: 1 } })).catch((e: unknown) => e);
+        expect(late).toBeInstanceOf(LockLost);
+        expect(spy.requests().slice(0, 2)).toEqual(["trail.add", "atoms.put"]); // no token check of its own before the puts
+        const noMoves = await backend.commit(batch({ atoms: [atom(fd.uuid, { state: "FAILURE" })], fence: { flowUuid: fd.uuid, epoch: 1 } })).catch((e: unknown) => e);
+        expect(noMoves).toBeInstanceOf(LockLost);
+      } finally {
+        spy.restore();
+      }
+      expect((await backend.getAtomDetails(fd.uuid)).map((d) => d.state)).toEqual(["RUNNING"]);
+      expect((await backend.getTrail(fd.uuid)).map((t) => t.to)).toEqual(["RUNNING"]);
+      // The new holder writes on, after the claim's mark.
+      await other.commit(batch({ atoms: [atom(fd.uuid, { state: "SUCCESS" })], transitions: moved("SUCCESS", 3), fence: { flowUuid: fd.uuid, epoch: 2 } }));
+      expect((await backend.getTrail(fd.uuid)).map((t) => `${t.seq} ${t.to} ${t.at}`)).toEqual(["1 RUNNING 1", "2 SUCCESS 3"]);
+    });
+
+    it("commits after all when another writer appended to the trail meanwhile without raising the token (an unfenced one), keeping every record in order", async () => {
+      const backend = await fresh();
+      const lb = book();
+      const fd = flow(lb.uuid);
+      await backend.commit(batch({ logBooks: [lb], flows: [fd] }));
+      expect(await backend.claim(fd.uuid)).toBe(1);
+      const moved = (atomName: string, at: number) => [{ flowUuid: fd.uuid, atom: atomName, from: "PENDING", to: "RUNNING", at }];
+      await backend.commit(batch({ atoms: [atom(fd.uuid, { name: "a" })], transitions: moved("a", 1), fence: { flowUuid: fd.uuid, epoch: 1 } }));
+      const unfenced = await fresh(backend.name);
+      await unfenced.commit(batch({ atoms: [atom(fd.uuid, { name: "b" })], transitions: moved("b", 2) }));
+      await backend.commit(batch({ atoms: [atom(fd.uuid, { name: "c" })], transitions: moved("c", 3), fence: { flowUuid: fd.uuid, epoch: 1 } }));
+      await unfenced.commit(batch({ atoms: [atom(fd.uuid, { name: "d" })], transitions: moved("d", 4) }));
+      expect((await backend.getTrail(fd.uuid)).map((t) => `${t.seq} ${t.atom}`)).toEqual(["1 a", "2 b", "3 c", "4 d"]);
+      expect((await backend.getAtomDetails(fd.uuid)).map((d) => d.name).sort()).toEqual(["a", "b", "c", "d"]);
+    });
+
+    it("migrates the trail of layout version 6 to keys per flow detail, in order: reads, appends and fences go on", async () => {
+      const name = newName();
+      const v6 = await openShipped(name, 6);
+      const lb = book();
+      const [f1, f2] = [flow(lb.uuid), flow(lb.uuid)];
+      const entry = (f: { uuid: string }, atomName: string, at: number) => ({ flowUuid: f.uuid, atom: atomName, from: "PENDING", to: "RUNNING", at });
+      const tx = v6.transaction(["books", "flows", "trail"], "readwrite");
+      void tx.objectStore("books").put(lb);
+      for (const f of [f1, f2]) void tx.objectStore("flows").put(f);
+      // Interleaved, as two flows running at once left them under the auto-increment key.
+      for (const [f, a, at] of [[f1, "a", 1], [f2, "x", 2], [f1, "b", 3], [f2, "y", 4], [f1, "c", 5]] as const) void tx.objectStore("trail").add({ flowUuid: f.uuid, entries: [entry(f, a, at)] });
+      void tx.objectStore("trail").add({ note: "a record naming no flow" });
+      await tx.done;
+      v6.close();
+
+      const backend = await fresh(name); // opening migrates
+      expect((await backend.getTrail(f1.uuid)).map((t) => `${t.seq} ${t.atom}`)).toEqual(["1 a", "2 b", "3 c"]);
+      expect((await backend.getTrail(f2.uuid)).map((t) => `${t.seq} ${t.atom}`)).toEqual(["1 x", "2 y"]);
+      expect(await backend.claim(f1.uuid)).toBe(1);
+      await backend.commit(batch({ atoms: [atom(f1.uuid)], transitions: [entry(f1, "d", 6)], fence: { flowUuid: f1.uuid, epoch: 1 } }));
+      expect((await backend.getTrail(f1.uuid)).map((t) => t.atom)).toEqual(["a", "b", "c", "d"]);
+      expect(await (await fresh(name)).claim(f1.uuid)).toBe(2);
+      await expect(backend.commit(batch({ atoms: [atom(f1.uuid)], transitions: [entry(f1, "e", 7)], fence: { flowUuid: f1.uuid, epoch: 1 } }))).rejects.toBeInstanceOf(LockLost);
+      const db = await openDB(name);
+      try {
+        expect(db.version).toBe(IDB_SCHEMA_VERSION);
+        expect(await db.get("trail", ["", 1])).toEqual({ note: "a record naming no flow" }); // kept, not lost
+      } finally {
+        db.close();
       }
     });
 
@@ -316,7 +394,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       const db = await openDB(name);
       try {
         expect(db.version).toBe(IDB_SCHEMA_VERSION);
-        expect([...db.transaction("trail").store.indexNames]).toEqual(["flowUuid"]);
+        expect([...db.transaction("trail").store.indexNames]).toEqual([]); // layout 7: keyed [flowUuid, n], no index
       } finally {
         db.close();
       }
@@ -620,7 +698,7 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
  * wrote it: version 1's three stores and indexes; 2 added the flows' uuid index; 3 the fence index
  * and `superseded` (the epoch as value); 4 `superseded`'s unique token index.
  */
-function openShipped(name: string, version: 1 | 3 | 4) {
+function openShipped(name: string, version: 1 | 3 | 4 | 6) {
   return openDB(name, version, {
     upgrade: (db) => {
       db.createObjectStore("books", { keyPath: "uuid" }).createIndex("updatedAt", "updatedAt");
@@ -632,6 +710,9 @@ function openShipped(name: string, version: 1 | 3 | 4) {
       flows.createIndex("fence", ["uuid", "epoch"]);
       const superseded = db.createObjectStore("superseded");
       if (version >= 4) superseded.createIndex("token", "token", { unique: true });
+      if (version < 6) return;
+      db.createObjectStore("trail", { autoIncrement: true }).createIndex("flowUuid", "flowUuid");
+      db.createObjectStore("keys");
     },
   });
 }
