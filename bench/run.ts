@@ -47,6 +47,7 @@ import type { IdbFigure } from "./idb-page.js";
 import { measureGroupCommit } from "./group-commit.js";
 import { measureWorker } from "./worker.js";
 import { measureJobs } from "./jobs.js";
+import { measurePeerJobs } from "./peer-jobs.js";
 import type { WorkerFigure } from "./worker-page.js";
 import type { GroupCommitFigure } from "./group-commit-page.js";
 import { measurePool } from "./pool.js";
@@ -420,12 +421,18 @@ async function jobsSection(): Promise<{ lines: object[]; table: string[] }> {
   if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) return { lines: [{ note: "job board section skipped: no Chromium" }], table: ["IndexedDB job board: skipped (no Chromium at /usr/bin/chromium)"] };
   if (!JSON_OUT) process.stderr.write("  measuring the IndexedDB job board in Chromium...\n");
   const lines = await measureJobs(200, [1, 3]);
+  if (!JSON_OUT) process.stderr.write("  measuring TaskFlow's Redis job board (the peer)...\n");
+  const peer = measurePeerJobs(200, [1, 4, 16], 20);
   return {
-    lines,
+    lines: [...lines, ...peer.lines, ...(peer.skipped ? [{ note: `peer job board skipped: ${peer.skipped}` }] : [])],
     table: [
       "IndexedDB job board in Chromium (200 invoice jobs of 3 steps, one conductor per tab, one job at a time; one run per case):",
       "  tabs   jobs/s   claim ms (median)   board share   consumed per tab",
       ...lines.map((l) => `  ${String(l.tabs).padStart(4)}  ${l.jobs_per_s.toFixed(1).padStart(7)}  ${l.claim_ms_median.toFixed(1).padStart(18)}  ${l.board_share.toFixed(2).padStart(12)}   ${l.consumed_per_tab.join(", ")}`),
+      peer.skipped
+        ? `TaskFlow's job board (the peer): skipped, ${peer.skipped}`
+        : "TaskFlow's RedisJobBoard (the peer: the same invoice flow, blocking conductors as threads of one process, a private redis-server; log books in SQLite, durable, or in memory):",
+      ...peer.lines.map((l) => `  ${l.store.padEnd(6)} ${String(l.conductors).padStart(3)} conductors  ${String(l.jobs).padStart(4)} jobs  ${l.jobs_per_s.toFixed(1).padStart(7)} jobs/s   consumed per conductor ${l.consumed_per_conductor.join(", ")}`),
     ],
   };
 }
