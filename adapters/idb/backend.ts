@@ -4,7 +4,7 @@ import { checkKeys, decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFl
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
 import { abortQuietly, all, checkToken, deleteBook, deleteOrphans, fenceFlows, findOrphanFlows, handled, raiseToken, requireParents, type WriteTx } from "./transactions.js";
-import { appendTrail, claimMark, lastSeqs, trailRange } from "./trail.js";
+import { appendTrail, lastSeqs, trailRange } from "./trail.js";
 import { WebLockService } from "./web-locks.js";
 
 /**
@@ -299,7 +299,7 @@ export class IndexedDbBackend implements Backend {
     const seqsKnown = collided !== false && trail.every((r) => this.#trailSeqs.has(r.flowUuid));
     let flows = batch.flows;
     let settle: (() => Promise<number | undefined>) | undefined;
-    let raised: ReadonlySet<string> = NONE;
+    let settledSeqs: Map<string, number> | undefined;
     if (collided && fence && this.#knowsToken(batch)) {
       // Fails (ConstraintError, which aborts the transaction) if the token has been raised since:
       // the append of the flow's trail record below, or a request of its own when it has none.
@@ -308,11 +308,11 @@ export class IndexedDbBackend implements Backend {
     } else if (fence || flows.length > 0) {
       // The stored tokens, read key-only before the puts are queued; the flow details put with
       // the token they will most likely keep, which `settle` corrects (or aborts with LockLost).
-      ({ flows, settle, raised } = fenceFlows(tx, batch));
+      ({ flows, settle, trailSeqs: settledSeqs } = fenceFlows(tx, batch));
     }
-    // Trail keys this connection knows are used at once; otherwise read (with the tokens, when
-    // they are read: a flow whose token rises must take its trail's next key).
-    const lasts = seqsKnown && !settle ? undefined : lastSeqs(tx, [...trail.map((r) => r.flowUuid), ...(settle ? namedFlows(batch) : [])]);
+    // Trail keys this connection knows are used at once; otherwise read (and after a raise of
+    // the token, which takes its trail's next key, the keys `settle` leaves).
+    const lasts = seqsKnown && !settle ? undefined : lastSeqs(tx, trail.map((r) => r.flowUuid));
     if (lasts) handled(lasts);
     else {
       for (const r of trail) {
@@ -335,11 +335,9 @@ export class IndexedDbBackend implements Backend {
       if (parents) await parents;
       const epoch = settle ? await settle() : fence?.epoch;
       if (lasts) {
-        const last = await lasts;
-        const next = (f: string) => (last.get(f) ?? 0) + 1;
-        for (const r of trail) last.set(r.flowUuid, (appendTrail(raw, r, next(r.flowUuid)), next(r.flowUuid)));
-        // A token that rose here takes its trail's next key, the one a superseded runner appends next.
-        for (const f of raised) if (!trail.some((r) => r.flowUuid === f)) last.set(f, (appendTrail(raw, claimMark(f, epochOf(flows, f)), next(f)), next(f)));
+        const last = new Map([...(await lasts), ...(settledSeqs ?? [])]);
+        for (const r of trail) last.set(r.flowUuid, (last.get(r.flowUuid) ?? 0) + 1);
+        for (const r of trail) appendTrail(raw, r, last.get(r.flowUuid) as number);
         for (const [f, seq] of last) trailSeqs.set(f, seq);
       }
       return epoch;
@@ -356,8 +354,7 @@ export class IndexedDbBackend implements Backend {
       if (flow) {
         handled(tx.objectStore("flows").put(flow));
         // The token it rose from is superseded: a commit fenced with it now fails (see commit).
-        raiseToken(unwrap(tx), flowUuid, stored?.epoch, epoch);
-        appendTrail(unwrap(tx), claimMark(flowUuid, epoch), ++seq);
+        seq = raiseToken(unwrap(tx), flowUuid, stored?.epoch, epoch, seq);
       }
       (unwrap(tx) as Partial<Pick<IDBTransaction, "commit">>).commit?.();
       return epoch;
@@ -599,8 +596,6 @@ async function bindKeys(tx: WriteTx, batch: WriteBatch): Promise<void> {
 function namedFlows(batch: WriteBatch): Set<string> {
   return new Set([...batch.flows.map((f) => f.uuid), ...batch.atoms.map((a) => a.flowUuid), ...(batch.fence ? [batch.fence.flowUuid] : [])]);
 }
-
-const epochOf = (flows: readonly FlowDetail[], uuid: string) => flows.find((f) => f.uuid === uuid)?.epoch;
 
 function putAll(store: IDBObjectStore, records: readonly unknown[]): void {
   for (const r of records) store.put(r);

@@ -2,7 +2,7 @@ import { unwrap, type IDBPTransaction } from "idb";
 import type { FlowDetail, WriteBatch } from "taskflow-ts";
 import { checkParents, fencedFlows } from "taskflow-ts/backend";
 import type { Db, LogBookDb, StoreName } from "./connect.js";
-import { trailRange } from "./trail.js";
+import { appendTrail, claimMark, lastSeqs, trailRange } from "./trail.js";
 
 // What runs inside one IndexedDB transaction. IndexedDB commits a transaction as soon as it has
 // no request pending at the end of a task, so these only ever wait on requests of `tx` itself.
@@ -50,26 +50,26 @@ export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySe
  * claims, marking each token risen from as superseded; it resolves to the fenced flow's token as
  * stored now, and rejects with LockLost when the fence is older than the stored token: the caller
  * aborts the transaction, so nothing of the batch lands. Commit the transaction only after it.
- * `raised` then names the flows whose token rose (their trail's next key must be taken: see trail.ts).
+ * `trailSeqs` then holds the number of each named flow's last trail record, a raise's mark included.
  */
-export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<number | undefined>; raised: ReadonlySet<string> } {
+export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<number | undefined>; trailSeqs: Map<string, number> } {
   const ids = [...new Set([...batch.flows.map((f) => f.uuid), ...(batch.fence ? [batch.fence.flowUuid] : [])])];
   const index = tx.objectStore("flows").index("fence");
   const tokens = Promise.all(ids.map((id) => index.openKeyCursor(IDBKeyRange.bound([id], [id, Infinity]))));
   handled(tokens);
+  const lasts = lastSeqs(tx, ids);
+  handled(lasts);
   const flows = fencedFlows(batch, () => undefined);
-  const raised = new Set<string>();
+  const trailSeqs = new Map<string, number>();
   const settle = async () => {
     const epochs = new Map<string, number>();
     (await tokens).forEach((cursor, i) => cursor && epochs.set(ids[i] as string, (cursor.key as [string, number])[1]));
+    for (const [id, seq] of await lasts) trailSeqs.set(id, seq);
     // Only the token of a stored flow detail matters to the rule, except when it is re-put whole.
     const standIn = (id: string) => (epochs.has(id) ? ({ epoch: epochs.get(id) } as FlowDetail) : undefined);
     const supersede = (f: FlowDetail) => {
       const from = epochs.get(f.uuid);
-      if (from && (f.epoch ?? 0) > from) {
-        raiseToken(unwrap(tx), f.uuid, from, f.epoch ?? 0);
-        raised.add(f.uuid);
-      }
+      if (from && (f.epoch ?? 0) > from) trailSeqs.set(f.uuid, raiseToken(unwrap(tx), f.uuid, from, f.epoch ?? 0, trailSeqs.get(f.uuid) ?? 0));
     };
     const put = (f: FlowDetail) => (handled(tx.objectStore("flows").put(f)), supersede(f));
     const exact = fencedFlows(batch, standIn); // throws LockLost
@@ -90,20 +90,24 @@ export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[
     }
     return epochs.get(fence.flowUuid);
   };
-  return { flows, settle, raised };
+  return { flows, settle, trailSeqs };
 }
 
 /**
- * Records in `tx` that a flow's stored token rose from `from` to `to`: a commit fenced with
- * `from` is refused by {@link checkToken} from now on. Every raise goes through here (a claim, a
- * commit raising the token), so the `[flowUuid]` entry never holds a superseded token.
- * @example raiseToken(unwrap(tx), flowUuid, stored.epoch, stored.epoch + 1); // in claim()
+ * Records in `tx` that a flow's stored token rose from `from` to `to`, so that a commit fenced
+ * with `from` is refused from now on: by {@link checkToken}, and by its trail append, since the
+ * claim mark takes the key after the flow's last trail record (`lastSeq`, read in `tx`: see
+ * trail.ts). Every raise goes through here (a claim, a commit raising the token), so the
+ * `[flowUuid]` entry never holds a superseded token. Returns the mark's number, now the last.
+ * @example seq = raiseToken(unwrap(tx), flowUuid, stored.epoch, stored.epoch + 1, seq); // in claim()
  */
-export function raiseToken(tx: IDBTransaction, flowUuid: string, from: number | undefined, to: number): void {
+export function raiseToken(tx: IDBTransaction, flowUuid: string, from: number | undefined, to: number, lastSeq: number): number {
   const store = tx.objectStore("superseded");
   // First the flow's own entry moves on, or the superseded token's entry would collide with it.
   store.put({ token: [flowUuid, to] }, [flowUuid]);
   if (from) store.put({ token: [flowUuid, from] }, [flowUuid, from]);
+  appendTrail(tx, claimMark(flowUuid, to), lastSeq + 1);
+  return lastSeq + 1;
 }
 
 /**
