@@ -2,6 +2,7 @@
 // a small parser, only in the bundles of what takes a duration (sleeps, waits, retries' backoff,
 // leases), not in a minimal app's.
 import { InvalidFormat } from "./errors.js";
+import { named } from "./error-classes.js";
 
 /**
  * A unit of a {@link Duration} string: `ms`, `s`, `m`, `h`, `d`, `w`, or the word, singular or plural.
@@ -25,7 +26,7 @@ export type Duration = number | `${number}${DurationUnit}` | `${number} ${Durati
  */
 export class InvalidDuration extends InvalidFormat {
   static {
-    this.prototype.name = "InvalidDuration";
+    named(this, "InvalidDuration");
   }
 }
 
