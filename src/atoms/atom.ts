@@ -111,15 +111,6 @@ function mapOf<V>(entries: Array<[string, V]>): ReadonlyMap<string, V> {
   return entries.length > 0 ? new Map(entries) : NO_ENTRIES;
 }
 
-/**
- * `ms` when it is a duration a log book can store and a timer can wait (a finite number ≥ 0).
- * @throws CompilationFailure naming its owner, when the atom is built
- */
-export function duration(owner: string, what: string, ms: number | undefined): number | undefined {
-  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw new CompilationFailure(`${owner}: ${what} must be a finite number ≥ 0, got ${ms}`);
-  return ms;
-}
-
 function normalizeRebind(
   name: string,
   rebind: AtomOptions["rebind"],

@@ -1,7 +1,7 @@
 import { waitAction, type WaitAction } from "../engine/actions/wait.js";
-import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import { Atom, type AtomOptions, type ProvidesSpec } from "./atom.js";
 import type { ProvidedBy, ResultNamed } from "../typing.js";
-import { parseDuration, type Duration } from "../duration.js";
+import { duration, type Duration } from "../duration.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
@@ -61,8 +61,7 @@ export class WaitFor<T = unknown, Provides extends object = {}, Results extends 
     const { schema, description, timeoutMs, ...rest } = options;
     super({ name: `wait:${input}`, provides: input, ...rest });
     this.schema = schema;
-    const who = `wait "${this.name}"`;
-    this.timeoutMs = duration(who, "timeoutMs", typeof timeoutMs === "string" ? parseDuration(timeoutMs, `${who}: timeoutMs`) : timeoutMs);
+    this.timeoutMs = duration(`wait "${this.name}"`, "timeoutMs", timeoutMs);
     this.description = description ?? schema?.description;
   }
 }
