@@ -126,7 +126,7 @@ export class AmbiguousDependency extends DependencyFailure {
  */
 export class MissingDependencies extends DependencyFailure {
   /** `{ atom, symbol }` for each unsatisfied requirement. */
-  readonly missing: ReadonlyArray<{ atom: string; symbol: string }>;
+  declare readonly missing: ReadonlyArray<{ atom: string; symbol: string }>;
   constructor(message: string, missing: ReadonlyArray<{ atom: string; symbol: string }> = [], options?: { cause?: unknown }) {
     super(message, options);
     this.missing = missing;
@@ -153,7 +153,7 @@ export class CompilationFailure extends TaskFlowError {
  */
 export class IncompatibleVersion extends TaskFlowError {
   /** One line per difference between the stored and the current definition. */
-  readonly differences: readonly string[];
+  declare readonly differences: readonly string[];
   constructor(message: string, differences: readonly string[] = [], options?: { cause?: unknown }) {
     super(message, options);
     this.differences = differences;

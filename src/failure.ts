@@ -64,13 +64,13 @@ function classChain(error: object, name: unknown, unread: string[]): string[] {
  * back.reraise();        // throws a TypeError("bad")
  */
 export class Failure {
-  readonly exceptionStr: string;
-  readonly excTypeNames: readonly string[];
-  readonly tracebackStr: string | undefined;
-  readonly causes: readonly Failure[];
-  readonly extra: unknown;
+  declare readonly exceptionStr: string;
+  declare readonly excTypeNames: readonly string[];
+  declare readonly tracebackStr: string | undefined;
+  declare readonly causes: readonly Failure[];
+  declare readonly extra: unknown;
   /** The live error, when this failure was captured in this process (not serialized). */
-  readonly exception: Error | undefined;
+  declare readonly exception: Error | undefined;
 
   private constructor(data: Omit<FailureData, "version" | "causes" | "excTypeNames"> & { excTypeNames: readonly string[]; causes: readonly Failure[] }, exception?: Error) {
     this.exceptionStr = data.exceptionStr;
@@ -238,7 +238,7 @@ function safeString(value: unknown): string {
  * @example if (e instanceof WrappedFailure) for (const f of e) console.log(f.name, f.exceptionStr)
  */
 export class WrappedFailure extends TaskFlowError implements Iterable<Failure> {
-  readonly failures: readonly Failure[];
+  declare readonly failures: readonly Failure[];
   constructor(failures: Iterable<Failure | WrappedFailure>) {
     const flat: Failure[] = [];
     for (const f of failures) {

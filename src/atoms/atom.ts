@@ -43,17 +43,17 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
   abstract readonly kind: "task" | "retry";
   /** @internal How the engine runs this kind of atom (a task, a retry, a sleep, a wait). */
   abstract readonly action: AtomAction<any>;
-  readonly name: string;
-  readonly version: string;
-  readonly priority: number;
+  declare readonly name: string;
+  declare readonly version: string;
+  declare readonly priority: number;
   /** Argument name → storage name, for the required arguments. */
-  readonly requiredArgs: ReadonlyMap<string, string>;
+  declare readonly requiredArgs: ReadonlyMap<string, string>;
   /** Argument name → storage name, for the optional arguments. */
-  readonly optionalArgs: ReadonlyMap<string, string>;
-  readonly defaults: Readonly<Record<string, unknown>>;
-  readonly inject: Readonly<Record<string, unknown>>;
+  declare readonly optionalArgs: ReadonlyMap<string, string>;
+  declare readonly defaults: Readonly<Record<string, unknown>>;
+  declare readonly inject: Readonly<Record<string, unknown>>;
   /** Storage name → where it is in the result: `null` for the whole result, else a key or index. */
-  readonly saveAs: ReadonlyMap<string, string | number | null>;
+  declare readonly saveAs: ReadonlyMap<string, string | number | null>;
 
   constructor(options: AtomOptions<Args> = {}) {
     this.name = options.name ?? this.constructor.name;

@@ -87,9 +87,9 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
   readonly kind = "task" as const;
   readonly action: AtomAction<any> = taskAction;
   /** The task's timeout in ms, from `timeoutMs` as written. */
-  readonly timeoutMs: number | undefined;
-  readonly needsNetwork: boolean;
-  readonly retry: Retry<any> | undefined;
+  declare readonly timeoutMs: number | undefined;
+  declare readonly needsNetwork: boolean;
+  declare readonly retry: Retry<any> | undefined;
   /** The name an executor's workers know this task by (a {@link remoteTask}'s); else the atom's name. */
   declare readonly implementation?: string;
 

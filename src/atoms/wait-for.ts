@@ -49,9 +49,9 @@ export interface WaitForOptions<T, P extends ProvidesSpec | undefined = Provides
 export class WaitFor<T = unknown, Provides extends object = {}, Results extends object = {}> extends Atom<Record<string, never>, Provides, Results> {
   readonly kind = "task" as const;
   readonly action: WaitAction = waitAction;
-  readonly schema: InputSchema<T> | undefined;
-  readonly description: string | undefined;
-  readonly timeoutMs: number | undefined;
+  declare readonly schema: InputSchema<T> | undefined;
+  declare readonly description: string | undefined;
+  declare readonly timeoutMs: number | undefined;
 
   constructor(
     /** The input's name: what `provide` and `revise` are called with. */
