@@ -1,7 +1,8 @@
 // Durations as people write them ("30s", "5 minutes", "1 day") or as milliseconds, in one place:
 // a small parser, only in the bundles of what takes a duration (sleeps, waits, retries' backoff,
 // leases), not in a minimal app's.
-import { InvalidFormat } from "./errors.js";
+import { CompilationFailure, InvalidFormat } from "./errors.js";
+import { named } from "./error-classes.js";
 
 /**
  * A unit of a {@link Duration} string: `ms`, `s`, `m`, `h`, `d`, `w`, or the word, singular or plural.
@@ -25,11 +26,13 @@ export type Duration = number | `${number}${DurationUnit}` | `${number} ${Durati
  */
 export class InvalidDuration extends InvalidFormat {
   static {
-    this.prototype.name = "InvalidDuration";
+    named(this, "InvalidDuration");
   }
 }
 
-const UNITS: Record<string, number> = { ms: 1, millisecond: 1, s: 1e3, second: 1e3, m: 6e4, minute: 6e4, h: 36e5, hour: 36e5, d: 864e5, day: 864e5, w: 6048e5, week: 6048e5 };
+// A unit is its first letter ("days" is "d"), except milliseconds ("ms"); plurals only for words.
+const UNITS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
+const FORM = /^(\d*\.?\d+) ?(?:(ms|[smhdw])|(millisecond|second|minute|hour|day|week)s?)$/;
 
 /**
  * Milliseconds of a {@link Duration}: a number as it is, a string by its unit.
@@ -38,9 +41,21 @@ const UNITS: Record<string, number> = { ms: 1, millisecond: 1, s: 1e3, second: 1
  * @example parseDuration("1 day") // 86_400_000
  */
 export function parseDuration(value: Duration, what = "duration"): number {
-  const [, n, unit = ""] = (typeof value === "string" && /^(\d*\.?\d+) ?([a-z]+)$/.exec(value)) || [];
-  // A plural is its singular's ("days"), for words only: "ms" and "s" are units of their own, "hs" is nothing.
-  const ms = typeof value === "number" ? value : Number(n) * (UNITS[unit] ?? (unit.length > 3 ? UNITS[unit.slice(0, -1)] : undefined) ?? NaN);
+  const [, n, unit, word] = (typeof value === "string" && FORM.exec(value)) || [];
+  const ms = typeof value === "number" ? value : Number(n) * (UNITS[unit ?? (word === "millisecond" ? "ms" : word?.[0] ?? "")] ?? NaN);
   if (Number.isFinite(ms) && ms >= 0) return ms;
-  throw new InvalidDuration(`${what}: ${typeof value === "string" ? JSON.stringify(value) : String(value)} is not a duration; write milliseconds ≥ 0, or a number and a unit: "250ms", "30s", "5m", "2h", "1 day", "3 weeks"`);
+  throw new InvalidDuration(`${what}: ${typeof value === "string" ? JSON.stringify(value) : String(value)} is not a duration; write ms ≥ 0 or a number and a unit: "250ms", "30s", "5m", "2h", "1 day"`);
+}
+
+/**
+ * A duration setting of an atom, in ms, checked when the atom is built: a string is parsed
+ * (`InvalidDuration` naming `owner: what` for one that is not a duration), a number must be
+ * finite and ≥ 0 so that a log book can store it and a timer wait it.
+ * @throws CompilationFailure naming its owner, for a number that is not finite or is negative
+ * @example this.timeoutMs = duration(`task "${this.name}"`, "timeoutMs", options.timeoutMs)
+ */
+export function duration(owner: string, what: string, value: Duration | undefined): number | undefined {
+  if (typeof value === "string") return parseDuration(value, `${owner}: ${what}`);
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new CompilationFailure(`${owner}: ${what} must be a finite number ≥ 0, got ${value}`);
+  return value;
 }

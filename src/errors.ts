@@ -1,3 +1,5 @@
+import { named } from "./error-classes.js";
+
 /**
  * The error tree of taskflow-ts, in TaskFlow's vocabulary.
  *
@@ -17,7 +19,7 @@ export class TaskFlowError extends Error {
     super(message, options);
   }
   static {
-    this.prototype.name = "TaskFlowError";
+    named(this, "TaskFlowError");
   }
 }
 
@@ -28,7 +30,7 @@ export class TaskFlowError extends Error {
  */
 export class StorageFailure extends TaskFlowError {
   static {
-    this.prototype.name = "StorageFailure";
+    named(this, "StorageFailure");
   }
 }
 /**
@@ -38,7 +40,7 @@ export class StorageFailure extends TaskFlowError {
  */
 export class ConductorFailure extends TaskFlowError {
   static {
-    this.prototype.name = "ConductorFailure";
+    named(this, "ConductorFailure");
   }
 }
 /**
@@ -48,7 +50,7 @@ export class ConductorFailure extends TaskFlowError {
  */
 export class JobFailure extends TaskFlowError {
   static {
-    this.prototype.name = "JobFailure";
+    named(this, "JobFailure");
   }
 }
 /**
@@ -58,7 +60,7 @@ export class JobFailure extends TaskFlowError {
  */
 export class UnclaimableJob extends JobFailure {
   static {
-    this.prototype.name = "UnclaimableJob";
+    named(this, "UnclaimableJob");
   }
 }
 /**
@@ -68,16 +70,16 @@ export class UnclaimableJob extends JobFailure {
  */
 export class ExecutionFailure extends TaskFlowError {
   static {
-    this.prototype.name = "ExecutionFailure";
+    named(this, "ExecutionFailure");
   }
 }
 /**
  * A request did not complete in time: a task's `timeoutMs`, or a wait's `timeoutMs` with no value.
- * @example task({ name: "call", timeoutMs: 5_000, execute: callApi }) // fails with RequestTimeout after 5 s
+ * @example task({ name: "call", timeoutMs: "5s", execute: callApi }) // fails with RequestTimeout after 5 s
  */
 export class RequestTimeout extends ExecutionFailure {
   static {
-    this.prototype.name = "RequestTimeout";
+    named(this, "RequestTimeout");
   }
 }
 /**
@@ -87,7 +89,7 @@ export class RequestTimeout extends ExecutionFailure {
  */
 export class Cancelled extends ExecutionFailure {
   static {
-    this.prototype.name = "Cancelled";
+    named(this, "Cancelled");
   }
 }
 /**
@@ -96,7 +98,7 @@ export class Cancelled extends ExecutionFailure {
  */
 export class InvalidState extends ExecutionFailure {
   static {
-    this.prototype.name = "InvalidState";
+    named(this, "InvalidState");
   }
 }
 /**
@@ -106,7 +108,7 @@ export class InvalidState extends ExecutionFailure {
  */
 export class DependencyFailure extends TaskFlowError {
   static {
-    this.prototype.name = "DependencyFailure";
+    named(this, "DependencyFailure");
   }
 }
 /**
@@ -115,7 +117,7 @@ export class DependencyFailure extends TaskFlowError {
  */
 export class AmbiguousDependency extends DependencyFailure {
   static {
-    this.prototype.name = "AmbiguousDependency";
+    named(this, "AmbiguousDependency");
   }
 }
 /**
@@ -124,13 +126,13 @@ export class AmbiguousDependency extends DependencyFailure {
  */
 export class MissingDependencies extends DependencyFailure {
   /** `{ atom, symbol }` for each unsatisfied requirement. */
-  readonly missing: ReadonlyArray<{ atom: string; symbol: string }>;
+  declare readonly missing: ReadonlyArray<{ atom: string; symbol: string }>;
   constructor(message: string, missing: ReadonlyArray<{ atom: string; symbol: string }> = [], options?: { cause?: unknown }) {
     super(message, options);
     this.missing = missing;
   }
   static {
-    this.prototype.name = "MissingDependencies";
+    named(this, "MissingDependencies");
   }
 }
 /**
@@ -140,7 +142,7 @@ export class MissingDependencies extends DependencyFailure {
  */
 export class CompilationFailure extends TaskFlowError {
   static {
-    this.prototype.name = "CompilationFailure";
+    named(this, "CompilationFailure");
   }
 }
 /**
@@ -151,13 +153,13 @@ export class CompilationFailure extends TaskFlowError {
  */
 export class IncompatibleVersion extends TaskFlowError {
   /** One line per difference between the stored and the current definition. */
-  readonly differences: readonly string[];
+  declare readonly differences: readonly string[];
   constructor(message: string, differences: readonly string[] = [], options?: { cause?: unknown }) {
     super(message, options);
     this.differences = differences;
   }
   static {
-    this.prototype.name = "IncompatibleVersion";
+    named(this, "IncompatibleVersion");
   }
 }
 /**
@@ -167,7 +169,7 @@ export class IncompatibleVersion extends TaskFlowError {
  */
 export class Duplicate extends TaskFlowError {
   static {
-    this.prototype.name = "Duplicate";
+    named(this, "Duplicate");
   }
 }
 /**
@@ -176,7 +178,7 @@ export class Duplicate extends TaskFlowError {
  */
 export class NotFound extends TaskFlowError {
   static {
-    this.prototype.name = "NotFound";
+    named(this, "NotFound");
   }
 }
 /**
@@ -186,7 +188,7 @@ export class NotFound extends TaskFlowError {
  */
 export class MultipleChoices extends TaskFlowError {
   static {
-    this.prototype.name = "MultipleChoices";
+    named(this, "MultipleChoices");
   }
 }
 /**
@@ -196,7 +198,7 @@ export class MultipleChoices extends TaskFlowError {
  */
 export class InvalidFormat extends TaskFlowError {
   static {
-    this.prototype.name = "InvalidFormat";
+    named(this, "InvalidFormat");
   }
 }
 /**
@@ -205,7 +207,7 @@ export class InvalidFormat extends TaskFlowError {
  */
 export class DisallowedAccess extends TaskFlowError {
   static {
-    this.prototype.name = "DisallowedAccess";
+    named(this, "DisallowedAccess");
   }
 }
 /**
@@ -215,7 +217,7 @@ export class DisallowedAccess extends TaskFlowError {
  */
 export class LockHeld extends TaskFlowError {
   static {
-    this.prototype.name = "LockHeld";
+    named(this, "LockHeld");
   }
 }
 /**
@@ -226,6 +228,6 @@ export class LockHeld extends TaskFlowError {
  */
 export class LockLost extends TaskFlowError {
   static {
-    this.prototype.name = "LockLost";
+    named(this, "LockLost");
   }
 }

@@ -1,5 +1,5 @@
-import * as errors from "./errors.js";
-import { InvalidFormat, TaskFlowError } from "./errors.js";
+import { IncompatibleVersion, InvalidFormat, MissingDependencies, TaskFlowError } from "./errors.js";
+import { errorClasses, named, type ErrorClass } from "./error-classes.js";
 import { failureProblems } from "./persistence/validate.js";
 import { findUnstorable } from "./storage/storable.js";
 
@@ -19,21 +19,10 @@ export interface FailureData {
   extra?: unknown;
 }
 
-/**
- * A class of errors that {@link registerErrorClass} can rebuild from a stored failure: its
- * constructor takes the message first.
- * @example
- * class PaymentDeclined extends Error {}
- * const cls: ErrorClass = PaymentDeclined;
- * registerErrorClass(cls);
- */
-export type ErrorClass = new (message: string, ...rest: never[]) => Error;
-
 /** The class's own `name` on its prototype (ours), else the constructor's name (users'). */
 function classNameOf(cls: abstract new (...a: never[]) => Error): string {
   return Object.hasOwn(cls.prototype, "name") ? (cls.prototype.name as string) : cls.name;
 }
-const registry = new Map<string, ErrorClass>();
 
 /**
  * Makes errors of class `cls` come back as that class when a stored {@link Failure} is rethrown.
@@ -41,12 +30,8 @@ const registry = new Map<string, ErrorClass>();
  * @example registerErrorClass(PaymentDeclined)
  */
 export function registerErrorClass(cls: ErrorClass, name: string = classNameOf(cls)): void {
-  registry.set(name, cls);
+  errorClasses.set(name, cls);
 }
-for (const cls of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
-  registerErrorClass(cls as ErrorClass, cls.name);
-}
-for (const cls of Object.values(errors)) registerErrorClass(cls as ErrorClass);
 
 /** The class names of `error`, most derived first, after its own `name` (read already). */
 function classChain(error: object, name: unknown, unread: string[]): string[] {
@@ -79,13 +64,13 @@ function classChain(error: object, name: unknown, unread: string[]): string[] {
  * back.reraise();        // throws a TypeError("bad")
  */
 export class Failure {
-  readonly exceptionStr: string;
-  readonly excTypeNames: readonly string[];
-  readonly tracebackStr: string | undefined;
-  readonly causes: readonly Failure[];
-  readonly extra: unknown;
+  declare readonly exceptionStr: string;
+  declare readonly excTypeNames: readonly string[];
+  declare readonly tracebackStr: string | undefined;
+  declare readonly causes: readonly Failure[];
+  declare readonly extra: unknown;
   /** The live error, when this failure was captured in this process (not serialized). */
-  readonly exception: Error | undefined;
+  declare readonly exception: Error | undefined;
 
   private constructor(data: Omit<FailureData, "version" | "causes" | "excTypeNames"> & { excTypeNames: readonly string[]; causes: readonly Failure[] }, exception?: Error) {
     this.exceptionStr = data.exceptionStr;
@@ -202,7 +187,7 @@ export class Failure {
    */
   toError(): Error {
     if (this.exception) return this.exception;
-    const cls = this.excTypeNames.map((n) => registry.get(n)).find((c) => c !== undefined) ?? Error;
+    const cls = this.excTypeNames.map((n) => errorClasses.get(n)).find((c) => c !== undefined) ?? Error;
     const error = Object.create(cls.prototype) as Error & { cause?: unknown; extra?: unknown };
     const own = (key: string, value: unknown) =>
       Object.defineProperty(error, key, { value, writable: true, configurable: true }); // not enumerable, as the engine's own
@@ -211,8 +196,8 @@ export class Failure {
     if (this.name !== cls.prototype.name) own("name", this.name);
     if (this.causes[0]) own("cause", this.causes[0].toError());
     if (this.extra !== undefined) own("extra", this.extra);
-    if (error instanceof errors.MissingDependencies) own("missing", []);
-    if (error instanceof errors.IncompatibleVersion) own("differences", []);
+    if (error instanceof MissingDependencies) own("missing", []);
+    if (error instanceof IncompatibleVersion) own("differences", []);
     return error;
   }
 
@@ -253,7 +238,7 @@ function safeString(value: unknown): string {
  * @example if (e instanceof WrappedFailure) for (const f of e) console.log(f.name, f.exceptionStr)
  */
 export class WrappedFailure extends TaskFlowError implements Iterable<Failure> {
-  readonly failures: readonly Failure[];
+  declare readonly failures: readonly Failure[];
   constructor(failures: Iterable<Failure | WrappedFailure>) {
     const flat: Failure[] = [];
     for (const f of failures) {
@@ -275,7 +260,6 @@ export class WrappedFailure extends TaskFlowError implements Iterable<Failure> {
     return undefined;
   }
   static {
-    this.prototype.name = "WrappedFailure";
+    named(this, "WrappedFailure");
   }
 }
-registerErrorClass(WrappedFailure as unknown as ErrorClass);

@@ -5,7 +5,8 @@
  */
 export * from "./errors.js";
 export * from "./states.js";
-export { Failure, WrappedFailure, registerErrorClass, type ErrorClass, type FailureData } from "./failure.js";
+export { Failure, WrappedFailure, registerErrorClass, type FailureData } from "./failure.js";
+export type { ErrorClass } from "./error-classes.js";
 export { Atom, type AtomOptions, type ProvidesSpec } from "./atoms/atom.js";
 export { Task, task, type TaskContext, type RevertContext, type TaskSpec, type TaskOptions } from "./atoms/task.js";
 export {

@@ -43,17 +43,17 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
   abstract readonly kind: "task" | "retry";
   /** @internal How the engine runs this kind of atom (a task, a retry, a sleep, a wait). */
   abstract readonly action: AtomAction<any>;
-  readonly name: string;
-  readonly version: string;
-  readonly priority: number;
+  declare readonly name: string;
+  declare readonly version: string;
+  declare readonly priority: number;
   /** Argument name → storage name, for the required arguments. */
-  readonly requiredArgs: ReadonlyMap<string, string>;
+  declare readonly requiredArgs: ReadonlyMap<string, string>;
   /** Argument name → storage name, for the optional arguments. */
-  readonly optionalArgs: ReadonlyMap<string, string>;
-  readonly defaults: Readonly<Record<string, unknown>>;
-  readonly inject: Readonly<Record<string, unknown>>;
+  declare readonly optionalArgs: ReadonlyMap<string, string>;
+  declare readonly defaults: Readonly<Record<string, unknown>>;
+  declare readonly inject: Readonly<Record<string, unknown>>;
   /** Storage name → where it is in the result: `null` for the whole result, else a key or index. */
-  readonly saveAs: ReadonlyMap<string, string | number | null>;
+  declare readonly saveAs: ReadonlyMap<string, string | number | null>;
 
   constructor(options: AtomOptions<Args> = {}) {
     this.name = options.name ?? this.constructor.name;
@@ -109,15 +109,6 @@ export const NO_ENTRIES: ReadonlyMap<any, never> = new Map<any, never>();
 
 function mapOf<V>(entries: Array<[string, V]>): ReadonlyMap<string, V> {
   return entries.length > 0 ? new Map(entries) : NO_ENTRIES;
-}
-
-/**
- * `ms` when it is a duration a log book can store and a timer can wait (a finite number ≥ 0).
- * @throws CompilationFailure naming its owner, when the atom is built
- */
-export function duration(owner: string, what: string, ms: number | undefined): number | undefined {
-  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw new CompilationFailure(`${owner}: ${what} must be a finite number ≥ 0, got ${ms}`);
-  return ms;
 }
 
 function normalizeRebind(

@@ -1,6 +1,5 @@
 import { CompilationFailure } from "../errors.js";
-import { duration } from "./atom.js";
-import { parseDuration, type Duration } from "../duration.js";
+import { duration, parseDuration, type Duration } from "../duration.js";
 
 /**
  * How long to wait before each retry, after AWS Step Functions' retriers: the first retry waits
@@ -24,8 +23,8 @@ export interface Backoff {
 /** Checks a backoff policy when the retry is built, so a typo fails early with its name. */
 export function checkBackoff(owner: string, b: Backoff): void {
   const who = `retry "${owner}"`;
-  duration(who, "backoff initialMs", ms(b.initialMs ?? NaN, `${who}: backoff initialMs`));
-  duration(who, "backoff maxMs", ms(b.maxMs, `${who}: backoff maxMs`));
+  duration(who, "backoff initialMs", b.initialMs ?? NaN);
+  duration(who, "backoff maxMs", b.maxMs);
   if (b.rate !== undefined && !(Number.isFinite(b.rate) && b.rate >= 1)) throw new CompilationFailure(`${who}: backoff rate must be a finite number ≥ 1, got ${b.rate}`);
   if (b.jitter !== undefined && b.jitter !== "none" && b.jitter !== "full") throw new CompilationFailure(`${who}: backoff jitter must be "none" or "full"`);
 }
@@ -46,6 +45,6 @@ export function backoffDelay(b: Backoff, retry: number, random: () => number): n
 }
 
 /** Milliseconds of a delay as written: a number as it is (checked by the caller), a string parsed. */
-function ms(d: Duration | undefined, what?: string): number | undefined {
-  return typeof d === "string" ? parseDuration(d, what) : d;
+function ms(d: Duration | undefined): number | undefined {
+  return typeof d === "string" ? parseDuration(d) : d;
 }

@@ -33,7 +33,7 @@ export interface RetryOptions<Args extends object = Record<string, unknown>> ext
 export abstract class Retry<Args extends object = Record<string, unknown>> extends Atom<Args> {
   readonly kind = "retry" as const;
   readonly action: RetryAction = retryAction;
-  readonly backoff: Backoff | undefined;
+  declare readonly backoff: Backoff | undefined;
   private named: boolean;
 
   constructor(options: RetryOptions<Args> = {}) {

@@ -1,9 +1,9 @@
 import type { AtomAction } from "../engine/actions/action.js";
 import { sleepAction } from "../engine/actions/sleep.js";
 import { CompilationFailure } from "../errors.js";
-import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import { Atom, type AtomOptions, type ProvidesSpec } from "./atom.js";
 import type { ProvidedBy, ResultNamed } from "../typing.js";
-import { parseDuration, type Duration } from "../duration.js";
+import { duration, parseDuration, type Duration } from "../duration.js";
 
 /**
  * Options of a sleep: its name, what it provides (its wake-up time), its version and priority.

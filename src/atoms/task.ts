@@ -1,5 +1,6 @@
 import type { Failure } from "../failure.js";
-import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import { Atom, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import { duration, type Duration } from "../duration.js";
 import type { ProvidedBy, ResultNamed } from "../typing.js";
 import type { Retry } from "./retry.js";
 import type { AtomAction } from "../engine/actions/action.js";
@@ -7,11 +8,15 @@ import { taskAction } from "../engine/actions/task.js";
 
 /**
  * Options of a task: the atom options plus how it is run.
- * @example task({ name: "sync", needsNetwork: true, timeoutMs: 10_000, execute: syncNow })
+ * @example task({ name: "sync", needsNetwork: true, timeoutMs: "10s", execute: syncNow })
  */
 export interface TaskOptions<Args extends object = Record<string, unknown>> extends AtomOptions<Args> {
-  /** Fails the task with `RequestTimeout` (and aborts its signal) when execute takes longer. */
-  timeoutMs?: number;
+  /**
+   * Fails the task with `RequestTimeout` (and aborts its signal) when execute takes longer: ms, or
+   * a readable {@link Duration} ("30s", "2 minutes"), refused with `InvalidDuration` naming the
+   * task when it is not one.
+   */
+  timeoutMs?: Duration;
   /**
    * The task needs the network: while the host reports it offline the task does not start, and a
    * failure while offline does not spend a retry attempt: the task is reverted and waits.
@@ -81,9 +86,10 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
   extends Atom<Args, Provides, ResultNamed<Name, Awaited<Result>>> {
   readonly kind = "task" as const;
   readonly action: AtomAction<any> = taskAction;
-  readonly timeoutMs: number | undefined;
-  readonly needsNetwork: boolean;
-  readonly retry: Retry<any> | undefined;
+  /** The task's timeout in ms, from `timeoutMs` as written. */
+  declare readonly timeoutMs: number | undefined;
+  declare readonly needsNetwork: boolean;
+  declare readonly retry: Retry<any> | undefined;
   /** The name an executor's workers know this task by (a {@link remoteTask}'s); else the atom's name. */
   declare readonly implementation?: string;
 

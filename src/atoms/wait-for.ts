@@ -1,7 +1,7 @@
 import { waitAction, type WaitAction } from "../engine/actions/wait.js";
-import { Atom, duration, type AtomOptions, type ProvidesSpec } from "./atom.js";
+import { Atom, type AtomOptions, type ProvidesSpec } from "./atom.js";
 import type { ProvidedBy, ResultNamed } from "../typing.js";
-import { parseDuration, type Duration } from "../duration.js";
+import { duration, type Duration } from "../duration.js";
 
 /**
  * The part of the Standard Schema interface (which zod, zod/mini, valibot and arktype
@@ -49,9 +49,9 @@ export interface WaitForOptions<T, P extends ProvidesSpec | undefined = Provides
 export class WaitFor<T = unknown, Provides extends object = {}, Results extends object = {}> extends Atom<Record<string, never>, Provides, Results> {
   readonly kind = "task" as const;
   readonly action: WaitAction = waitAction;
-  readonly schema: InputSchema<T> | undefined;
-  readonly description: string | undefined;
-  readonly timeoutMs: number | undefined;
+  declare readonly schema: InputSchema<T> | undefined;
+  declare readonly description: string | undefined;
+  declare readonly timeoutMs: number | undefined;
 
   constructor(
     /** The input's name: what `provide` and `revise` are called with. */
@@ -61,8 +61,7 @@ export class WaitFor<T = unknown, Provides extends object = {}, Results extends 
     const { schema, description, timeoutMs, ...rest } = options;
     super({ name: `wait:${input}`, provides: input, ...rest });
     this.schema = schema;
-    const who = `wait "${this.name}"`;
-    this.timeoutMs = duration(who, "timeoutMs", typeof timeoutMs === "string" ? parseDuration(timeoutMs, `${who}: timeoutMs`) : timeoutMs);
+    this.timeoutMs = duration(`wait "${this.name}"`, "timeoutMs", timeoutMs);
     this.description = description ?? schema?.description;
   }
 }

@@ -239,13 +239,12 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
       providers.set(sym, list);
     }
   }
-  const reach = new GraphReach();
   for (const n of atoms.values()) {
     const atom = n.atom;
     // An atom with no arguments keeps the shared empty map (a flow keeps its compiled nodes).
     const args = new Map();
     const add = (arg: string, symbol: string, optional: boolean) => {
-      const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && reach.sees(n, c));
+      const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
       visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
       n.args = args.set(arg, { symbol, optional, providers: visible });
     };
@@ -266,50 +265,17 @@ function lcaDepth(a: AtomNode, b: AtomNode): number {
  * TaskFlow's scoping: an atom sees the atoms that run before it, in its flow or an enclosing
  * one; siblings of an unordered flow do not see each other.
  */
-class GraphReach {
-  private positions = new Map<Flow, Map<FlowItem, number>>();
-  private preds = new Map<GraphFlow, Map<FlowItem, FlowItem[]>>();
-
-  sees(reader: AtomNode, candidate: AtomNode): boolean {
-    const d = lcaDepth(reader, candidate);
-    const flow = reader.path[d - 1] as Flow | undefined;
-    const mine = reader.path[d];
-    const theirs = candidate.path[d];
-    if (!flow || mine === undefined || theirs === undefined || mine === theirs) return false;
-    if (theirs === flow.retry) return true; // a flow's retry runs before all of its items
-    if (flow.pattern === "linear") {
-      const pos = this.positionsOf(flow);
-      return (pos.get(theirs) as number) < (pos.get(mine) as number);
-    }
-    if (flow.pattern === "graph") return this.reaches(flow as GraphFlow, theirs, mine);
-    return false;
-  }
-
-  private positionsOf(flow: Flow): Map<FlowItem, number> {
-    let pos = this.positions.get(flow);
-    if (!pos) this.positions.set(flow, (pos = new Map(flow.items.map((c, i) => [c, i]))));
-    return pos;
-  }
-
-  /** Whether `from` runs before `to` in the graph flow (a backward search from `to`). */
-  private reaches(flow: GraphFlow, from: FlowItem, to: FlowItem): boolean {
-    let preds = this.preds.get(flow);
-    if (!preds) {
-      preds = new Map();
-      for (const e of flow.edges) preds.set(e.to, [...(preds.get(e.to) ?? []), e.from]);
-      this.preds.set(flow, preds);
-    }
-    const seen = new Set<FlowItem>();
-    const stack = [to];
-    while (stack.length > 0) {
-      for (const p of preds.get(stack.pop() as FlowItem) ?? []) {
-        if (p === from) return true;
-        if (!seen.has(p)) {
-          seen.add(p);
-          stack.push(p);
-        }
-      }
-    }
-    return false;
-  }
+function sees(reader: AtomNode, candidate: AtomNode): boolean {
+  const d = lcaDepth(reader, candidate);
+  const flow = reader.path[d - 1] as Flow | undefined;
+  const mine = reader.path[d];
+  const theirs = candidate.path[d];
+  if (!flow || mine === undefined || theirs === undefined || mine === theirs) return false;
+  if (theirs === flow.retry) return true; // a flow's retry runs before all of its items
+  if (flow.pattern === "graph") return (flow as GraphFlow).runsBefore(theirs, mine);
+  if (flow.pattern !== "linear") return false;
+  // The scope of the flow holding both knows its items' positions.
+  let scope = reader.scope;
+  while (scope.flow !== flow) scope = scope.parent as FlowScope;
+  return (scope.positions.get(theirs) as number) < (scope.positions.get(mine) as number);
 }

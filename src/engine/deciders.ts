@@ -51,24 +51,18 @@ export function ignoredRegion(graph: ExecutionGraph, target: ExecNode, depth: De
   const next = (n: ExecNode) => n.succs.map((i) => graph.nodes[i] as ExecNode);
   if (depth === "NEIGHBORS") {
     for (const s of next(from)) if (s.atom) region.add(s);
-  } else if (depth === "FLOW") {
+  } else if (depth === "FLOW" || depth === "ALL") {
+    // FLOW: the atoms after it in its own flow; ALL: everything after it, through flow markers.
     const flow = parentFlow(target);
-    const stack = next(from).filter((s) => s.atom && parentFlow(s) === flow);
-    while (stack.length > 0) {
-      const s = stack.pop() as AtomNode;
-      if (region.has(s)) continue;
-      region.add(s);
-      for (const x of next(s)) if (x.atom && parentFlow(x) === flow) stack.push(x);
-    }
-  } else if (depth === "ALL") {
-    const stack = next(from);
+    const follows = (n: ExecNode) => depth === "ALL" || (n.atom !== undefined && parentFlow(n) === flow);
+    const stack = next(from).filter(follows);
     const seen = new Set<ExecNode>();
     while (stack.length > 0) {
       const s = stack.pop() as ExecNode;
       if (seen.has(s)) continue;
       seen.add(s);
       if (s.atom) region.add(s);
-      for (const x of next(s)) stack.push(x); // not push(...): a flow marker may have 100,000 successors
+      for (const x of next(s)) if (follows(x)) stack.push(x); // not push(...): a flow marker may have 100,000 successors
     }
   }
   return [...region];

@@ -114,17 +114,17 @@ export interface EngineStatistics {
  * engine.storage.fetch("receipt");
  */
 export class Engine<Provides extends object = {}, Results extends object = {}> {
-  readonly flow: FlowItem;
-  readonly backend: Backend;
+  declare readonly flow: FlowItem;
+  declare readonly backend: Backend;
   readonly statistics: EngineStatistics = { commits: 0, executed: 0, reverted: 0, discardedFailures: 0 };
   /**
    * This engine instance's id, unique across tabs, workers and objects: the audit trail names it
    * as the `runner` of every transition it commits. Random unless {@link EngineOptions.runnerId} names it.
    */
-  readonly runnerId: string;
+  declare readonly runnerId: string;
   readonly #notifier: Notifier;
   /** Where this engine reads the time (and how it waits). */
-  readonly clock: Clock;
+  declare readonly clock: Clock;
   readonly #ids: IdGenerator;
   readonly #maxConcurrency: number;
   #compiled: ExecutionGraph | undefined;

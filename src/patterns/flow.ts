@@ -38,7 +38,7 @@ export abstract class Flow<Provides extends object = {}, Results extends object 
   protected readonly children: FlowItem[] = [];
   private readonly added = new Set<FlowItem>();
   /** The retry controller of this flow, if any; it runs before the flow's atoms. */
-  readonly retry: Retry<any> | undefined;
+  declare readonly retry: Retry<any> | undefined;
 
   constructor(
     readonly name: string,

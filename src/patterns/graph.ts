@@ -159,6 +159,11 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     return m;
   }
 
+  /** @internal Whether `from` runs before `to`, both items of this flow: a path of edges leads from one to the other (the compiler's scoping asks it). */
+  runsBefore(from: FlowItem, to: FlowItem): boolean {
+    return this.#pathBetween(from, to) !== undefined;
+  }
+
   /** A path of at least one edge from `start` to `goal` (excluding `start`), or undefined. */
   #pathBetween(start: FlowItem, goal: FlowItem): FlowItem[] | undefined {
     const parent = new Map<FlowItem, FlowItem>();

@@ -46,9 +46,13 @@ const FORBIDDEN_GLOBALS = ["process", "Buffer", "require", "window", "document",
 // batch, the memory backend's store and reader of it) adds +0.25; its checks on read stay out.
 // Issue 15, item 2's user keys and `listUnfinished` are methods of the memory backend, which every
 // app bundles (a backend method cannot fall away): +0.18; `resumeOrStart` itself is a subpath of
-// its own (taskflow-ts/resume). To bring it down further, see what a minimal app bundles
-// (esbuild's metafile).
-const BUDGET_MINIMAL = 19.0;
+// its own (taskflow-ts/resume). Then (issue 10, item 8, 18.96 → 18.85): error classes register
+// themselves as they name themselves instead of through a namespace object of errors.ts, -0.2; a
+// graph flow's reachability asked of the graph flow, not copied in the compiler, -0.13; fields a
+// constructor sets `declare`d, -0.08; and a task's timeoutMs takes a readable duration (issue 15,
+// item 8), which brings the duration parser to every app with a task, +0.29. To bring it down
+// further, see what a minimal app bundles (esbuild's metafile).
+const BUDGET_MINIMAL = 18.9;
 
 describe("the core bundles for any runtime", () => {
   for (const entry of ["src/index.ts", "src/testing/index.ts", "src/backend.ts", "src/jobs/index.ts", "src/resume.ts"]) {
@@ -88,7 +92,7 @@ describe("the core bundles for any runtime", () => {
     expect(kib).toBeLessThanOrEqual(BUDGET_MINIMAL);
   });
 
-  it("leaves retries, waits, sleeps, deciders, graph export, remote execution, duration strings and resumeOrStart out of the minimal app", async () => {
+  it("leaves retries, waits, sleeps, deciders, graph export, remote execution and resumeOrStart out of the minimal app", async () => {
     const { inputs } = await measure(MINIMAL_APP);
     const optional = [
       "src/atoms/retry.ts", "src/engine/actions/retry.ts", "src/atoms/backoff.ts", "src/atoms/history.ts",
@@ -96,7 +100,7 @@ describe("the core bundles for any runtime", () => {
       "src/atoms/sleep.ts", "src/engine/actions/sleep.ts",
       "src/engine/deciders.ts", "src/patterns/graph.ts", "src/engine/export-graph.ts",
       "src/engine/actions/delegate.ts", "src/atoms/remote-task.ts", // issue 14: remote execution
-      "src/duration.ts", "src/engine/resume.ts", // issue 15: readable durations, resumeOrStart
+      "src/engine/resume.ts", // issue 15: resumeOrStart (readable durations stay: a task's timeoutMs takes one)
       "node_modules/zod",
     ];
     expect([...inputs].filter((i) => optional.some((o) => i.startsWith(o)))).toEqual([]);
@@ -104,8 +108,10 @@ describe("the core bundles for any runtime", () => {
 
   // Everything was 24.76 KiB before issue 15: its user keys and listUnfinished in the memory
   // backend (+0.24) and readable durations for sleeps, waits and backoffs (+0.34, the parser and
-  // its error) take it past the 25 KiB target; to be won back (issue 10).
-  const BUDGET_ALL = 25.9;
+  // its error) took it to 25.85. Won back since (issue 10, item 8): the error registry, the
+  // compiler's graph search and `declare`d fields as in the minimal app, one walk for a decider's
+  // FLOW and ALL depths, a smaller duration parser: 25.40. Still past the 25 KiB target: to go.
+  const BUDGET_ALL = 25.45;
   it(`keeps everything the core entry exports within ${BUDGET_ALL} KiB min+gzip, all chunks (target 25)`, async () => {
     const { kib, inputs } = await measure(`export * from "./src/index.ts";`);
     expect(inputs.has("src/engine/export-graph.ts")).toBe(true);

@@ -249,6 +249,35 @@ describe("durations as readable strings (issue 15, item 8)", () => {
     expect(() => sleep("typo", "1 dya" as Duration)).toThrow(/sleep "typo": "1 dya" is not a duration/);
   });
 
+  it("takes a readable duration for a task's timeout, refusing one that is not, naming the task", () => {
+    expect(task({ name: "call", timeoutMs: "30s", execute: () => 1 }).timeoutMs).toBe(30_000);
+    expect(task({ name: "call", timeoutMs: "2 minutes", execute: () => 1 }).timeoutMs).toBe(120_000);
+    expect(task({ name: "call", timeoutMs: 1500, execute: () => 1 }).timeoutMs).toBe(1500);
+    expect(task({ name: "call", execute: () => 1 }).timeoutMs).toBeUndefined();
+    for (const bad of ["soon", "-1s", "30 secs", ""]) {
+      expect(() => task({ name: "call", timeoutMs: bad as Duration, execute: () => 1 })).toThrow(InvalidDuration);
+      expect(() => task({ name: "call", timeoutMs: bad as Duration, execute: () => 1 })).toThrow(`task "call": timeoutMs: ${JSON.stringify(bad)} is not a duration`);
+    }
+  });
+
+  it("times a task out after its readable timeout, on the engine's clock", async () => {
+    const clock = new ManualClock(0);
+    let signal: AbortSignal | undefined;
+    const slow = task({ name: "slow", timeoutMs: "1 minute", execute: (_args, ctx) => { signal = ctx.signal; return new Promise<never>(() => undefined); } });
+    const engine = load(linearFlow("f", slow), { backend: new MemoryBackend(), clock });
+    const running = engine.run().then(() => undefined, (e: unknown) => e);
+    for (let i = 0; i < 100 && clock.waiting === 0; i++) await Promise.resolve();
+    expect(clock.waiting).toBeGreaterThan(0);
+    clock.advance(59_999);
+    await Promise.resolve();
+    expect(engine.storage.getAtomState("slow")).toBe("RUNNING");
+    clock.advance(1);
+    const error = await running;
+    expect((error as Error).name).toBe("RequestTimeout");
+    expect((error as Error).message).toContain("within 60000 ms");
+    expect(signal?.aborted).toBe(true);
+  });
+
   it("takes readable durations for a wait's deadline, a retry's backoff and a claim's lease", async () => {
     expect(waitFor("code", { timeoutMs: "10 minutes" }).timeoutMs).toBe(600_000);
     expect(() => waitFor("code", { timeoutMs: "soon" as Duration })).toThrow(/wait "wait:code": timeoutMs: "soon" is not a duration/);

@@ -16,6 +16,8 @@ import {
   WrappedFailure,
   type FailureData,
 } from "../../src/index.js";
+import * as errors from "../../src/errors.js";
+import { InvalidDuration } from "../../src/index.js";
 import { rejection, RuntimeError, sleep, thrown } from "./helpers.js";
 
 class PaymentDeclined extends Error {
@@ -55,6 +57,19 @@ describe("Failure.fromError", () => {
     const f = Failure.fromError(new MissingDependencies("nope"));
     expect(f.excTypeNames).toEqual(["MissingDependencies", "DependencyFailure", "TaskFlowError", "Error"]);
     expect(f.toString()).toBe("Failure: MissingDependencies: nope");
+  });
+
+  it("rebuilds every error class of taskflow-ts as itself from a stored failure, by its name", () => {
+    // Each class registers itself as it is defined (src/error-classes.ts): none may be missed.
+    const ours = [...Object.values(errors), InvalidDuration, WrappedFailure];
+    expect(ours.length).toBeGreaterThan(20);
+    for (const cls of ours) {
+      const stored = Failure.fromJSON({ version: 1, exceptionStr: "stored", excTypeNames: [cls.prototype.name, "Error"], causes: [] });
+      const error = stored.toError();
+      expect(error).toBeInstanceOf(cls);
+      expect(error.name).toBe(cls.prototype.name);
+      expect(Object.hasOwn(cls.prototype, "name")).toBe(true);
+    }
   });
 
   it("captures things that are not errors as an Error with their string form", () => {
