@@ -47,7 +47,7 @@ export { MemoryLockService } from "./locks/memory.js";
 export { type Clock, systemClock } from "./ports/clock.js";
 export { type IdGenerator, defaultIds } from "./ports/ids.js";
 export * from "./persistence/models.js";
-export { MemoryBackend, memoryBackendFromDump, type MemoryDump } from "./persistence/memory.js";
+export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";
 /**
  * One reader of a stored flow: `readSnapshot(backend, flowDetailId)` (or `snapshotOf(flowDetail,
  * atomDetails)`) gives its state, every atom of its definition in order (PENDING where nothing is

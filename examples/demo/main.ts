@@ -1,6 +1,7 @@
 // npm run demo: a checkout flow that loses its host half-way through, then resumes from its
 // log book. Watch the transitions stream by, the crash, and the resume that skips what was done.
-import { graphFlow, linearFlow, load, MemoryBackend, memoryBackendFromDump, readSnapshot, task, unorderedFlow, type AtomEvent, type Engine } from "../../src/index.js";
+import { graphFlow, linearFlow, load, MemoryBackend, readSnapshot, task, unorderedFlow, type AtomEvent, type Engine } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let hostAlive = true; // the first "host" dies while charging the card

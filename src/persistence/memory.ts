@@ -53,7 +53,7 @@ export class MemoryBackend implements Backend {
   /** Engines on this backend take their flows' locks here (one process). */
   readonly locks: LockService = new MemoryLockService();
 
-  /** How records are read back: as they are (its own), or checked (from a dump, see {@link memoryBackendFromDump}). */
+  /** How records are read back: as they are (its own), or checked (from a dump, see `memoryBackendFromDump` in `taskflow-ts/backend`). */
   #read: Reader = OWN;
 
   /** @internal fills a new backend with a dump's records, read back checked */
@@ -66,7 +66,7 @@ export class MemoryBackend implements Backend {
     this.#read = read;
   }
 
-  /** A copy of every stored record, as stored (see {@link memoryBackendFromDump} to restore it). */
+  /** A copy of every stored record, as stored (see `memoryBackendFromDump` in `taskflow-ts/backend` to restore it). */
   dump(): MemoryDump {
     return cloneRecord({
       logBooks: [...this.#books.values()],

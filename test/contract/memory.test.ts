@@ -1,4 +1,5 @@
-import { MemoryBackend, memoryBackendFromDump, type Backend } from "../../src/index.js";
+import { MemoryBackend, type Backend } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { describeBackendContract } from "./backend-contract.js";
 import { describeFencingContract } from "./fencing-contract.js";
 import { describeTrailContract } from "./trail-contract.js";

@@ -5,19 +5,8 @@
  * stays cancelled until `reset()`, and `run()` never resolves on a flow that ended REVERTED.
  */
 import { describe, expect, it } from "vitest";
-import {
-  Cancelled,
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  StorageFailure,
-  task,
-  waitFor,
-  type AtomDetail,
-  type FlowDetail,
-  type FlowItem,
-  type MemoryDump,
-} from "../../src/index.js";
+import { Cancelled, linearFlow, load, MemoryBackend, StorageFailure, task, waitFor, type AtomDetail, type FlowDetail, type FlowItem, type MemoryDump } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { ENGINES, rejection } from "./helpers.js";
 
 /** Lets pending promise callbacks and timers run until `done()` holds. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { linearFlow, MemoryBackend, memoryBackendFromDump, sleep, task, type Backend, type LockService, type MemoryDump } from "../../src/index.js";
+import { linearFlow, MemoryBackend, sleep, task, type Backend, type LockService, type MemoryDump } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { assertCrashSafe, checkCrashPoints, ManualClock } from "../../src/testing/index.js";
 import { crashFlows } from "../contract/crash-flows.js";
 

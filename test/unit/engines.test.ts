@@ -3,21 +3,8 @@
  * Most scenarios run on both the serial and the parallel engine, as the peer runs them.
  */
 import { describe, expect, it } from "vitest";
-import {
-  captureListener,
-  Failure,
-  graphFlow,
-  InvalidFormat,
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  MissingDependencies,
-  run,
-  task,
-  unorderedFlow,
-  type FlowItem,
-  type ProgressEvent,
-} from "../../src/index.js";
+import { captureListener, Failure, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, MissingDependencies, run, task, unorderedFlow, type FlowItem, type ProgressEvent } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import {
   collectStates,
   ENGINES,

@@ -1,9 +1,7 @@
 import * as z from "zod/mini";
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  captureListener, DisallowedAccess, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, memoryBackendFromDump, NotFound, RequestTimeout, task,
-  unorderedFlow, waitFor, type Engine,
-} from "../../src/index.js";
+import { captureListener, DisallowedAccess, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, NotFound, RequestTimeout, task, unorderedFlow, waitFor, type Engine } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
 import { countCommits } from "../../src/backend.js";
 

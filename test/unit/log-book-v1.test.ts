@@ -9,20 +9,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  durationListener,
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  readSnapshot,
-  SCHEMA_VERSION,
-  sleep,
-  task,
-  Times,
-  waitFor,
-  type AtomEvent,
-  type MemoryDump,
-} from "../../src/index.js";
+import { durationListener, linearFlow, load, MemoryBackend, readSnapshot, SCHEMA_VERSION, sleep, task, Times, waitFor, type AtomEvent, type MemoryDump } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { ManualClock } from "../../src/testing/index.js";
 
 const FIXTURE = new URL("../fixtures/log-book-v1.json", import.meta.url);

@@ -1,7 +1,8 @@
 // resumeOrStart (issue 15, item 2) beyond the backend contract: the choices on a finished or a
 // missing flow, a changed definition, a backend without keys, and keys through a memory dump.
 import { describe, expect, it } from "vitest";
-import { IncompatibleVersion, InvalidFormat, linearFlow, MemoryBackend, memoryBackendFromDump, NotFound, StorageFailure, task, type Backend, type MemoryDump } from "../../src/index.js";
+import { IncompatibleVersion, InvalidFormat, linearFlow, MemoryBackend, NotFound, StorageFailure, task, type Backend, type MemoryDump } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { BackendWrapper } from "../../src/backend.js";
 import { resumeOrStart } from "../../src/resume.js";
 

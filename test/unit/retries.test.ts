@@ -5,35 +5,8 @@
  * race of its bug #2043808 run on the parallel engine.
  */
 import { describe, expect, it } from "vitest";
-import {
-  AlwaysRevert,
-  AlwaysRevertAll,
-  captureListener,
-  CompilationFailure,
-  Duplicate,
-  Failure,
-  ForEach,
-  graphFlow,
-  History,
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  NotFound,
-  ParameterizedForEach,
-  registerErrorClass,
-  Retry,
-  task,
-  Times,
-  unorderedFlow,
-  WrappedFailure,
-  type AtomDetail,
-  type EngineOptions,
-  type FlowDetail,
-  type FlowItem,
-  type HistoryEntry,
-  type MemoryDump,
-  type RetryDecision,
-} from "../../src/index.js";
+import { AlwaysRevert, AlwaysRevertAll, captureListener, CompilationFailure, Duplicate, Failure, ForEach, graphFlow, History, linearFlow, load, MemoryBackend, NotFound, ParameterizedForEach, registerErrorClass, Retry, task, Times, unorderedFlow, WrappedFailure, type AtomDetail, type EngineOptions, type FlowDetail, type FlowItem, type HistoryEntry, type MemoryDump, type RetryDecision } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { assertCrashSafe, checkCrashPoints } from "../../src/testing/index.js";
 import { ENGINES, failing, nasty, noop, progressing, rejection, RuntimeError, storeEveryAtom, WOOT } from "./helpers.js";
 

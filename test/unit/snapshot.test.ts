@@ -1,26 +1,8 @@
 // One reader of a stored flow (src/snapshot/): what it reads from the records alone must agree
 // with what the engine that wrote them holds, for flows that retry, sleep, wait for input, fail.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  nextWakeup,
-  NotFound,
-  readSnapshot,
-  sleep,
-  snapshotOf,
-  task,
-  Times,
-  unorderedFlow,
-  waitFor,
-  type AtomDetail,
-  type Engine,
-  type EngineOptions,
-  type FlowDetail,
-  type FlowItem,
-  SCHEMA_VERSION,
-} from "../../src/index.js";
+import { linearFlow, load, MemoryBackend, nextWakeup, NotFound, readSnapshot, sleep, snapshotOf, task, Times, unorderedFlow, waitFor, type AtomDetail, type Engine, type EngineOptions, type FlowDetail, type FlowItem, SCHEMA_VERSION } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "../../src/backend.js";
 import { compile as compileGraph } from "../../src/engine/compiler.js";
 import { atomDetailId } from "../../src/ports/ids.js";

@@ -3,21 +3,8 @@
  * `unit/persistence/base.py` (reference §2 "Storage", "Persistence").
  */
 import { describe, expect, it } from "vitest";
-import {
-  Failure,
-  FlowRegistry,
-  InvalidFormat,
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  NotFound,
-  StorageFailure,
-  task,
-  type AtomDetail,
-  type FlowDetail,
-  type LogBook,
-  SCHEMA_VERSION,
-} from "../../src/index.js";
+import { Failure, FlowRegistry, InvalidFormat, linearFlow, load, MemoryBackend, NotFound, StorageFailure, task, type AtomDetail, type FlowDetail, type LogBook, SCHEMA_VERSION } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { countCommits } from "../../src/backend.js";
 import { failing, progressing, rejection, RuntimeError, storeEveryAtom } from "./helpers.js";
 

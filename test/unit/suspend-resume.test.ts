@@ -4,27 +4,8 @@
  * definition: removing an atom or changing what it requires/provides is refused.
  */
 import { describe, expect, it } from "vitest";
-import {
-  captureListener,
-  graphFlow,
-  IncompatibleVersion,
-  InvalidFormat,
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  MissingDependencies,
-  SCHEMA_VERSION,
-  StorageFailure,
-  task,
-  unorderedFlow,
-  waitFor,
-  type Engine,
-  type FlowDetail,
-  type FlowItem,
-  type LogBook,
-  type MemoryDump,
-  readSnapshot,
-} from "../../src/index.js";
+import { captureListener, graphFlow, IncompatibleVersion, InvalidFormat, linearFlow, load, MemoryBackend, MissingDependencies, SCHEMA_VERSION, StorageFailure, task, unorderedFlow, waitFor, type Engine, type FlowDetail, type FlowItem, type LogBook, type MemoryDump, readSnapshot } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { ENGINES, failing, progressing, rejection, RuntimeError, sleep, WOOT } from "./helpers.js";
 
 /** Suspends the engine when atom `name` enters `state` (TaskFlow's SuspendingListener). */

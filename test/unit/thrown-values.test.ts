@@ -6,7 +6,8 @@
  * that survives a JSON round trip and loads again.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidFormat, linearFlow, load, MemoryBackend, memoryBackendFromDump, readSnapshot, task, type Failure } from "../../src/index.js";
+import { InvalidFormat, linearFlow, load, MemoryBackend, readSnapshot, task, type Failure } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 
 /** A small deterministic generator (mulberry32), so that a failing case can be replayed by its index. */
 function random(seed: number): () => number {

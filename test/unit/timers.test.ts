@@ -5,29 +5,8 @@
  * test reads time from a ManualClock: nothing sleeps for real.
  */
 import { describe, expect, it } from "vitest";
-import {
-  backoffDelay,
-  Cancelled,
-  captureListener,
-  linearFlow,
-  load,
-  MemoryBackend, memoryBackendFromDump,
-  RequestTimeout,
-  sleep,
-  sleepUntil,
-  task,
-  Times,
-  unorderedFlow,
-  type AtomEvent,
-  type Backoff,
-  type Clock,
-  type Engine,
-  type EngineOptions,
-  type FlowItem,
-  type HistoryEntry,
-  type MemoryDump,
-  type WaitEvent,
-} from "../../src/index.js";
+import { backoffDelay, Cancelled, captureListener, linearFlow, load, MemoryBackend, RequestTimeout, sleep, sleepUntil, task, Times, unorderedFlow, type AtomEvent, type Backoff, type Clock, type Engine, type EngineOptions, type FlowItem, type HistoryEntry, type MemoryDump, type WaitEvent } from "../../src/index.js";
+import { memoryBackendFromDump } from "../../src/backend.js";
 import { checkCrashPoints, ManualClock } from "../../src/testing/index.js";
 import { ENGINES, failing, progressing, rejection, RuntimeError } from "./helpers.js";
 
