@@ -38,7 +38,7 @@ export { toDot, toMermaid } from "./engine/export-graph.js";
 export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engine.js";
 export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
 export type { FlowStorage, StoredValues } from "./storage/storage.js";
-export type { Carried, FetchAll, Merge, Provided, ProvidedBy, Results, Several } from "./typing.js";
+export type { Carried, FetchAll, Merge, Needs, Provided, ProvidedBy, Results, Several } from "./typing.js";
 export { checkStorable } from "./storage/storable.js";
 export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
 export type { Lease, LockOptions, LockService } from "./ports/lock.js";
