@@ -59,5 +59,5 @@ export { MemoryBackend, memoryBackendFromDump, type MemoryDump } from "./persist
  */
 export { snapshotOf, readSnapshot, type FlowSnapshot, type AtomSnapshot, type WaitingInput } from "./snapshot/snapshot.js";
 export { isFinalFlowState, nextWakeup } from "./snapshot/rules.js";
-export type { FlowEvent, AtomEvent, ProgressEvent, WaitEvent, EngineEvents, Listener } from "./notify/notifier.js";
+export type { FlowEvent, AtomEvent, ProgressEvent, WaitEvent, CommittedEvent, EngineEvents, Listener } from "./notify/notifier.js";
 export { captureListener, printingListener, durationListener, formatEvent } from "./notify/listeners.js";

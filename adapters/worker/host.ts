@@ -17,7 +17,7 @@ import {
 } from "taskflow-ts";
 import { resumeOrStart, type ResumeOrStartOptions, type ResumeOrStartResult } from "taskflow-ts/resume";
 import { installTransferHandlers } from "./transfer.js";
-import { eventToWire, type FlowLog, type FlowRecords, type WireEvent } from "./wire.js";
+import { eventToWire, type FlowLog, type FlowRecords, type RunnerEvents, type WireEvent } from "./wire.js";
 
 /**
  * Flow factories by name, as a plain object: the page's client is then typed by it (flow names
@@ -595,7 +595,7 @@ export class RunnerHost {
     let wire: WireEvent | undefined;
     for (const subscription of this.#subscriptions.values()) {
       if (!subscription.types.has(type) || (subscription.flow !== undefined && subscription.flow !== id)) continue;
-      wire ??= eventToWire(event);
+      wire ??= eventToWire(event as EngineEvents[keyof RunnerEvents]); // a subscription names some of EVENT_TYPES only
       // The engine emits several events in one go (an atom's end, the next one's start, their
       // progress): they leave together, once it is done, in one message instead of one each.
       if (subscription.queue.push(wire) === 1) queueMicrotask(() => this.#flush(subscription));
