@@ -39,7 +39,7 @@ export { toDot, toMermaid } from "./engine/export-graph.js";
 export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engine.js";
 export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
 export type { FlowStorage, StoredValues } from "./storage/storage.js";
-export type { Carried, FetchAll, Merge, Provided, ProvidedBy, Results, Several } from "./typing.js";
+export type { Carried, FetchAll, Merge, Needs, Provided, ProvidedBy, Results, Several } from "./typing.js";
 export { checkStorable } from "./storage/storable.js";
 export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
 export type { Lease, LockOptions, LockService } from "./ports/lock.js";
@@ -60,5 +60,5 @@ export { MemoryBackend, type MemoryDump } from "./persistence/memory.js";
  */
 export { snapshotOf, readSnapshot, type FlowSnapshot, type AtomSnapshot, type WaitingInput } from "./snapshot/snapshot.js";
 export { isFinalFlowState, nextWakeup } from "./snapshot/rules.js";
-export type { FlowEvent, AtomEvent, ProgressEvent, WaitEvent, EngineEvents, Listener } from "./notify/notifier.js";
+export type { FlowEvent, AtomEvent, ProgressEvent, WaitEvent, CommittedEvent, EngineEvents, Listener } from "./notify/notifier.js";
 export { captureListener, printingListener, durationListener, formatEvent } from "./notify/listeners.js";

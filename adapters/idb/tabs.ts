@@ -1,5 +1,5 @@
-import { Failure, type AtomState, type Backend, type Engine, type FailureData, type FlowState } from "taskflow-ts";
-import type { WriteBatch } from "taskflow-ts/backend";
+import { Failure, type AtomState, type Engine, type FailureData, type FlowState } from "taskflow-ts";
+import type { Transition } from "taskflow-ts/backend";
 
 /**
  * A transition of a flow, as another tab sees it: plain data (a failure as its stored form).
@@ -17,36 +17,20 @@ const channelName = (flowUuid: string, scope: string) => `taskflow-ts/${scope}/f
 // committed (listeners may still add to that batch). A tab that hears of it and reads the log
 // book at once could read the state before it, and no later transition would correct what it
 // shows (the wizard's Next button stayed disabled at a wait: issue 12). So a transition leaves
-// once a batch holding it is committed. The core has no commit event (it would cost every app's
-// bundle for what only a broadcast needs): the backend's `commit` is wrapped here, once per
-// backend object, and tells the broadcasts of its engines what each committed batch holds.
-const committed = new WeakMap<Backend, Set<(batch: WriteBatch) => void>>();
+// once the engine's "committed" event says a batch holding it is stored.
 
-/** Calls `listener` with each batch `backend` has committed; `undefined` if its `commit` cannot be wrapped. */
-function onCommitted(backend: Backend, listener: (batch: WriteBatch) => void): (() => void) | undefined {
-  let listeners = committed.get(backend);
-  if (!listeners) {
-    const set = new Set<(batch: WriteBatch) => void>();
-    const commit = backend.commit.bind(backend);
-    try {
-      backend.commit = async (batch) => {
-        await commit(batch);
-        for (const l of set) l(batch);
-      };
-    } catch {
-      return undefined; // a frozen backend: transitions leave as they are announced
-    }
-    committed.set(backend, (listeners = set));
-  }
-  const set = listeners;
-  set.add(listener);
-  return () => void set.delete(listener);
+/** Whether committed transition `c` is announced transition `t` (the same flow or atom, moved to the same state). */
+function same(c: Transition, t: TabTransition): boolean {
+  return t.type === "flow" ? c.atom === undefined && c.to === t.state : t.type === "atom" && c.atom === t.name && c.to === t.state;
 }
 
-/** Whether `batch` stores transition `t` (the record of its flow or atom, in the state it announced). */
-function holds(batch: WriteBatch, t: TabTransition): boolean {
-  if (t.type === "flow") return batch.flows.some((f) => f.uuid === t.flowUuid && f.state === t.state);
-  return batch.atoms.some((a) => a.flowUuid === t.flowUuid && a.name === t.name && (t.type === "progress" || a.state === t.state));
+/** The last transition of a batch that changed a state. */
+function lastMove(transitions: readonly Transition[]): Transition | undefined {
+  for (let i = transitions.length - 1; i >= 0; i--) {
+    const c = transitions[i];
+    if (c && c.from !== c.to) return c;
+  }
+  return undefined;
 }
 
 /**
@@ -69,14 +53,16 @@ export function broadcastTransitions(engine: Engine, options: { scope?: string }
   };
   /** Announced, not yet committed, in the order announced. */
   const queue: TabTransition[] = [];
-  const stopCommits = onCommitted(engine.backend, (batch) => {
-    // Batches are committed in the order the engine queued them, so everything announced before
-    // the last transition this batch holds is committed too (in it or in an earlier one).
-    let last = -1;
-    for (let i = queue.length - 1; i >= 0 && last < 0; i--) if (holds(batch, queue[i] as TabTransition)) last = i;
-    for (const t of queue.splice(0, last + 1)) send(t);
+  const post = (t: TabTransition) => void queue.push(t);
+  const stopCommits = engine.on("committed", ({ transitions }) => {
+    // Batches are committed in the order the engine queued them, and a batch's transitions are in
+    // the order they were announced: everything announced up to the one its last transition is
+    // (the first in the queue that matches, never a later one) is committed, progress included.
+    // An action started again after a crash (from = to) was announced by no event.
+    const last = lastMove(transitions);
+    const at = last ? queue.findIndex((t) => same(last, t)) : -1;
+    for (const t of queue.splice(0, at + 1)) send(t);
   });
-  const post = stopCommits ? (t: TabTransition) => void queue.push(t) : send;
   const stops = [
     engine.on("flow", (e) => post({ type: "flow", flowUuid: e.flowUuid, flowName: e.flowName, state: e.state, oldState: e.oldState })),
     engine.on("atom", (e) =>
@@ -90,7 +76,7 @@ export function broadcastTransitions(engine: Engine, options: { scope?: string }
   ];
   return () => {
     for (const stop of stops) stop();
-    stopCommits?.();
+    stopCommits();
     queue.length = 0;
     channel.close();
   };

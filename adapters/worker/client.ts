@@ -3,7 +3,7 @@
 // on a function only once it is posted, without saying which input it was.
 import * as Comlink from "comlink";
 import { checkStorable, DisallowedAccess, InvalidFormat, type FlowSnapshot } from "taskflow-ts";
-import { HELLO, PROTOCOL, type FlowFactories, type RunnerApi, type RunnerStats, type StartOptions } from "./host.js";
+import { HELLO, PROTOCOL, type FlowFactories, type ResumeOrStartRunnerOptions, type RunnerApi, type RunnerStats, type StartOptions } from "./host.js";
 import { installTransferHandlers } from "./transfer.js";
 import { eventFromWire, snapshotFromWire, type FlowLog, type RunnerEvents, type RunnerListeners, type WireEvent } from "./wire.js";
 
@@ -18,9 +18,20 @@ export type RunnerTarget = Pick<Worker, "postMessage"> | { readonly port: Messag
  * The arguments of `start` for a factory: `args` may be left out when it takes none.
  * @example type A = StartArguments<(cart: string) => Flow> // [args: [cart: string], options?: StartOptions]
  */
-export type StartArguments<Factory> = Factory extends (...args: infer A) => unknown
-  ? A extends [] ? [args?: [], options?: StartOptions] : [args: A, options?: StartOptions]
-  : [args?: unknown[], options?: StartOptions];
+export type StartArguments<Factory, Options = StartOptions> = Factory extends (...args: infer A) => unknown
+  ? A extends [] ? [args?: [], options?: Options] : [args: A, options?: Options]
+  : [args?: unknown[], options?: Options];
+
+/**
+ * What `resumeOrStart` found and did (`"started"`, `"resumed"`, `"finished"`; `replaced` when a
+ * new flow took the key from a finished or vanished one), with the flow's snapshot.
+ * @example const { snapshot, outcome } = await runner.resumeOrStart("booking", "booking"); if (outcome === "finished") show(snapshot);
+ */
+export interface ResumedOrStarted {
+  snapshot: FlowSnapshot;
+  outcome: "started" | "resumed" | "finished";
+  replaced?: { flowDetailId: string; reason: "finished" | "missing" };
+}
 
 /**
  * A page's handle on a worker's runner (see {@link connectRunner}). Every method is a message to
@@ -67,6 +78,26 @@ export class RunnerClient<F extends FlowFactories = FlowFactories> {
     checkStorable(list, "args", `the arguments of flow "${flow}"`);
     if (options?.store !== undefined) checkStorable(options.store, "store", `the store of flow "${flow}"`);
     return snapshotFromWire(await this.#api.start(flow, list, options));
+  }
+
+  /**
+   * Resumes the flow stored under `key` (your name for it: a wizard, a cart id), or starts flow
+   * `flow` with `args` (typed by the worker's flows), in one call, as `resumeOrStart` of
+   * `taskflow-ts/resume` does in the worker: a page that reloads finds its flow without keeping
+   * its id, and two pages calling it at once get one flow. The worker runs it unless it has
+   * finished or `{ run: false }`; resolves once it is stored.
+   * @throws InvalidFormat, before anything is sent, as {@link start}; NotFound for an unknown flow
+   * name, or (`ifMissing: "throw"`) a key whose log book is gone; StorageFailure for a backend without keys
+   */
+  async resumeOrStart<K extends keyof F & string>(key: string, flow: K, ...[args, options]: StartArguments<F[K], ResumeOrStartRunnerOptions>): Promise<ResumedOrStarted> {
+    if (typeof key !== "string" || key === "") throw new InvalidFormat(`resumeOrStart needs a non-empty string key, not ${JSON.stringify(key)}`);
+    const list = (args ?? []) as unknown[];
+    if (!Array.isArray(list)) throw new InvalidFormat(`the arguments of flow "${flow}" must be an array`);
+    checkStorable(list, "args", `the arguments of flow "${flow}"`);
+    if (options?.store !== undefined) checkStorable(options.store, "store", `the store of flow "${flow}"`);
+    const { records, outcome, replaced } = await this.#api.resumeOrStart(key, flow, list, options);
+    const snapshot = snapshotFromWire(records);
+    return replaced ? { snapshot, outcome, replaced } : { snapshot, outcome };
   }
 
   /** Runs a stored flow (after a reload, say) in the worker; resolves once it is under way. */

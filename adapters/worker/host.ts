@@ -15,8 +15,9 @@ import {
   checkStorable, DisallowedAccess, FlowRegistry, InvalidFormat, isFinalFlowState, systemClock,
   type Backend, type Clock, type Engine, type EngineEvents, type EngineOptions, type FlowFactory,
 } from "taskflow-ts";
+import { resumeOrStart, type ResumeOrStartOptions, type ResumeOrStartResult } from "taskflow-ts/resume";
 import { installTransferHandlers } from "./transfer.js";
-import { eventToWire, type FlowLog, type FlowRecords, type WireEvent } from "./wire.js";
+import { eventToWire, type FlowLog, type FlowRecords, type RunnerEvents, type WireEvent } from "./wire.js";
 
 /**
  * Flow factories by name, as a plain object: the page's client is then typed by it (flow names
@@ -72,6 +73,22 @@ export interface StartOptions {
 }
 
 /**
+ * Options of `resumeOrStart`: those of `start` (the store, the log book, whether to run), and
+ * what to do with a finished flow under the key or a key whose flow is gone (see the core's
+ * `resumeOrStart` in `taskflow-ts/resume`).
+ * @example await runner.resumeOrStart("booking:ada", "booking", [], { run: false, ifFinished: "start" })
+ */
+export interface ResumeOrStartRunnerOptions extends StartOptions, Pick<ResumeOrStartOptions, "ifFinished" | "ifMissing"> {}
+
+/**
+ * What the runner's `resumeOrStart` sends back: what it found and did, and the flow's records.
+ * @example const { outcome, records } = await host.resumeOrStart("booking:ada", "booking"); console.log(outcome, records.flowDetail.uuid)
+ */
+export interface KeyedFlowRecords extends Pick<ResumeOrStartResult, "outcome" | "replaced"> {
+  records: FlowRecords;
+}
+
+/**
  * Counters of a runner: what it holds for its pages, to check that nothing leaks.
  * @example expect(await runner.stats()).toMatchObject({ subscriptions: 0, engineListeners: 0 })
  */
@@ -91,6 +108,7 @@ export interface RunnerStats {
 /** What one connection exposes over Comlink (the client's methods, before it rebuilds values). */
 export interface RunnerApi {
   start(flow: string, args?: unknown[], options?: StartOptions): Promise<FlowRecords>;
+  resumeOrStart(key: string, flow: string, args?: unknown[], options?: ResumeOrStartRunnerOptions): Promise<KeyedFlowRecords>;
   resume(id: string): Promise<FlowRecords>;
   run(id: string): Promise<FlowRecords>;
   suspend(id: string): Promise<FlowRecords>;
@@ -251,6 +269,7 @@ export class RunnerHost {
     this.#connections.add(connection);
     const api: RunnerApi & { [Comlink.finalizer](): void } = {
       start: (flow, args, options) => this.start(flow, args, options),
+      resumeOrStart: (key, flow, args, options) => this.resumeOrStart(key, flow, args, options),
       resume: (id) => this.resume(id),
       run: (id) => this.run(id),
       suspend: (id) => this.suspend(id),
@@ -294,6 +313,43 @@ export class RunnerHost {
     const entry = this.#adopt(engine);
     if (run) this.#launch(entry).catch(noop);
     return this.#records(entry.id);
+  }
+
+  /**
+   * Resumes the flow stored under `key` (a user's name for it: a wizard, a cart), or starts flow
+   * `flow` of the registry with `args`, as the core's `resumeOrStart` does: the key is bound in
+   * the new flow's first write, so two pages calling it at once get one flow. Runs it unless it
+   * has finished or `{ run: false }`; resolves once it is stored, with what was found and done.
+   * A stored flow is rebuilt from the factory and arguments it was started with (`args` only
+   * start a new one), and one this runner holds already (another page found it first) keeps its engine.
+   * @throws NotFound for an unknown flow name, or (`ifMissing: "throw"`) a key whose flow is gone;
+   * StorageFailure for a backend without keys
+   */
+  async resumeOrStart(key: string, flow: string, args: unknown[] = [], options: ResumeOrStartRunnerOptions = {}): Promise<KeyedFlowRecords> {
+    text(key, "key");
+    text(flow, "flow name");
+    if (!Array.isArray(args)) throw new InvalidFormat(`the arguments of flow "${flow}" must be an array, not ${typeof args}`);
+    checkStorable(args, "args", `the arguments of flow "${flow}"`);
+    const { store, book, run = true, ifFinished, ifMissing } = options ?? {};
+    const factory = this.#flows.get(flow);
+    const backend = await this.#backend;
+    const found = await resumeOrStart(key, () => factory(...args), {
+      ...this.#options, backend, store, book, ifFinished, ifMissing, factory: { name: flow, args },
+    });
+    const id = found.engine.flowDetailId;
+    // A stored flow is run as `#entry` runs it: the engine this runner holds already (another
+    // page found it first), or one rebuilt from the factory and arguments it was started with
+    // (`args` only start a new flow); the engine `resumeOrStart` prepared is then let go.
+    let entry: Entry;
+    if (found.outcome === "started") entry = this.#adopt(found.engine);
+    else if (this.#entries.has(id) || (await backend.getFlowDetail(id)).factory) entry = await this.#entry(id);
+    else entry = this.#entries.has(id) ? await this.#entry(id) : this.#adopt(found.engine);
+    if (run && found.outcome !== "finished") {
+      entry.held = false;
+      this.#launch(entry).catch(noop);
+    }
+    const records = await this.#records(entry.id);
+    return found.replaced ? { outcome: found.outcome, replaced: found.replaced, records } : { outcome: found.outcome, records };
   }
 
   /** Runs a stored flow (again) in the background; resolves once it is under way. */
@@ -539,7 +595,7 @@ export class RunnerHost {
     let wire: WireEvent | undefined;
     for (const subscription of this.#subscriptions.values()) {
       if (!subscription.types.has(type) || (subscription.flow !== undefined && subscription.flow !== id)) continue;
-      wire ??= eventToWire(event);
+      wire ??= eventToWire(event as EngineEvents[keyof RunnerEvents]); // a subscription names some of EVENT_TYPES only
       // The engine emits several events in one go (an atom's end, the next one's start, their
       // progress): they leave together, once it is done, in one message instead of one each.
       if (subscription.queue.push(wire) === 1) queueMicrotask(() => this.#flush(subscription));

@@ -12,8 +12,8 @@
  * await runner.run((await runner.start("checkout", ["cart-1"])).uuid);
  * @module taskflow-ts/worker
  */
-export { exposeRunner, RunnerHost, type ExposeRunnerOptions, type FlowFactories, type RunnerScope, type RunnerStats, type StartOptions } from "./host.js";
-export { connectRunner, RunnerClient, type RunnerTarget, type StartArguments } from "./client.js";
+export { exposeRunner, RunnerHost, type ExposeRunnerOptions, type FlowFactories, type KeyedFlowRecords, type ResumeOrStartRunnerOptions, type RunnerScope, type RunnerStats, type StartOptions } from "./host.js";
+export { connectRunner, RunnerClient, type ResumedOrStarted, type RunnerTarget, type StartArguments } from "./client.js";
 export type { AtomTransition, FlowLog, FlowRecords, RunnerEvents, RunnerListeners } from "./wire.js";
 export { installTransferHandlers } from "./transfer.js";
 export { serveTasks, WorkerPool, WorkerLost, type ServeTasksOptions, type TaskImplementation, type WorkerTaskContext, type WorkerPoolOptions } from "./pool.js";

@@ -40,7 +40,7 @@ export type WireEvent =
   | WaitEvent;
 
 /** The plain-data form of an engine event (a listener's `annotate` left out, a Failure as data). */
-export function eventToWire(event: EngineEvents[keyof EngineEvents]): WireEvent {
+export function eventToWire(event: EngineEvents[keyof RunnerEvents]): WireEvent {
   if (event.type !== "atom") return { ...event };
   const { annotate: _annotate, failure, ...rest } = event;
   return failure ? { ...rest, failure: failure.toJSON() } : rest;

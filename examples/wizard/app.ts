@@ -51,6 +51,8 @@ defineViewer();
 const viewer = $<TaskflowViewer>("viewer");
 viewer.graph = graph;
 
+/** The user key the booking is stored under (see `resumeOrStart`): one booking at a time per site. */
+const BOOKING_KEY = "wizard:booking";
 let flowId = "";
 let stopListening = (): void => {};
 /** A refused change, shown beside its answer until the next change of it. */
@@ -59,13 +61,11 @@ const changeErrors = new Map<string, string>();
 async function start(): Promise<void> {
   stopListening();
   changeErrors.clear();
-  const saved = localStorage.getItem("flowId");
-  const found = saved ? await runner.snapshot(saved).catch(() => undefined) : undefined;
-  // Stored before its id is kept (start resolves once it is): a reload always finds it. A saved
-  // id whose flow is gone (site data cleared) starts a new booking instead of hanging.
-  const flow = found ?? (await runner.start("booking", [], { run: false, book: { name: `booking ${new Date().toISOString()}` } }));
+  // The booking stored under this site's key, found by the worker in IndexedDB (a page keeps no
+  // id): resumed after a reload or in another tab, shown as it ended once finished, or a new one
+  // (also when its log book is gone). Two tabs that open at once get one booking.
+  const { snapshot: flow } = await runner.resumeOrStart(BOOKING_KEY, "booking", [], { run: false, book: { name: `booking ${new Date().toISOString()}` } });
   flowId = flow.uuid;
-  localStorage.setItem("flowId", flowId);
   $<HTMLSelectElement>("books").value = "";
   // Its events, from this tab's runner; and from other tabs' workers (without a SharedWorker),
   // each sent once its transition is stored, so the snapshot read on hearing it has it.
@@ -249,8 +249,8 @@ $("step-form").addEventListener("submit", (event) => {
 });
 $("cancel").addEventListener("click", () => void step(() => runner.cancel(flowId, "cancelled by the user")));
 $("restart").addEventListener("click", () => {
-  localStorage.removeItem("flowId");
-  void start();
+  // The key lets go of the current booking (kept in its log book), so the next call starts one.
+  void books.deleteKey(BOOKING_KEY).then(() => start());
 });
 $("books").addEventListener("change", () => void render());
 // Back online: a run that waits for the network goes on (the worker tells its engines); a flow

@@ -1,6 +1,6 @@
 import { CompilationFailure } from "../errors.js";
 import type { AtomAction } from "../engine/actions/action.js";
-import type { Carried } from "../typing.js";
+import type { Carried, Needs } from "../typing.js";
 
 /**
  * What an atom provides: one name for the whole result; names for the items of an array
@@ -36,9 +36,9 @@ export interface AtomOptions<Args extends object = Record<string, unknown>> {
  * The shared part of tasks and retries: naming, argument mapping and what it provides.
  * @example for (const atom of flow.atoms()) console.log(atom.name, atom.requires, atom.provides)
  */
-export abstract class Atom<Args extends object = Record<string, unknown>, Provides extends object = {}, Results extends object = {}> {
-  /** @internal Types only (never set): the names this atom provides with their types, and its result by its name. */
-  declare readonly "~types"?: Carried<Provides, Results>;
+export abstract class Atom<Args extends object = Record<string, unknown>, Provides extends object = {}, Results extends object = {}, N extends Needs = Needs> {
+  /** @internal Types only (never set): the names this atom provides with their types, its result by its name, and what it needs. */
+  declare readonly "~types"?: Carried<Provides, Results, N>;
   /** How its log book records it: a task (sleeps and waits included) or a retry controller. */
   abstract readonly kind: "task" | "retry";
   /** @internal How the engine runs this kind of atom (a task, a retry, a sleep, a wait). */

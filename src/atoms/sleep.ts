@@ -2,7 +2,7 @@ import type { AtomAction } from "../engine/actions/action.js";
 import { sleepAction } from "../engine/actions/sleep.js";
 import { CompilationFailure } from "../errors.js";
 import { Atom, type AtomOptions, type ProvidesSpec } from "./atom.js";
-import type { ProvidedBy, ResultNamed } from "../typing.js";
+import type { Needs, OpenBy, ProvidedBy, ResultNamed } from "../typing.js";
 import { duration, parseDuration, type Duration } from "../duration.js";
 
 /**
@@ -20,7 +20,7 @@ export type SleepOptions = Omit<AtomOptions<Record<string, never>>, "requires" |
  * when given `provides`.
  * @example new Sleep({ at: Date.parse("2026-12-24T18:00:00Z") }, { name: "until-eve", provides: "wokeAt" })
  */
-export class Sleep<Provides extends object = {}, Results extends object = {}> extends Atom<Record<string, never>, Provides, Results> {
+export class Sleep<Provides extends object = {}, Results extends object = {}, N extends Needs = Needs> extends Atom<Record<string, never>, Provides, Results, N> {
   readonly kind = "task" as const;
   readonly action: AtomAction<any> = sleepAction;
 
@@ -38,7 +38,7 @@ export class Sleep<Provides extends object = {}, Results extends object = {}> ex
 }
 
 /** A sleep's type: its wake-up time (a number), provided as `provides` says, is its result. */
-type Slept<N extends string, P> = Sleep<ProvidedBy<P, number>, ResultNamed<N, number>>;
+type Slept<N extends string, P> = Sleep<ProvidedBy<P, number>, ResultNamed<N, number>, Needs<never, OpenBy<P>>>;
 
 /**
  * A sleep of `ms` milliseconds, or of a readable {@link Duration} ("30s", "1 day").

@@ -1,7 +1,7 @@
 import type { Failure } from "../failure.js";
 import { Atom, type AtomOptions, type ProvidesSpec } from "./atom.js";
 import { duration, type Duration } from "../duration.js";
-import type { ProvidedBy, ResultNamed } from "../typing.js";
+import type { Needs, ProvidedBy, ResultNamed, TaskNeeds } from "../typing.js";
 import type { Retry } from "./retry.js";
 import type { AtomAction } from "../engine/actions/action.js";
 import { taskAction } from "../engine/actions/task.js";
@@ -82,8 +82,8 @@ export interface RevertContext extends TaskContext {
  *   async revert({ amount }: { amount: number }) { await refund(amount); }
  * }
  */
-export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown, Provides extends object = {}, Name extends string = string>
-  extends Atom<Args, Provides, ResultNamed<Name, Awaited<Result>>> {
+export abstract class Task<Args extends object = Record<string, unknown>, Result = unknown, Provides extends object = {}, Name extends string = string, N extends Needs = Needs>
+  extends Atom<Args, Provides, ResultNamed<Name, Awaited<Result>>, N> {
   readonly kind = "task" as const;
   readonly action: AtomAction<any> = taskAction;
   /** The task's timeout in ms, from `timeoutMs` as written. */
@@ -112,14 +112,27 @@ export abstract class Task<Args extends object = Record<string, unknown>, Result
  * the name and `provides` are kept as written (`P`, `N`), to type what the task provides.
  * @example const spec: TaskSpec<{ x: number }, number> = { name: "double", requires: ["x"], execute: ({ x }) => x * 2 }; task(spec)
  */
-export interface TaskSpec<Args extends object, Result, P extends ProvidesSpec | undefined = ProvidesSpec, N extends string = string> extends TaskOptions<NoInfer<Args>> {
+export interface TaskSpec<
+  Args extends object,
+  Result,
+  P extends ProvidesSpec | undefined = ProvidesSpec,
+  N extends string = string,
+  Q extends Requires<Args> | undefined = Requires<Args> | undefined,
+  B extends Rebind<Args> | undefined = Rebind<Args> | undefined,
+  I extends Injected<Args> | undefined = Injected<Args> | undefined,
+  Rt extends Retry<any> | undefined = Retry<any> | undefined,
+> extends TaskOptions<NoInfer<Args>> {
   name: N;
   provides?: P;
+  requires?: Q;
+  rebind?: B;
+  inject?: I;
+  retry?: Rt;
   execute(args: Args, context: TaskContext): Result | Promise<Result>;
   revert?(args: Args, context: RevertContext): unknown;
 }
 
-class FunctionTask<Args extends object, Result, Provides extends object, Name extends string> extends Task<Args, Result, Provides, Name> {
+class FunctionTask<Args extends object, Result, Provides extends object, Name extends string, N extends Needs> extends Task<Args, Result, Provides, Name, N> {
   private readonly spec: TaskSpec<Args, Result, ProvidesSpec | undefined, Name>;
   constructor(spec: TaskSpec<Args, Result, ProvidesSpec | undefined, Name>) {
     super(spec);
@@ -139,8 +152,21 @@ class FunctionTask<Args extends object, Result, Provides extends object, Name ex
  * @example
  * const double = task({ name: "double", requires: ["x"], provides: "y", execute: ({ x }: { x: number }) => x * 2 });
  */
-export function task<Args extends object = Record<string, unknown>, Result = unknown, const P extends ProvidesSpec | undefined = ProvidesSpec | undefined, const N extends string = string>(
-  spec: TaskSpec<Args, Result, P, N>,
-): Task<Args, Result, ProvidedBy<P, Awaited<Result>>, N> {
+export function task<
+  Args extends object = Record<string, unknown>,
+  Result = unknown,
+  const P extends ProvidesSpec | undefined = ProvidesSpec | undefined,
+  const N extends string = string,
+  const Q extends Requires<Args> | undefined = Requires<Args> | undefined,
+  const B extends Rebind<Args> | undefined = Rebind<Args> | undefined,
+  I extends Injected<Args> | undefined = Injected<Args> | undefined,
+  Rt extends Retry<any> | undefined = Retry<any> | undefined,
+>(spec: TaskSpec<Args, Result, P, N, Q, B, I, Rt>): Task<Args, Result, ProvidedBy<P, Awaited<Result>>, N, TaskNeeds<N, P, Q, B, I, Rt>> {
   return new FunctionTask(spec);
 }
+
+// The spec's argument options as AtomOptions types them, checked against `execute`'s arguments
+// (NoInfer: `execute` alone decides them), each captured as written to type what the task needs.
+type Requires<Args extends object> = NonNullable<AtomOptions<NoInfer<Args>>["requires"]>;
+type Rebind<Args extends object> = NonNullable<AtomOptions<NoInfer<Args>>["rebind"]>;
+type Injected<Args extends object> = NonNullable<AtomOptions<NoInfer<Args>>["inject"]>;

@@ -1,6 +1,6 @@
 import { waitAction, type WaitAction } from "../engine/actions/wait.js";
 import { Atom, type AtomOptions, type ProvidesSpec } from "./atom.js";
-import type { ProvidedBy, ResultNamed } from "../typing.js";
+import type { Needs, OpenBy, ProvidedBy, ResultNamed } from "../typing.js";
 import { duration, type Duration } from "../duration.js";
 
 /**
@@ -46,7 +46,7 @@ export interface WaitForOptions<T, P extends ProvidesSpec | undefined = Provides
  *
  * @example linearFlow("signup", waitFor("email", { schema: z.email() }), sendCode, waitFor("code"), verify)
  */
-export class WaitFor<T = unknown, Provides extends object = {}, Results extends object = {}> extends Atom<Record<string, never>, Provides, Results> {
+export class WaitFor<T = unknown, Provides extends object = {}, Results extends object = {}, N extends Needs = Needs> extends Atom<Record<string, never>, Provides, Results, N> {
   readonly kind = "task" as const;
   readonly action: WaitAction = waitAction;
   declare readonly schema: InputSchema<T> | undefined;
@@ -74,6 +74,6 @@ export class WaitFor<T = unknown, Provides extends object = {}, Results extends 
 export function waitFor<T = unknown, const N extends string = string, const P extends ProvidesSpec | undefined = undefined>(
   input: N,
   options: WaitForOptions<T, P> = {},
-): WaitFor<T, [P] extends [undefined] ? ResultNamed<N, T> : ProvidedBy<P, T>, ResultNamed<`wait:${N}`, T>> {
+): WaitFor<T, [P] extends [undefined] ? ResultNamed<N, T> : ProvidedBy<P, T>, ResultNamed<`wait:${N}`, T>, Needs<never, [P] extends [undefined] ? (string extends N ? boolean : false) : OpenBy<P>>> {
   return new WaitFor(input, options);
 }

@@ -2,7 +2,7 @@ import { Duplicate, NotFound } from "../errors.js";
 import type { FlowItem } from "../patterns/flow.js";
 import type { Backend } from "../ports/backend.js";
 import { Engine, type EngineOptions } from "./engine.js";
-import type { FetchAll, Merge, Provided, Results, StoreNames } from "../typing.js";
+import type { FetchAll, Merge, Provided, Results, StoreCheck, StoreNames } from "../typing.js";
 
 /**
  * An engine for `flow`, ready to run (TaskFlow's `engines.load`). Pass `flowDetailId` and the
@@ -22,9 +22,9 @@ export function load<F extends FlowItem, S extends Record<string, unknown> = {}>
  * `engines.run`), typed by the flow and the store. Rejects with the flow's failure when it reverts.
  * @example const { total } = await run(flow, { store: { price: 10, qty: 3 } });
  */
-export async function run<F extends FlowItem, S extends Record<string, unknown> = {}>(
-  flow: F,
-  options: EngineOptions & { store?: S } = {},
+export async function run<F extends FlowItem, S extends Record<string, unknown> = {}, D extends string | undefined = undefined>(
+  flow: F & StoreCheck<F, S, D>,
+  options: EngineOptions & { store?: S; flowDetailId?: D } = {},
 ): Promise<FetchAll<Merge<StoreNames<S>, Provided<F>>>> {
   const engine = load<F, S>(flow, options);
   await engine.run();

@@ -52,7 +52,8 @@ export class Journal {
     details: readonly AtomDetail[],
     interrupted: Iterable<string>,
     private readonly clock: Clock,
-    private readonly notifier: Notifier,
+    /** Its listeners (the writer tells them of each committed batch). */
+    readonly notifier: Notifier,
     /** The engine's id, for the audit trail. */
     readonly runner: string,
   ) {

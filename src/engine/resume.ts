@@ -15,7 +15,7 @@ import { Engine, type EngineOptions } from "./engine.js";
  * a finished flow or a key whose flow is gone.
  * @example await resumeOrStart("signup:u1", () => signupFlow(), { backend, ifFinished: "start", ifMissing: "throw" })
  */
-export interface ResumeOrStartOptions extends Omit<EngineOptions, "backend" | "flowDetailId" | "factory"> {
+export interface ResumeOrStartOptions extends Omit<EngineOptions, "backend" | "flowDetailId"> {
   /** Where the flows and the keys live: a backend with user keys (memory, IndexedDB, Durable Object). */
   backend: Backend;
   /**

@@ -110,6 +110,7 @@ export class Writer {
       return e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     if (batch.flows.length > 0) this.#stored = true;
+    this.journal.notifier.emit("committed", { type: "committed", flowUuid: this.journal.flowDetail.uuid, transitions: batch.transitions ?? [] });
   }
 
   #refusal(): StorageFailure {

@@ -1,4 +1,5 @@
 import type { Failure } from "../failure.js";
+import type { Transition } from "../persistence/models.js";
 import type { AtomState, FlowState, Intention } from "../states.js";
 
 /**
@@ -63,6 +64,21 @@ export interface WaitEvent {
 }
 
 /**
+ * A batch of the flow's records was committed to the backend: its transitions (the audit trail's
+ * entries, flow and atoms, in the order the engine made them), in commit order. The `flow` and
+ * `atom` events are told when a transition is decided, before it is stored (so a listener may
+ * annotate it); this one once it is stored, so what a listener tells others (another tab, a
+ * server) can be read back from the log book by then. An entry whose `from` equals its `to` is an
+ * action started again after a crash, announced by no `atom` event.
+ * @example engine.on("committed", (e) => e.transitions.forEach((t) => channel.postMessage({ atom: t.atom, state: t.to })))
+ */
+export interface CommittedEvent {
+  readonly type: "committed";
+  readonly flowUuid: string;
+  readonly transitions: readonly Transition[];
+}
+
+/**
  * The events {@link Engine.on} delivers, by type.
  * @example const show = (e: EngineEvents["progress"]) => console.log(e.name, e.progress); engine.on("progress", show)
  */
@@ -71,6 +87,7 @@ export interface EngineEvents {
   atom: AtomEvent;
   progress: ProgressEvent;
   wait: WaitEvent;
+  committed: CommittedEvent;
 }
 
 /**
@@ -91,6 +108,7 @@ export class Notifier {
     atom: new Set(),
     progress: new Set(),
     wait: new Set(),
+    committed: new Set(),
   };
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}

@@ -1,7 +1,7 @@
 import type { Atom } from "../atoms/atom.js";
 import type { Retry } from "../atoms/retry.js";
 import { Duplicate } from "../errors.js";
-import type { Carried } from "../typing.js";
+import type { Carried, Needs } from "../typing.js";
 
 /**
  * Anything a flow can hold: an atom or another flow.
@@ -31,9 +31,9 @@ export interface FlowOptions {
  * provide (`Provides`) and their results by atom name (`Results`); `add` keeps the type it has.
  * @example for (const atom of flow.atoms()) console.log(atom.name) // every atom, subflows and retries included
  */
-export abstract class Flow<Provides extends object = {}, Results extends object = {}> {
-  /** @internal Types only (never set): what the flow's items provide, and their results by atom name. */
-  declare readonly "~types"?: Carried<Provides, Results>;
+export abstract class Flow<Provides extends object = {}, Results extends object = {}, N extends Needs = Needs> {
+  /** @internal Types only (never set): what the flow's items provide, their results by atom name, and what they need from before the flow. */
+  declare readonly "~types"?: Carried<Provides, Results, N>;
   abstract readonly pattern: "linear" | "unordered" | "graph";
   protected readonly children: FlowItem[] = [];
   private readonly added = new Set<FlowItem>();

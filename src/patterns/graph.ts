@@ -3,7 +3,7 @@ import type { AtomNode, ExecNode, ExecutionGraph } from "../engine/compiler.js";
 import { decide } from "../engine/deciders.js";
 import type { Journal } from "../engine/journal.js";
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
-import type { CarriedByAll } from "../typing.js";
+import type { CarriedByAll, NeedsAsSet, Needs } from "../typing.js";
 
 /**
  * How far a decider's "no" reaches (TaskFlow's decider depths): `ATOM` the target only, `NEIGHBORS`
@@ -50,7 +50,7 @@ export interface GraphEdge {
  * are read when they are added.
  * @example new GraphFlow("release").add(build, test, publish).link(test, publish) // publish after test, though it needs nothing from it
  */
-export class GraphFlow<Provides extends object = {}, Results extends object = {}> extends Flow<Provides, Results> {
+export class GraphFlow<Provides extends object = {}, Results extends object = {}, N extends Needs = Needs> extends Flow<Provides, Results, N> {
   readonly pattern = "graph" as const;
   readonly #providers = new Map<string, FlowItem[]>();
   readonly #consumers = new Map<string, FlowItem[]>();
@@ -191,6 +191,6 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
 export function graphFlow<const Items extends Array<FlowItems | FlowOptions>>(
   name: string,
   ...items: Items
-): GraphFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"]> {
+): GraphFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"], NeedsAsSet<Items>> {
   return build((options) => new GraphFlow(name, options), items);
 }

@@ -1,11 +1,11 @@
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
-import type { CarriedByAll } from "../typing.js";
+import type { CarriedByAll, NeedsInOrder, Needs } from "../typing.js";
 
 /**
  * Items run one after another, in the order they were added.
  * @example new LinearFlow("checkout", { retry: new Times(2) }).add(validate, charge, ship)
  */
-export class LinearFlow<Provides extends object = {}, Results extends object = {}> extends Flow<Provides, Results> {
+export class LinearFlow<Provides extends object = {}, Results extends object = {}, N extends Needs = Needs> extends Flow<Provides, Results, N> {
   readonly pattern = "linear" as const;
   get requires(): string[] {
     const provided = new Set<string>(this.retry?.provides ?? []);
@@ -26,6 +26,6 @@ export class LinearFlow<Provides extends object = {}, Results extends object = {
 export function linearFlow<const Items extends Array<FlowItems | FlowOptions>>(
   name: string,
   ...items: Items
-): LinearFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"]> {
+): LinearFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"], NeedsInOrder<Items>> {
   return build((options) => new LinearFlow(name, options), items);
 }

@@ -1,11 +1,11 @@
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
-import type { CarriedByAll } from "../typing.js";
+import type { CarriedByAll, NeedsAsSet, Needs } from "../typing.js";
 
 /**
  * Items that do not depend on one another; a parallel engine runs them concurrently.
  * @example new UnorderedFlow("notify").add(email, sms)
  */
-export class UnorderedFlow<Provides extends object = {}, Results extends object = {}> extends Flow<Provides, Results> {
+export class UnorderedFlow<Provides extends object = {}, Results extends object = {}, N extends Needs = Needs> extends Flow<Provides, Results, N> {
   readonly pattern = "unordered" as const;
   /** Siblings cannot see each other's results, so every requirement is needed from outside. */
   get requires(): string[] {
@@ -18,6 +18,6 @@ export class UnorderedFlow<Provides extends object = {}, Results extends object 
 export function unorderedFlow<const Items extends Array<FlowItems | FlowOptions>>(
   name: string,
   ...items: Items
-): UnorderedFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"]> {
+): UnorderedFlow<CarriedByAll<Items>["provides"], CarriedByAll<Items>["results"], NeedsAsSet<Items>> {
   return build((options) => new UnorderedFlow(name, options), items);
 }

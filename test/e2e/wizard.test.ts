@@ -253,7 +253,7 @@ describe.each([
   it('each tab shows the other\'s progress; "Confirm and pay" answered in both pays once (issue 12: the flow\'s lock across tabs)', async () => {
     const context = await launch(profile());
     const a = await open(context, query);
-    const b = await context.newPage(); // the same flow, found from localStorage's flowId
+    const b = await context.newPage(); // the same flow, found by its key (resumeOrStart)
     await b.goto(server.url + query);
     await b.waitForSelector("body[data-ready=true]");
     expect(await Promise.all([a, b].map((p) => p.evaluate(() => document.body.dataset.worker)))).toEqual([kind, kind]);

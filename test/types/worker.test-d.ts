@@ -1,7 +1,7 @@
 // Type tests of taskflow-ts/worker's client: checked by `npm test` (tsc -p tsconfig.test.json), never run.
 import { expectTypeOf } from "vitest";
 import type { Failure, FlowSnapshot } from "../../src/index.js";
-import { connectRunner, type FlowLog, type RunnerStats } from "../../adapters/worker/index.js";
+import { connectRunner, type FlowLog, type ResumedOrStarted, type RunnerStats } from "../../adapters/worker/index.js";
 import type { Flows } from "../fixtures/worker-flows.js";
 
 declare const worker: Worker;
@@ -18,6 +18,19 @@ void runner.start("greet", [42]);
 void runner.start("greet");
 // @ts-expect-error no flow of that name
 void runner.start("nope", []);
+
+// resumeOrStart: a key, then the flow's name and arguments as for start, and what to do with a
+// finished flow or a key whose flow is gone.
+expectTypeOf(runner.resumeOrStart("greet:ada", "greet", ["ada"])).toEqualTypeOf<Promise<ResumedOrStarted>>();
+void runner.resumeOrStart("signup:ada", "signup");
+void runner.resumeOrStart("signup:ada", "signup", [], { ifFinished: "start", ifMissing: "throw", run: false, store: { email: "a@b.c" } });
+expectTypeOf<ResumedOrStarted["outcome"]>().toEqualTypeOf<"started" | "resumed" | "finished">();
+// @ts-expect-error "greet" needs its argument
+void runner.resumeOrStart("greet:ada", "greet");
+// @ts-expect-error no flow of that name
+void runner.resumeOrStart("k", "nope");
+// @ts-expect-error ifFinished is "return" or "start"
+void runner.resumeOrStart("k", "signup", [], { ifFinished: "restart" });
 
 expectTypeOf(runner.run("id")).toEqualTypeOf<Promise<FlowSnapshot>>();
 expectTypeOf(runner.logBook("id")).toEqualTypeOf<Promise<FlowLog>>();

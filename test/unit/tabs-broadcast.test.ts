@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { broadcastTransitions, observeTransitions, type TabTransition } from "../../adapters/idb/index.js";
 import { linearFlow, load, MemoryBackend, task, waitFor } from "../../src/index.js";
-import type { WriteBatch } from "../../src/backend.js";
+import type { Transition, WriteBatch } from "../../src/backend.js";
 
 const key = (t: TabTransition) => (t.type === "flow" ? `flow ${t.state}` : t.type === "atom" ? `${t.name} ${t.state}` : `${t.name} progress`);
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -79,5 +79,25 @@ describe("broadcastTransitions sends a transition once it is committed", () => {
     after();
     stopObserving();
     expect(heard.filter((k) => k === "flow RUNNING")).toHaveLength(1);
+  });
+});
+
+describe("the engine's committed event (what broadcastTransitions listens to)", () => {
+  it("comes once per batch, after the backend has stored it, with the batch's transitions: in all, the audit trail in commit order", async () => {
+    const backend = new SlowBackend();
+    const engine = load(linearFlow("two", task({ name: "a", execute: () => 1 }), task({ name: "b", execute: () => 2 })), { backend });
+    const seen: Transition[][] = [];
+    const storedWhenHeard: number[] = [];
+    engine.on("committed", (e) => {
+      expect(e.flowUuid).toBe(engine.flowDetailId);
+      seen.push([...e.transitions]);
+      storedWhenHeard.push(backend.done);
+    });
+    await engine.run();
+    expect(seen.length).toBe(backend.begun);
+    expect(storedWhenHeard).toEqual(seen.map((_, i) => i + 1)); // each once its own commit is done, none before
+    const trail = await backend.getTrail(engine.flowDetailId);
+    expect(trail.map(({ seq: _seq, ...t }) => t)).toEqual(seen.flat());
+    expect(seen.flat().map((t) => `${t.atom ?? "flow"} ${t.to}`)).toEqual(["flow RUNNING", "a RUNNING", "a SUCCESS", "b RUNNING", "b SUCCESS", "flow SUCCESS"]);
   });
 });

@@ -115,6 +115,57 @@ describe("a runner and its client", () => {
   });
 });
 
+describe("resumeOrStart by a key", () => {
+  it("starts the flow once; a second page (and a page after a reload) gets the same flow back, resumed, then finished", async () => {
+    const { backend, runner, connect } = setUp();
+    const first = await runner.resumeOrStart("signup:ada", "signup", [], { run: false });
+    expect(first.outcome).toBe("started");
+    expect(first.snapshot.state).toBe("PENDING");
+    expect(await backend.getKeyedFlow?.("signup:ada")).toBe(first.snapshot.uuid);
+    // Another page of the same worker: the runner's own engine for it, not a second one.
+    const other = connect();
+    const again = await other.resumeOrStart("signup:ada", "signup");
+    expect(again.outcome).toBe("resumed");
+    expect(again.snapshot.uuid).toBe(first.snapshot.uuid);
+    expect((await other.run(first.snapshot.uuid)).waitingFor.map((w) => w.name)).toEqual(["email"]);
+    await other.provide(first.snapshot.uuid, "email", "ada@example.org");
+    expect((await other.run(first.snapshot.uuid)).state).toBe("SUCCESS");
+    expect((await runner.stats()).flows).toBe(1);
+    // Finished: returned as it ended (nothing runs), or replaced by a new flow on request.
+    const ended = await runner.resumeOrStart("signup:ada", "signup");
+    expect([ended.outcome, ended.snapshot.uuid, ended.snapshot.state]).toEqual(["finished", first.snapshot.uuid, "SUCCESS"]);
+    const fresh = await runner.resumeOrStart("signup:ada", "signup", [], { ifFinished: "start", run: false });
+    expect(fresh.outcome).toBe("started");
+    expect(fresh.replaced).toEqual({ flowDetailId: first.snapshot.uuid, reason: "finished" });
+    expect(fresh.snapshot.uuid).not.toBe(first.snapshot.uuid);
+  });
+
+  it("a new runner (a restarted worker) resumes the key's flow from the log book, with the factory's arguments and store", async () => {
+    const backend = new MemoryBackend();
+    const started = await setUp({ backend }).runner.resumeOrStart("greet:bo", "greet", ["bo"], { run: false, store: { extra: 1 } });
+    const { runner } = setUp({ backend }); // a new worker: its runner holds no engine yet
+    const resumed = await runner.resumeOrStart("greet:bo", "greet", ["ignored: the stored flow is resumed"]);
+    expect([resumed.outcome, resumed.snapshot.uuid]).toEqual(["resumed", started.snapshot.uuid]);
+    const done = await runner.run(started.snapshot.uuid);
+    expect(done.atoms.map((a) => a.result)).toEqual(["hello bo"]);
+    expect(done.flowDetail.factory).toEqual({ name: "greet", args: ["bo"] });
+    expect(done.flowDetail.store).toEqual({ extra: 1 });
+  });
+
+  it("a key whose flow is gone starts anew (or throws NotFound); bad input is refused in the page; an unknown flow name is NotFound", async () => {
+    const { backend, runner } = setUp();
+    const gone = await runner.resumeOrStart("greet:cy", "greet", ["cy"], { run: false });
+    await backend.destroyLogBook(gone.snapshot.flowDetail.bookUuid);
+    await expect(runner.resumeOrStart("greet:cy", "greet", ["cy"], { ifMissing: "throw" })).rejects.toBeInstanceOf(NotFound);
+    const anew = await runner.resumeOrStart("greet:cy", "greet", ["cy"], { run: false });
+    expect([anew.outcome, anew.replaced]).toEqual(["started", { flowDetailId: gone.snapshot.uuid, reason: "missing" }]);
+    await expect(runner.resumeOrStart("", "greet", ["cy"])).rejects.toBeInstanceOf(InvalidFormat);
+    await expect(runner.resumeOrStart("k", "greet", [() => "cy"] as unknown as [string])).rejects.toBeInstanceOf(InvalidFormat);
+    await expect(runner.resumeOrStart("k", "nope" as "greet", ["cy"])).rejects.toBeInstanceOf(NotFound);
+    expect(await backend.getKeyedFlow?.("k")).toBeUndefined();
+  });
+});
+
 describe("errors cross with their class", () => {
   it("cancel: the run under way rejects with Cancelled, and the flow is reverted", async () => {
     const { runner } = setUp();
