@@ -11,7 +11,7 @@
  * return decodeRecord("flow detail", stored.get(uuid), { uuid });
  * @module taskflow-ts/backend
  */
-export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
+export type { Backend, ClaimedFlow, ExpireOptions, ListOptions } from "./ports/backend.js";
 export type { AtomDetail, Fence, FlowDetail, KeyBinding, LogBook, TrailEntry, Transition, WriteBatch } from "./persistence/models.js";
 export { decodeTrail, trailOf, type TrailRecord } from "./persistence/trail.js";
 export { checkKeys } from "./persistence/keys.js";

@@ -41,7 +41,7 @@ export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
 export type { FlowStorage, StoredValues } from "./storage/storage.js";
 export type { Carried, FetchAll, Merge, Needs, Provided, ProvidedBy, Results, Several } from "./typing.js";
 export { checkStorable } from "./storage/storable.js";
-export type { Backend, ExpireOptions, ListOptions } from "./ports/backend.js";
+export type { Backend, ClaimedFlow, ExpireOptions, ListOptions } from "./ports/backend.js";
 export type { Lease, LockOptions, LockService } from "./ports/lock.js";
 export { MemoryLockService } from "./locks/memory.js";
 export { type Clock, systemClock } from "./ports/clock.js";

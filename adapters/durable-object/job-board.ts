@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { DisallowedAccess, Failure, InvalidFormat, JobFailure, NotFound, defaultIds, systemClock, type Clock, type Duration, type FailureData, type IdGenerator } from "taskflow-ts";
 import {
-  byPriority, checkClaim, checkJobDetails, checkOwner, claimJob, heldJob, jobAt, leaseOf, matches, newJob, nextExpiry, settleJob,
-  type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions,
+  byPriority, checkClaim, checkJobDetails, checkOwner, checkUpdates, claimJob, claimJobs, heldJob, jobAt, leaseOf, matches, newJob, nextExpiry, settleJob, updateJobs,
+  type ClaimOptions, type ClaimUpdate, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions,
 } from "taskflow-ts/jobs";
 
 /**
@@ -68,7 +68,9 @@ export interface JobBoardRpc {
   get(credential: JobBoardCredential, uuid: string): Promise<JobBoardReply<Job>>;
   list(credential: JobBoardCredential, filter: JobFilter): Promise<JobBoardReply<Job[]>>;
   claim(credential: JobBoardCredential, uuid: string, owner: string, leaseMs?: Duration): Promise<JobBoardReply<JobClaim>>;
+  claimMany(credential: JobBoardCredential, uuids: string[], owner: string, leaseMs?: Duration): Promise<JobBoardReply<JobClaim[]>>;
   renew(credential: JobBoardCredential, claim: JobClaim, leaseMs?: Duration): Promise<JobBoardReply<JobClaim>>;
+  updateMany(credential: JobBoardCredential, updates: ClaimUpdate[], leaseMs?: Duration): Promise<JobBoardReply<Array<JobClaim | null>>>;
   consume(credential: JobBoardCredential, claim: JobClaim): Promise<JobBoardReply<null>>;
   abandon(credential: JobBoardCredential, claim: JobClaim): Promise<JobBoardReply<null>>;
   trash(credential: JobBoardCredential, claim: JobClaim): Promise<JobBoardReply<null>>;
@@ -161,6 +163,39 @@ export class JobBoardObject<Env = unknown> extends DurableObject<Env> implements
     });
   }
 
+  /** See {@link JobBoard.claimMany}: one `transactionSync` for all of them. */
+  async claimMany(credential: JobBoardCredential, uuids: string[], owner: string, leaseMs?: Duration): Promise<JobBoardReply<JobClaim[]>> {
+    return this.#reply(credential, () => checkOwner(owner), async () => {
+      const lease = leaseOf(leaseMs ?? DEFAULT_LEASE_MS);
+      const claims = this.ctx.storage.transactionSync(() => {
+        const { jobs, claims } = claimJobs((uuid) => this.#find(uuid), uuids, owner, lease, this.now());
+        for (const job of jobs) this.ctx.storage.kv.put(TODO + job.uuid, job);
+        return claims;
+      });
+      if (claims.length > 0) await this.#arm();
+      return claims;
+    });
+  }
+
+  /**
+   * See {@link JobBoard.updateMany}: one `transactionSync` for all of them; a refused update is
+   * `null` (RPC carries no `undefined` in an array).
+   */
+  async updateMany(credential: JobBoardCredential, updates: ClaimUpdate[], leaseMs?: Duration): Promise<JobBoardReply<Array<JobClaim | null>>> {
+    return this.#reply(credential, () => checkUpdates(updates)[0]?.claim.owner, async () => {
+      const lease = leaseOf(leaseMs ?? DEFAULT_LEASE_MS);
+      const checked = checkUpdates(updates);
+      const { results, abandoned } = this.ctx.storage.transactionSync(() => {
+        const { jobs, results } = updateJobs((uuid) => this.#find(uuid), checked, lease, this.now());
+        for (const job of jobs) this.#store(job);
+        return { results, abandoned: jobs.some((j) => j.state === "UNCLAIMED") };
+      });
+      if (abandoned) this.#wake();
+      if (checked.some((u) => u.action === "renew")) await this.#arm();
+      return results.map((r) => r ?? null);
+    });
+  }
+
   async renew(credential: JobBoardCredential, claim: JobClaim, leaseMs?: Duration): Promise<JobBoardReply<JobClaim>> {
     return this.#reply(credential, () => checkClaim(claim).owner, async () => {
       const checked = checkClaim(claim);
@@ -242,12 +277,17 @@ export class JobBoardObject<Env = unknown> extends DurableObject<Env> implements
     return this.ctx.storage.transactionSync(() => {
       const now = this.now();
       const [job, out] = fn(heldJob(this.#find(claim.jobUuid), claim, action, now), now);
-      if (job.state === "COMPLETE" || job.state === "TRASHED") {
-        this.ctx.storage.kv.delete(TODO + job.uuid); // off the list of what is to do
-        this.ctx.storage.kv.put(DONE + job.uuid, job);
-      } else this.ctx.storage.kv.put(TODO + job.uuid, job);
+      this.#store(job);
       return out;
     });
+  }
+
+  /** Stores a job under the prefix of its state: a finished one goes off the list of what is to do. */
+  #store(job: Job): void {
+    if (job.state === "COMPLETE" || job.state === "TRASHED") {
+      this.ctx.storage.kv.delete(TODO + job.uuid);
+      this.ctx.storage.kv.put(DONE + job.uuid, job);
+    } else this.ctx.storage.kv.put(TODO + job.uuid, job);
   }
 
   #find(uuid: string): Job | undefined {
@@ -377,9 +417,25 @@ export class DurableObjectJobBoard implements JobBoard {
     return this.#call((c) => this.stub.claim(c, uuid, owner, lease), owner);
   }
 
+  async claimMany(uuids: string[], owner: string, options: ClaimOptions = {}): Promise<JobClaim[]> {
+    checkOwner(owner);
+    const lease = leaseOf(options.leaseMs ?? this.#leaseMs);
+    claimJobs(() => undefined, uuids, owner, lease, 0); // refused here already, without a round trip
+    if (uuids.length === 0) return [];
+    return this.#call((c) => this.stub.claimMany(c, uuids, owner, lease), owner);
+  }
+
   async renew(claim: JobClaim, options: ClaimOptions = {}): Promise<JobClaim> {
     const lease = leaseOf(options.leaseMs ?? this.#leaseMs);
     return this.#call((c) => this.stub.renew(c, claim, lease), claim.owner);
+  }
+
+  async updateMany(updates: ClaimUpdate[], options: ClaimOptions = {}): Promise<Array<JobClaim | undefined>> {
+    const lease = leaseOf(options.leaseMs ?? this.#leaseMs);
+    const checked = checkUpdates(updates);
+    if (checked.length === 0) return [];
+    const results = await this.#call((c) => this.stub.updateMany(c, checked, lease), checked[0]?.claim.owner);
+    return results.map((r) => r ?? undefined);
   }
 
   async consume(claim: JobClaim): Promise<void> {

@@ -1,5 +1,5 @@
 import { InvalidFormat, NotFound } from "taskflow-ts";
-import { byPriority, type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions } from "taskflow-ts/jobs";
+import { byPriority, checkOwner, checkUpdates, claimJobs, leaseOf, type ClaimOptions, type ClaimUpdate, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions } from "taskflow-ts/jobs";
 
 /**
  * Options of {@link ShardedJobBoard}.
@@ -60,6 +60,45 @@ export class ShardedJobBoard implements JobBoard {
   async claim(uuid: string, owner: string, options?: ClaimOptions): Promise<JobClaim> {
     const [name, inner] = this.#split(uuid);
     return { ...(await this.#board(name).claim(inner, owner, options)), jobUuid: uuid };
+  }
+
+  /** Claims on each shard in one call of its own (the shards at once), in the order of `uuids`. */
+  async claimMany(uuids: string[], owner: string, options?: ClaimOptions): Promise<JobClaim[]> {
+    claimJobs(() => undefined, uuids, checkOwner(owner), leaseOf(options?.leaseMs ?? 1), 0); // refused before any shard is asked
+    const byShard = this.#byShard(uuids, (uuid) => uuid);
+    const got = new Map<string, JobClaim>();
+    await Promise.all([...byShard].map(async ([name, outers]) => {
+      const claims = await this.#board(name).claimMany(outers.map((u) => this.#split(u)[1]), owner, options);
+      for (const claim of claims) got.set(name + SEPARATOR + claim.jobUuid, { ...claim, jobUuid: name + SEPARATOR + claim.jobUuid });
+    }));
+    return [...new Set(uuids)].flatMap((uuid) => got.get(uuid) ?? []);
+  }
+
+  /** Updates on each shard in one call of its own (the shards at once), results in the order of `updates`. */
+  async updateMany(updates: ClaimUpdate[], options?: ClaimOptions): Promise<Array<JobClaim | undefined>> {
+    checkUpdates(updates); // refused before any shard is asked
+    const results: Array<JobClaim | undefined> = new Array(updates.length);
+    const byShard = this.#byShard(updates.map((u, i) => [u, i] as const), ([u]) => u.claim.jobUuid);
+    await Promise.all([...byShard].map(async ([name, entries]) => {
+      const out = await this.#board(name).updateMany(entries.map(([u]) => ({ ...u, claim: { ...u.claim, jobUuid: this.#split(u.claim.jobUuid)[1] } })), options);
+      entries.forEach(([u, i], k) => {
+        const r = out[k];
+        results[i] = r && { ...r, jobUuid: u.claim.jobUuid };
+      });
+    }));
+    return results;
+  }
+
+  /** `items` by the shard of their job; those of no shard of this board left out (no shard has their job). */
+  #byShard<T>(items: readonly T[], uuidOf: (item: T) => string): Map<string, T[]> {
+    const byShard = new Map<string, T[]>();
+    for (const item of items) {
+      const uuid = uuidOf(item);
+      const at = typeof uuid === "string" ? uuid.indexOf(SEPARATOR) : -1;
+      const name = at > 0 ? uuid.slice(0, at) : "";
+      if (Object.hasOwn(this.shards, name)) byShard.set(name, [...(byShard.get(name) ?? []), item]);
+    }
+    return byShard;
   }
 
   async renew(claim: JobClaim, options?: ClaimOptions): Promise<JobClaim> {

@@ -1,5 +1,5 @@
 import { unwrap } from "idb";
-import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type TrailEntry, type WriteBatch } from "taskflow-ts";
+import { MemoryLockService, NotFound, StorageFailure, systemClock, type AtomDetail, type Backend, type ClaimedFlow, type ExpireOptions, type FlowDetail, type ListOptions, type LockService, type LogBook, type TrailEntry, type WriteBatch } from "taskflow-ts";
 import { checkKeys, decodeEach, decodeRecord, decodeTrail, expiryLimit, fencedFlows, finishedAmong, isFinished, lastActive, nextEpoch, trailOf, unfinishedAmong, type FinishedBook, type StoredEntry } from "taskflow-ts/backend";
 import { connect, type Db, type StoreName } from "./connect.js";
 import { storageError } from "./errors.js";
@@ -362,6 +362,49 @@ export class IndexedDbBackend implements Backend {
     this.#epochs.set(flowUuid, epoch);
     this.#trailSeqs.set(flowUuid, seq);
     return epoch;
+  }
+
+  /**
+   * See {@link Backend.claimFlows}: every token raised in one readwrite transaction as
+   * {@link claim} raises one, and what each engine loads read back in it (a host starting many
+   * jobs at once: one transaction instead of a claim and three reads each). A flow named twice
+   * is claimed twice, in order: the first token is superseded at once.
+   */
+  async claimFlows(flowUuids: string[]): Promise<ClaimedFlow[]> {
+    if (flowUuids.length === 0) return [];
+    const unique = [...new Set(flowUuids)];
+    const claimed = await this.#write("commit", async (tx) => {
+      const flows = tx.objectStore("flows");
+      const raw = unwrap(tx);
+      const stored = await Promise.all(unique.map((id) => flows.get(id) as Promise<FlowDetail | undefined>));
+      const latest = new Map(unique.map((id, i) => [id, stored[i]]));
+      const epochs = flowUuids.map((id) => {
+        const before = latest.get(id);
+        if (!before) throw new NotFound(`flow detail "${id}" is not stored, so it cannot be claimed; nothing was claimed`);
+        const { flow, epoch } = nextEpoch(before) as { flow: FlowDetail; epoch: number };
+        handled(flows.put(flow));
+        raiseToken(raw, id, before.epoch, epoch); // as claim() does: a commit fenced with the old token now fails
+        latest.set(id, flow);
+        return epoch;
+      });
+      // Read after the puts, in the same transaction: what each engine would load now.
+      const loaded = new Map(await Promise.all(unique.map(async (id) => {
+        const flow = toFlowDetail(latest.get(id));
+        const [book, atoms] = await Promise.all([tx.objectStore("books").get(flow.bookUuid), tx.objectStore("atoms").index("flowUuid").getAll(id)]);
+        if (book === undefined) throw new NotFound(`log book "${flow.bookUuid}" of flow detail "${id}" is not stored; nothing was claimed`);
+        return [id, { flow, book: toLogBook(book), atoms: atoms.map(toAtomDetail) }] as const;
+      })));
+      (raw as Partial<Pick<IDBTransaction, "commit">>).commit?.();
+      const seen = new Set<string>();
+      return flowUuids.map((id, i) => {
+        const records = loaded.get(id) as Omit<ClaimedFlow, "epoch">;
+        const own = seen.has(id) ? structuredClone(records) : records; // each caller's own copy
+        seen.add(id);
+        return { epoch: epochs[i] as number, ...own };
+      });
+    });
+    for (const { flow, epoch } of claimed) this.#epochs.set(flow.uuid, epoch); // in order: a flow named twice ends with its second token
+    return claimed;
   }
 
   /** See {@link Backend.getKeyedFlow}. */

@@ -1,8 +1,8 @@
 import { type IDBPDatabase, type IDBPTransaction, wrap } from "idb";
 import { InvalidFormat, JobFailure, NotFound, StorageFailure, defaultIds, systemClock, type Clock, type Duration, type IdGenerator } from "taskflow-ts";
 import {
-  byPriority, checkClaim, checkJobDetails, checkOwner, claimJob, heldJob, jobAt, leaseOf, matches, newJob, nextExpiry, settleJob, waitForJobs,
-  type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions,
+  byPriority, checkClaim, checkJobDetails, checkOwner, checkUpdates, claimJob, claimJobs, heldJob, jobAt, leaseOf, matches, newJob, nextExpiry, settleJob, updateJobs, waitForJobs,
+  type ClaimOptions, type ClaimUpdate, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions,
 } from "taskflow-ts/jobs";
 import { storageError } from "./errors.js";
 
@@ -132,6 +132,44 @@ export class IndexedDbJobBoard implements JobBoard {
       await tx.store.put(job);
       return claim;
     });
+  }
+
+  /** See {@link JobBoard.claimMany}: the jobs read and written in one readwrite transaction. */
+  async claimMany(uuids: string[], owner: string, options: ClaimOptions = {}): Promise<JobClaim[]> {
+    this.#open();
+    checkOwner(owner);
+    const leaseMs = leaseOf(options.leaseMs ?? this.#leaseMs);
+    claimJobs(() => undefined, uuids, owner, leaseMs, 0); // refuses what is not an array of uuids before a transaction
+    if (uuids.length === 0) return [];
+    return this.#write("commit", async (tx) => {
+      const stored = await this.#getAll(tx, uuids);
+      const { jobs, claims } = claimJobs((uuid) => stored.get(uuid), uuids, owner, leaseMs, this.#clock.now());
+      await Promise.all(jobs.map((job) => tx.store.put(job)));
+      return claims;
+    });
+  }
+
+  /** See {@link JobBoard.updateMany}: the jobs read and written in one readwrite transaction. */
+  async updateMany(updates: ClaimUpdate[], options: ClaimOptions = {}): Promise<Array<JobClaim | undefined>> {
+    this.#open();
+    const leaseMs = leaseOf(options.leaseMs ?? this.#leaseMs);
+    const checked = checkUpdates(updates);
+    if (checked.length === 0) return [];
+    const { results, abandoned } = await this.#write("commit", async (tx) => {
+      const stored = await this.#getAll(tx, checked.map((u) => u.claim.jobUuid));
+      const { jobs, results } = updateJobs((uuid) => stored.get(uuid), checked, leaseMs, this.#clock.now());
+      await Promise.all(jobs.map((job) => tx.store.put(job)));
+      return { results, abandoned: jobs.some((j) => j.state === "UNCLAIMED") };
+    });
+    if (abandoned) this.#tell({ type: "abandoned" });
+    return results;
+  }
+
+  /** The jobs `uuids` name, as stored, read in `tx` (all requests queued at once). */
+  async #getAll(tx: IDBPTransaction<JobsDb, ["jobs"], "readwrite">, uuids: string[]): Promise<Map<string, Job>> {
+    const unique = [...new Set(uuids)];
+    const jobs = await Promise.all(unique.map((uuid) => tx.store.get(uuid)));
+    return new Map(unique.flatMap((uuid, i) => (jobs[i] ? [[uuid, jobs[i]] as const] : [])));
   }
 
   async renew(claim: JobClaim, options: ClaimOptions = {}): Promise<JobClaim> {

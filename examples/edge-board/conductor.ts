@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { NotFound } from "taskflow-ts";
 import { DurableObjectJobBoard, ShardedJobBoard, jobBoardCredential, type JobBoardRpc } from "taskflow-ts/durable-object";
-import { NonBlockingConductor, type ClaimOptions, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions } from "taskflow-ts/jobs";
+import { NonBlockingConductor, type ClaimOptions, type ClaimUpdate, type Job, type JobBoard, type JobClaim, type JobDetails, type JobFilter, type WaitOptions } from "taskflow-ts/jobs";
 import { RemoteBackend } from "./books.js";
 import { invoiceFlows } from "./flows.js";
 import type { Env } from "./worker.js";
@@ -37,7 +37,9 @@ class IdleBoard implements JobBoard {
   get(uuid: string): Promise<Job> { return this.inner.get(uuid); }
   iterate(filter?: JobFilter): AsyncIterable<Job> { return this.inner.iterate(filter); }
   claim(uuid: string, owner: string, options?: ClaimOptions): Promise<JobClaim> { return this.inner.claim(uuid, owner, options); }
+  claimMany(uuids: string[], owner: string, options?: ClaimOptions): Promise<JobClaim[]> { return this.inner.claimMany(uuids, owner, options); }
   renew(claim: JobClaim, options?: ClaimOptions): Promise<JobClaim> { return this.inner.renew(claim, options); }
+  updateMany(updates: ClaimUpdate[], options?: ClaimOptions): Promise<Array<JobClaim | undefined>> { return this.inner.updateMany(updates, options); }
   consume(claim: JobClaim): Promise<void> { return this.inner.consume(claim); }
   abandon(claim: JobClaim): Promise<void> { return this.inner.abandon(claim); }
   trash(claim: JobClaim): Promise<void> { return this.inner.trash(claim); }

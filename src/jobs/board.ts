@@ -1,5 +1,5 @@
 import type { Duration } from "../duration.js";
-import type { Job, JobClaim, JobDetails, JobFilter } from "./job.js";
+import type { ClaimUpdate, Job, JobClaim, JobDetails, JobFilter } from "./job.js";
 
 /**
  * Options of {@link JobBoard.claim}.
@@ -62,6 +62,14 @@ export interface JobBoard {
    */
   claim(uuid: string, owner: string, options?: ClaimOptions): Promise<JobClaim>;
   /**
+   * Claims for `owner` those of `uuids` that can be claimed now, in one transaction (a conductor
+   * that runs many jobs at once takes them in one call): the claims got, in the order of `uuids`.
+   * A job held (even by `owner`), complete, trashed or unknown is skipped, as {@link claim} would
+   * refuse it; a uuid given twice is claimed once.
+   * @throws InvalidFormat for an empty owner, a bad lease or `uuids` not an array of strings; nothing is claimed
+   */
+  claimMany(uuids: string[], owner: string, options?: ClaimOptions): Promise<JobClaim[]>;
+  /**
    * Extends a held claim by its lease from now; resolves with the claim and its new expiry.
    * @throws LockLost when the lease ran out or another claim followed; JobFailure when someone else holds it
    */
@@ -72,6 +80,16 @@ export interface JobBoard {
   abandon(claim: JobClaim): Promise<void>;
   /** Marks the job TRASHED: it cannot run (its dispatch failed), and no one claims it again. @throws as {@link renew} */
   trash(claim: JobClaim): Promise<void>;
+  /**
+   * Renews, consumes, abandons or trashes several held claims of one owner in one transaction
+   * (a conductor's renewals and settlements of one moment). Each update is judged alone, as
+   * {@link renew} and the others judge theirs: its result is the claim (with its new expiry for a
+   * renewal) when it was applied, `undefined` when the claim no longer held its job (ran out, was
+   * followed by another, the job is settled or unknown): that one changed nothing.
+   * `options.leaseMs` is the renewals' lease.
+   * @throws InvalidFormat for an update that is not one, or claims of several owners; nothing changes
+   */
+  updateMany(updates: ClaimUpdate[], options?: ClaimOptions): Promise<Array<JobClaim | undefined>>;
   /**
    * Resolves with the unclaimed jobs once there is one: at once if there are, or when one is
    * posted, abandoned, or its holder's lease runs out.

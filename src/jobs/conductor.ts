@@ -1,16 +1,16 @@
 import type { Duration } from "../duration.js";
-import { ConductorFailure, DependencyFailure, ExecutionFailure, JobFailure, LockLost, MultipleChoices, NotFound, StorageFailure, UnclaimableJob } from "../errors.js";
+import { ConductorFailure, DependencyFailure, ExecutionFailure, JobFailure, LockLost, MultipleChoices, NotFound, StorageFailure } from "../errors.js";
 import { Engine, type EngineOptions } from "../engine/engine.js";
 import type { FlowRegistry } from "../engine/helpers.js";
 import type { FlowItem } from "../patterns/flow.js";
 import { BackendWrapper } from "../persistence/wrappers.js";
-import type { Backend } from "../ports/backend.js";
-import type { WriteBatch } from "../persistence/models.js";
+import type { Backend, ClaimedFlow } from "../ports/backend.js";
+import type { AtomDetail, FlowDetail, LogBook, WriteBatch } from "../persistence/models.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { Lease, LockService } from "../ports/lock.js";
 import type { FlowState } from "../states.js";
 import type { JobBoard } from "./board.js";
-import type { Job, JobClaim } from "./job.js";
+import type { ClaimUpdate, Job, JobClaim } from "./job.js";
 import { leaseOf } from "./memory.js";
 
 /**
@@ -88,13 +88,68 @@ function stateOf(engine: Engine): FlowState {
 class JobFencedBackend extends BackendWrapper {
   override readonly claim: ((flowUuid: string) => Promise<number>) | undefined;
   readonly #fence: { flowUuid: string; epoch: number } | undefined;
-  constructor(inner: Backend, flowUuid: string, epoch: number | undefined) {
+  /** What the claim's transaction read (`claimFlows`): the engine's first load of each, not read again. */
+  readonly #loaded: Partial<ClaimedFlow>;
+  constructor(inner: Backend, flowUuid: string, epoch: number | undefined, loaded: Partial<ClaimedFlow> = {}) {
     super(inner);
     this.#fence = epoch === undefined ? undefined : { flowUuid, epoch };
     this.claim = epoch === undefined ? undefined : async (uuid) => (uuid === flowUuid ? epoch : (inner.claim as (u: string) => Promise<number>)(uuid));
+    this.#loaded = { ...loaded };
   }
   override commit(batch: WriteBatch): Promise<void> {
     return super.commit(batch.fence || !this.#fence ? batch : { ...batch, fence: this.#fence });
+  }
+  /** The record read with the claim, once; the backend's afterwards (a reload reads what is stored now). */
+  #once<K extends "flow" | "book" | "atoms">(key: K, uuid: string, read: () => Promise<ClaimedFlow[K]>): Promise<ClaimedFlow[K]> {
+    const held = this.#loaded[key];
+    if (held === undefined || uuid !== (key === "atoms" ? this.#fence?.flowUuid : (held as FlowDetail | LogBook).uuid)) return read();
+    delete this.#loaded[key];
+    return Promise.resolve(held as ClaimedFlow[K]);
+  }
+  override getFlowDetail(uuid: string): Promise<FlowDetail> {
+    return this.#once("flow", uuid, () => super.getFlowDetail(uuid));
+  }
+  override getLogBook(uuid: string): Promise<LogBook> {
+    return this.#once("book", uuid, () => super.getLogBook(uuid));
+  }
+  override getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
+    return this.#once("atoms", flowUuid, () => super.getAtomDetails(flowUuid));
+  }
+}
+
+/**
+ * Calls made while the previous one is under way go together in the next one (as the IndexedDB
+ * backend's group commit does with batches): a conductor running many jobs makes one board call
+ * for the renewals and settlements of a moment, and one backend call for its flows' claims.
+ * `send` answers each item in order (a promise for one rejects that item alone); when it throws,
+ * every item of its call fails with it.
+ */
+class Batcher<I, O> {
+  #waiting: Array<{ item: I; resolve: (out: O | Promise<O>) => void; reject: (error: unknown) => void }> = [];
+  #busy = false;
+  constructor(private readonly send: (items: I[]) => Promise<Array<O | Promise<O>>>) {}
+  add(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#waiting.push({ item, resolve, reject });
+      if (!this.#busy) void this.#drain();
+    });
+  }
+  async #drain(): Promise<void> {
+    this.#busy = true;
+    try {
+      await Promise.resolve(); // the calls of this moment's other jobs join the first
+      while (this.#waiting.length > 0) {
+        const group = this.#waiting.splice(0);
+        try {
+          const out = await this.send(group.map((w) => w.item));
+          group.forEach((w, i) => w.resolve(out[i] as O | Promise<O>));
+        } catch (error) {
+          for (const w of group) w.reject(error);
+        }
+      }
+    } finally {
+      this.#busy = false;
+    }
   }
 }
 
@@ -130,6 +185,10 @@ export class Conductor {
   readonly #maxJobs: number;
   readonly #listeners = new Map<keyof ConductorEvents, Set<(event: never) => void>>();
   readonly #engines = new Set<Engine>();
+  /** Renewals and settlements of this conductor's jobs: those of one moment in one board call. */
+  readonly #updates: Batcher<ClaimUpdate, JobClaim | undefined>;
+  /** Claims of the jobs' flows: those of one moment in one backend transaction. */
+  readonly #flowClaims: Batcher<string, Partial<ClaimedFlow>>;
   #stopper: AbortController | undefined;
   #running: Promise<void> | undefined;
 
@@ -142,6 +201,19 @@ export class Conductor {
     const maxJobs = options.maxJobs ?? 1;
     if (!Number.isInteger(maxJobs) || maxJobs < 1) throw new ConductorFailure(`maxJobs must be an integer ≥ 1, got ${String(maxJobs)}`);
     this.#maxJobs = maxJobs;
+    this.#updates = new Batcher((updates) => options.board.updateMany(updates, { leaseMs: this.#leaseMs }));
+    const { backend } = options;
+    this.#flowClaims = new Batcher<string, Partial<ClaimedFlow>>(async (uuids) => {
+      if (!backend.claimFlows) {
+        return uuids.map(async (uuid) => {
+          const epoch = await backend.claim?.(uuid);
+          return epoch === undefined ? {} : { epoch };
+        });
+      }
+      const one = (uuid: string) => (backend.claimFlows as (u: string[]) => Promise<ClaimedFlow[]>)([uuid]).then(([c]) => c as ClaimedFlow);
+      // A group refused as a whole (one flow deleted meanwhile): each again alone, so that the refusal is its flow's own.
+      return uuids.length === 1 ? [one(uuids[0] as string)] : backend.claimFlows(uuids).catch(() => uuids.map(one));
+    });
   }
 
   /** Subscribes to one kind of event; returns the function that unsubscribes. */
@@ -196,15 +268,18 @@ export class Conductor {
         this.#emit("error", { error });
         break; // a board that cannot wait (closed, unreachable) ends the run
       }
-      for (const job of jobs) {
-        if (stop.aborted || active.size >= this.#maxJobs || dispatched >= maxDispatches) break;
-        let claim: JobClaim;
-        try {
-          claim = await this.#options.board.claim(job.uuid, this.name, { leaseMs: this.#leaseMs });
-        } catch (error) {
-          if (!(error instanceof UnclaimableJob || error instanceof NotFound)) this.#emit("error", { error });
-          continue; // another conductor was faster
-        }
+      // The jobs there is room for, claimed in one call (one transaction on the board).
+      const room = Math.min(this.#maxJobs - active.size, maxDispatches - dispatched);
+      if (stop.aborted || room <= 0 || jobs.length === 0) continue;
+      let claims: JobClaim[];
+      try {
+        claims = await this.#options.board.claimMany(jobs.slice(0, room).map((j) => j.uuid), this.name, { leaseMs: this.#leaseMs });
+      } catch (error) {
+        this.#emit("error", { error });
+        continue;
+      }
+      for (const claim of claims) {
+        const job = jobs.find((j) => j.uuid === claim.jobUuid) as Job;
         dispatched++;
         const running: Promise<void> = this.#dispatch({ ...job, state: "CLAIMED", owner: claim.owner, expiresAt: claim.expiresAt, claims: claim.token }, claim).finally(() => active.delete(running));
         active.add(running);
@@ -224,7 +299,7 @@ export class Conductor {
         await this.#clock.sleep(this.#leaseMs / 3, done.signal);
         if (done.signal.aborted) return;
         try {
-          claim = await this.#options.board.renew(claim, { leaseMs: this.#leaseMs });
+          claim = await this.#renew(claim);
           this.#emit("renewed", { job, claim });
         } catch (error) {
           lost.abort(error instanceof LockLost ? error : new LockLost(`job "${job.uuid}": its claim could not be renewed: ${String((error as Error)?.message ?? error)}`, { cause: error }));
@@ -245,23 +320,25 @@ export class Conductor {
   }
 
   async #settle(job: Job, claim: JobClaim, outcome: Outcome): Promise<void> {
-    const board = this.#options.board;
+    if (outcome.kind === "lost") return this.#emit("lost", { job, error: outcome.error });
     try {
-      if (outcome.kind === "consume") {
-        await board.consume(claim);
-        this.#emit("consumed", { job, state: outcome.state, ...(outcome.error === undefined ? {} : { error: outcome.error }) });
-      } else if (outcome.kind === "abandon") {
-        await board.abandon(claim);
-        this.#emit("abandoned", { job, reason: outcome.reason, ...(outcome.error === undefined ? {} : { error: outcome.error }) });
-      } else if (outcome.kind === "trash") {
-        await board.trash(claim);
-        this.#emit("trashed", { job, error: outcome.error });
-      } else this.#emit("lost", { job, error: outcome.error });
+      if (!(await this.#updates.add({ claim, action: outcome.kind }))) {
+        // The claim went while the job was settling (ran out, taken over): the next holder settles it.
+        return this.#emit("lost", { job, error: new LockLost(`cannot ${outcome.kind} job "${job.uuid}": the claim of "${claim.owner}" (token ${claim.token}) no longer holds it; nothing changed`) });
+      }
+      if (outcome.kind === "consume") this.#emit("consumed", { job, state: outcome.state, ...(outcome.error === undefined ? {} : { error: outcome.error }) });
+      else if (outcome.kind === "abandon") this.#emit("abandoned", { job, reason: outcome.reason, ...(outcome.error === undefined ? {} : { error: outcome.error }) });
+      else this.#emit("trashed", { job, error: outcome.error });
     } catch (error) {
-      // The claim went while the job was settling (ran out, taken over): the next holder settles it.
-      if (error instanceof LockLost || error instanceof JobFailure || error instanceof NotFound) this.#emit("lost", { job, error });
-      else this.#emit("error", { error });
+      this.#emit("error", { error });
     }
+  }
+
+  /** Renews a claim with the renewals and settlements of the conductor's other jobs (one board call). @throws LockLost when it no longer holds its job */
+  async #renew(claim: JobClaim): Promise<JobClaim> {
+    const renewed = await this.#updates.add({ claim, action: "renew" });
+    if (!renewed) throw new LockLost(`job "${claim.jobUuid}": the claim of "${claim.owner}" (token ${claim.token}) ran out or was followed by another; stop working on it`);
+    return renewed;
   }
 
   /** Builds, fences and runs the job's flow; says what to do with the job. */
@@ -305,17 +382,19 @@ export class Conductor {
         return error instanceof StorageFailure ? { kind: "abandon", reason: "its flow detail could not be stored", error } : { kind: "trash", error };
       }
     }
-    let epoch: number | undefined;
+    let loaded: Partial<ClaimedFlow>;
     try {
-      epoch = await backend.claim?.(where.flowUuid);
+      // With the other jobs starting now: one transaction raises every token and reads what
+      // each engine loads (when the backend can: `claimFlows`).
+      loaded = await this.#flowClaims.add(where.flowUuid);
       // Still ours after the token was raised? A holder whose lease ran out before it raised the
       // token stops here, before it writes anything.
-      renewed(await this.#options.board.renew(claim(), { leaseMs: this.#leaseMs }));
+      renewed(await this.#renew(claim()));
     } catch (error) {
       if (error instanceof LockLost || error instanceof JobFailure || error instanceof NotFound) return { kind: "lost", error };
       return { kind: "abandon", reason: "its flow could not be claimed", error };
     }
-    const engine = new Engine(flow, { ...common, backend: new JobFencedBackend(backend, where.flowUuid, epoch), flowDetailId: where.flowUuid, lock });
+    const engine = new Engine(flow, { ...common, backend: new JobFencedBackend(backend, where.flowUuid, loaded.epoch, loaded), flowDetailId: where.flowUuid, lock });
     this.#options.onEngine?.(engine, job);
     const stages: Array<[ConductorEvents["stage"]["stage"], () => unknown]> = [
       ["compilation", () => engine.compile()],
@@ -354,7 +433,11 @@ export class Conductor {
       return { kind: "abandon", reason: this.#stopper?.signal.aborted ? "the conductor stopped" : `its flow ended ${state}` };
     }
     // TaskFlow's rule: an ordinary failure is the job's result (consumed); a failure to execute
-    // or to store is the host's (abandoned, for another try).
+    // or to store is the host's (abandoned, for another try). A failure to store comes first: the
+    // engine's state is then what it reached in memory (REVERTED, say), and what is stored may be
+    // behind it (the crash harness over a conductor's jobs found a job consumed with its flow
+    // stored RUNNING, so never finished).
+    if (failure instanceof StorageFailure) return { kind: "abandon", reason: `its flow ended ${state}`, error: failure };
     if (state === "REVERTED" || state === "FAILURE" || failure instanceof DependencyFailure) return { kind: "consume", state, error: failure };
     if (failure instanceof ExecutionFailure || failure instanceof StorageFailure) return { kind: "abandon", reason: `its flow ended ${state}`, error: failure };
     return { kind: "consume", state, error: failure };

@@ -8,7 +8,7 @@
 export type { JobBoard, ClaimOptions, WaitOptions } from "./board.js";
 export {
   JOB_PRIORITIES, byPriority, checkJobDetails, matches,
-  type Job, type JobClaim, type JobDetails, type JobFilter, type JobPriority, type JobState,
+  type ClaimUpdate, type Job, type JobClaim, type JobDetails, type JobFilter, type JobPriority, type JobState,
 } from "./job.js";
 export { MemoryJobBoard, leaseOf, type MemoryJobBoardOptions } from "./memory.js";
 export {
@@ -16,4 +16,4 @@ export {
   type ConductorEvents, type ConductorOptions, type ConductorRunOptions,
 } from "./conductor.js";
 export { exportLogBook, importLogBook, parsePortableLogBook, PORTABLE_LOG_BOOK_VERSION, type PortableLogBook } from "./portable.js";
-export { checkClaim, checkOwner, claimJob, heldJob, jobAt, newJob, nextExpiry, settleJob, waitForJobs, type JobWaitSource } from "./rules.js";
+export { checkClaim, checkOwner, checkUpdates, claimJob, claimJobs, heldJob, jobAt, newJob, nextExpiry, settleJob, updateJobs, waitForJobs, type JobWaitSource } from "./rules.js";

@@ -85,6 +85,16 @@ export interface JobClaim {
 }
 
 /**
+ * One step of a held claim for {@link JobBoard.updateMany}: renew its lease, or settle its job as
+ * {@link JobBoard.consume}, {@link JobBoard.abandon} or {@link JobBoard.trash} would.
+ * @example await board.updateMany([{ claim: a, action: "renew" }, { claim: b, action: "consume" }])
+ */
+export interface ClaimUpdate {
+  claim: JobClaim;
+  action: "renew" | "consume" | "abandon" | "trash";
+}
+
+/**
  * Which jobs {@link JobBoard.iterate} lists: by default those still to be done (UNCLAIMED and
  * CLAIMED); `only` narrows that, `owner` keeps the jobs a conductor holds.
  * @example board.iterate({ only: "claimed", owner: "conductor-1" })

@@ -4,8 +4,8 @@ import { parseDuration, type Duration } from "../duration.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { defaultIds, type IdGenerator } from "../ports/ids.js";
 import type { ClaimOptions, JobBoard, WaitOptions } from "./board.js";
-import { byPriority, checkJobDetails, matches, type Job, type JobClaim, type JobDetails, type JobFilter } from "./job.js";
-import { checkOwner, claimJob, heldJob, jobAt, newJob, nextExpiry, settleJob, waitForJobs } from "./rules.js";
+import { byPriority, checkJobDetails, matches, type ClaimUpdate, type Job, type JobClaim, type JobDetails, type JobFilter } from "./job.js";
+import { checkOwner, checkUpdates, claimJob, claimJobs, heldJob, jobAt, newJob, nextExpiry, settleJob, updateJobs, waitForJobs } from "./rules.js";
 
 /**
  * Options of {@link MemoryJobBoard}.
@@ -84,6 +84,23 @@ export class MemoryJobBoard implements JobBoard {
     const { job, claim } = claimJob(this.#jobs.get(uuid), uuid, owner, leaseMs, this.#clock.now());
     this.#jobs.set(uuid, job);
     return claim;
+  }
+
+  async claimMany(uuids: string[], owner: string, options: ClaimOptions = {}): Promise<JobClaim[]> {
+    this.#open();
+    checkOwner(owner);
+    const { jobs, claims } = claimJobs((uuid) => this.#jobs.get(uuid), uuids, owner, leaseOf(options.leaseMs ?? this.#leaseMs), this.#clock.now());
+    for (const job of jobs) this.#jobs.set(job.uuid, job);
+    return claims;
+  }
+
+  async updateMany(updates: ClaimUpdate[], options: ClaimOptions = {}): Promise<Array<JobClaim | undefined>> {
+    this.#open();
+    const leaseMs = leaseOf(options.leaseMs ?? this.#leaseMs);
+    const { jobs, results } = updateJobs((uuid) => this.#jobs.get(uuid), checkUpdates(updates), leaseMs, this.#clock.now());
+    for (const job of jobs) this.#jobs.set(job.uuid, job);
+    if (jobs.some((j) => j.state === "UNCLAIMED")) this.#wake();
+    return results;
   }
 
   async renew(claim: JobClaim, options: ClaimOptions = {}): Promise<JobClaim> {

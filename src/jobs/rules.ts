@@ -4,7 +4,7 @@
 import { InvalidFormat, JobFailure, LockLost, NotFound, UnclaimableJob } from "../errors.js";
 import type { Clock } from "../ports/clock.js";
 import type { WaitOptions } from "./board.js";
-import type { Job, JobClaim, JobDetails } from "./job.js";
+import type { ClaimUpdate, Job, JobClaim, JobDetails } from "./job.js";
 
 /**
  * A new job, UNCLAIMED, from details already checked (`checkJobDetails`).
@@ -78,6 +78,73 @@ export function claimJob(stored: Job | undefined, uuid: string, owner: string, l
   const claims = job.claims + 1;
   const expiresAt = now + leaseMs;
   return { job: { ...job, state: "CLAIMED", owner, expiresAt, claims, updatedAt: now }, claim: { jobUuid: uuid, owner, token: claims, expiresAt } };
+}
+
+/**
+ * Claims for `owner` at `now` those of `uuids` that can be claimed ({@link JobBoard.claimMany}),
+ * each judged by {@link claimJob} against `read(uuid)` (the job as stored) and the claims before
+ * it: the jobs to store and the claims, in the order of `uuids`. Nothing is stored by it.
+ * @throws InvalidFormat when `uuids` is not an array of strings
+ * @example const { jobs, claims } = claimJobs((uuid) => stored.get(uuid), uuids, "c1", 30_000, clock.now())
+ */
+export function claimJobs(read: (uuid: string) => Job | undefined, uuids: unknown, owner: string, leaseMs: number, now: number): { jobs: Job[]; claims: JobClaim[] } {
+  if (!Array.isArray(uuids) || !uuids.every((u) => typeof u === "string")) throw new InvalidFormat(`expected the uuids of the jobs to claim (an array of strings), got ${JSON.stringify(uuids) ?? String(uuids)}; nothing was claimed`);
+  const changed = new Map<string, Job>();
+  const claims: JobClaim[] = [];
+  for (const uuid of uuids as string[]) {
+    try {
+      const { job, claim } = claimJob(changed.get(uuid) ?? read(uuid), uuid, owner, leaseMs, now);
+      changed.set(uuid, job);
+      claims.push(claim);
+    } catch (error) {
+      if (!(error instanceof UnclaimableJob || error instanceof NotFound)) throw error;
+    }
+  }
+  return { jobs: [...changed.values()], claims };
+}
+
+/**
+ * The updates as a remote caller hands them ({@link JobBoard.updateMany}), if each is a claim and
+ * a known action, and all are one owner's (whose credential a remote board checks).
+ * @throws InvalidFormat naming what is wrong
+ * @example const owner = checkUpdates(updates)[0]?.claim.owner
+ */
+export function checkUpdates(value: unknown): ClaimUpdate[] {
+  if (!Array.isArray(value)) throw new InvalidFormat(`expected an array of { claim, action } updates, got ${JSON.stringify(value) ?? String(value)}; nothing changed`);
+  const updates = value.map((u: Partial<ClaimUpdate> | null) => {
+    if (!["renew", "consume", "abandon", "trash"].includes(u?.action as string)) throw new InvalidFormat(`an update's action must be "renew", "consume", "abandon" or "trash", got ${JSON.stringify(u?.action) ?? String(u?.action)}; nothing changed`);
+    return { claim: checkClaim(u?.claim), action: u?.action as ClaimUpdate["action"] };
+  });
+  const owners = new Set(updates.map((u) => u.claim.owner));
+  if (owners.size > 1) throw new InvalidFormat(`updateMany takes the claims of one owner, got claims of ${[...owners].map((o) => `"${o}"`).join(", ")}; nothing changed: update each owner's claims in a call of its own`);
+  return updates;
+}
+
+/**
+ * Applies checked `updates` at `now` ({@link JobBoard.updateMany}), each judged by
+ * {@link heldJob} against `read(uuid)` and the updates before it: the jobs to store (each once,
+ * as it ends) and each update's result, the claim or `undefined` when it no longer held its job.
+ * Nothing is stored by it.
+ * @example const { jobs, results } = updateJobs((uuid) => stored.get(uuid), checkUpdates(updates), 30_000, clock.now())
+ */
+export function updateJobs(read: (uuid: string) => Job | undefined, updates: ClaimUpdate[], leaseMs: number, now: number): { jobs: Job[]; results: Array<JobClaim | undefined> } {
+  const changed = new Map<string, Job>();
+  const results = updates.map(({ claim, action }) => {
+    let held: Job;
+    try {
+      held = heldJob(changed.get(claim.jobUuid) ?? read(claim.jobUuid), claim, action, now);
+    } catch (error) {
+      if (error instanceof LockLost || error instanceof JobFailure || error instanceof NotFound) return undefined;
+      throw error;
+    }
+    if (action === "renew") {
+      changed.set(held.uuid, { ...held, expiresAt: now + leaseMs, updatedAt: now });
+      return { ...claim, expiresAt: now + leaseMs };
+    }
+    changed.set(held.uuid, settleJob(held, action === "consume" ? "COMPLETE" : action === "abandon" ? "UNCLAIMED" : "TRASHED", now));
+    return claim;
+  });
+  return { jobs: [...changed.values()], results };
 }
 
 /**

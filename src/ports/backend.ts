@@ -86,10 +86,31 @@ export interface Backend {
    */
   claim?(flowUuid: string): Promise<number>;
   /**
+   * {@link claim} for several stored flow details in one transaction, each read back in it as its
+   * runner's engine loads it (the flow detail with its new token, its log book, its atom
+   * details): a host that starts many flows at once (a job conductor) claims and loads them
+   * with one write instead of one claim and three reads each. All or none: when one is refused
+   * (`NotFound`: not stored), no token is raised. Optional: without it, `claim` and the reads.
+   * @throws NotFound for a flow detail not stored; nothing is claimed
+   */
+  claimFlows?(flowUuids: string[]): Promise<ClaimedFlow[]>;
+  /**
    * The lock service that suits this backend, used by engines that are not given one: the runners
    * of one flow on this backend take its lock there. None: engines run without a lock unless given one.
    */
   readonly locks?: LockService | undefined;
+}
+
+/**
+ * A flow detail claimed by {@link Backend.claimFlows}: its new fencing token and, read in the
+ * claim's transaction, the records its engine loads.
+ * @example const [{ epoch, flow, book, atoms }] = await backend.claimFlows!([flowUuid])
+ */
+export interface ClaimedFlow {
+  epoch: number;
+  flow: FlowDetail;
+  book: LogBook;
+  atoms: AtomDetail[];
 }
 
 /**

@@ -219,6 +219,90 @@ export function describeJobBoardContract(name: string, hooks: JobBoardHooks): vo
       expect((await all(board.iterate({ only: "complete" }))).length).toBe(10);
     });
 
+    it("claims many jobs in one call: those claimable, in the order asked; held, settled, unknown and repeated ones skipped", async () => {
+      const { board, clock } = await setup();
+      const [a, b, c, d, e] = await Promise.all(["a", "b", "c", "d", "e"].map((name) => board.post({ flow: "f", name })));
+      if (!a || !b || !c || !d || !e) throw new Error("posted five");
+      await board.claim(b.uuid, "other");
+      await board.consume(await board.claim(c.uuid, "other"));
+      const claims = await board.claimMany([e.uuid, b.uuid, "no-such-job", a.uuid, c.uuid, e.uuid, d.uuid], "c1", { leaseMs: 2_000 });
+      expect(claims).toEqual([e, a, d].map((j) => ({ jobUuid: j.uuid, owner: "c1", token: 1, expiresAt: clock.now() + 2_000 })));
+      for (const j of [a, d, e]) expect(await board.get(j.uuid)).toMatchObject({ state: "CLAIMED", owner: "c1", claims: 1 });
+      expect(await board.get(b.uuid)).toMatchObject({ state: "CLAIMED", owner: "other" });
+      expect((await board.get(c.uuid)).state).toBe("COMPLETE");
+      expect(await board.claimMany([a.uuid, d.uuid], "c2")).toEqual([]); // held now, even by c1 it would be
+      expect(await board.claimMany([], "c1")).toEqual([]);
+      await expect(board.claimMany([a.uuid], "")).rejects.toBeInstanceOf(InvalidFormat);
+      await expect(board.claimMany([a.uuid], "c1", { leaseMs: 0 })).rejects.toBeInstanceOf(InvalidFormat);
+      await expect(board.claimMany("a" as never, "c1")).rejects.toBeInstanceOf(InvalidFormat);
+      await expect(board.claimMany([3] as never, "c1")).rejects.toBeInstanceOf(InvalidFormat);
+    });
+
+    it("of many claimMany calls at once over the same jobs, each job goes to exactly one", async () => {
+      const { board } = await setup();
+      const posted = await Promise.all(Array.from({ length: 8 }, (_, i) => board.post({ flow: "f", name: `j${i}` })));
+      const uuids = posted.map((j) => j.uuid);
+      const got = await Promise.all(["a", "b", "c"].map((owner, i) => board.claimMany(i === 1 ? [...uuids].reverse() : uuids, owner)));
+      const claimed = got.flat().map((c) => c.jobUuid).sort();
+      expect(claimed).toEqual([...uuids].sort());
+      for (const [i, claims] of got.entries()) for (const claim of claims) expect((await board.get(claim.jobUuid)).owner).toBe(["a", "b", "c"][i]);
+    });
+
+    it("renews and settles many claims in one call: each judged alone, a claim that no longer holds its job is undefined and changes nothing", async () => {
+      const { board, clock, advance } = await setup();
+      const jobs = await Promise.all(["renew", "consume", "abandon", "trash", "stale", "forged", "done"].map((name) => board.post({ flow: "f", name })));
+      const claims = await board.claimMany(jobs.map((j) => j.uuid), "c1");
+      const [renewing, consuming, abandoning, trashing, stale, forged, done] = claims as [typeof claims[number], typeof claims[number], typeof claims[number], typeof claims[number], typeof claims[number], typeof claims[number], typeof claims[number]];
+      await board.abandon(stale);
+      const other = await board.claim(stale.jobUuid, "c2");
+      await board.consume(done);
+      await advance(1_000);
+      const results = await board.updateMany([
+        { claim: renewing, action: "renew" },
+        { claim: consuming, action: "consume" },
+        { claim: abandoning, action: "abandon" },
+        { claim: trashing, action: "trash" },
+        { claim: stale, action: "consume" },
+        { claim: done, action: "renew" },
+      ], { leaseMs: 5_000 });
+      expect(results).toEqual([{ ...renewing, expiresAt: clock.now() + 5_000 }, consuming, abandoning, trashing, undefined, undefined]);
+      expect(await board.get(renewing.jobUuid)).toMatchObject({ state: "CLAIMED", owner: "c1", expiresAt: clock.now() + 5_000 });
+      expect((await board.get(consuming.jobUuid)).state).toBe("COMPLETE");
+      expect(await board.get(abandoning.jobUuid)).toMatchObject({ state: "UNCLAIMED" });
+      expect((await board.get(trashing.jobUuid)).state).toBe("TRASHED");
+      expect(await board.get(stale.jobUuid)).toMatchObject({ state: "CLAIMED", owner: "c2", claims: other.token });
+      // Another owner's claim is not this caller's to act on: undefined, the job untouched.
+      expect(await board.updateMany([{ claim: { ...forged, owner: "c3" }, action: "consume" }])).toEqual([undefined]);
+      expect(await board.get(forged.jobUuid)).toMatchObject({ state: "CLAIMED", owner: "c1" });
+      // An update that is not one, or claims of two owners, refuse the whole call.
+      await expect(board.updateMany([{ claim: forged, action: "finish" as never }])).rejects.toBeInstanceOf(InvalidFormat);
+      await expect(board.updateMany([{ claim: forged, action: "consume" }, { claim: other, action: "renew" }])).rejects.toBeInstanceOf(InvalidFormat);
+      await expect(board.updateMany([{ claim: { jobUuid: forged.jobUuid } as never, action: "consume" }])).rejects.toBeInstanceOf(InvalidFormat);
+      expect(await board.get(forged.jobUuid)).toMatchObject({ state: "CLAIMED", owner: "c1" });
+      expect(await board.updateMany([])).toEqual([]);
+    });
+
+    it("renews and settles in order within one call: a claim renewed then consumed ends COMPLETE; a claim that ran out is undefined", async () => {
+      const { board, advance } = await setup();
+      const [a, b] = await Promise.all(["a", "b"].map((name) => board.post({ flow: "f", name })));
+      const [held] = await board.claimMany([(a as { uuid: string }).uuid], "c1", { leaseMs: 1_000 });
+      const [late] = await board.claimMany([(b as { uuid: string }).uuid], "c1", { leaseMs: 500 });
+      if (!held || !late) throw new Error("claimed both");
+      await advance(600);
+      expect(await board.updateMany([{ claim: held, action: "renew" }, { claim: held, action: "consume" }, { claim: late, action: "renew" }])).toEqual([expect.objectContaining({ jobUuid: held.jobUuid }), held, undefined]);
+      expect((await board.get(held.jobUuid)).state).toBe("COMPLETE");
+      expect((await board.get(late.jobUuid)).state).toBe("UNCLAIMED");
+    });
+
+    it("wakes a waiter when updateMany abandons a job", async () => {
+      const { board } = await setup();
+      const job = await board.post({ flow: "f" });
+      const [claim] = await board.claimMany([job.uuid], "c1");
+      const waiting = board.wait();
+      await board.updateMany([{ claim: claim as never, action: "abandon" }]);
+      expect((await waiting).map((j) => j.uuid)).toEqual([job.uuid]);
+    });
+
     it("refuses every call once closed", async () => {
       const { board } = await setup();
       const job = await board.post({ flow: "f" });

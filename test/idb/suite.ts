@@ -4,10 +4,11 @@
 import { deleteDB, openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import { IDB_SCHEMA_VERSION, type IndexedDbBackend } from "../../adapters/idb/index.js";
-import { linearFlow, load, LockLost, type Engine, type FlowItem, MemoryBackend, MemoryLockService, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../../src/index.js";
+import { FlowRegistry, linearFlow, load, LockLost, type Engine, type FlowItem, MemoryBackend, MemoryLockService, NotFound, StorageFailure, task, unorderedFlow, type AtomDetail, type WriteBatch } from "../../src/index.js";
 import { countCommits } from "../../src/backend.js";
-import { assertCrashSafe } from "../../src/testing/index.js";
+import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
 import { resumeOrStart } from "../../src/resume.js";
+import { Conductor, MemoryJobBoard } from "../../src/jobs/index.js";
 import { atom, book, describeBackendContract, flow } from "../contract/backend-contract.js";
 import { describeFencingContract } from "../contract/fencing-contract.js";
 import { describeTrailContract } from "../contract/trail-contract.js";
@@ -192,6 +193,150 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
         ran.length = 0;
         for (const shape of shapes) await load(counted(shape), { backend: again, flowDetailId: ids[shape], engine: "parallel" }).run().catch(() => undefined);
         expect(await outcome(again, ids), `crash at transaction ${k}`).toEqual(reference);
+        const succeeded = shapes.filter((s) => stored[s]?.atoms.some(([name, state]) => name === "mark" && state === "SUCCESS"));
+        expect(ran.filter((r) => succeeded.includes(r.split("/")[0] as string)), `crash at transaction ${k}`).toEqual([]);
+      }
+    });
+  });
+
+  describe(`IndexedDbBackend (${runtime}): claimFlows, the claims of flows starting at once`, () => {
+    const saved = async (backend: IndexedDbBackend, n: number) => {
+      const engines = Array.from({ length: n }, (_, f) => load(linearFlow(`f${f}`, add("a", [], "a"), add("b", ["a"], "b")), { backend }));
+      for (const e of engines) await e.save();
+      await engines[0]?.run(); // one with atom details stored, and a token of 1
+      return engines.map((e) => e.flowDetailId);
+    };
+
+    it("raises every token in one readwrite transaction and reads back, in it, what each engine loads", async () => {
+      const backend = await fresh();
+      const ids = await saved(backend, 3);
+      const spy = spyTransactions();
+      let claimed;
+      try {
+        claimed = await backend.claimFlows(ids);
+        expect(spy.writes()).toHaveLength(1);
+      } finally {
+        spy.restore();
+      }
+      expect(claimed.map((c) => c.epoch)).toEqual([2, 1, 1]);
+      for (const [i, id] of ids.entries()) {
+        const c = claimed[i];
+        const stored = await backend.getFlowDetail(id);
+        expect(c).toEqual({ epoch: stored.epoch, flow: stored, book: await backend.getLogBook(stored.bookUuid), atoms: await backend.getAtomDetails(id) });
+      }
+      expect(claimed[0]?.atoms.map((a) => a.state)).toEqual(["SUCCESS", "SUCCESS"]);
+    });
+
+    it("shuts out the holders of the tokens it raised: their commits are refused with LockLost, the new holder's land", async () => {
+      const backend = await fresh();
+      const [id] = (await saved(backend, 1)) as [string];
+      const other = await fresh(backend.name); // another tab: this connection still knows token 1
+      const [{ epoch } = { epoch: 0 }] = await other.claimFlows([id]);
+      expect(epoch).toBe(2);
+      await expect(backend.commit(batch({ atoms: [atom(id)], fence: { flowUuid: id, epoch: 1 } }))).rejects.toBeInstanceOf(LockLost);
+      await other.commit(batch({ atoms: [atom(id, { name: "new" })], fence: { flowUuid: id, epoch: 2 } }));
+      expect((await backend.getAtomDetails(id)).map((a) => a.name)).toContain("new");
+    });
+
+    it("claims nothing when one flow is not stored (NotFound), and a flow named twice twice, in order", async () => {
+      const backend = await fresh();
+      const ids = await saved(backend, 2);
+      const error = await backend.claimFlows([ids[1] as string, "no-such-flow", ids[0] as string]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotFound);
+      expect(error).toHaveProperty("message", expect.stringContaining("no-such-flow"));
+      expect((await backend.getFlowDetail(ids[1] as string)).epoch ?? 0).toBe(0);
+      expect((await backend.getFlowDetail(ids[0] as string)).epoch).toBe(1);
+      const twice = await backend.claimFlows([ids[0] as string, ids[0] as string]);
+      expect(twice.map((c) => c.epoch)).toEqual([2, 3]);
+      expect(twice[1]?.flow).toEqual(await backend.getFlowDetail(ids[0] as string));
+      expect(twice[1]?.flow).not.toBe(twice[0]?.flow); // each caller's own copy
+      await expect(backend.commit(batch({ atoms: [atom(ids[0] as string)], fence: { flowUuid: ids[0] as string, epoch: 2 } }))).rejects.toBeInstanceOf(LockLost);
+      expect(await backend.claimFlows([])).toEqual([]);
+    });
+
+    it("a conductor starting many jobs claims their flows in one transaction and its engines load nothing more", async () => {
+      const backend = await fresh();
+      const board = new MemoryJobBoard();
+      const flows = new FlowRegistry().register("two", () => linearFlow("two", add("a", [], "a"), add("b", ["a"], "b")));
+      for (let i = 0; i < 6; i++) await board.post({ flow: "two" });
+      const calls: string[] = [];
+      const spied = new Proxy(backend, {
+        get(target, key) {
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === "function" ? (...args: unknown[]) => (calls.push(String(key)), (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+        },
+      });
+      const conductor = new Conductor({ name: "tab", board, backend: spied, flows, maxJobs: 6 });
+      const consumed: string[] = [];
+      conductor.on("consumed", ({ job, state }) => void consumed.push(`${job.uuid}:${state}`));
+      await conductor.run({ maxDispatches: 6 });
+      expect(consumed).toHaveLength(6);
+      expect(consumed.every((c) => c.endsWith(":SUCCESS"))).toBe(true);
+      expect(calls.filter((c) => c === "claimFlows").length).toBeLessThan(6); // the first alone, those that arrive meanwhile together
+      expect(calls.filter((c) => ["claim", "getFlowDetail", "getLogBook", "getAtomDetails"].includes(c))).toEqual([]);
+    });
+
+    it("crash at every readwrite transaction of a conductor starting four jobs at once: a second conductor finishes each to the uninterrupted outcome, and no stored SUCCESS runs again", { timeout: 120_000 }, async () => {
+      const shapes = Object.keys(crashFlows);
+      const ran: string[] = [];
+      const flows = new FlowRegistry();
+      for (const shape of shapes) flows.register(shape, () => linearFlow(shape, task({ name: "mark", execute: () => void ran.push(`${shape}/mark`) }), (crashFlows[shape] as () => FlowItem)()));
+      type Outcome = Record<string, { state: string; atoms: Array<[string, string, unknown]> }>;
+      const outcome = async (backend: IndexedDbBackend, board: MemoryJobBoard): Promise<Outcome> => {
+        const out: Outcome = {};
+        for await (const job of board.iterate({ only: "all" })) {
+          const id = job.flowUuid ?? job.uuid;
+          const atoms = (await backend.getAtomDetails(id).catch(() => [])).map((d) => [d.name, d.state, d.result] as [string, string, unknown]).sort((x, y) => x[0].localeCompare(y[0]));
+          out[job.flow] = { state: (await backend.getFlowDetail(id).catch(() => ({ state: "none" }))).state, atoms };
+        }
+        return out;
+      };
+      const run = async (backend: IndexedDbBackend, board: MemoryJobBoard, name: string) => {
+        const conductor = new Conductor({ name, board, backend, flows, maxJobs: shapes.length });
+        await conductor.run({ maxDispatches: shapes.length });
+      };
+      const posted = async () => {
+        const board = new MemoryJobBoard({ clock: new ManualClock(0) }); // leases never run out here: the dead tab abandons its jobs
+        for (const shape of shapes) await board.post({ flow: shape, store: { x: 1 } });
+        return board;
+      };
+      // The uninterrupted run, counting its readwrite transactions.
+      const spy = spyTransactions();
+      let reference: Outcome;
+      let points: number;
+      try {
+        const backend = await fresh();
+        const board = await posted();
+        spy.reset();
+        await run(backend, board, "tab");
+        points = spy.writes().length;
+        reference = await outcome(backend, board);
+      } finally {
+        spy.restore();
+      }
+      expect(Object.values(reference).map((o) => o.state).sort()).toEqual(["REVERTED", "SUCCESS", "SUCCESS", "SUCCESS"]);
+      expect(points).toBeGreaterThan(4);
+      for (let k = 1; k <= points; k++) {
+        const backend = await fresh();
+        const board = await posted();
+        // The tab dies at the k-th readwrite transaction: it and every later one are rolled back.
+        const kill = killTransactionsFrom(k);
+        try {
+          await run(backend, board, "tab");
+        } finally {
+          kill.restore();
+        }
+        const again = await reopen(backend);
+        const stored = await outcome(again, board);
+        ran.length = 0;
+        // The jobs it could not finish went back on the board: another tab's conductor takes them.
+        let left = 0;
+        for await (const _job of board.iterate({ only: "unclaimed" })) left++;
+        if (left > 0) {
+          const conductor = new Conductor({ name: "next-tab", board, backend: again, flows, maxJobs: shapes.length });
+          await conductor.run({ maxDispatches: left });
+        }
+        expect(await outcome(again, board), `crash at transaction ${k}`).toEqual(reference);
         const succeeded = shapes.filter((s) => stored[s]?.atoms.some(([name, state]) => name === "mark" && state === "SUCCESS"));
         expect(ran.filter((r) => succeeded.includes(r.split("/")[0] as string)), `crash at transaction ${k}`).toEqual([]);
       }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { FlowRegistry, linearFlow, MemoryBackend, MultipleChoices, NotFound, readSnapshot, StorageFailure, task, type WriteBatch } from "../../src/index.js";
 import { BackendWrapper } from "../../src/backend.js";
-import { Conductor, MemoryJobBoard, NonBlockingConductor, type ConductorEvents, type Job } from "../../src/jobs/index.js";
+import { Conductor, MemoryJobBoard, NonBlockingConductor, type ConductorEvents, type Job, type JobClaim } from "../../src/jobs/index.js";
 import { ManualClock } from "../../src/testing/index.js";
 import { RuntimeError } from "./helpers.js";
 
@@ -252,5 +252,83 @@ describe("conductors (TaskFlow's scenarios)", () => {
     await running;
     expect(() => new Conductor({ name: "", board, backend, flows })).toThrow(/name/);
     expect(() => new Conductor({ name: "c", board, backend, flows, maxJobs: 0 })).toThrow(/maxJobs/);
+  });
+});
+
+describe("a conductor running many jobs at once (issue 13: the per-job fixed cost)", () => {
+  /** The board's calls, by method. */
+  function spied(board: MemoryJobBoard): { board: MemoryJobBoard; calls: string[]; sizes: number[] } {
+    const calls: string[] = [];
+    const sizes: number[] = [];
+    const proxy = new Proxy(board, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          calls.push(String(key));
+          if (key === "claimMany" || key === "updateMany") sizes.push((args[0] as unknown[]).length);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    return { board: proxy, calls, sizes };
+  }
+
+  it("claims the jobs there is room for in one board call, and renews and settles them in shared calls", async () => {
+    const { board: inner, backend, flows, runs, clock } = setup(greet);
+    for (let i = 0; i < 10; i++) await inner.post({ flow: "greet", args: ["hi"], store: { who: `w${i}` } });
+    const { board, calls, sizes } = spied(inner);
+    const conductor = new Conductor({ name: "c1", board, backend, flows, clock, maxJobs: 10 });
+    let consumed = 0;
+    conductor.on("consumed", () => void consumed++);
+    await conductor.run({ maxDispatches: 10 });
+    expect(consumed).toBe(10);
+    expect(runs.filter((r) => r.startsWith("hello"))).toHaveLength(10);
+    expect(calls.filter((c) => c === "claim" || c === "renew" || c === "consume")).toEqual([]);
+    expect(calls.filter((c) => c === "claimMany")).toHaveLength(1);
+    expect(sizes[0]).toBe(10);
+    // Each job's renewal after its flow's claim and its consume went through updateMany, with
+    // those of other jobs: fewer calls than the 20 they were.
+    const updates = calls.filter((c) => c === "updateMany").length;
+    expect(updates).toBeLessThan(20);
+    expect(sizes.slice(1).reduce((a, b) => a + b, 0)).toBe(20);
+    for await (const job of inner.iterate({ only: "all" })) expect(job.state).toBe("COMPLETE");
+  });
+
+  it("claims no more than there is room for: maxJobs 3 of 5 unclaimed, the rest once they end", async () => {
+    const { board: inner, backend, flows, clock } = setup(greet);
+    for (let i = 0; i < 5; i++) await inner.post({ flow: "greet", args: ["hi"], store: { who: `w${i}` } });
+    const { board, calls, sizes } = spied(inner);
+    const conductor = new Conductor({ name: "c1", board, backend, flows, clock, maxJobs: 3 });
+    await conductor.run({ maxDispatches: 5 });
+    const claimed = sizes.filter((_, i) => calls.filter((c) => c === "claimMany" || c === "updateMany")[i] === "claimMany");
+    expect(claimed[0]).toBe(3);
+    expect(claimed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5);
+    for await (const job of inner.iterate({ only: "all" })) expect(job.state).toBe("COMPLETE");
+  });
+
+  it("tells a job lost whose claim went while it settled (updateMany's undefined), and settles the others", async () => {
+    const { board, backend, flows, clock } = setup(greet);
+    const jobs = await Promise.all([0, 1].map((i) => board.post({ flow: "greet", args: ["hi"], store: { who: `w${i}` } })));
+    const conductor = new Conductor({ name: "c1", board, backend, flows, clock, maxJobs: 2 });
+    // The first job's claim is taken over as its flow ends (given back and claimed by another
+    // tab, as when its lease ran out): the conductor's consume of it is refused.
+    const claims = new Map<string, JobClaim>();
+    conductor.on("claimed", ({ job, claim }) => void claims.set(job.uuid, claim));
+    conductor.on("stage", ({ job, stage, phase }) => {
+      if (job.uuid === jobs[0]?.uuid && stage === "running" && phase === "end") {
+        // A memory board's calls change it at once (their bodies run before they first await).
+        void board.abandon(claims.get(job.uuid) as JobClaim);
+        void board.claim(job.uuid, "other");
+      }
+    });
+    const lost = next(conductor, "lost");
+    const consumed: string[] = [];
+    conductor.on("consumed", ({ job }) => void consumed.push(job.uuid));
+    await conductor.run({ maxDispatches: 2 });
+    expect((await lost).job.uuid).toBe(jobs[0]?.uuid);
+    expect(await board.get(jobs[0]?.uuid as string)).toMatchObject({ state: "CLAIMED", owner: "other" });
+    expect(consumed).toEqual([jobs[1]?.uuid]);
+    expect((await board.get(jobs[1]?.uuid as string)).state).toBe("COMPLETE");
   });
 });
