@@ -373,17 +373,19 @@ export class IndexedDbBackend implements Backend {
   async claimFlows(flowUuids: string[]): Promise<ClaimedFlow[]> {
     if (flowUuids.length === 0) return [];
     const unique = [...new Set(flowUuids)];
+    let seqs = new Map<string, number>();
     const claimed = await this.#write("commit", async (tx) => {
       const flows = tx.objectStore("flows");
       const raw = unwrap(tx);
-      const stored = await Promise.all(unique.map((id) => flows.get(id) as Promise<FlowDetail | undefined>));
+      const [stored, lasts] = await Promise.all([Promise.all(unique.map((id) => flows.get(id) as Promise<FlowDetail | undefined>)), lastSeqs(tx, unique)]);
+      seqs = lasts;
       const latest = new Map(unique.map((id, i) => [id, stored[i]]));
       const epochs = flowUuids.map((id) => {
         const before = latest.get(id);
         if (!before) throw new NotFound(`flow detail "${id}" is not stored, so it cannot be claimed; nothing was claimed`);
         const { flow, epoch } = nextEpoch(before) as { flow: FlowDetail; epoch: number };
         handled(flows.put(flow));
-        raiseToken(raw, id, before.epoch, epoch); // as claim() does: a commit fenced with the old token now fails
+        seqs.set(id, raiseToken(raw, id, before.epoch, epoch, seqs.get(id) ?? 0)); // as claim() does: a commit fenced with the old token now fails
         latest.set(id, flow);
         return epoch;
       });
@@ -404,6 +406,7 @@ export class IndexedDbBackend implements Backend {
       });
     });
     for (const { flow, epoch } of claimed) this.#epochs.set(flow.uuid, epoch); // in order: a flow named twice ends with its second token
+    for (const [id, seq] of seqs) this.#trailSeqs.set(id, seq);
     return claimed;
   }
 

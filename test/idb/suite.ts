@@ -233,7 +233,11 @@ export function describeIndexedDbBackend(runtime: string, full: FullStorage): vo
       const other = await fresh(backend.name); // another tab: this connection still knows token 1
       const [{ epoch } = { epoch: 0 }] = await other.claimFlows([id]);
       expect(epoch).toBe(2);
+      // Refused by its trail record's key (taken by the claim's mark), then one without transitions by its token's entry.
+      const moved = [{ flowUuid: id, atom: "late", from: "PENDING", to: "RUNNING", at: 9 }];
+      await expect(backend.commit(batch({ atoms: [atom(id, { name: "late" })], transitions: moved, fence: { flowUuid: id, epoch: 1 } }))).rejects.toBeInstanceOf(LockLost);
       await expect(backend.commit(batch({ atoms: [atom(id)], fence: { flowUuid: id, epoch: 1 } }))).rejects.toBeInstanceOf(LockLost);
+      expect((await backend.getTrail(id)).map((t) => t.atom)).not.toContain("late");
       await other.commit(batch({ atoms: [atom(id, { name: "new" })], fence: { flowUuid: id, epoch: 2 } }));
       expect((await backend.getAtomDetails(id)).map((a) => a.name)).toContain("new");
     });
