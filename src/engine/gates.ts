@@ -31,13 +31,18 @@ export class Gates {
    * all done (flow markers included), in dependency order.
    */
   init(onOpen: (n: ExecNode) => void): void {
-    const order = this.direction === "forward" ? this.topo : [...this.topo].reverse();
+    const { topo } = this;
+    const forward = this.direction === "forward";
     this.done.fill(0);
     const opened: ExecNode[] = [];
-    for (const i of order) {
+    // Index loops: this runs once per run over every node, before the JIT has made it fast, and
+    // a for…of there makes an iterator result per step.
+    for (let k = 0; k < topo.length; k++) {
+      const i = topo[forward ? k : topo.length - 1 - k] as number;
       const n = this.nodes[i] as ExecNode;
+      const neighbours = forward ? n.preds : n.succs;
       let c = 0;
-      for (const j of this.neighbours(n)) if (!this.done[j]) c++;
+      for (let m = 0; m < neighbours.length; m++) if (!this.done[neighbours[m] as number]) c++;
       this.count[i] = c;
       if (c !== 0) continue;
       const through = this.passThrough(n);
@@ -72,9 +77,6 @@ export class Gates {
     }
   }
 
-  private neighbours(n: ExecNode): number[] {
-    return this.direction === "forward" ? n.preds : n.succs;
-  }
 }
 
 /** Kahn's algorithm over the execution graph (compile order breaks ties). */

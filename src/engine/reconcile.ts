@@ -27,7 +27,8 @@ export interface Reconciled {
  */
 export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number): Reconciled {
   checkAtomDetails(flow.uuid, stored, (name) => graph.atoms.get(name)?.atom.kind);
-  const byName = stored.length > 0 ? new Map(stored.map((d) => [d.name, d])) : undefined;
+  let byName: Map<string, AtomDetail> | undefined;
+  for (const d of stored) (byName ??= new Map()).set(d.name, d);
   const startOver = flow.state === "REVERTED";
   const out: Reconciled = { details: [], interrupted: [], startOver, crashed: flow.state === "RUNNING" || flow.state === "SUSPENDING", retries: [], failures: [] };
   // One pass: this runs at every load and every run, over every atom of the definition.

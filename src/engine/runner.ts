@@ -40,6 +40,9 @@ export interface Loaded {
 type Mode = "execute" | "revert";
 type Outcome = { node: AtomNode; mode: Mode; ok: true; value: unknown } | { node: AtomNode; mode: Mode; ok: false; failure: Failure };
 
+/** The promise every launch chains on, rather than a new one per atom. */
+const STARTED = Promise.resolve();
+
 /** Going back, atoms that never ran pass the order through rather than ending it. */
 const NEVER_RAN = new Set<AtomState>(["PENDING", "IGNORE"]);
 
@@ -371,24 +374,26 @@ export class Runner {
       this.completed.push(outcome);
       this.poke();
     };
+    const failed = (error: unknown) => finish({ node, mode, ok: false, failure: asFailure.has(error as object) ? (error as Failure) : Failure.fromError(error) });
     if (stopTimer) {
       void clock.sleep(timeoutMs as number, stopTimer.signal).then(() => {
         if (settled) return;
         const error = new RequestTimeout(`task "${node.name}" did not finish within ${timeoutMs} ms`);
         signal.abort(error);
-        finish({ node, mode, ok: false, failure: Failure.fromError(error) });
+        failed(error);
       });
     }
-    // The action runs in its own promise so that a throw, sync or async, becomes a Failure.
-    Promise.resolve()
-      .then(() => {
-        this.journal.reportProgress(node.name, 0);
-        return mode === "execute" ? action.execute(node, this.actionHost, signal) : action.revert(node, this.actionHost, signal);
-      })
-      .then(
-        (value) => finish({ node, mode, ok: true, value }),
-        (error: unknown) => finish({ node, mode, ok: false, failure: asFailure.has(error as object) ? (error as Failure) : Failure.fromError(error) }),
-      );
+    const done = (value: unknown) => finish({ node, mode, ok: true, value });
+    // The action starts in a microtask of its own, after every atom of this step is launched; a
+    // throw, sync or async, becomes a Failure. An action that returns a value, not a promise (a
+    // task whose execute is synchronous), is finished at once: no promise of its own, and the
+    // runner finds its outcome without waiting for it.
+    STARTED.then(() => {
+      this.journal.reportProgress(node.name, 0);
+      const value = mode === "execute" ? action.execute(node, this.actionHost, signal) : action.revert(node, this.actionHost, signal);
+      if (value instanceof Promise) value.then(done, failed);
+      else done(value);
+    }).catch(failed);
   }
 
   /** Waits for an action to finish, a timer to come due, or a poke from outside. */

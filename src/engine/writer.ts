@@ -1,5 +1,5 @@
 import { LockLost, StorageFailure } from "../errors.js";
-import type { Fence, FlowDetail, WriteBatch } from "../persistence/models.js";
+import type { Fence, FlowDetail } from "../persistence/models.js";
 import type { Backend } from "../ports/backend.js";
 import type { Clock } from "../ports/clock.js";
 import type { Journal } from "./journal.js";
@@ -17,10 +17,13 @@ const NOTHING_WRITTEN: Promise<boolean> = Promise.resolve(false);
  */
 export class Writer {
   /**
-   * The last write still under way, if any; each write starts when the one before has settled.
-   * It never rejects: it resolves with the error the write failed with, so the next one can chain.
+   * Whether a write is under way. Writes go one after another, in the order they were asked:
+   * a commit asked meanwhile waits in {@link #queue} and is handed the turn when the write before
+   * it has settled. No promise is made for a commit that finds no write under way (on the serial
+   * engine, none ever does: every commit is on an atom's path).
    */
-  #writes: Promise<unknown> | undefined;
+  #busy = false;
+  readonly #queue: Array<() => void> = [];
   #broken = false;
   /** Whether the flow detail is in the backend (a write carrying it has landed). */
   #stored: boolean;
@@ -71,46 +74,47 @@ export class Writer {
   commit(): Promise<boolean> {
     // Nothing queued, nothing under way, nothing failed: the common case between two atoms, answered
     // without an async frame (each one a few hundred bytes of garbage per atom).
-    if (this.journal.pending === 0 && this.#writes === undefined && !this.#broken) return NOTHING_WRITTEN;
+    if (this.journal.pending === 0 && !this.#busy && !this.#broken) return NOTHING_WRITTEN;
     return this.#commit();
   }
 
   async #commit(): Promise<boolean> {
-    if (this.journal.pending === 0) {
-      await this.#writes;
-      if (this.#broken) throw this.#lost ?? this.#refusal();
-      return false;
+    // Taken now, so what was queued before this call goes in this batch, and written in turn.
+    const batch = this.journal.pending > 0 ? this.journal.take() : undefined;
+    if (batch && this.#fence) batch.fence = this.#fence;
+    if (this.#busy) await new Promise<void>((resolve) => this.#queue.push(resolve));
+    else this.#busy = true;
+    try {
+      if (this.#lost) throw this.#lost;
+      if (this.#broken) throw this.#refusal();
+      if (!batch) return false;
+      try {
+        await this.backend.commit(batch);
+      } catch (e) {
+        throw await this.#failed(e);
+      }
+      if (batch.flows.length > 0) this.#stored = true;
+      this.counter.commits++;
+      this.journal.notifier.emit("committed", { type: "committed", flowUuid: this.journal.flowDetail.uuid, transitions: batch.transitions ?? [] });
+      return true;
+    } finally {
+      // The turn passes to the next commit asked, if any; the writer stays busy until the last.
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#busy = false;
     }
-    const batch = this.journal.take();
-    if (this.#fence) batch.fence = this.#fence;
-    // Chained only behind a write still under way: on the serial engine, none ever is. (Every
-    // commit is on an atom's path: a promise less here is a promise less per atom.)
-    const write = (this.#writes = this.#writes ? this.#writes.then(() => this.#write(batch)) : this.#write(batch));
-    const error = await write;
-    if (this.#writes === write) this.#writes = undefined;
-    if (error) throw error;
-    this.counter.commits++;
-    return true;
   }
 
-  /** Writes one batch; resolves with the error it failed with (undefined once written), never rejects. */
-  async #write(batch: WriteBatch): Promise<unknown> {
-    if (this.#lost) return this.#lost;
-    if (this.#broken) return this.#refusal();
-    try {
-      await this.backend.commit(batch);
-    } catch (e) {
-      if (e instanceof LockLost) {
-        this.lose(e); // refused by the fence: the flow is someone else's, write nothing more
-        return e;
-      }
-      this.#broken = true;
-      await this.#storeSuspended().catch(() => {});
-      const name = this.journal.flowDetail.name;
-      return e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  /** A write failed: what it means for the writes after it, and the error its commit throws. */
+  async #failed(e: unknown): Promise<unknown> {
+    if (e instanceof LockLost) {
+      this.lose(e); // refused by the fence: the flow is someone else's, write nothing more
+      return e;
     }
-    if (batch.flows.length > 0) this.#stored = true;
-    this.journal.notifier.emit("committed", { type: "committed", flowUuid: this.journal.flowDetail.uuid, transitions: batch.transitions ?? [] });
+    this.#broken = true;
+    await this.#storeSuspended().catch(() => {});
+    const name = this.journal.flowDetail.name;
+    return e instanceof StorageFailure ? e : new StorageFailure(`could not write the log book of flow "${name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 
   #refusal(): StorageFailure {

@@ -110,7 +110,9 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     // As TaskFlow: adding an item that requires a name two others provide is ambiguous; two
     // providers of a name nobody requires (yet) are not.
     for (const sym of item.requires) {
-      const found = (this.#providers.get(sym) ?? []).filter((p) => p !== item);
+      const providers = this.#providers.get(sym);
+      // Two providers at least, so most adds (one provider, or none) make no list here.
+      const found = providers && providers.length > 1 ? providers.filter((p) => p !== item) : [];
       if (found.length > 1) {
         throw new AmbiguousDependency(
           `graph flow "${this.name}": "${item.name}" requires "${sym}", which ${found.map((p) => `"${p.name}"`).join(" and ")} all provide; rename one with provides, or put them in separate subflows`,
@@ -118,7 +120,10 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
       }
     }
     for (const sym of item.provides) {
-      this.#providers.set(sym, [...(this.#providers.get(sym) ?? []), item]);
+      // Appended in place: #unwire replaces a list rather than changing it, so no one holds an old one.
+      const list = this.#providers.get(sym);
+      if (list) list.push(item);
+      else this.#providers.set(sym, [item]);
       for (const c of this.#consumers.get(sym) ?? []) if (c !== item) this.#addInferred(item, c, sym);
     }
     for (const sym of item.requires) {
@@ -166,6 +171,8 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
 
   /** A path of at least one edge from `start` to `goal` (excluding `start`), or undefined. */
   #pathBetween(start: FlowItem, goal: FlowItem): FlowItem[] | undefined {
+    // An item with no edges out (each new one of a chain when it is added) is on no path.
+    if (!this.#out.has(start)) return undefined;
     const parent = new Map<FlowItem, FlowItem>();
     const stack: FlowItem[] = [start];
     const seen = new Set<FlowItem>();

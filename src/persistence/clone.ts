@@ -42,7 +42,13 @@ function copy<T>(value: T, depth: number): T {
   // A spread copies a record's keys in one step (V8 clones its shape: the engine's records have a
   // dozen keys, and adding them one by one grows the object as many times); then each value is
   // copied in place. for…in over a plain object sees its own keys only, as the spread copies them.
+  // A value copy() returns as it is (a primitive: most of a record's values) stays where the
+  // spread put it, unwritten.
   const out = { ...value } as Record<string, unknown>;
-  for (const key in out) setOwn(out, key, copy(out[key], depth + 1));
+  for (const key in out) {
+    const v = out[key];
+    const c = copy(v, depth + 1);
+    if (c !== v) setOwn(out, key, c);
+  }
   return out as T;
 }

@@ -77,10 +77,14 @@ export class MemoryBackend implements Backend {
     });
   }
 
+  /** What the commit checks ask of the store, made once: a commit is on every atom's path. */
+  readonly #parents = { hasBook: (id: string) => this.#books.has(id), hasFlow: (id: string) => this.#flows.has(id) };
+  readonly #flowOf = (id: string) => this.#flows.get(id) as FlowDetail | undefined;
+
   async commit(batch: WriteBatch): Promise<void> {
     this.#ensureOpen();
-    checkParents(batch, { hasBook: (id) => this.#books.has(id), hasFlow: (id) => this.#flows.has(id) });
-    const flows = fencedFlows(batch, (id) => this.#flows.get(id) as FlowDetail | undefined);
+    checkParents(batch, this.#parents);
+    const flows = fencedFlows(batch, this.#flowOf);
     checkKeys(batch, this.#keys);
     // Clone everything before storing anything: a value that cannot be cloned throws here and
     // leaves the store as it was, as a failed transaction would.

@@ -14,11 +14,13 @@ import { InvalidFormat } from "../errors.js";
  * functions, symbols, bigints and cycles (JSON cannot write them), promises, errors, class
  * instances (a structured clone drops their class) and host objects such as URL (it refuses them).
  */
-export function findUnstorable(value: unknown, path = "result", parents = new Set<object>()): string | undefined {
+export function findUnstorable(value: unknown, path = "result", parents?: Set<object>): string | undefined {
   const t = typeof value;
   if (value == null || t === "string" || t === "number" || t === "boolean") return undefined;
   if (t !== "object") return `${path} (a ${t})`;
   const obj = value as object;
+  // Made for an object only: most results are primitives, checked once per atom.
+  parents ??= new Set<object>();
   if (parents.has(obj)) return `${path} (a cycle)`;
   const proto = Object.getPrototypeOf(obj);
   let bad: string | undefined;

@@ -13,8 +13,8 @@ import type { FetchAll, Fetched } from "../typing.js";
 /** States in which an atom's result can be read. */
 const RESULT_READABLE = new Set<AtomState>(["SUCCESS", "FAILURE", "REVERTING"]);
 
-type Found = { ok: true; value: unknown } | { ok: false };
-const NONE: Found = { ok: false };
+/** What a lookup returns when it finds nothing (any value found, `undefined` included, is returned as it is: no wrapper per lookup). */
+const NONE = {};
 
 /**
  * What an engine's flow detail holds, read-only: values by name, atom states, results and
@@ -190,8 +190,8 @@ export class Storage implements StoredValues {
    */
   fetch(name: string): unknown {
     const found = this.#lookup(name, this.#graph.providers.get(name) ?? [], true);
-    if (!found.ok) throw new NotFound(`no value named "${name}": nothing injected it and no atom provided it yet`);
-    return found.value;
+    if (found === NONE) throw new NotFound(`no value named "${name}": nothing injected it and no atom provided it yet`);
+    return found;
   }
 
   /** Every injected and provided name with its value; a list where several atoms provided one name. */
@@ -201,10 +201,10 @@ export class Storage implements StoredValues {
     for (const name of names) {
       const values: unknown[] = [];
       const injected = this.#injected(name);
-      if (injected.ok) values.push(injected.value);
+      if (injected !== NONE) values.push(injected);
       for (const p of this.#graph.providers.get(name) ?? []) {
         const v = this.#provided(p, name, true);
-        if (v.ok) values.push(v.value);
+        if (v !== NONE) values.push(v);
       }
       if (values.length > 0) setOwn(out, name, values.length === 1 ? values[0] : values);
     }
@@ -222,19 +222,19 @@ export class Storage implements StoredValues {
     const args: Record<string, unknown> = {};
     const atomTransient = this.#atomTransient.get(node.name);
     const atomPersistent = this.detail(node.name).injected;
-    const missing: string[] = [];
+    let missing: string[] | undefined;
     for (const [arg, spec] of node.args) {
       if (atomTransient && Object.hasOwn(atomTransient, arg)) setOwn(args, arg, atomTransient[arg]);
       else if (atomPersistent && Object.hasOwn(atomPersistent, arg)) setOwn(args, arg, atomPersistent[arg]);
       else if (Object.hasOwn(atom.inject, arg)) setOwn(args, arg, atom.inject[arg]);
       else {
         const found = this.#lookup(spec.symbol, spec.providers);
-        if (found.ok) setOwn(args, arg, found.value);
+        if (found !== NONE) setOwn(args, arg, found);
         else if (spec.optional) setOwn(args, arg, atom.defaults[arg]);
-        else missing.push(spec.symbol === arg ? `"${arg}"` : `"${spec.symbol}" (argument "${arg}")`);
+        else (missing ??= []).push(spec.symbol === arg ? `"${arg}"` : `"${spec.symbol}" (argument "${arg}")`);
       }
     }
-    if (missing.length > 0) {
+    if (missing) {
       throw new MissingDependencies(
         `atom "${node.name}" cannot find ${missing.join(", ")}: no earlier atom provided it and nothing injected it`,
         missing.map((symbol) => ({ atom: node.name, symbol })),
@@ -251,7 +251,7 @@ export class Storage implements StoredValues {
 
   /** Whether a name is injected at the flow level (for validation). */
   isInjected(name: string): boolean {
-    return this.#injected(name).ok;
+    return this.#injected(name) !== NONE;
   }
 
   /** Changes not yet committed. */
@@ -277,37 +277,29 @@ export class Storage implements StoredValues {
 
   // --- lookups ------------------------------------------------------------------------------
 
-  #injected(name: string): Found {
-    if (Object.hasOwn(this.#transient, name)) return { ok: true, value: this.#transient[name] };
+  #injected(name: string): unknown {
+    if (Object.hasOwn(this.#transient, name)) return this.#transient[name];
     const store = this.flowDetail.store;
-    if (store && Object.hasOwn(store, name)) return { ok: true, value: store[name] };
-    return NONE;
+    return store && Object.hasOwn(store, name) ? store[name] : NONE;
   }
 
-  #lookup(name: string, providers: readonly AtomNode[], failures = false): Found {
-    const injected = this.#injected(name);
-    if (injected.ok) return injected;
-    for (const p of providers) {
-      const v = this.#provided(p, name, failures);
-      if (v.ok) return v;
-    }
-    return NONE;
+  #lookup(name: string, providers: readonly AtomNode[], failures = false): unknown {
+    let found = this.#injected(name);
+    for (let i = 0; found === NONE && i < providers.length; i++) found = this.#provided(providers[i] as AtomNode, name, failures);
+    return found;
   }
 
   /**
    * What atom `node` provides under `name`. With `failures` (fetch, fetchAll; never an
    * argument), a failed atom provides its Failure whole, in any state, as TaskFlow's storage does.
    */
-  #provided(node: AtomNode, name: string, failures = false): Found {
+  #provided(node: AtomNode, name: string, failures = false): unknown {
     const d = this.#journal.detail(node.name);
     const where = node.atom.saveAs.get(name);
-    if (failures && d.failure && where === null) return { ok: true, value: this.getFailure(node.name) };
+    if (failures && d.failure && where === null) return this.getFailure(node.name);
     if (d.state !== "SUCCESS" || where === undefined) return NONE;
-    const value = providedValue(d);
-    if (where === null) return { ok: true, value };
-    const result = value as Record<string | number, unknown> | null;
-    if (result === null || typeof result !== "object" || !Object.hasOwn(result, where)) return NONE;
-    return { ok: true, value: result[where] };
+    const value = providedValue(d) as Record<string | number, unknown> | null;
+    return where === null ? value : value !== null && typeof value === "object" && Object.hasOwn(value, where) ? value[where] : NONE;
   }
 
   #collect(get: (name: string) => Failure | undefined): Record<string, Failure> {

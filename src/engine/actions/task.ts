@@ -26,10 +26,12 @@ export function storable(node: AtomNode, value: unknown, what: string): unknown 
 export const taskAction: AtomAction<TaskNode> = {
   kind: "task",
   hold: (node, host) => (node.atom.needsNetwork && !host.online() ? { on: "network" } : undefined),
-  async execute(node, host, signal) {
+  // Not async: a synchronous execute's result goes back as it is, with no promise per atom (the
+  // runner records it at once); what a promise or a thenable resolves to is checked when it comes.
+  execute(node, host, signal) {
     if (host.executor) return host.executor.run(node, host, signal, "execute");
-    const args = host.storage.fetchArgs(node);
-    return storable(node, await node.atom.execute(args, taskContext(node, host, signal)), "result");
+    const result = node.atom.execute(host.storage.fetchArgs(node), taskContext(node, host, signal));
+    return typeof (result as PromiseLike<unknown> | null)?.then === "function" ? Promise.resolve(result).then((r) => storable(node, r, "result")) : storable(node, result, "result");
   },
   async revert(node, host, signal) {
     if (host.executor) return host.executor.run(node, host, signal, "revert");
