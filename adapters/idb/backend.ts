@@ -308,13 +308,14 @@ export class IndexedDbBackend implements Backend {
     } else if (fence || flows.length > 0) {
       // The stored tokens, read key-only before the puts are queued; the flow details put with
       // the token they will most likely keep, which `settle` corrects (or aborts with LockLost).
-      ({ flows, settle, trailSeqs: settledSeqs } = fenceFlows(tx, batch));
+      ({ flows, settle, trailSeqs: settledSeqs } = fenceFlows(tx, batch, trail.map((r) => r.flowUuid)));
     }
-    // Trail keys this connection knows are used at once; otherwise read (and after a raise of
-    // the token, which takes its trail's next key, the keys `settle` leaves).
-    const lasts = seqsKnown && !settle ? undefined : lastSeqs(tx, trail.map((r) => r.flowUuid));
+    // Trail keys this connection knows are used at once; otherwise read: by `fenceFlows` when it
+    // reads the tokens (after a raise of the token, which takes its trail's next key, the keys
+    // `settle` leaves), else here.
+    const lasts = seqsKnown || settle ? undefined : lastSeqs(tx, trail.map((r) => r.flowUuid));
     if (lasts) handled(lasts);
-    else {
+    if (!lasts && !settle) {
       for (const r of trail) {
         const seq = (this.#trailSeqs.get(r.flowUuid) as number) + 1;
         appendTrail(raw, r, seq).addEventListener("error", collided as () => void);
@@ -334,8 +335,8 @@ export class IndexedDbBackend implements Backend {
       if (keys) await keys;
       if (parents) await parents;
       const epoch = settle ? await settle() : fence?.epoch;
-      if (lasts) {
-        const last = new Map([...(await lasts), ...(settledSeqs ?? [])]);
+      if (lasts || settledSeqs) {
+        const last = settledSeqs ?? (await (lasts as Promise<Map<string, number>>));
         for (const r of trail) last.set(r.flowUuid, (last.get(r.flowUuid) ?? 0) + 1);
         for (const r of trail) appendTrail(raw, r, last.get(r.flowUuid) as number);
         for (const [f, seq] of last) trailSeqs.set(f, seq);

@@ -50,14 +50,15 @@ export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySe
  * claims, marking each token risen from as superseded; it resolves to the fenced flow's token as
  * stored now, and rejects with LockLost when the fence is older than the stored token: the caller
  * aborts the transaction, so nothing of the batch lands. Commit the transaction only after it.
- * `trailSeqs` then holds the number of each named flow's last trail record, a raise's mark included.
+ * `trailSeqs` then holds the number of the last trail record of each flow it names and of each
+ * of `trailFlows` (the flows the batch appends trail records for), a raise's mark included.
  */
-export function fenceFlows(tx: WriteTx, batch: WriteBatch): { flows: FlowDetail[]; settle: () => Promise<number | undefined>; trailSeqs: Map<string, number> } {
+export function fenceFlows(tx: WriteTx, batch: WriteBatch, trailFlows: readonly string[]): { flows: FlowDetail[]; settle: () => Promise<number | undefined>; trailSeqs: Map<string, number> } {
   const ids = [...new Set([...batch.flows.map((f) => f.uuid), ...(batch.fence ? [batch.fence.flowUuid] : [])])];
   const index = tx.objectStore("flows").index("fence");
   const tokens = Promise.all(ids.map((id) => index.openKeyCursor(IDBKeyRange.bound([id], [id, Infinity]))));
   handled(tokens);
-  const lasts = lastSeqs(tx, ids);
+  const lasts = lastSeqs(tx, [...ids, ...trailFlows]);
   handled(lasts);
   const flows = fencedFlows(batch, () => undefined);
   const trailSeqs = new Map<string, number>();
