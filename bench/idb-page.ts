@@ -103,6 +103,16 @@ const moves = (flowUuid: string, i: number, runner: string, epoch: number) => [
   { flowUuid, atom: `t${i + 1}`, from: "PENDING", to: "RUNNING", at: 1_767_225_600_000 + i, attempt: 1, runner, epoch },
 ];
 
+/** A one-task flow saved on a new database, and the token this connection claimed for it: what the commit-by-commit figures write on. */
+async function claimedFlow(kind: string) {
+  const name = `bench-${kind}-${crypto.randomUUID()}`;
+  const backend = await IndexedDbBackend.open(name);
+  const engine = load(linearFlow(kind, task({ name: "t", execute: () => 1 })), { backend, lock: false });
+  await engine.save();
+  const flowUuid = engine.flowDetailId;
+  return { name, backend, runner: engine.runnerId, flowUuid, epoch: await backend.claim(flowUuid) };
+}
+
 /**
  * The fence's cost per commit, free of the disk's drift between two runs: commits of one atom
  * detail with the engine's two transitions on one stored flow detail, fenced with the token this
@@ -110,17 +120,12 @@ const moves = (flowUuid: string, i: number, runner: string, epoch: number) => [
  * commit by commit; each kind's mean.
  */
 async function fenceCheckFigures(n: number): Promise<IdbFigure[]> {
-  const name = `bench-fence-${crypto.randomUUID()}`;
-  const backend = await IndexedDbBackend.open(name);
-  const engine = load(linearFlow("fence", task({ name: "t", execute: () => 1 })), { backend, lock: false });
-  await engine.save();
-  const flowUuid = engine.flowDetailId;
-  const epoch = await backend.claim(flowUuid);
+  const { name, backend, runner, flowUuid, epoch } = await claimedFlow("fence");
   const ms = { fenced: 0, unfenced: 0 };
   for (let i = 0; i < n; i++) {
     for (const fenced of i % 2 === 0 ? [true, false] : [false, true]) {
       const atom = { ...record(2 * i + (fenced ? 1 : 0)), flowUuid } as unknown as AtomDetail;
-      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], transitions: moves(flowUuid, 2 * i + (fenced ? 1 : 0), engine.runnerId, epoch), ...(fenced ? { fence: { flowUuid, epoch } } : {}) };
+      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], transitions: moves(flowUuid, 2 * i + (fenced ? 1 : 0), runner, epoch), ...(fenced ? { fence: { flowUuid, epoch } } : {}) };
       const t0 = performance.now();
       await backend.commit(batch);
       ms[fenced ? "fenced" : "unfenced"] += performance.now() - t0;
@@ -140,17 +145,12 @@ async function fenceCheckFigures(n: number): Promise<IdbFigure[]> {
  * transitions (what the backend stores), and with one record per transition (the other layout).
  */
 async function trailCostFigures(n: number): Promise<IdbFigure[]> {
-  const name = `bench-trail-${crypto.randomUUID()}`;
-  const backend = await IndexedDbBackend.open(name);
-  const engine = load(linearFlow("trail", task({ name: "t", execute: () => 1 })), { backend, lock: false });
-  await engine.save();
-  const flowUuid = engine.flowDetailId;
-  const epoch = await backend.claim(flowUuid);
+  const { name, backend, runner, flowUuid, epoch } = await claimedFlow("trail");
   const ms = { trail: 0, none: 0 };
   for (let i = 0; i < n; i++) {
     for (const kind of i % 2 === 0 ? (["trail", "none"] as const) : (["none", "trail"] as const)) {
       const atom = { ...record(2 * i + (kind === "trail" ? 1 : 0)), flowUuid } as unknown as AtomDetail;
-      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], fence: { flowUuid, epoch }, ...(kind === "trail" ? { transitions: moves(flowUuid, i, engine.runnerId, epoch) } : {}) };
+      const batch: WriteBatch = { logBooks: [], flows: [], atoms: [atom], fence: { flowUuid, epoch }, ...(kind === "trail" ? { transitions: moves(flowUuid, i, runner, epoch) } : {}) };
       const t0 = performance.now();
       await backend.commit(batch);
       ms[kind] += performance.now() - t0;
