@@ -194,7 +194,7 @@ export class MultipleChoices extends TaskFlowError {
 /**
  * Data does not have the expected shape (a corrupted or foreign record, a value a wait's schema
  * refuses, a result the log book cannot store, an argument of the wrong kind from plain JavaScript).
- * @example await engine.provide("email", 42) // throws InvalidFormat when the wait's schema refuses it; nothing changes
+ * @example await provide(engine, "email", 42) // throws InvalidFormat when the wait's schema refuses it; nothing changes
  */
 export class InvalidFormat extends TaskFlowError {
   static {
@@ -203,7 +203,7 @@ export class InvalidFormat extends TaskFlowError {
 }
 /**
  * An operation is not allowed in the current situation.
- * @example await engine.provide("email", "b@example.org") // throws DisallowedAccess once the wait took its value: use revise
+ * @example await provide(engine, "email", "b@example.org") // throws DisallowedAccess once the wait took its value: use revise
  */
 export class DisallowedAccess extends TaskFlowError {
   static {

@@ -38,6 +38,8 @@ export const compile: (flow: FlowItem) => FlowGraph = compileGraph;
 export { toDot, toMermaid } from "./engine/export-graph.js";
 export { Engine, type EngineOptions, type EngineStatistics } from "./engine/engine.js";
 export { load, run, FlowRegistry, type FlowFactory } from "./engine/helpers.js";
+export { provide, revise, waitingFor, type InputOptions } from "./engine/revise.js";
+export { runIter } from "./engine/run-iter.js";
 export type { FlowStorage, StoredValues } from "./storage/storage.js";
 export type { Carried, FetchAll, Merge, Needs, Provided, ProvidedBy, Results, Several } from "./typing.js";
 export { checkStorable } from "./storage/storable.js";

@@ -36,8 +36,8 @@ export type AtomState =
 export type Intention = "EXECUTE" | "IGNORE" | "REVERT" | "RETRY";
 
 /**
- * States of the engine's runner state machine, as yielded by `engine.runIter()`.
- * @example for await (const state of engine.runIter()) if (state === "WAITING") console.log("atoms are running")
+ * States of the engine's runner state machine, as yielded by `runIter(engine)`.
+ * @example for await (const state of runIter(engine)) if (state === "WAITING") console.log("atoms are running")
  */
 export type RunnerState =
   | "RESUMING"

@@ -4,6 +4,9 @@
 import {
   DisallowedAccess, Duplicate, InvalidFormat, InvalidState, isFinalFlowState, NotFound, readSnapshot, StorageFailure, systemClock,
   type Backend, type Clock, type Engine, type EngineOptions, type FlowRegistry, type FlowSnapshot,
+  provide,
+  revise,
+  runIter,
 } from "taskflow-ts";
 import { AlarmDriver, type AlarmStorage } from "./runner-alarm.js";
 import { FlowIndex, requestDifferences, type FlowEntry, type SyncKv } from "./runner-index.js";
@@ -188,14 +191,14 @@ export class FlowSlots {
 
   async provide(id: string, name: string, value: unknown): Promise<FlowStatus> {
     const input = parse(schemas.inputName, name, "input name");
-    await this.#withEngine(id, "provide an input to", (engine) => engine.provide(input, value, { run: false }));
+    await this.#withEngine(id, "provide an input to", (engine) => provide(engine, input, value, { run: false }));
     await this.#alarms.workAdded();
     return this.get(id);
   }
 
   async revise(id: string, name: string, value: unknown): Promise<FlowStatus> {
     const input = parse(schemas.inputName, name, "input name");
-    await this.#withEngine(id, "revise", (engine) => engine.revise(input, value, { run: false }));
+    await this.#withEngine(id, "revise", (engine) => revise(engine, input, value, { run: false }));
     // Its state may not show the work to redo (a finished flow): say so, so the alarm runs it.
     this.#update(id, { runNow: true }, true);
     await this.#alarms.workAdded();
@@ -212,7 +215,7 @@ export class FlowSlots {
       // A flow stored RUNNING (or never run) is run just long enough to be stored SUSPENDED.
       if (snap && snap.state !== "SUSPENDED" && !snap.isFinal) {
         await this.#runLive(id, await this.#engine(entry), async (engine) => {
-          const states = engine.runIter();
+          const states = runIter(engine);
           await states.next(); // RESUMING: the flow is RUNNING and nothing is scheduled yet
           await states.return(); // leaving the loop suspends the engine, as TaskFlow's run_iter does
         });

@@ -14,6 +14,8 @@ import * as Comlink from "comlink";
 import {
   checkStorable, DisallowedAccess, FlowRegistry, InvalidFormat, isFinalFlowState, systemClock,
   type Backend, type Clock, type Engine, type EngineEvents, type EngineOptions, type FlowFactory,
+  provide,
+  revise,
 } from "taskflow-ts";
 import { resumeOrStart, type ResumeOrStartOptions, type ResumeOrStartResult } from "taskflow-ts/resume";
 import { installTransferHandlers } from "./transfer.js";
@@ -405,7 +407,7 @@ export class RunnerHost {
   async provide(id: string, name: string, value: unknown): Promise<FlowRecords> {
     text(name, "input name");
     const entry = await this.#entry(id);
-    await entry.engine.provide(name, value, { run: false });
+    await provide(entry.engine, name, value, { run: false });
     if (!entry.held) this.#launch(entry).catch(noop);
     return this.#records(id);
   }
@@ -414,7 +416,7 @@ export class RunnerHost {
   async revise(id: string, name: string, value: unknown): Promise<FlowRecords> {
     text(name, "input name");
     const entry = await this.#entry(id);
-    await entry.engine.revise(name, value, { run: false });
+    await revise(entry.engine, name, value, { run: false });
     if (!entry.held) this.#launch(entry).catch(noop);
     return this.#records(id);
   }

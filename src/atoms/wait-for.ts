@@ -39,7 +39,7 @@ export interface WaitForOptions<T, P extends ProvidesSpec | undefined = Provides
 /**
  * An atom that waits for a person (or any outside party) to provide a value. When the engine
  * reaches it without the value, it stores that the flow waits (the name, the description, the
- * deadline) and ends the run SUSPENDED; `engine.provide(name, value)` validates the value, stores
+ * deadline) and ends the run SUSPENDED; `provide(engine, name, value)` validates the value, stores
  * it in the log book and goes on. A value provided early is kept until the wait starts.
  * Provides the value under `name` unless `provides` says otherwise; its type is the schema's
  * output (`unknown` without a schema), so a flow holding the wait types it.

@@ -1,8 +1,5 @@
 import { Cancelled, ExecutionFailure, IncompatibleVersion, LockLost, MissingDependencies, NotFound } from "../errors.js";
-import type { Waiting } from "./inputs.js";
-import { provide, revise, waitingFor } from "./revise.js";
 import { incompatibilities } from "./incompatibilities.js";
-import { iterate } from "./run-iter.js";
 import type { EngineEvents, Listener } from "../notify/notifier.js";
 import { Notifier } from "../notify/notifier.js";
 import type { FlowItem } from "../patterns/flow.js";
@@ -87,6 +84,19 @@ export interface EngineOptions {
   factory?: FactoryRef;
 }
 
+/** What the engine's free functions reach: set by the class itself, not exported from the package. */
+export interface EngineInternals {
+  /** Makes a change under the flow's lock and stores it; then the flow goes on (`run`: an idle engine runs). */
+  change(engine: Engine<any, any>, change: (journal: Journal, graph: ExecutionGraph, running: boolean) => unknown, run: boolean): Promise<void>;
+  /** The loaded flow detail's journal and the compiled graph (loading it first). */
+  read(engine: Engine<any, any>): Promise<{ journal: Journal; graph: ExecutionGraph }>;
+  /** Runs the loop, handing each runner state to `hook`. */
+  drive(engine: Engine<any, any>, hook: (state: RunnerState) => Promise<void>): Promise<void>;
+}
+
+/** Assigned once, by Engine's static block. */
+export let internals: EngineInternals;
+
 /**
  * Counters of the last run.
  * @example await engine.run(); console.log(`${engine.statistics.executed} executed in ${engine.statistics.commits} commits`)
@@ -141,6 +151,25 @@ export class Engine<Provides extends object = {}, Results extends object = {}> {
 
   readonly #options: EngineOptions;
   readonly #runOptions: RunOptions;
+
+  static {
+    // The engine's free functions (provide, revise, waitingFor, runIter) reach in here: as
+    // functions, an app that does not call them does not bundle them.
+    internals = {
+      change: async (engine, change, run) => {
+        await engine.#exclusive(() => change(engine.#prepared().journal, engine.#graph(), engine.#run !== undefined));
+        // After a stored change: a running engine looks again (a run still starting reads the
+        // change when it builds its queues), an idle one runs when asked to.
+        if (engine.#run) engine.#run.refresh();
+        else if (run) await engine.run();
+      },
+      read: async (engine) => {
+        await engine.prepare();
+        return { journal: engine.#prepared().journal, graph: engine.#graph() };
+      },
+      drive: (engine, hook) => engine.#drive(hook),
+    };
+  }
 
   constructor(flow: FlowItem, options: EngineOptions = {}) {
     this.#options = options;
@@ -415,50 +444,6 @@ export class Engine<Provides extends object = {}, Results extends object = {}> {
   }
 
 
-  /**
-   * What the flow waits for now: each input whose wait has been reached without a value, with
-   * its schema, description and deadline. A page calls it after a reload to render the step.
-   */
-  async waitingFor(): Promise<Waiting[]> {
-    await this.prepare();
-    return waitingFor(this.#prepared().journal, this.#graph());
-  }
-
-  /**
-   * Provides a value a wait is (or will be) waiting for: validated with the wait's schema (a
-   * refused value changes nothing), stored in the log book, then the flow goes on (this runs it,
-   * unless `{ run: false }`; a running engine picks it up). A value provided before its wait is
-   * reached is kept until then.
-   * @throws NotFound for a name no wait of the flow has; InvalidFormat for a refused value;
-   * DisallowedAccess when the wait already took its value (use {@link revise})
-   */
-  async provide(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
-    await this.#exclusive(() => provide(this.#prepared().journal, this.#graph(), name, value));
-    await this.#continueWith(options.run ?? true);
-  }
-
-  /**
-   * Changes an input the flow already read (a store value, or a value provided to a wait), and
-   * redoes only what depends on it: the atoms that read it, directly or through what they
-   * provide, are reverted (latest first) and run again with the new value; the others keep their
-   * results. Every step is written to the log book like any other transition.
-   * @throws NotFound when no atom reads `name`; InvalidFormat for a value a wait's schema refuses;
-   * DisallowedAccess while an affected atom is running
-   */
-  async revise(name: string, value: unknown, options: { run?: boolean } = {}): Promise<void> {
-    await this.#exclusive(() => revise(this.#prepared().journal, this.#graph(), name, value, this.#run !== undefined));
-    await this.#continueWith(options.run ?? true);
-  }
-
-  /** After a stored change: a running engine looks again, an idle one runs when asked to. */
-  async #continueWith(run: boolean): Promise<void> {
-    if (this.#run) {
-      this.#run.refresh(); // a run still starting reads the change when it builds its queues
-      return;
-    }
-    if (run) await this.run();
-  }
-
   /** Puts every atom back to PENDING so that the next run starts over (TaskFlow's `reset`). */
   async reset(): Promise<void> {
     await this.#exclusive(() => {
@@ -476,15 +461,6 @@ export class Engine<Provides extends object = {}, Results extends object = {}> {
    */
   async run(): Promise<void> {
     await this.#drive(undefined);
-  }
-
-  /**
-   * Runs the flow, yielding each state of the runner state machine as it enters it; the runner
-   * waits for the consumer before going on. Leaving the loop early suspends the engine (as
-   * TaskFlow does when its `run_iter` generator is closed) and waits for running atoms to end.
-   */
-  async *runIter(): AsyncGenerator<RunnerState, void, undefined> {
-    yield* iterate((hook) => this.#drive(hook), () => this.suspend());
   }
 
   /** Runs the loop, handing each runner state to `hook` when there is one (runIter). */

@@ -9,7 +9,7 @@ import type { Journal } from "./journal.js";
 
 /**
  * An input the flow waits for now.
- * @example for (const w of await engine.waitingFor()) render(w.name, w.description, w.schema)
+ * @example for (const w of await waitingFor(engine)) render(w.name, w.description, w.schema)
  */
 export interface Waiting {
   name: string;
@@ -68,7 +68,7 @@ export async function check(waits: WaitNode[], name: string, value: unknown): Pr
 /** Validates and buffers a value for the waits for `name` (the caller commits). @throws DisallowedAccess once they took theirs */
 export async function provide(journal: Journal, waits: WaitNode[], name: string, value: unknown): Promise<void> {
   if (waits.some((n) => journal.detail(n.name).state !== "PENDING")) {
-    throw new DisallowedAccess(`flow "${journal.flowDetail.name}" already has its "${name}"; to change it, use revise("${name}", value)`);
+    throw new DisallowedAccess(`flow "${journal.flowDetail.name}" already has its "${name}"; to change it, use revise(engine, "${name}", value)`);
   }
   const checked = await checkValue(waits, name, value);
   journal.updateFlow({ inputs: { ...(journal.flowDetail.inputs ?? {}), [name]: checked } });

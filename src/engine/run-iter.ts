@@ -1,19 +1,20 @@
 import type { RunnerState } from "../states.js";
-
-/** Runs the engine's loop through `drive`, handing its states out as an async iterator. */
-type Drive = (hook: (state: RunnerState) => Promise<void>) => Promise<void>;
+import { internals, type Engine } from "./engine.js";
 
 /**
- * The body of `engine.runIter()`: the runner waits for the consumer at each
- * state; leaving the loop early suspends the engine (`suspend`) and waits for running atoms to end.
+ * Runs the flow, yielding each state of the runner state machine as it enters it; the runner
+ * waits for the consumer before going on. Leaving the loop early suspends the engine (as
+ * TaskFlow does when its `run_iter` generator is closed) and waits for running atoms to end.
+ * Like `engine.run()`, it throws the stored failure when the flow ends REVERTED or FAILURE.
+ * @example for await (const state of runIter(engine)) if (state === "WAITING") console.log("atoms are running")
  */
-export async function* iterate(drive: Drive, suspend: () => void): AsyncGenerator<RunnerState, void, undefined> {
+export async function* runIter(engine: Engine<any, any>): AsyncGenerator<RunnerState, void, undefined> {
   const states: RunnerState[] = [];
   let wakeConsumer: (() => void) | undefined;
   let wakeRunner: (() => void) | undefined;
   let detached = false;
   let end: { error?: unknown } | undefined;
-  const driving = drive(async (state) => {
+  const driving = internals.drive(engine, async (state) => {
     if (detached) return;
     states.push(state);
     wakeConsumer?.();
@@ -40,7 +41,7 @@ export async function* iterate(drive: Drive, suspend: () => void): AsyncGenerato
   } finally {
     if (!end) {
       detached = true;
-      suspend();
+      engine.suspend();
       wakeRunner?.();
       await driving;
     }

@@ -13,8 +13,8 @@ import { ManualClock } from "./manual-clock.js";
  * @example
  * await assertCrashSafe({ makeFlow: () => signup(), modes: ["kill"], drive: async (engine) => {
  *   await engine.run(); // on a resumed engine too: ask what it waits for, do not count steps
- *   for (let w = await engine.waitingFor(); w.length > 0; w = await engine.waitingFor())
- *     for (const { name } of w) await engine.provide(name, answers[name]);
+ *   for (let w = await waitingFor(engine); w.length > 0; w = await waitingFor(engine))
+ *     for (const { name } of w) await provide(engine, name, answers[name]);
  * } });
  */
 export interface CrashCheckOptions {
@@ -49,7 +49,7 @@ export interface CrashCheckOptions {
   /**
    * Drives an engine to the end: `engine.run()` by default; for an interactive flow, a loop that
    * provides inputs (and revises answers) until it is done. It must work from any state, since it
-   * is called again on the resumed engine: ask `engine.waitingFor()`, do not count steps.
+   * is called again on the resumed engine: ask `waitingFor(engine)`, do not count steps.
    */
   drive?: (engine: Engine) => Promise<void>;
 }

@@ -2,7 +2,7 @@
 // detail's trail in the same transaction, kept until the log book goes, and read back in commit
 // order. Run against each backend in its real runtime, like the backend contract.
 import { describe, expect, it } from "vitest";
-import { linearFlow, load, LockLost, NotFound, readSnapshot, task, Times, unorderedFlow, type Backend, type TrailEntry, type Transition, type WriteBatch } from "../../src/index.js";
+import { linearFlow, load, LockLost, NotFound, readSnapshot, task, Times, unorderedFlow, type Backend, type TrailEntry, type Transition, type WriteBatch, revise } from "../../src/index.js";
 import { atom, book, flow } from "./backend-contract.js";
 
 const batch = (b: Partial<WriteBatch>): WriteBatch => ({ logBooks: [], flows: [], atoms: [], ...b });
@@ -58,7 +58,7 @@ export function describeTrailContract(name: string, make: () => Backend | Promis
       await first.run();
       const before = await trailOf(backend, first.flowDetailId);
       const second = load(flowDef, { backend, flowDetailId: first.flowDetailId });
-      await second.revise("rate", 0.5);
+      await revise(second, "rate", 0.5);
       expect(second.storage.fetch("tax")).toBe(50);
       const after = await trailOf(backend, first.flowDetailId);
       // Nothing of the first run is lost or changed: the trail only grows.

@@ -5,7 +5,7 @@
  * stays cancelled until `reset()`, and `run()` never resolves on a flow that ended REVERTED.
  */
 import { describe, expect, it } from "vitest";
-import { Cancelled, linearFlow, load, MemoryBackend, StorageFailure, task, waitFor, type AtomDetail, type FlowDetail, type FlowItem, type MemoryDump } from "../../src/index.js";
+import { Cancelled, linearFlow, load, MemoryBackend, StorageFailure, task, waitFor, type AtomDetail, type FlowDetail, type FlowItem, type MemoryDump, provide } from "../../src/index.js";
 import { memoryBackendFromDump } from "../../src/backend.js";
 import { ENGINES, rejection } from "./helpers.js";
 
@@ -135,7 +135,7 @@ describe("a write that lands but reports failure", () => {
     const flow = () => linearFlow("form", waitFor("email"), task({ name: "send", requires: ["email"], execute: ({ email }) => `sent to ${String(email)}` }));
     const e = load(flow(), { backend });
     await e.run(); // suspends at the wait
-    await e.provide("email", "a@example.com", { run: false });
+    await provide(e, "email", "a@example.com", { run: false });
     // The write of the wait's SUCCESS (which consumes the input) lands and reports a timeout.
     backend.failAt.add(backend.attempts + 2);
     await expect(e.run()).rejects.toThrow(/timed out/);

@@ -6,7 +6,7 @@ import { describe, it } from "vitest";
 import { provisionTenant } from "../../examples/edge-jobs/provision-tenant.js";
 import { BillingApi, DnsApi, Mailer, TenantRecords } from "../../examples/edge-jobs/services.js";
 import { bookingFlow } from "../../examples/wizard/flow.js";
-import { MemoryBackend, type Engine } from "../../src/index.js";
+import { MemoryBackend, type Engine, provide, waitingFor } from "../../src/index.js";
 import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
 import { MapKv } from "./helpers.js";
 
@@ -35,8 +35,8 @@ describe("the examples' flows survive a crash at every write", () => {
       makeFlow: () => bookingFlow(ledger),
       drive: async (engine: Engine) => {
         await engine.run();
-        for (let w = await engine.waitingFor(); w.length > 0; w = await engine.waitingFor()) {
-          for (const { name } of w) await engine.provide(name, answers[name]);
+        for (let w = await waitingFor(engine); w.length > 0; w = await waitingFor(engine)) {
+          for (const { name } of w) await provide(engine, name, answers[name]);
         }
       },
     });

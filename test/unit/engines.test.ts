@@ -3,7 +3,7 @@
  * Most scenarios run on both the serial and the parallel engine, as the peer runs them.
  */
 import { describe, expect, it } from "vitest";
-import { captureListener, Failure, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, MissingDependencies, run, task, unorderedFlow, type FlowItem, type ProgressEvent } from "../../src/index.js";
+import { captureListener, Failure, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, MissingDependencies, run, task, unorderedFlow, type FlowItem, type ProgressEvent, runIter } from "../../src/index.js";
 import { memoryBackendFromDump } from "../../src/backend.js";
 import {
   collectStates,
@@ -638,7 +638,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       const capture = captureListener(e, { flow: false });
       const seen: string[] = [];
       let i = 0;
-      for await (const s of e.runIter()) {
+      for await (const s of runIter(e)) {
         seen.push(s);
         if (++i === 6) e.suspend(); // at the second WAITING: task2 is running
       }

@@ -3,7 +3,7 @@
  * scenarios of its test suite read the same here (P = progressing, F = failing, N = nasty).
  */
 import type { SyncKv } from "../../adapters/durable-object/runner-index.js";
-import { registerErrorClass, task, type Engine, type RunnerState, type Task, type TaskSpec } from "../../src/index.js";
+import { registerErrorClass, task, type Engine, type RunnerState, type Task, type TaskSpec, runIter } from "../../src/index.js";
 
 /** Python's RuntimeError, so that failures print as TaskFlow prints them. */
 export class RuntimeError extends Error {
@@ -62,10 +62,10 @@ export function neverRun(name: string): Task<Record<string, unknown>, unknown> {
 /** The peer's capture listener output with no atom events of interest filtered. */
 export const WOOT = "FAILURE(Failure: RuntimeError: Woot!)";
 
-/** Every state `engine.runIter()` yields, until it ends (rethrowing its error after collecting). */
+/** Every state `runIter(engine)` yields, until it ends (rethrowing its error after collecting). */
 export async function collectStates(engine: Engine): Promise<RunnerState[]> {
   const out: RunnerState[] = [];
-  for await (const s of engine.runIter()) out.push(s);
+  for await (const s of runIter(engine)) out.push(s);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { beforeEach, describe, expect, it } from "vitest";
-import { captureListener, DisallowedAccess, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, NotFound, RequestTimeout, task, unorderedFlow, waitFor, type Engine } from "../../src/index.js";
+import { captureListener, DisallowedAccess, graphFlow, InvalidFormat, linearFlow, load, MemoryBackend, NotFound, RequestTimeout, task, unorderedFlow, waitFor, type Engine, provide, revise, waitingFor } from "../../src/index.js";
 import { memoryBackendFromDump } from "../../src/backend.js";
 import { assertCrashSafe, ManualClock } from "../../src/testing/index.js";
 import { countCommits } from "../../src/backend.js";
@@ -39,7 +39,7 @@ const wizard = () =>
     waitFor("confirm", { schema: z.literal(true), description: "Confirm the booking" }),
   );
 
-const waiting = async (engine: Engine) => (await engine.waitingFor()).map((w) => w.name);
+const waiting = async (engine: Engine) => (await waitingFor(engine)).map((w) => w.name);
 /** A new engine on the same log book, as after a page reload (the log book round-trips JSON). */
 const reload = (backend: MemoryBackend, id: string) => {
   const copy = memoryBackendFromDump(JSON.parse(JSON.stringify(backend.dump())));
@@ -55,7 +55,7 @@ describe("waiting for input", () => {
     const stored = await backend.getFlowDetail(engine.flowDetailId);
     expect(stored.suspendedReason).toBe("input");
     expect(stored.waitingFor).toEqual([{ name: "name", description: "Your name" }]);
-    const [first] = await engine.waitingFor();
+    const [first] = await waitingFor(engine);
     expect(first).toMatchObject({ name: "name", atom: "wait:name", description: "Your name" });
     expect(first?.schema).toBeDefined();
     expect(executed).toEqual({});
@@ -68,23 +68,23 @@ describe("waiting for input", () => {
     const id = engine.flowDetailId;
 
     // The room is answered early, before the wizard reaches it: kept in the log book.
-    await engine.provide("room", "double", { run: false });
+    await provide(engine, "room", "double", { run: false });
     expect((await backend.getFlowDetail(id)).inputs).toEqual({ room: "double" });
 
     ({ backend, engine } = reload(backend, id));
-    await engine.provide("name", "Ada");
+    await provide(engine, "name", "Ada");
     expect(await waiting(engine)).toEqual(["nights"]);
     expect(engine.storage.fetch("greeting")).toBe("Welcome, Ada");
 
     ({ backend, engine } = reload(backend, id));
-    await engine.provide("nights", 3);
+    await provide(engine, "nights", 3);
     // The early room answer was consumed when its wait started: straight on to the quote.
     expect(await waiting(engine)).toEqual(["confirm"]);
     expect(engine.storage.fetch("price")).toBe(360);
     expect(engine.storage.flowDetail.inputs).toEqual({});
 
     ({ backend, engine } = reload(backend, id));
-    await engine.provide("confirm", true);
+    await provide(engine, "confirm", true);
     expect(engine.storage.flowState).toBe("SUCCESS");
     expect(engine.storage.fetch("reservation")).toBe("Ada:360");
     expect(executed).toEqual({ greet: 1, quote: 1, reserve: 1 });
@@ -95,15 +95,15 @@ describe("waiting for input", () => {
     const backend = countCommits(memory);
     const engine = load(wizard(), { backend });
     await engine.run();
-    await engine.provide("name", "Ada");
+    await provide(engine, "name", "Ada");
     // Each attempt takes the flow's lock, which raises its fencing token (`epoch`); nothing else may change.
     const records = () => JSON.stringify(memory.dump(), (key, value: unknown) => (key === "epoch" ? undefined : value));
     const before = records();
     const commits = backend.commits;
-    const error = await engine.provide("nights", 2.5).catch((e: unknown) => e);
+    const error = await provide(engine, "nights", 2.5).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidFormat);
     expect((error as Error).message).toMatch(/value for "nights" refused: .+/);
-    await expect(engine.provide("room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
+    await expect(provide(engine, "room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
     expect(records()).toBe(before);
     expect(backend.commits).toBe(commits);
     expect(await waiting(engine)).toEqual(["nights"]);
@@ -112,11 +112,11 @@ describe("waiting for input", () => {
   it("names the inputs it has when given one it has not, and refuses to take an answer twice", async () => {
     const engine = load(wizard());
     await engine.run();
-    await expect(engine.provide("email", "a@b")).rejects.toThrow(/no wait for "email"; it waits for: name, nights, room, confirm/);
-    await expect(engine.provide("email", "a@b")).rejects.toBeInstanceOf(NotFound);
-    await engine.provide("name", "Ada");
-    await expect(engine.provide("name", "Bob")).rejects.toBeInstanceOf(DisallowedAccess);
-    await expect(engine.provide("name", "Bob")).rejects.toThrow(/use revise\("name", value\)/);
+    await expect(provide(engine, "email", "a@b")).rejects.toThrow(/no wait for "email"; it waits for: name, nights, room, confirm/);
+    await expect(provide(engine, "email", "a@b")).rejects.toBeInstanceOf(NotFound);
+    await provide(engine, "name", "Ada");
+    await expect(provide(engine, "name", "Bob")).rejects.toBeInstanceOf(DisallowedAccess);
+    await expect(provide(engine, "name", "Bob")).rejects.toThrow(/use revise\(engine, "name", value\)/);
   });
 
   it("a wait's timeout fails it, so the flow reverts what ran", async () => {
@@ -139,7 +139,7 @@ describe("revising an earlier answer", () => {
     const backend = new MemoryBackend();
     const engine = load(wizard(), { backend });
     await engine.run();
-    for (const [name, value] of [["name", "Ada"], ["nights", 2], ["room", "double"]] as const) await engine.provide(name, value);
+    for (const [name, value] of [["name", "Ada"], ["nights", 2], ["room", "double"]] as const) await provide(engine, name, value);
     expect(await waiting(engine)).toEqual(["confirm"]);
     return { backend, engine };
   };
@@ -149,7 +149,7 @@ describe("revising an earlier answer", () => {
     const reloaded = reload(backend, engine.flowDetailId).engine;
     const capture = captureListener(reloaded, { flow: false });
     executed = {};
-    await reloaded.revise("room", "single");
+    await revise(reloaded, "room", "single");
     // The quote and the reservation read the room (the reservation through the price).
     expect(reverted).toEqual(["reserve", "quote"]);
     expect(executed).toEqual({ quote: 1, reserve: 1 });
@@ -168,7 +168,7 @@ describe("revising an earlier answer", () => {
   it("revising the first answer redoes the greeting and the reservation, not the quote", async () => {
     const { engine } = await toConfirm();
     executed = {};
-    await engine.revise("name", "Grace");
+    await revise(engine, "name", "Grace");
     expect(reverted).toEqual(["reserve", "greet"]);
     expect(executed).toEqual({ greet: 1, reserve: 1 });
     expect(engine.storage.fetchAll()).toMatchObject({ greeting: "Welcome, Grace", price: 240, reservation: "Grace:240" });
@@ -187,7 +187,7 @@ describe("revising an earlier answer", () => {
     const engine = load(flow, { store: { amount: 100, rate: 0.2 } });
     await engine.run();
     executed = {};
-    await engine.revise("rate", 0.5);
+    await revise(engine, "rate", 0.5);
     expect(executed).toEqual({ tax: 1 });
     expect(reverted).toEqual(["tax"]);
     expect(engine.storage.fetchAll()).toMatchObject({ net: 100, tax: 50, rate: 0.5 });
@@ -199,9 +199,9 @@ describe("revising an earlier answer", () => {
     const records = () => JSON.stringify(backend.dump(), (key, value: unknown) => (key === "epoch" ? undefined : value));
     const before = records();
     const epoch = (await backend.getFlowDetail(engine.flowDetailId)).epoch ?? 0;
-    await expect(engine.revise("coupon", "X")).rejects.toBeInstanceOf(NotFound);
-    await expect(engine.revise("coupon", "X")).rejects.toThrow(/does not read an input named "coupon"/);
-    await expect(engine.revise("room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
+    await expect(revise(engine, "coupon", "X")).rejects.toBeInstanceOf(NotFound);
+    await expect(revise(engine, "coupon", "X")).rejects.toThrow(/does not read an input named "coupon"/);
+    await expect(revise(engine, "room", "suite")).rejects.toBeInstanceOf(InvalidFormat);
     expect(records()).toBe(before);
     expect((await backend.getFlowDetail(engine.flowDetailId)).epoch).toBe(epoch + 3);
   });
@@ -213,11 +213,11 @@ describe("revising an earlier answer", () => {
     const running = new Promise<void>((r) => (started = r));
     const flow = graphFlow("slow", waitFor("x"), task({ name: "use", requires: ["x"], provides: "y", execute: async ({ x }: { x: number }) => (started(), await gate, x) }));
     const engine = load(flow);
-    await engine.provide("x", 1, { run: false });
+    await provide(engine, "x", 1, { run: false });
     const run = engine.run();
     await running;
     expect(engine.storage.getAtomState("use")).toBe("RUNNING");
-    await expect(engine.revise("x", 2)).rejects.toThrow(/cannot revise "x" while "use" is running/);
+    await expect(revise(engine, "x", 2)).rejects.toThrow(/cannot revise "x" while "use" is running/);
     release();
     await run;
     expect(engine.storage.fetch("y")).toBe(1);
@@ -230,10 +230,10 @@ describe("the crash-point harness over the whole wizard", () => {
   const drive = async (engine: Engine) => {
     await engine.run();
     for (;;) {
-      const [next] = await engine.waitingFor();
+      const [next] = await waitingFor(engine);
       if (!next) return;
-      if (next.name === "confirm" && engine.storage.fetch("name") !== "Grace") await engine.revise("name", "Grace");
-      else await engine.provide(next.name, answers[next.name]);
+      if (next.name === "confirm" && engine.storage.fetch("name") !== "Grace") await revise(engine, "name", "Grace");
+      else await provide(engine, next.name, answers[next.name]);
     }
   };
 

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { durationListener, linearFlow, load, MemoryBackend, readSnapshot, SCHEMA_VERSION, sleep, task, Times, waitFor, type AtomEvent, type MemoryDump } from "../../src/index.js";
+import { durationListener, linearFlow, load, MemoryBackend, readSnapshot, SCHEMA_VERSION, sleep, task, Times, waitFor, type AtomEvent, type MemoryDump, provide } from "../../src/index.js";
 import { memoryBackendFromDump } from "../../src/backend.js";
 import { ManualClock } from "../../src/testing/index.js";
 
@@ -98,7 +98,7 @@ describe("a log book of schema version 1", () => {
     expect(engine.storage.flowState).toBe("SUSPENDED");
     expect(engine.storage.flowDetail.suspendedReason).toBe("input");
     clock.advance(60_000);
-    await engine.provide("confirm", true);
+    await provide(engine, "confirm", true);
     expect(engine.storage.flowState).toBe("SUCCESS");
     expect(engine.storage.fetch("done")).toBe("paid 12A on try 2, confirmed true");
     expect(calls).toEqual({ finish: 1 });
@@ -128,7 +128,7 @@ describe("a log book of schema version 1", () => {
     wait.later = 7;
     const backend = memoryBackendFromDump(dump);
     const engine = load(booking({}), { backend, clock: new ManualClock(SUSPENDED_AT + 60_000), flowDetailId: FLOW_ID });
-    await engine.provide("confirm", true);
+    await provide(engine, "confirm", true);
     expect(engine.storage.flowState).toBe("SUCCESS");
     expect(await backend.getFlowDetail(FLOW_ID)).toMatchObject({ schemaVersion: SCHEMA_VERSION, state: "SUCCESS", later: { note: "kept" } });
     expect((await backend.getAtomDetails(FLOW_ID)).find((d) => d.name === "wait:confirm")).toMatchObject({ state: "SUCCESS", later: 7 });
@@ -145,7 +145,7 @@ describe("a log book of schema version 1", () => {
     wait.progressDetails = { atProgress: 0, unit: "clicks" };
     const backend = memoryBackendFromDump(dump);
     const engine = load(booking({}), { backend, clock: new ManualClock(SUSPENDED_AT + 60_000), flowDetailId: FLOW_ID });
-    await engine.provide("confirm", true);
+    await provide(engine, "confirm", true);
     expect(engine.storage.flowState).toBe("SUCCESS");
     const written = backend.dump();
     expect(stored(written.flows)[0]).toMatchObject({ state: "SUCCESS", factory: { name: "booking", args: [], registry: "main" } });

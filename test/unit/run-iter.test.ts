@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { linearFlow, load, task } from "../../src/index.js";
+import { linearFlow, load, task, runIter } from "../../src/index.js";
 
 const flow = () => linearFlow("f", ...["a", "b", "c"].map((name) => task({ name, provides: name, execute: () => name.toUpperCase() })));
 
@@ -8,7 +8,7 @@ describe("runIter", () => {
     const engine = load(flow());
     const seen: string[] = [];
     let analyzed = 0;
-    for await (const state of engine.runIter()) {
+    for await (const state of runIter(engine)) {
       seen.push(state);
       if (state === "ANALYZING" && ++analyzed === 1) engine.suspend();
     }
@@ -20,7 +20,7 @@ describe("runIter", () => {
 
   it("leaving the loop early suspends the engine once running atoms end, as closing TaskFlow's run_iter does", async () => {
     const engine = load(flow());
-    for await (const state of engine.runIter()) {
+    for await (const state of runIter(engine)) {
       if (state === "WAITING") break;
     }
     expect(engine.storage.flowState).toBe("SUSPENDED");
@@ -31,7 +31,7 @@ describe("runIter", () => {
     const engine = load(linearFlow("f", task({ name: "boom", execute: () => { throw new RangeError("no"); } })));
     const seen: string[] = [];
     await expect(async () => {
-      for await (const state of engine.runIter()) seen.push(state);
+      for await (const state of runIter(engine)) seen.push(state);
     }).rejects.toThrow(RangeError);
     expect(seen.at(-1)).toBe("REVERTED");
   });

@@ -1,7 +1,7 @@
 // One reader of a stored flow (src/snapshot/): what it reads from the records alone must agree
 // with what the engine that wrote them holds, for flows that retry, sleep, wait for input, fail.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { linearFlow, load, MemoryBackend, nextWakeup, NotFound, readSnapshot, sleep, snapshotOf, task, Times, unorderedFlow, waitFor, type AtomDetail, type Engine, type EngineOptions, type FlowDetail, type FlowItem, SCHEMA_VERSION } from "../../src/index.js";
+import { linearFlow, load, MemoryBackend, nextWakeup, NotFound, readSnapshot, sleep, snapshotOf, task, Times, unorderedFlow, waitFor, type AtomDetail, type Engine, type EngineOptions, type FlowDetail, type FlowItem, SCHEMA_VERSION, provide, waitingFor } from "../../src/index.js";
 import { memoryBackendFromDump } from "../../src/backend.js";
 import { FINAL_FLOW_STATES, pendingAtomDetail, providedValue } from "../../src/backend.js";
 import { compile as compileGraph } from "../../src/engine/compiler.js";
@@ -18,7 +18,7 @@ async function expectAgreement(engine: Engine, backend: MemoryBackend): Promise<
   expect(snap.isFinal, at).toBe(FINAL_FLOW_STATES.has(storage.flowState));
   expect(snap.wakeAt, at).toBe(engine.nextWakeup());
   expect(snap.atoms.map((a) => a.name), at).toEqual(storage.atomDetails().map((d) => d.name));
-  const waiting = storage.flowState === "SUSPENDED" ? (await engine.waitingFor()).map((w) => ({ name: w.name, deadline: w.deadline })) : [];
+  const waiting = storage.flowState === "SUSPENDED" ? (await waitingFor(engine)).map((w) => ({ name: w.name, deadline: w.deadline })) : [];
   expect(snap.waitingFor.map((w) => ({ name: w.name, deadline: w.deadline })), at).toEqual(waiting);
   const stored = new Set((await backend.getAtomDetails(engine.flowDetailId)).map((d) => d.name));
   for (const atom of snap.atoms) {
@@ -59,7 +59,7 @@ const scenarios: Record<string, Scenario> = {
   "a wait for input with a deadline": {
     flow: () => linearFlow("stay", progressing("hold", { provides: "held" }), waitFor("nights", { timeoutMs: 600_000, description: "How many nights" }),
       task({ name: "quote", requires: ["nights"], provides: "price", execute: ({ nights }: { nights: number }) => nights * 80 })),
-    next: (engine) => engine.provide("nights", 3, { run: false }),
+    next: (engine) => provide(engine, "nights", 3, { run: false }),
   },
   "a failure, reverted": { flow: () => linearFlow("order", progressing("reserve"), unorderedFlow("pay", progressing("card"), failing("charge"))) },
   "a failure, not resolved": { flow: () => linearFlow("order", progressing("reserve"), failing("charge"), progressing("email")), options: { neverResolve: true } },
@@ -68,8 +68,8 @@ const scenarios: Record<string, Scenario> = {
     flow: () => linearFlow("ask", waitFor("x"), waitFor("constructor"), waitFor("__proto__"),
       task({ name: "echo", requires: ["constructor", "__proto__"], provides: "both", execute: (args: Record<string, unknown>) => [args.constructor, args.__proto__] })),
     next: async (engine) => {
-      const [waiting] = await engine.waitingFor();
-      await engine.provide(waiting!.name, { v: waiting!.name }, { run: false });
+      const [waiting] = await waitingFor(engine);
+      await provide(engine, waiting!.name, { v: waiting!.name }, { run: false });
     },
   },
   "parallel, to the end": { flow: () => unorderedFlow("fan", progressing("a"), progressing("b"), progressing("c")), options: { engine: "parallel" } },
@@ -116,7 +116,7 @@ describe("FlowSnapshot", () => {
     const engine = load(scenarios["a wait for input with a deadline"]!.flow(), { backend, clock: new ManualClock(0) });
     await engine.run();
     expect((await readSnapshot(backend, engine.flowDetailId)).waitingFor).toEqual([{ name: "nights", description: "How many nights", deadline: 600_000 }]);
-    await engine.provide("nights", 2, { run: false });
+    await provide(engine, "nights", 2, { run: false });
     expect((await readSnapshot(backend, engine.flowDetailId)).waitingFor).toEqual([]);
 
     const failed = load(linearFlow("f", failing("charge")), { backend });

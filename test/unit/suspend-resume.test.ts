@@ -4,7 +4,7 @@
  * definition: removing an atom or changing what it requires/provides is refused.
  */
 import { describe, expect, it } from "vitest";
-import { captureListener, graphFlow, IncompatibleVersion, InvalidFormat, linearFlow, load, MemoryBackend, MissingDependencies, SCHEMA_VERSION, StorageFailure, task, unorderedFlow, waitFor, type Engine, type FlowDetail, type FlowItem, type LogBook, type MemoryDump, readSnapshot } from "../../src/index.js";
+import { captureListener, graphFlow, IncompatibleVersion, InvalidFormat, linearFlow, load, MemoryBackend, MissingDependencies, SCHEMA_VERSION, StorageFailure, task, unorderedFlow, waitFor, type Engine, type FlowDetail, type FlowItem, type LogBook, type MemoryDump, readSnapshot, provide, revise, runIter } from "../../src/index.js";
 import { memoryBackendFromDump } from "../../src/backend.js";
 import { ENGINES, failing, progressing, rejection, RuntimeError, sleep, WOOT } from "./helpers.js";
 
@@ -113,7 +113,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     const e = make(linearFlow("flow-2", progressing("task1"), progressing("task2")));
     const capture = captureListener(e, { flow: false });
     const states: string[] = [];
-    for await (const s of e.runIter()) {
+    for await (const s of runIter(e)) {
       states.push(s);
       if (s === "WAITING") e.suspend();
     }
@@ -122,7 +122,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
     expect(e.storage.flowDetail.state).toBe("SUSPENDED");
     capture.values.length = 0;
     const again: string[] = [];
-    for await (const s of e.runIter()) again.push(s);
+    for await (const s of runIter(e)) again.push(s);
     expect(again.at(-1)).toBe("SUCCESS");
     expect(capture.values).toEqual(["task2.t RUNNING", "task2.t SUCCESS(5)"]);
   });
@@ -628,10 +628,10 @@ describe("resuming with a changed structure (issue 11, item 18)", () => {
     const backend = new MemoryBackend();
     const e = load(flow(positive), { backend });
     await e.run(); // SUSPENDED, waiting for n
-    await e.provide("n", 3, { run: false });
+    await provide(e, "n", 3, { run: false });
     const again = load(flow(even), { backend, flowDetailId: e.flowDetailId });
-    await expect(again.provide("m", 5)).rejects.toThrow(/expected an even number/);
-    await again.provide("m", 4);
+    await expect(provide(again, "m", 5)).rejects.toThrow(/expected an even number/);
+    await provide(again, "m", 4);
     expect(again.storage.fetch("sum")).toBe(7); // 3 was stored under the old schema, and kept
     const major = await rejection(load(flow(even, "2.0"), { backend, flowDetailId: e.flowDetailId }).prepare());
     expect(major).toBeInstanceOf(IncompatibleVersion);

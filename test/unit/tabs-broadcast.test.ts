@@ -6,7 +6,7 @@
 // (the first one the engine began to commit after announcing it) was committed when it arrived.
 import { describe, expect, it } from "vitest";
 import { broadcastTransitions, observeTransitions, type TabTransition } from "../../adapters/idb/index.js";
-import { linearFlow, load, MemoryBackend, task, waitFor } from "../../src/index.js";
+import { linearFlow, load, MemoryBackend, task, waitFor, provide } from "../../src/index.js";
 import type { Transition, WriteBatch } from "../../src/backend.js";
 
 const key = (t: TabTransition) => (t.type === "flow" ? `flow ${t.state}` : t.type === "atom" ? `${t.name} ${t.state}` : `${t.name} progress`);
@@ -50,7 +50,7 @@ describe("broadcastTransitions sends a transition once it is committed", () => {
     const stop = broadcastTransitions(engine);
     await engine.run();
     await until(() => heard.includes("flow SUSPENDED"), "the wait");
-    await engine.provide("name", "Ada");
+    await provide(engine, "name", "Ada");
     await until(() => heard.includes("flow SUCCESS"), "the flow's end");
     stop();
     stopObserving();
