@@ -12,18 +12,21 @@ import type { ExecNode } from "./compiler.js";
  * being redone (a revision), and a→b(IGNORE)→c reverts c before a.
  */
 export class Gates {
-  private readonly count: Int32Array;
-  private readonly done: Uint8Array;
+  readonly #count: Int32Array;
+  readonly #done: Uint8Array;
+  readonly #nodes: readonly ExecNode[];
+  readonly #forward: boolean;
+  /** Nodes in an order where every node comes after its predecessors. */
+  readonly #topo: readonly number[];
+  readonly #passThrough: (n: ExecNode) => boolean;
 
-  constructor(
-    private readonly nodes: readonly ExecNode[],
-    private readonly direction: "forward" | "backward",
-    /** Nodes in an order where every node comes after its predecessors. */
-    private readonly topo: readonly number[],
-    private readonly passThrough: (n: ExecNode) => boolean,
-  ) {
-    this.count = new Int32Array(nodes.length);
-    this.done = new Uint8Array(nodes.length);
+  constructor(nodes: readonly ExecNode[], direction: "forward" | "backward", topo: readonly number[], passThrough: (n: ExecNode) => boolean) {
+    this.#nodes = nodes;
+    this.#forward = direction === "forward";
+    this.#topo = topo;
+    this.#passThrough = passThrough;
+    this.#count = new Int32Array(nodes.length);
+    this.#done = new Uint8Array(nodes.length);
   }
 
   /**
@@ -31,22 +34,22 @@ export class Gates {
    * all done (flow markers included), in dependency order.
    */
   init(onOpen: (n: ExecNode) => void): void {
-    const { topo } = this;
-    const forward = this.direction === "forward";
-    this.done.fill(0);
+    const topo = this.#topo;
+    const forward = this.#forward;
+    this.#done.fill(0);
     const opened: ExecNode[] = [];
     // Index loops: this runs once per run over every node, before the JIT has made it fast, and
     // a for…of there makes an iterator result per step.
     for (let k = 0; k < topo.length; k++) {
       const i = topo[forward ? k : topo.length - 1 - k] as number;
-      const n = this.nodes[i] as ExecNode;
+      const n = this.#nodes[i] as ExecNode;
       const neighbours = forward ? n.preds : n.succs;
       let c = 0;
-      for (let m = 0; m < neighbours.length; m++) if (!this.done[neighbours[m] as number]) c++;
-      this.count[i] = c;
+      for (let m = 0; m < neighbours.length; m++) if (!this.#done[neighbours[m] as number]) c++;
+      this.#count[i] = c;
       if (c !== 0) continue;
-      const through = this.passThrough(n);
-      if (through) this.done[i] = 1;
+      const through = this.#passThrough(n);
+      if (through) this.#done[i] = 1;
       if (!through || !n.atom) opened.push(n);
     }
     // Reported once every count is consistent, since a listener may mark more nodes done.
@@ -54,23 +57,23 @@ export class Gates {
   }
 
   isOpen(n: ExecNode): boolean {
-    return this.count[n.index] === 0;
+    return this.#count[n.index] === 0;
   }
 
   /** Marks a node done (it just finished) and opens whatever that unblocks. */
   markDone(start: ExecNode, onOpen: (n: ExecNode) => void): void {
-    if (this.done[start.index]) return;
-    this.done[start.index] = 1;
+    if (this.#done[start.index]) return;
+    this.#done[start.index] = 1;
     const stack = [start];
     while (stack.length > 0) {
       const n = stack.pop() as ExecNode;
-      for (const j of this.direction === "forward" ? n.succs : n.preds) {
-        const left = (this.count[j] as number) - 1;
-        this.count[j] = left;
-        if (left !== 0 || this.done[j]) continue;
-        const m = this.nodes[j] as ExecNode;
-        const through = this.passThrough(m);
-        if (through) this.done[j] = 1;
+      for (const j of this.#forward ? n.succs : n.preds) {
+        const left = (this.#count[j] as number) - 1;
+        this.#count[j] = left;
+        if (left !== 0 || this.#done[j]) continue;
+        const m = this.#nodes[j] as ExecNode;
+        const through = this.#passThrough(m);
+        if (through) this.#done[j] = 1;
         if (!through || !m.atom) onOpen(m);
         if (through) stack.push(m);
       }
