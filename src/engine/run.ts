@@ -17,12 +17,16 @@ export class Run {
   #runner: Runner | undefined;
   #ended = false;
 
-  constructor(private readonly options: RunOptions) {}
+  readonly #options: RunOptions;
+
+  constructor(options: RunOptions) {
+    this.#options = options;
+  }
 
   /** Builds the runner and runs. */
   async start(loaded: Loaded, hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
     if (this.#ended) return;
-    this.#runner = new Runner(this.options, loaded);
+    this.#runner = new Runner(this.#options, loaded);
     await this.#runner.run(this.#asked, hook);
   }
 

@@ -103,7 +103,7 @@ export type Listener<T> = (event: T) => void;
  * listener). A listener that throws is reported to `onListenerError` and never stops the engine.
  */
 export class Notifier {
-  private readonly listeners: { [K in keyof EngineEvents]: Set<Listener<EngineEvents[K]>> } = {
+  readonly #listeners: { [K in keyof EngineEvents]: Set<Listener<EngineEvents[K]>> } = {
     flow: new Set(),
     atom: new Set(),
     progress: new Set(),
@@ -111,26 +111,30 @@ export class Notifier {
     committed: new Set(),
   };
 
-  constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void = () => {}) {
+    this.#onListenerError = onListenerError;
+  }
 
   /** Subscribes; returns the function that unsubscribes. */
   on<K extends keyof EngineEvents>(type: K, listener: Listener<EngineEvents[K]>): () => void {
-    const set = this.listeners[type] as Set<Listener<EngineEvents[K]>>;
+    const set = this.#listeners[type] as Set<Listener<EngineEvents[K]>>;
     set.add(listener);
     return () => set.delete(listener);
   }
 
   /** Whether anyone listens, so that the engine builds events only when they are read. */
   has(type: keyof EngineEvents): boolean {
-    return this.listeners[type].size > 0;
+    return this.#listeners[type].size > 0;
   }
 
   emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K]): void {
-    for (const listener of this.listeners[type] as Set<Listener<EngineEvents[K]>>) {
+    for (const listener of this.#listeners[type] as Set<Listener<EngineEvents[K]>>) {
       try {
         listener(event);
       } catch (e) {
-        this.onListenerError(e);
+        this.#onListenerError(e);
       }
     }
   }
