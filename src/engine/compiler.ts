@@ -240,18 +240,18 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
     }
   }
   for (const n of atoms.values()) {
-    const atom = n.atom;
     // An atom with no arguments keeps the shared empty map (a flow keeps its compiled nodes).
-    const args = new Map();
-    const add = (arg: string, symbol: string, optional: boolean) => {
-      const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
-      visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
-      n.args = args.set(arg, { symbol, optional, providers: visible });
-    };
-    for (const [arg, sym] of atom.requiredArgs) add(arg, sym, false);
-    for (const [arg, sym] of atom.optionalArgs) add(arg, sym, true);
+    for (const [arg, sym] of n.atom.requiredArgs) addArg(n, providers, arg, sym, false);
+    for (const [arg, sym] of n.atom.optionalArgs) addArg(n, providers, arg, sym, true);
   }
   return providers;
+}
+
+/** Resolves one argument of `n`: the atoms that may provide it, nearest first. */
+function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
+  const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
+  if (visible.length > 1) visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
+  n.args = (n.args === NO_ENTRIES ? new Map() : (n.args as Map<string, unknown>)).set(arg, { symbol, optional, providers: visible }) as AtomNode["args"];
 }
 
 /** Depth of the deepest flow enclosing both atoms. */

@@ -4,7 +4,7 @@ import type { HistoryEntry } from "../atoms/history.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
 import { PendingBatch } from "../persistence/batch.js";
-import { setOwn } from "../persistence/clone.js";
+import { extensible, setOwn } from "../persistence/clone.js";
 import { checkStorable } from "../storage/storable.js";
 import type { AtomDetail, FlowDetail, LogBook, Transition, WorkerRun, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
@@ -18,7 +18,7 @@ export type FlowFields = Pick<FlowDetail, "fingerprint" | "flows" | "factory" | 
 
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
 function merged<T extends object>(base: T, patch: Partial<T>): T {
-  const out = { ...base } as Record<string, unknown>;
+  const out = extensible(base) as Record<string, unknown>;
   for (const k in patch) {
     const v = (patch as Record<string, unknown>)[k];
     if (v === undefined) delete out[k];
@@ -130,7 +130,9 @@ export class Journal {
     const d = merged<AtomDetail>(old, patch.fields ?? {});
     d.state = state;
     d.updatedAt = now;
-    d.timestamps = { ...old.timestamps, [state]: now };
+    const timestamps = extensible(old.timestamps ?? {});
+    timestamps[state] = now;
+    d.timestamps = timestamps;
     if (state === "PENDING" && old.state !== "PENDING") d.generation = (d.generation ?? 0) + 1;
     // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
     // transition instead of costing a record update of their own.
