@@ -63,14 +63,15 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
       throw new CompilationFailure(`atom "${this.name}": version "${this.version}" must be "major.minor"`);
     }
     this.priority = options.priority ?? 0;
-    this.defaults = { ...(options.optional ?? {}) } as Record<string, unknown>;
-    this.inject = { ...(options.inject ?? {}) } as Record<string, unknown>;
-    const required = [...(options.requires ?? [])] as string[];
+    // An atom without optional arguments or injected values (most) shares one empty object: a
+    // flow keeps its atoms, so what each keeps is paid for by every collection.
+    this.defaults = options.optional ? { ...options.optional } : NOTHING;
+    this.inject = options.inject ? { ...options.inject } : NOTHING;
+    const required = (options.requires ?? []) as readonly string[];
     const optional = Object.keys(this.defaults);
-    const rebind = normalizeRebind(this.name, options.rebind, [...required, ...optional]);
-    const bound = (arg: string) => rebind.get(arg) ?? arg;
-    this.requiredArgs = mapOf(required.map((a) => [a, bound(a)]));
-    this.optionalArgs = mapOf(optional.filter((a) => !this.requiredArgs.has(a)).map((a) => [a, bound(a)]));
+    const rebind = options.rebind === undefined ? NO_ENTRIES : normalizeRebind(this.name, options.rebind, [...required, ...optional]);
+    this.requiredArgs = mapOf(required.map((a) => [a, rebind.get(a) ?? a]));
+    this.optionalArgs = mapOf(optional.filter((a) => !this.requiredArgs.has(a)).map((a) => [a, rebind.get(a) ?? a]));
     this.saveAs = normalizeProvides(this.name, options.provides);
   }
 
@@ -114,17 +115,19 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
  */
 export const NO_ENTRIES: ReadonlyMap<any, never> = new Map<any, never>();
 
+/** The defaults or injected values of an atom that has none (frozen: atoms share it). */
+const NOTHING: Readonly<Record<string, unknown>> = Object.freeze({});
+
 function mapOf<V>(entries: Array<[string, V]>): ReadonlyMap<string, V> {
   return entries.length > 0 ? new Map(entries) : NO_ENTRIES;
 }
 
 function normalizeRebind(
   name: string,
-  rebind: AtomOptions["rebind"],
+  rebind: NonNullable<AtomOptions["rebind"]>,
   args: string[],
 ): Map<string, string> {
   const map = new Map<string, string>();
-  if (rebind === undefined) return map;
   if (Array.isArray(rebind)) {
     if (rebind.length > args.length) {
       throw new CompilationFailure(

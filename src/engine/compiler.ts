@@ -23,8 +23,8 @@ interface NodeBase {
   readonly name: string;
   /** The flow this node belongs to (for a flow marker: the flow it marks). */
   readonly scope: FlowScope;
-  readonly preds: number[];
-  readonly succs: number[];
+  preds: number[];
+  succs: number[];
   /** Decider edges into this node. */
   readonly deciders: Array<{ from: number; decider: Decider; depth: DeciderDepth }>;
   /** For atoms: the items enclosing it at each level of the tree, root first. */
@@ -121,9 +121,14 @@ export function compile(root: FlowItem): ExecutionGraph {
     nodes.push(n);
     return n.index;
   };
+  // A node's first edge makes a list of one: an empty list pushed to reserves 17 slots, and a
+  // flow keeps its compiled nodes (a chain or a linear flow: one edge in, one out, each).
   const edge = (from: number, to: number) => {
-    (nodes[from] as ExecNode).succs.push(to);
-    (nodes[to] as ExecNode).preds.push(from);
+    const f = nodes[from] as ExecNode, t = nodes[to] as ExecNode;
+    if (f.succs.length) f.succs.push(to);
+    else f.succs = [to];
+    if (t.preds.length) t.preds.push(from);
+    else t.preds = [from];
   };
 
   // No recursion: a flow being compiled is a frame on `open`, and its items are entered one at a
