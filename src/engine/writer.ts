@@ -80,8 +80,7 @@ export class Writer {
 
   async #commit(): Promise<boolean> {
     // Taken now, so what was queued before this call goes in this batch, and written in turn.
-    const batch = this.journal.pending > 0 ? this.journal.take() : undefined;
-    if (batch && this.#fence) batch.fence = this.#fence;
+    const batch = this.journal.pending > 0 ? this.journal.take(this.#fence) : undefined;
     if (this.#busy) await new Promise<void>((resolve) => this.#queue.push(resolve));
     else this.#busy = true;
     try {
@@ -95,7 +94,8 @@ export class Writer {
       }
       if (batch.flows.length > 0) this.#stored = true;
       this.counter.commits++;
-      this.journal.notifier.emit("committed", { type: "committed", flowUuid: this.journal.flowDetail.uuid, transitions: batch.transitions ?? [] });
+      const { notifier } = this.journal;
+      if (notifier.has("committed")) notifier.emit("committed", { type: "committed", flowUuid: this.journal.flowDetail.uuid, transitions: batch.transitions ?? [] });
       return true;
     } finally {
       // The turn passes to the next commit asked, if any; the writer stays busy until the last.
