@@ -63,10 +63,8 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
       throw new CompilationFailure(`atom "${this.name}": version "${this.version}" must be "major.minor"`);
     }
     this.priority = options.priority ?? 0;
-    // An atom without optional arguments or injected values (most) shares one empty object: a
-    // flow keeps its atoms, so what each keeps is paid for by every collection.
-    this.defaults = options.optional ? { ...options.optional } : NOTHING;
-    this.inject = options.inject ? { ...options.inject } : NOTHING;
+    this.defaults = { ...options.optional } as Record<string, unknown>;
+    this.inject = { ...options.inject } as Record<string, unknown>;
     const required = (options.requires ?? []) as readonly string[];
     const optional = Object.keys(this.defaults);
     const rebind = options.rebind === undefined ? NO_ENTRIES : normalizeRebind(this.name, options.rebind, [...required, ...optional]);
@@ -114,9 +112,6 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
  * Never written to: the fields that hold it are read-only maps.
  */
 export const NO_ENTRIES: ReadonlyMap<any, never> = new Map<any, never>();
-
-/** The defaults or injected values of an atom that has none (frozen: atoms share it). */
-const NOTHING: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function mapOf<V>(entries: Array<[string, V]>): ReadonlyMap<string, V> {
   return entries.length > 0 ? new Map(entries) : NO_ENTRIES;

@@ -255,7 +255,7 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
 /** Resolves one argument of `n`: the atoms that may provide it, nearest first. */
 function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
   const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
-  if (visible.length > 1) visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
+  visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
   n.args = (n.args === NO_ENTRIES ? new Map() : (n.args as Map<string, unknown>)).set(arg, { symbol, optional, providers: visible }) as AtomNode["args"];
 }
 

@@ -118,11 +118,11 @@ export class Journal {
   /** Empties the queue into a batch for the writer, fenced with its lock's token. */
   take(fence?: Fence): WriteBatch {
     // One literal with every key: a key added later gives the batch a new hidden class.
-    const book = this.#queuedBook, flow = this.#queuedFlow, atoms = this.#queuedAtoms;
-    const batch = { logBooks: book ? [book] : [], flows: flow ? [flow] : [], atoms: [...atoms.values()], transitions: this.#trail, fence };
+    const book = this.#queuedBook, flow = this.#queuedFlow;
+    const batch = { logBooks: book ? [book] : [], flows: flow ? [flow] : [], atoms: [...this.#queuedAtoms.values()], transitions: this.#trail, fence };
     this.#queuedBook = this.#queuedFlow = undefined;
     this.#trail = [];
-    atoms.clear();
+    this.#queuedAtoms.clear();
     return batch;
   }
 

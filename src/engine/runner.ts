@@ -390,16 +390,14 @@ export class Runner {
     // runner finds its outcome without waiting for it.
     // One reaction, its throw caught inside: a `.catch` would cost a second promise per atom.
     void STARTED.then(() => {
-      let value: unknown;
       try {
         this.journal.reportProgress(node.name, 0);
-        value = mode === "execute" ? action.execute(node, this.actionHost, signal) : action.revert(node, this.actionHost, signal);
+        const value = mode === "execute" ? action.execute(node, this.actionHost, signal) : action.revert(node, this.actionHost, signal);
+        if (value instanceof Promise) value.then(done, failed);
+        else done(value);
       } catch (e) {
         failed(e);
-        return;
       }
-      if (value instanceof Promise) value.then(done, failed);
-      else done(value);
     });
   }
 
