@@ -163,7 +163,7 @@ export function compile(root: FlowItem): ExecutionGraph {
       flow: item,
       parent: scope,
       depth: scope ? scope.depth + 1 : 0,
-      positions: new Map(item.items.map((c, i) => [c, i])),
+      positions: item.items.reduce((m, c, i) => m.set(c, i), new Map<FlowItem, number>()), // no [item, i] pair per item on the way
     };
     const childPath = [...path, item];
     const flowEntry = node("flow", item.name, undefined, flowScope, childPath);

@@ -16,7 +16,7 @@ type AtomFields = Pick<AtomDetail, "progress" | "progressDetails" | "injected" |
 export type FlowFields = Pick<FlowDetail, "fingerprint" | "flows" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
 
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
-function merged<T extends object>(base: T, patch: Partial<T>): T {
+function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
   // Not a spread: V8 gives an object made by `{ ...o }` a hidden class of its own once a key is
   // added to it (about 400 bytes each, Node 20), where `Object.assign({}, o)` shares one. A
   // `"__proto__"` own key (a record read back keeps keys it does not know), which assign would
@@ -144,7 +144,7 @@ export class Journal {
     const now = this.clock.now();
     // One new record per transition: this is the engine's hottest path. It spreads the old one,
     // so a field this version does not know (a newer writer's) is kept.
-    const d = merged<AtomDetail>(old, patch.fields ?? {});
+    const d = merged<AtomDetail>(old, patch.fields);
     d.state = state;
     d.updatedAt = now;
     // Its keys are states (a record read back is checked): no "__proto__".
