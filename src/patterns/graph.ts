@@ -112,7 +112,8 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     for (const sym of item.requires) {
       const providers = this.#providers.get(sym);
       // Two providers at least, so most adds (one provider, or none) make no list here.
-      const found = providers && providers.length > 1 ? providers.filter((p) => p !== item) : [];
+      if (!providers || providers.length < 2) continue;
+      const found = providers.filter((p) => p !== item);
       if (found.length > 1) {
         throw new AmbiguousDependency(
           `graph flow "${this.name}": "${item.name}" requires "${sym}", which ${found.map((p) => `"${p.name}"`).join(" and ")} all provide; rename one with provides, or put them in separate subflows`,
@@ -124,13 +125,14 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
       const list = this.#providers.get(sym);
       if (list) list.push(item);
       else this.#providers.set(sym, [item]);
-      for (const c of this.#consumers.get(sym) ?? []) if (c !== item) this.#addInferred(item, c, sym);
+      for (const c of this.#consumers.get(sym) ?? NONE) if (c !== item) this.#addInferred(item, c, sym);
     }
     for (const sym of item.requires) {
-      const list = this.#consumers.get(sym) ?? [];
-      list.push(item);
-      this.#consumers.set(sym, list);
-      for (const p of this.#providers.get(sym) ?? []) if (p !== item) this.#addInferred(p, item, sym);
+      // A list of one to start with: an empty list pushed to reserves 17 slots, and the flow keeps it.
+      const list = this.#consumers.get(sym);
+      if (list) list.push(item);
+      else this.#consumers.set(sym, [item]);
+      for (const p of this.#providers.get(sym) ?? NONE) if (p !== item) this.#addInferred(p, item, sym);
     }
     // A new item can only close a cycle through itself.
     const cycle = this.#pathBetween(item, item);
@@ -195,6 +197,9 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     return undefined;
   }
 }
+
+/** What a lookup that finds no list iterates: one empty list, not a new one each time. */
+const NONE: readonly FlowItem[] = [];
 
 /** @example graphFlow("build", compile, link, test) // ordered by what each requires; or graphFlow("build", [compile, link, test]) */
 export function graphFlow<const Items extends Array<FlowItems | FlowOptions>>(
