@@ -92,7 +92,7 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
   #notInjected(args: ReadonlyMap<string, string>): readonly string[] {
     const names: string[] = [];
     args.forEach((sym, arg) => Object.hasOwn(this.inject, arg) || names.push(sym));
-    return names;
+    return names.slice(); // as long as it is: a list pushed to from empty keeps 17 slots, and the atom keeps it
   }
 
   /** Storage names this atom's result is saved under. */

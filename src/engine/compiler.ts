@@ -239,9 +239,10 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
   const providers = new Map<string, AtomNode[]>();
   for (const n of atoms.values()) {
     for (const sym of n.atom.provides) {
-      const list = providers.get(sym) ?? [];
-      list.push(n);
-      providers.set(sym, list);
+      // A list of one to start with (a list pushed to from empty keeps 17 slots; a flow keeps these).
+      const list = providers.get(sym);
+      if (list) list.push(n);
+      else providers.set(sym, [n]);
     }
   }
   for (const n of atoms.values()) {
@@ -256,7 +257,8 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
 function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
   const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
   visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
-  n.args = (n.args === NO_ENTRIES ? new Map() : (n.args as Map<string, unknown>)).set(arg, { symbol, optional, providers: visible }) as AtomNode["args"];
+  // A copy as long as it is: what filter returns keeps 17 slots, and the compiled node keeps it.
+  n.args = (n.args === NO_ENTRIES ? new Map() : (n.args as Map<string, unknown>)).set(arg, { symbol, optional, providers: visible.slice() }) as AtomNode["args"];
 }
 
 /** Depth of the deepest flow enclosing both atoms. */
