@@ -63,14 +63,13 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
       throw new CompilationFailure(`atom "${this.name}": version "${this.version}" must be "major.minor"`);
     }
     this.priority = options.priority ?? 0;
-    this.defaults = { ...(options.optional ?? {}) } as Record<string, unknown>;
-    this.inject = { ...(options.inject ?? {}) } as Record<string, unknown>;
-    const required = [...(options.requires ?? [])] as string[];
+    this.defaults = { ...options.optional } as Record<string, unknown>;
+    this.inject = { ...options.inject } as Record<string, unknown>;
+    const required = (options.requires ?? []) as readonly string[];
     const optional = Object.keys(this.defaults);
-    const rebind = normalizeRebind(this.name, options.rebind, [...required, ...optional]);
-    const bound = (arg: string) => rebind.get(arg) ?? arg;
-    this.requiredArgs = mapOf(required.map((a) => [a, bound(a)]));
-    this.optionalArgs = mapOf(optional.filter((a) => !this.requiredArgs.has(a)).map((a) => [a, bound(a)]));
+    const rebind = options.rebind === undefined ? NO_ENTRIES : normalizeRebind(this.name, options.rebind, [...required, ...optional]);
+    this.requiredArgs = mapOf(required.map((a) => [a, rebind.get(a) ?? a]));
+    this.optionalArgs = mapOf(optional.filter((a) => !this.requiredArgs.has(a)).map((a) => [a, rebind.get(a) ?? a]));
     this.saveAs = normalizeProvides(this.name, options.provides);
   }
 
@@ -93,7 +92,7 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
   #notInjected(args: ReadonlyMap<string, string>): readonly string[] {
     const names: string[] = [];
     args.forEach((sym, arg) => Object.hasOwn(this.inject, arg) || names.push(sym));
-    return names;
+    return names.slice(); // as long as it is: a list pushed to from empty keeps 17 slots, and the atom keeps it
   }
 
   /** Storage names this atom's result is saved under. */
@@ -120,11 +119,10 @@ function mapOf<V>(entries: Array<[string, V]>): ReadonlyMap<string, V> {
 
 function normalizeRebind(
   name: string,
-  rebind: AtomOptions["rebind"],
+  rebind: NonNullable<AtomOptions["rebind"]>,
   args: string[],
 ): Map<string, string> {
   const map = new Map<string, string>();
-  if (rebind === undefined) return map;
   if (Array.isArray(rebind)) {
     if (rebind.length > args.length) {
       throw new CompilationFailure(

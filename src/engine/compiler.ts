@@ -23,8 +23,8 @@ interface NodeBase {
   readonly name: string;
   /** The flow this node belongs to (for a flow marker: the flow it marks). */
   readonly scope: FlowScope;
-  readonly preds: number[];
-  readonly succs: number[];
+  preds: number[];
+  succs: number[];
   /** Decider edges into this node. */
   readonly deciders: Array<{ from: number; decider: Decider; depth: DeciderDepth }>;
   /** For atoms: the items enclosing it at each level of the tree, root first. */
@@ -121,9 +121,14 @@ export function compile(root: FlowItem): ExecutionGraph {
     nodes.push(n);
     return n.index;
   };
+  // A node's first edge makes a list of one: an empty list pushed to reserves 17 slots, and a
+  // flow keeps its compiled nodes (a chain or a linear flow: one edge in, one out, each).
   const edge = (from: number, to: number) => {
-    (nodes[from] as ExecNode).succs.push(to);
-    (nodes[to] as ExecNode).preds.push(from);
+    const f = nodes[from] as ExecNode, t = nodes[to] as ExecNode;
+    if (f.succs.length) f.succs.push(to);
+    else f.succs = [to];
+    if (t.preds.length) t.preds.push(from);
+    else t.preds = [from];
   };
 
   // No recursion: a flow being compiled is a frame on `open`, and its items are entered one at a
@@ -158,7 +163,7 @@ export function compile(root: FlowItem): ExecutionGraph {
       flow: item,
       parent: scope,
       depth: scope ? scope.depth + 1 : 0,
-      positions: new Map(item.items.map((c, i) => [c, i])),
+      positions: item.items.reduce((m, c, i) => m.set(c, i), new Map<FlowItem, number>()), // no [item, i] pair per item on the way
     };
     const childPath = [...path, item];
     const flowEntry = node("flow", item.name, undefined, flowScope, childPath);
@@ -234,24 +239,26 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
   const providers = new Map<string, AtomNode[]>();
   for (const n of atoms.values()) {
     for (const sym of n.atom.provides) {
-      const list = providers.get(sym) ?? [];
-      list.push(n);
-      providers.set(sym, list);
+      // A list of one to start with (a list pushed to from empty keeps 17 slots; a flow keeps these).
+      const list = providers.get(sym);
+      if (list) list.push(n);
+      else providers.set(sym, [n]);
     }
   }
   for (const n of atoms.values()) {
-    const atom = n.atom;
     // An atom with no arguments keeps the shared empty map (a flow keeps its compiled nodes).
-    const args = new Map();
-    const add = (arg: string, symbol: string, optional: boolean) => {
-      const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
-      visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
-      n.args = args.set(arg, { symbol, optional, providers: visible });
-    };
-    for (const [arg, sym] of atom.requiredArgs) add(arg, sym, false);
-    for (const [arg, sym] of atom.optionalArgs) add(arg, sym, true);
+    for (const [arg, sym] of n.atom.requiredArgs) addArg(n, providers, arg, sym, false);
+    for (const [arg, sym] of n.atom.optionalArgs) addArg(n, providers, arg, sym, true);
   }
   return providers;
+}
+
+/** Resolves one argument of `n`: the atoms that may provide it, nearest first. */
+function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
+  const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
+  visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
+  // A copy as long as it is: what filter returns keeps 17 slots, and the compiled node keeps it.
+  n.args = (n.args === NO_ENTRIES ? new Map() : (n.args as Map<string, unknown>)).set(arg, { symbol, optional, providers: visible.slice() }) as AtomNode["args"];
 }
 
 /** Depth of the deepest flow enclosing both atoms. */

@@ -3,10 +3,9 @@ import { Failure, type FailureData } from "../failure.js";
 import type { HistoryEntry } from "../atoms/history.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
-import { PendingBatch } from "../persistence/batch.js";
 import { setOwn } from "../persistence/clone.js";
 import { checkStorable } from "../storage/storable.js";
-import type { AtomDetail, FlowDetail, LogBook, Transition, WorkerRun, WriteBatch } from "../persistence/models.js";
+import type { AtomDetail, Fence, FlowDetail, LogBook, Transition, WorkerRun, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
 import { checkAtomTransition, checkFlowTransition, type AtomState, type FlowState, type Intention } from "../states.js";
 import type { AtomNode } from "./compiler.js";
@@ -17,8 +16,12 @@ type AtomFields = Pick<AtomDetail, "progress" | "progressDetails" | "injected" |
 export type FlowFields = Pick<FlowDetail, "fingerprint" | "flows" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
 
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
-function merged<T extends object>(base: T, patch: Partial<T>): T {
-  const out = { ...base } as Record<string, unknown>;
+function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
+  // Not a spread: V8 gives an object made by `{ ...o }` a hidden class of its own once a key is
+  // added to it (about 400 bytes each, Node 20), where `Object.assign({}, o)` shares one. A
+  // `"__proto__"` own key (a record read back keeps keys it does not know), which assign would
+  // turn into a prototype, goes through the spread.
+  const out = (Object.hasOwn(base, "__proto__") ? { ...base } : Object.assign({}, base)) as Record<string, unknown>;
   for (const k in patch) {
     const v = (patch as Record<string, unknown>)[k];
     if (v === undefined) delete out[k];
@@ -36,7 +39,15 @@ function merged<T extends object>(base: T, patch: Partial<T>): T {
 export class Journal {
   readonly #details = new Map<string, AtomDetail>();
   readonly #order: readonly string[];
-  readonly #batch = new PendingBatch();
+  // What the next commit writes (TaskFlow's storage writes each change at once; this engine
+  // batches them, write-ahead, see the writer): the log book and the flow detail if they changed,
+  // each changed atom detail once, in its latest form, and every transition, in order (the audit
+  // trail keeps them all, where a record keeps its latest). One engine writes one log book and
+  // one flow detail: each is a slot.
+  #queuedBook: LogBook | undefined;
+  #queuedFlow: FlowDetail | undefined;
+  readonly #queuedAtoms = new Map<string, AtomDetail>();
+  #trail: Transition[] = [];
   /** Live failures by their stored data, so an error is rethrown as the very object thrown. */
   readonly #failures = new WeakMap<object, Failure>();
   /** Atoms found RUNNING or REVERTING at load: their host went away mid-action. */
@@ -101,12 +112,18 @@ export class Journal {
 
   /** Changes not yet taken by the writer. */
   get pending(): number {
-    return this.#batch.size;
+    return (this.#queuedBook ? 1 : 0) + (this.#queuedFlow ? 1 : 0) + this.#queuedAtoms.size + this.#trail.length;
   }
 
-  /** Empties the queue into a batch for the writer. */
-  take(): WriteBatch {
-    return this.#batch.take();
+  /** Empties the queue into a batch for the writer, fenced with its lock's token. */
+  take(fence?: Fence): WriteBatch {
+    // One literal with every key: a key added later gives the batch a new hidden class.
+    const book = this.#queuedBook, flow = this.#queuedFlow;
+    const batch = { logBooks: book ? [book] : [], flows: flow ? [flow] : [], atoms: [...this.#queuedAtoms.values()], transitions: this.#trail, fence };
+    this.#queuedBook = this.#queuedFlow = undefined;
+    this.#trail = [];
+    this.#queuedAtoms.clear();
+    return batch;
   }
 
   // --- atoms --------------------------------------------------------------------------------
@@ -127,10 +144,12 @@ export class Journal {
     const now = this.clock.now();
     // One new record per transition: this is the engine's hottest path. It spreads the old one,
     // so a field this version does not know (a newer writer's) is kept.
-    const d = merged<AtomDetail>(old, patch.fields ?? {});
+    const d = merged<AtomDetail>(old, patch.fields);
     d.state = state;
     d.updatedAt = now;
-    d.timestamps = { ...old.timestamps, [state]: now };
+    // Its keys are states (a record read back is checked): no "__proto__".
+    const timestamps = (d.timestamps = Object.assign({}, old.timestamps));
+    timestamps[state] = now;
     if (state === "PENDING" && old.state !== "PENDING") d.generation = (d.generation ?? 0) + 1;
     // The engine's own progress reports (0 when an action starts, 1 when it ends) ride with the
     // transition instead of costing a record update of their own.
@@ -142,8 +161,8 @@ export class Journal {
     if (patch.failure !== undefined) d.failure = patch.failure === null ? undefined : this.#remember(patch.failure);
     if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
     this.#details.set(node.name, d);
-    this.#batch.atom(d);
-    this.#batch.transition(this.entry(old.state, state, now, node.name, d.attempts));
+    this.#queuedAtoms.set(d.uuid, d);
+    this.#trail.push(this.entry(old.state, state, now, node.name, d.attempts));
     // Repeating an interrupted action is no change of state: TaskFlow announces nothing.
     if (this.notifier.has("atom") && old.state !== state) {
       const shown = state === "FAILURE" ? this.failureOf(node.name) : state === "REVERT_FAILURE" ? this.revertFailureOf(node.name) : undefined;
@@ -231,7 +250,7 @@ export class Journal {
     const old = this.#flow.state;
     if (force ? old === state : !checkFlowTransition(old, state)) return false;
     this.#setFlow({ state });
-    this.#batch.transition(this.entry(old, state, this.#flow.updatedAt));
+    this.#trail.push(this.entry(old, state, this.#flow.updatedAt));
     this.notifier.emit("flow", { type: "flow", flowName: this.#flow.name, flowUuid: this.#flow.uuid, state, oldState: old });
     return true;
   }
@@ -275,7 +294,7 @@ export class Journal {
 
   /** Queues the log book (when the engine created it). */
   queueBook(): void {
-    this.#batch.book(this.book);
+    this.#queuedBook = this.book;
   }
 
   /** An entry of the audit trail: a change of the flow (or of `atom`) made by this runner. */
@@ -290,14 +309,14 @@ export class Journal {
     const next = merged(this.detail(name), patch);
     next.updatedAt = this.clock.now();
     this.#details.set(name, next);
-    this.#batch.atom(next);
+    this.#queuedAtoms.set(next.uuid, next);
     return next;
   }
 
   #setFlow(patch: Partial<FlowDetail>): void {
     const next = (this.#flow = merged(this.#flow, patch));
     next.updatedAt = this.clock.now();
-    this.#batch.flow(next);
+    this.#queuedFlow = next;
   }
 
   #remember(failure: Failure): FailureData {

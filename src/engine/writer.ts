@@ -80,8 +80,7 @@ export class Writer {
 
   async #commit(): Promise<boolean> {
     // Taken now, so what was queued before this call goes in this batch, and written in turn.
-    const batch = this.journal.pending > 0 ? this.journal.take() : undefined;
-    if (batch && this.#fence) batch.fence = this.#fence;
+    const batch = this.journal.pending > 0 ? this.journal.take(this.#fence) : undefined;
     if (this.#busy) await new Promise<void>((resolve) => this.#queue.push(resolve));
     else this.#busy = true;
     try {

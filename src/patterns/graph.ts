@@ -54,7 +54,13 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
   readonly pattern = "graph" as const;
   readonly #providers = new Map<string, FlowItem[]>();
   readonly #consumers = new Map<string, FlowItem[]>();
-  readonly #out = new Map<FlowItem, Map<FlowItem, GraphEdge>>();
+  /**
+   * The edges out of each item: one edge as it is, more in a map by their target (an item of a
+   * chain or a pipeline has one edge out, and a map of one costs about 180 bytes the flow keeps).
+   * An item whose edges were all taken back keeps an empty map, so the order of `edges` is the
+   * order the items first had an edge out, whatever was taken back since.
+   */
+  readonly #out = new Map<FlowItem, GraphEdge | Map<FlowItem, GraphEdge>>();
 
   protected override addOne(item: FlowItem): void {
     super.addOne(item);
@@ -77,14 +83,13 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     for (const n of [from, to]) {
       if (!this.#out.has(n) && !this.children.includes(n)) throw new NotFound(`graph flow "${this.name}": "${n.name}" is not in it; add it first`);
     }
-    const edges = this.#edgesFrom(from);
-    const previous = edges.get(to);
+    const previous = this.#edge(from, to);
     const edge: GraphEdge = { from, to, symbols: previous?.symbols ?? [], decider: options.decider, deciderDepth: options.deciderDepth };
-    edges.set(to, edge);
+    this.#setEdge(edge);
     const cycle = this.#pathBetween(to, from);
     if (cycle) {
-      if (previous) edges.set(to, previous);
-      else edges.delete(to);
+      if (previous) this.#setEdge(previous);
+      else this.#deleteEdge(from, to);
       throw new DependencyFailure(
         `graph flow "${this.name}": linking "${from.name}" → "${to.name}" makes a cycle: ${[from, to, ...cycle].map((n) => n.name).join(" → ")}`,
       );
@@ -94,7 +99,7 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
 
   /** Every edge, explicit and inferred. */
   get edges(): GraphEdge[] {
-    return [...this.#out.values()].flatMap((m) => [...m.values()]);
+    return [...this.#out.values()].flatMap((m) => (m instanceof Map ? [...m.values()] : [m]));
   }
 
   get requires(): string[] {
@@ -112,7 +117,8 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     for (const sym of item.requires) {
       const providers = this.#providers.get(sym);
       // Two providers at least, so most adds (one provider, or none) make no list here.
-      const found = providers && providers.length > 1 ? providers.filter((p) => p !== item) : [];
+      if (!providers || providers.length < 2) continue;
+      const found = providers.filter((p) => p !== item);
       if (found.length > 1) {
         throw new AmbiguousDependency(
           `graph flow "${this.name}": "${item.name}" requires "${sym}", which ${found.map((p) => `"${p.name}"`).join(" and ")} all provide; rename one with provides, or put them in separate subflows`,
@@ -124,13 +130,14 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
       const list = this.#providers.get(sym);
       if (list) list.push(item);
       else this.#providers.set(sym, [item]);
-      for (const c of this.#consumers.get(sym) ?? []) if (c !== item) this.#addInferred(item, c, sym);
+      for (const c of this.#consumers.get(sym) ?? NONE) if (c !== item) this.#addInferred(item, c, sym);
     }
     for (const sym of item.requires) {
-      const list = this.#consumers.get(sym) ?? [];
-      list.push(item);
-      this.#consumers.set(sym, list);
-      for (const p of this.#providers.get(sym) ?? []) if (p !== item) this.#addInferred(p, item, sym);
+      // A list of one to start with: an empty list pushed to reserves 17 slots, and the flow keeps it.
+      const list = this.#consumers.get(sym);
+      if (list) list.push(item);
+      else this.#consumers.set(sym, [item]);
+      for (const p of this.#providers.get(sym) ?? NONE) if (p !== item) this.#addInferred(p, item, sym);
     }
     // A new item can only close a cycle through itself.
     const cycle = this.#pathBetween(item, item);
@@ -148,25 +155,45 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
       if (list) this.#consumers.set(sym, list.filter((c) => c !== item));
     }
     this.#out.delete(item);
-    for (const m of this.#out.values()) m.delete(item);
+    for (const from of this.#out.keys()) this.#deleteEdge(from, item);
   }
 
   #addInferred(from: FlowItem, to: FlowItem, sym: string): void {
-    const edges = this.#edgesFrom(from);
-    const edge = edges.get(to);
+    const edge = this.#edge(from, to);
     if (edge) edge.symbols.push(sym);
-    else edges.set(to, { from, to, symbols: [sym] });
+    else this.#setEdge({ from, to, symbols: [sym] });
   }
 
-  #edgesFrom(item: FlowItem): Map<FlowItem, GraphEdge> {
-    let m = this.#out.get(item);
-    if (!m) this.#out.set(item, (m = new Map()));
-    return m;
+  #edge(from: FlowItem, to: FlowItem): GraphEdge | undefined {
+    const out = this.#out.get(from);
+    return out instanceof Map ? out.get(to) : out?.to === to ? out : undefined;
+  }
+
+  /** Adds `edge`, or puts it in the place of the edge between the same items. */
+  #setEdge(edge: GraphEdge): void {
+    const { from, to } = edge;
+    const out = this.#out.get(from);
+    if (out instanceof Map) out.set(to, edge);
+    else if (!out || out.to === to) this.#out.set(from, edge);
+    else this.#out.set(from, new Map([[out.to, out], [to, edge]]));
+  }
+
+  #deleteEdge(from: FlowItem, to: FlowItem): void {
+    const out = this.#out.get(from);
+    if (out instanceof Map) out.delete(to);
+    else if (out?.to === to) this.#out.set(from, new Map());
+  }
+
+  #targets(item: FlowItem): Iterable<FlowItem> {
+    const out = this.#out.get(item);
+    return out instanceof Map ? out.keys() : out ? [out.to] : [];
   }
 
   /** @internal Whether `from` runs before `to`, both items of this flow: a path of edges leads from one to the other (the compiler's scoping asks it). */
   runsBefore(from: FlowItem, to: FlowItem): boolean {
-    return this.#pathBetween(from, to) !== undefined;
+    // A direct edge first (an item that provides what the next one requires, as in a chain):
+    // answered without the search's map, set and stack, which a compile asks once per argument.
+    return this.#edge(from, to) !== undefined || this.#pathBetween(from, to) !== undefined;
   }
 
   /** A path of at least one edge from `start` to `goal` (excluding `start`), or undefined. */
@@ -178,7 +205,7 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     const seen = new Set<FlowItem>();
     while (stack.length > 0) {
       const n = stack.pop() as FlowItem;
-      for (const next of this.#out.get(n)?.keys() ?? []) {
+      for (const next of this.#targets(n)) {
         if (seen.has(next)) continue;
         seen.add(next);
         parent.set(next, n);
@@ -193,6 +220,9 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     return undefined;
   }
 }
+
+/** What a lookup that finds no list iterates: one empty list, not a new one each time. */
+const NONE: readonly FlowItem[] = [];
 
 /** @example graphFlow("build", compile, link, test) // ordered by what each requires; or graphFlow("build", [compile, link, test]) */
 export function graphFlow<const Items extends Array<FlowItems | FlowOptions>>(

@@ -745,6 +745,33 @@ describe.each(ENGINES)("%s engine", (engine) => {
       expect(events).toEqual([0, 1, 0, 1]);
     });
 
+    it("a task's context reads the same destructured as through ctx, in execute and in revert", async () => {
+      // The context is a class with getters (speed, issue 10): destructuring must still read them.
+      const seen: Array<Record<string, unknown>> = [];
+      const work = task({
+        name: "work",
+        execute: (_args, { name, attempt, idempotencyKey, signal, updateProgress }) => {
+          updateProgress(0.5);
+          seen.push({ name, attempt, idempotencyKey, aborted: signal.aborted });
+          return 1;
+        },
+        revert: (_args, { name, attempt, idempotencyKey, signal, updateProgress, result, flowFailures }) => {
+          updateProgress(0.25);
+          seen.push({ name, attempt, idempotencyKey, aborted: signal.aborted, result, failed: Object.keys(flowFailures) });
+        },
+      });
+      const e = make(linearFlow("flow", work, failing("boom")));
+      const progress: number[] = [];
+      e.on("progress", (ev) => ev.name === "work" && progress.push(ev.progress));
+      await expect(e.run()).rejects.toThrow();
+      const key = `${e.storage.flowDetail.uuid}:work:0`;
+      expect(seen).toEqual([
+        { name: "work", attempt: 1, idempotencyKey: key, aborted: false },
+        { name: "work", attempt: 1, idempotencyKey: key, aborted: false, result: 1, failed: ["boom"] },
+      ]);
+      expect(progress).toEqual([0, 0.5, 1, 0, 0.25, 1]);
+    });
+
     it("progress events for each of two tasks", async () => {
       const work = (name: string) =>
         task<{ chunks: number[] }>({

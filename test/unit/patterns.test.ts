@@ -141,6 +141,22 @@ describe("graph flow construction", () => {
     expect(flow.edges.map((x) => `${x.from.name}>${x.to.name}`)).toEqual(["a>b", "b>c"]);
   });
 
+  it("edges keep their order: by the item they leave, in the order each first had one, whatever was taken back since", () => {
+    // One edge out is kept as it is, more in a map (speed, issue 10): neither may change the order,
+    // which a stored fingerprint's links follow.
+    const a = t("a", [], "x");
+    const [b, c, d, e] = [t("b", ["x"]), t("c", ["x"]), t("d"), t("e")];
+    const flow = graphFlow("g", a, b, c, d, e); // a>b, a>c (inferred from x)
+    flow.link(b, d);
+    expect(() => flow.link(d, b)).toThrow(DependencyFailure); // d had an edge out for a moment
+    flow.link(c, e);
+    flow.link(d, e); // d's place comes before c's: it first had an edge before c did
+    const decider = () => true;
+    flow.link(a, c, { decider }); // in the place of the inferred edge, keeping its name
+    expect(flow.edges.map((x) => `${x.from.name}>${x.to.name}`)).toEqual(["a>b", "a>c", "b>d", "d>e", "c>e"]);
+    expect(flow.edges[1]).toMatchObject({ symbols: ["x"], decider });
+  });
+
   it("a self link is a cycle", () => {
     const a = t("a");
     const flow = graphFlow("g", a);

@@ -2,7 +2,7 @@ import { Failure } from "../../failure.js";
 import type { ExecutionContext, ExecutionOutcome, TaskExecutor, TaskRequest } from "../../ports/executor.js";
 import type { TaskNode } from "../compiler.js";
 import { asFailure, type ActionHost, type ActionSignal } from "./action.js";
-import { storable, taskContext } from "./task.js";
+import { Context, storable } from "./task.js";
 
 /**
  * Where tasks run when not in the engine's process (TaskFlow's worker-based engine): extend it
@@ -49,7 +49,7 @@ export abstract class Executor implements TaskExecutor {
  */
 async function delegate(executor: TaskExecutor, node: TaskNode, host: ActionHost, signal: ActionSignal, action: "execute" | "revert"): Promise<unknown> {
   const { journal, storage } = host;
-  const ctx = taskContext(node, host, signal);
+  const ctx = new Context(node.name, host, signal);
   const d = journal.detail(node.name);
   const request: TaskRequest = {
     action, task: node.atom.implementation ?? node.name, atom: node.name, flowUuid: journal.flowDetail.uuid,
