@@ -56,67 +56,69 @@ const NEVER_RAN = new Set<AtomState>(["PENDING", "IGNORE"]);
  * that before anything is scheduled.
  */
 export class Runner {
-  private forward!: Gates;
-  private backward!: Gates;
-  private toExecute = new ReadyQueue();
-  private toRevert = new ReadyQueue(true);
+  #forward!: Gates;
+  #backward!: Gates;
+  #toExecute = new ReadyQueue();
+  #toRevert = new ReadyQueue(true);
   /** Ready atoms that wait for a time (a sleep, a retry's backoff), with that time. */
-  private timed = new Map<AtomNode, number>();
+  #timed = new Map<AtomNode, number>();
   /** Ready atoms that need the network while the host is offline. */
-  private offline = new Set<AtomNode>();
+  #offline = new Set<AtomNode>();
   /** Waits whose input has not come yet, with their deadlines. */
-  private awaiting = new Map<AtomNode, Extract<Hold, { on: "input" }>>();
-  private inflight = 0;
-  private completed: Outcome[] = [];
-  private wakeUp: (() => void) | undefined;
+  #awaiting = new Map<AtomNode, Extract<Hold, { on: "input" }>>();
+  #inflight = 0;
+  #completed: Outcome[] = [];
+  #wakeUp: (() => void) | undefined;
   /** Failures that end the run FAILURE: revert failures, or any failure with `neverResolve`. */
-  private failures: Failure[] = [];
-  private readonly actions = new Set<ActionSignal>();
-  private readonly loaded: Loaded;
-  private readonly actionHost: ActionHost;
+  #failures: Failure[] = [];
+  readonly #actions = new Set<ActionSignal>();
+  readonly #loaded: Loaded;
+  readonly #actionHost: ActionHost;
+  readonly #options: RunOptions;
 
-  constructor(private readonly options: RunOptions, loaded: Loaded) {
-    this.loaded = loaded;
-    this.actionHost = { journal: loaded.journal, storage: loaded.storage, clock: options.clock, online: () => options.online(), random: options.random, executor: options.executor };
+  constructor(options: RunOptions, loaded: Loaded) {
+    this.#options = options;
+    this.#loaded = loaded;
+    this.#actionHost = { journal: loaded.journal, storage: loaded.storage, clock: options.clock, online: () => options.online(), random: options.random, executor: options.executor };
   }
 
-  private get journal(): Journal {
-    return this.loaded.journal;
+  get #journal(): Journal {
+    return this.#loaded.journal;
   }
 
   /** Lets running atoms finish, starts nothing new, and ends SUSPENDED. */
   suspend(): void {
-    if (this.journal.moveFlow("SUSPENDING")) this.poke();
+    if (this.#journal.moveFlow("SUSPENDING")) this.poke();
   }
 
   /** Aborts what runs and reverts everything (the cancel mark is stored by the engine). */
   cancel(cancelled: { reason: string; at: number }): void {
-    this.abortActions(new Cancelled(`flow "${this.journal.flowDetail.name}" was cancelled: ${cancelled.reason}`));
+    this.abortActions(new Cancelled(`flow "${this.#journal.flowDetail.name}" was cancelled: ${cancelled.reason}`));
     this.revertAll();
   }
 
   /** Something outside changed (suspend, cancel, back online): look again. */
   poke(): void {
-    const wake = this.wakeUp;
-    this.wakeUp = undefined;
+    const wake = this.#wakeUp;
+    this.#wakeUp = undefined;
     wake?.();
   }
 
   /** Aborts the signals of running actions (a cancel, or a run that failed). */
   abortActions(reason: unknown): void {
-    for (const a of this.actions) a.abort(reason);
+    for (const a of this.#actions) a.abort(reason);
   }
 
   /** Runs until nothing can progress; `asked`: a suspend or a cancel that came while the run was starting. */
   async run(asked: RunRequests, hook: ((state: RunnerState) => Promise<void>) | undefined): Promise<void> {
-    const loaded = this.loaded;
+    const loaded = this.#loaded;
     const { journal } = loaded;
     // What the records say to replay, read as they are now (this engine may have run them before).
-    const reconciled = reconcile(loaded.graph, journal.flowDetail, journal.atomDetails(), this.options.clock.now());
+    const reconciled = reconcile(loaded.graph, journal.flowDetail, journal.atomDetails(), this.#options.clock.now());
     // A cancel is final: running the flow again does not undo it behind the user's back (reset() does).
     const { cancelled: stored } = journal.flowDetail;
     if (reconciled.startOver && stored && !asked.cancel) throw this.#cancelled(stored.reason, "run it again after engine.reset()");
-    if (reconciled.startOver) this.resetReverted();
+    if (reconciled.startOver) this.#resetReverted();
     if (reconciled.crashed) {
       // The host went away mid-run: report it as TaskFlow does before running again.
       journal.moveFlow("RESUMING");
@@ -126,12 +128,12 @@ export class Runner {
     if (asked.suspend) journal.moveFlow("SUSPENDING");
     if (hook) await hook("RESUMING");
     // A retry stored RETRYING goes on with its next try; its flow must be PENDING for that.
-    for (const r of reconciled.retries) if (journal.detail(r.name).state === "RETRYING") this.resetSubgraph(r);
-    this.rebuild();
+    for (const r of reconciled.retries) if (journal.detail(r.name).state === "RETRYING") this.#resetSubgraph(r);
+    this.#rebuild();
     for (const n of reconciled.failures) {
       // A failure stored before the host went away is resolved again (TaskFlow's RESUMING).
       const d = journal.detail(n.name);
-      if (d.state === "FAILURE" && d.intention === "EXECUTE") this.resolve(n, journal.failureOf(n.name) as Failure);
+      if (d.state === "FAILURE" && d.intention === "EXECUTE") this.#resolve(n, journal.failureOf(n.name) as Failure);
     }
     const cancelled = asked.cancel;
     if (cancelled) {
@@ -144,25 +146,25 @@ export class Runner {
     for (;;) {
       if (next === "SCHEDULING") {
         if (hook) await hook("SCHEDULING");
-        await this.schedule();
+        await this.#schedule();
       }
       if (hook) await hook("WAITING");
-      if (this.completed.length === 0) await this.waitForSomething();
+      if (this.#completed.length === 0) await this.#waitForSomething();
       if (hook) await hook("ANALYZING");
-      this.analyze();
-      this.release();
-      if (this.canSchedule()) next = "SCHEDULING";
-      else if (this.inflight > 0 || this.willWait()) next = "WAITING";
+      this.#analyze();
+      this.#release();
+      if (this.#canSchedule()) next = "SCHEDULING";
+      else if (this.#inflight > 0 || this.#willWait()) next = "WAITING";
       else break;
     }
-    const end = this.gameOver();
-    this.recordWhy(end);
+    const end = this.#gameOver();
+    this.#recordWhy(end);
     // TaskFlow's table reaches SUSPENDED only through SUSPENDING.
     if (end === "SUSPENDED" && journal.flowState === "RUNNING") journal.moveFlow("SUSPENDING");
     journal.moveFlow(end);
     await loaded.writer.commit();
     if (hook) await hook(end);
-    if (end === "FAILURE") Failure.reraiseIfAny(this.failures);
+    if (end === "FAILURE") Failure.reraiseIfAny(this.#failures);
     if (end === "REVERTED") {
       const { storage } = loaded;
       const cancelled = storage.flowDetail.cancelled;
@@ -175,18 +177,18 @@ export class Runner {
   }
 
   #cancelled(reason: string, then?: string): Cancelled {
-    return new Cancelled(`flow "${this.journal.flowDetail.name}" was cancelled and reverted: ${reason}${then ? `; ${then}` : ""}`);
+    return new Cancelled(`flow "${this.#journal.flowDetail.name}" was cancelled and reverted: ${reason}${then ? `; ${then}` : ""}`);
   }
 
   /** Sets every intention to REVERT (a cancel) and looks again. */
   revertAll(): void {
-    apply(this.journal, this.loaded.graph, { kind: "REVERT_ALL", implicit: false });
+    apply(this.#journal, this.#loaded.graph, { kind: "REVERT_ALL", implicit: false });
     this.refresh();
   }
 
   /** Intentions or inputs changed from outside (a provide, a revision): look again. */
   refresh(): void {
-    this.rebuild();
+    this.#rebuild();
     this.poke();
   }
 
@@ -196,19 +198,19 @@ export class Runner {
    * Recomputes what can run and what can be reverted from the stored states. Done at the start
    * of a run and when intentions change (a failure resolved, a retry reset): O(atoms + edges).
    */
-  private rebuild(): void {
-    const { journal, graph, topo } = this.loaded as Loaded;
-    this.toExecute = new ReadyQueue();
-    this.toRevert = new ReadyQueue(true);
-    this.timed.clear();
-    this.offline.clear();
-    this.awaiting.clear();
+  #rebuild(): void {
+    const { journal, graph, topo } = this.#loaded as Loaded;
+    this.#toExecute = new ReadyQueue();
+    this.#toRevert = new ReadyQueue(true);
+    this.#timed.clear();
+    this.#offline.clear();
+    this.#awaiting.clear();
     const succeeded = (n: AtomNode) => {
       const d = journal.detail(n.name);
       return d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
-    this.forward = new Gates(graph.nodes, "forward", topo, (n) => !n.atom || succeeded(n));
-    this.forward.init((n) => this.openForward(n));
+    this.#forward = new Gates(graph.nodes, "forward", topo, (n) => !n.atom || succeeded(n));
+    this.#forward.init((n) => this.#openForward(n));
     // Going back, what was reverted, never ran, or stays as it is (an atom a revision leaves
     // alone) passes the order through.
     const settled = (n: AtomNode) => {
@@ -216,108 +218,108 @@ export class Runner {
       // A retry between two tries (RETRYING) has nothing of this try to undo: its flow was reverted.
       return NEVER_RAN.has(d.state) || d.state === "REVERTED" || d.state === "RETRYING" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
-    this.backward = new Gates(graph.nodes, "backward", topo, (n) => !n.atom || settled(n));
-    this.backward.init((n) => this.openBackward(n));
+    this.#backward = new Gates(graph.nodes, "backward", topo, (n) => !n.atom || settled(n));
+    this.#backward.init((n) => this.#openBackward(n));
     // An execute cut short by a crash runs again, unless its flow has since turned to reverting
     // (a cancel, a failure elsewhere): then it is reverted without executing again.
-    for (const n of graph.atoms.values()) if (this.isInterruptedRun(n)) this.toExecute.push(n);
+    for (const n of graph.atoms.values()) if (this.#isInterruptedRun(n)) this.#toExecute.push(n);
   }
 
   /** Stored RUNNING by a host that went away, and still meant to execute. */
-  private isInterruptedRun(n: AtomNode): boolean {
-    const d = this.journal.detail(n.name);
-    return d.state === "RUNNING" && d.intention === "EXECUTE" && this.journal.isInterrupted(n.name);
+  #isInterruptedRun(n: AtomNode): boolean {
+    const d = this.#journal.detail(n.name);
+    return d.state === "RUNNING" && d.intention === "EXECUTE" && this.#journal.isInterrupted(n.name);
   }
 
-  private isExecuteReady(n: AtomNode): boolean {
-    const d = this.journal.detail(n.name);
-    if (this.isInterruptedRun(n)) return true;
+  #isExecuteReady(n: AtomNode): boolean {
+    const d = this.#journal.detail(n.name);
+    if (this.#isInterruptedRun(n)) return true;
     return d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
   }
 
-  private isRevertReady(n: AtomNode): boolean {
-    const d = this.journal.detail(n.name);
+  #isRevertReady(n: AtomNode): boolean {
+    const d = this.#journal.detail(n.name);
     if (d.intention !== "REVERT" && d.intention !== "RETRY") return false;
-    return d.state === "SUCCESS" || d.state === "FAILURE" || ((d.state === "REVERTING" || d.state === "RUNNING") && this.journal.isInterrupted(n.name));
+    return d.state === "SUCCESS" || d.state === "FAILURE" || ((d.state === "REVERTING" || d.state === "RUNNING") && this.#journal.isInterrupted(n.name));
   }
 
-  private openForward(n: ExecNode): void {
+  #openForward(n: ExecNode): void {
     if (!n.atom) {
-      this.applyDeciders(n);
+      this.#applyDeciders(n);
       return;
     }
-    if (!this.isExecuteReady(n) || this.applyDeciders(n)) return;
-    this.gate(n);
+    if (!this.#isExecuteReady(n) || this.#applyDeciders(n)) return;
+    this.#gate(n);
   }
 
   /** Queues a ready atom, or holds it for what its action says it waits for: an input, a time, the network. */
-  private gate(n: AtomNode): void {
+  #gate(n: AtomNode): void {
     const action = n.atom.action as AtomAction;
-    const hold = action.hold(n, this.actionHost);
+    const hold = action.hold(n, this.#actionHost);
     if (hold?.on === "input") {
-      this.awaiting.set(n, hold);
+      this.#awaiting.set(n, hold);
       return;
     }
     // A stored wake-up time holds any atom: a sleep's, or a retry's backoff.
-    const wakeAt = this.journal.detail(n.name).wakeAt;
-    if (wakeAt !== undefined && wakeAt > this.options.clock.now()) this.timed.set(n, wakeAt);
-    else if (hold?.on === "network") this.offline.add(n);
-    else this.toExecute.push(n);
+    const wakeAt = this.#journal.detail(n.name).wakeAt;
+    if (wakeAt !== undefined && wakeAt > this.#options.clock.now()) this.#timed.set(n, wakeAt);
+    else if (hold?.on === "network") this.#offline.add(n);
+    else this.#toExecute.push(n);
   }
 
-  private openBackward(n: ExecNode): void {
-    if (n.atom && this.backward.isOpen(n) && this.isRevertReady(n)) this.toRevert.push(n);
+  #openBackward(n: ExecNode): void {
+    if (n.atom && this.#backward.isOpen(n) && this.#isRevertReady(n)) this.#toRevert.push(n);
   }
 
   /** Moves held atoms whose time has come, input arrived, or network is back, to the ready queue. */
-  private release(): void {
-    const now = this.options.clock.now();
-    const inputs = this.journal.flowDetail.inputs ?? {};
-    for (const [n, hold] of this.awaiting) {
+  #release(): void {
+    const now = this.#options.clock.now();
+    const inputs = this.#journal.flowDetail.inputs ?? {};
+    for (const [n, hold] of this.#awaiting) {
       if (!Object.hasOwn(inputs, hold.input) && !(hold.deadline !== undefined && hold.deadline <= now)) continue;
-      this.awaiting.delete(n);
-      this.gate(n);
+      this.#awaiting.delete(n);
+      this.#gate(n);
     }
-    for (const [n, at] of this.timed) {
+    for (const [n, at] of this.#timed) {
       if (at > now) continue;
-      this.timed.delete(n);
-      this.gate(n);
+      this.#timed.delete(n);
+      this.#gate(n);
     }
-    if (this.offline.size > 0 && this.options.online()) {
-      const held = [...this.offline];
-      this.offline.clear();
-      for (const n of held) this.gate(n);
+    if (this.#offline.size > 0 && this.#options.online()) {
+      const held = [...this.#offline];
+      this.#offline.clear();
+      for (const n of held) this.#gate(n);
     }
   }
 
-  private nextWakeAt(): number | undefined {
+  #nextWakeAt(): number | undefined {
     let next: number | undefined;
-    for (const at of this.timed.values()) if (next === undefined || at < next) next = at;
+    for (const at of this.#timed.values()) if (next === undefined || at < next) next = at;
     return next;
   }
 
-  private canSchedule(): boolean {
-    return this.journal.flowState === "RUNNING" && this.failures.length === 0 && this.toExecute.size + this.toRevert.size > 0;
+  #canSchedule(): boolean {
+    return this.#journal.flowState === "RUNNING" && this.#failures.length === 0 && this.#toExecute.size + this.#toRevert.size > 0;
   }
 
   /** Whether the run should wait in-process for its next timer rather than end. */
-  private willWait(): boolean {
-    const at = this.nextWakeAt();
-    return at !== undefined && this.journal.flowState === "RUNNING" && this.failures.length === 0 && at - this.options.clock.now() <= this.options.maxWaitMs;
+  #willWait(): boolean {
+    const at = this.#nextWakeAt();
+    return at !== undefined && this.#journal.flowState === "RUNNING" && this.#failures.length === 0 && at - this.#options.clock.now() <= this.#options.maxWaitMs;
   }
 
   // --- deciders -----------------------------------------------------------------------------
 
   /** Evaluates the deciders on links into `n`; on a "no", skips its region. Returns whether `n` was skipped. */
-  private applyDeciders(n: ExecNode): boolean {
+  #applyDeciders(n: ExecNode): boolean {
     if (n.deciders.length === 0) return false;
-    const { graph, journal } = this.loaded as Loaded;
+    const { graph, journal } = this.#loaded as Loaded;
     const widest = skippedBy(graph, journal, n);
     if (!widest) return false;
     for (const a of widest) {
       if (journal.detail(a.name).state !== "PENDING") continue;
       journal.transition(a, "IGNORE", { intention: "IGNORE" });
-      this.forward.markDone(a, (m) => this.openForward(m));
+      this.#forward.markDone(a, (m) => this.#openForward(m));
     }
     return (widest as ExecNode[]).includes(n) || !n.atom;
   }
@@ -325,42 +327,42 @@ export class Runner {
   // --- scheduling ---------------------------------------------------------------------------
 
   /** Starts ready atoms up to the concurrency limit, after committing that they are running. */
-  private async schedule(): Promise<void> {
-    const journal = this.journal;
+  async #schedule(): Promise<void> {
+    const journal = this.#journal;
     const started: Array<{ node: AtomNode; mode: Mode }> = [];
-    while (this.inflight + started.length < this.options.maxConcurrency && this.canSchedule()) {
-      const reverting = this.toRevert.size > 0;
-      const node = (reverting ? this.toRevert.pop() : this.toExecute.pop()) as AtomNode;
+    while (this.#inflight + started.length < this.#options.maxConcurrency && this.#canSchedule()) {
+      const reverting = this.#toRevert.size > 0;
+      const node = (reverting ? this.#toRevert.pop() : this.#toExecute.pop()) as AtomNode;
       if (reverting) {
-        if (!this.isRevertReady(node) || !this.backward.isOpen(node)) continue;
+        if (!this.#isRevertReady(node) || !this.#backward.isOpen(node)) continue;
         if (journal.detail(node.name).intention === "RETRY") {
-          (node as RetryNode).atom.action.again(node as RetryNode, this.actionHost);
-          this.rebuild();
+          (node as RetryNode).atom.action.again(node as RetryNode, this.#actionHost);
+          this.#rebuild();
           continue;
         }
         journal.transition(node, "REVERTING");
         started.push({ node, mode: "revert" });
       } else {
-        if (!this.isExecuteReady(node)) continue;
+        if (!this.#isExecuteReady(node)) continue;
         journal.transition(node, "RUNNING", { fields: { attempts: (journal.detail(node.name).attempts ?? 0) + 1 } });
         started.push({ node, mode: "execute" });
       }
     }
-    await this.loaded.writer.commit(); // write-ahead: RUNNING/REVERTING is stored before the action starts
-    for (const s of started) this.launch(s.node, s.mode);
+    await this.#loaded.writer.commit(); // write-ahead: RUNNING/REVERTING is stored before the action starts
+    for (const s of started) this.#launch(s.node, s.mode);
   }
 
   /** The atoms of a retrying flow go back to PENDING to run again, their old timers forgotten. */
-  private resetSubgraph(retry: RetryNode): void {
-    for (const a of retry.subgraph) this.journal.startOver(a);
+  #resetSubgraph(retry: RetryNode): void {
+    for (const a of retry.subgraph) this.#journal.startOver(a);
   }
 
-  private launch(node: AtomNode, mode: Mode): void {
-    const { clock } = this.options;
+  #launch(node: AtomNode, mode: Mode): void {
+    const { clock } = this.#options;
     const action = node.atom.action as AtomAction;
-    this.inflight++;
+    this.#inflight++;
     const signal = new ActionSignal();
-    this.actions.add(signal);
+    this.#actions.add(signal);
     let settled = false;
     const timeoutMs = mode === "execute" ? action.timeoutMs?.(node) : undefined;
     // Only a task with a timeout needs a cancellable timer (an AbortController is not free).
@@ -369,9 +371,9 @@ export class Runner {
       if (settled) return;
       settled = true;
       stopTimer?.abort();
-      this.actions.delete(signal);
-      this.inflight--;
-      this.completed.push(outcome);
+      this.#actions.delete(signal);
+      this.#inflight--;
+      this.#completed.push(outcome);
       this.poke();
     };
     const failed = (error: unknown) => finish({ node, mode, ok: false, failure: asFailure.has(error as object) ? (error as Failure) : Failure.fromError(error) });
@@ -391,8 +393,8 @@ export class Runner {
     // One reaction, its throw caught inside: a `.catch` would cost a second promise per atom.
     void STARTED.then(() => {
       try {
-        this.journal.reportProgress(node.name, 0);
-        const value = mode === "execute" ? action.execute(node, this.actionHost, signal) : action.revert(node, this.actionHost, signal);
+        this.#journal.reportProgress(node.name, 0);
+        const value = mode === "execute" ? action.execute(node, this.#actionHost, signal) : action.revert(node, this.#actionHost, signal);
         if (value instanceof Promise) value.then(done, failed);
         else done(value);
       } catch (e) {
@@ -402,14 +404,14 @@ export class Runner {
   }
 
   /** Waits for an action to finish, a timer to come due, or a poke from outside. */
-  private async waitForSomething(): Promise<void> {
-    const { clock, maxWaitMs } = this.options;
-    const at = this.nextWakeAt();
-    const sleeping = at !== undefined && this.journal.flowState === "RUNNING" && at - clock.now() <= maxWaitMs;
-    if (this.inflight === 0 && !sleeping) return;
-    await this.loaded.writer.commit(); // group commit: results that arrived while nothing new could start
-    if (this.completed.length > 0) return;
-    const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
+  async #waitForSomething(): Promise<void> {
+    const { clock, maxWaitMs } = this.#options;
+    const at = this.#nextWakeAt();
+    const sleeping = at !== undefined && this.#journal.flowState === "RUNNING" && at - clock.now() <= maxWaitMs;
+    if (this.#inflight === 0 && !sleeping) return;
+    await this.#loaded.writer.commit(); // group commit: results that arrived while nothing new could start
+    if (this.#completed.length > 0) return;
+    const woken = new Promise<void>((resolve) => (this.#wakeUp = resolve));
     if (!sleeping) {
       await woken;
       return;
@@ -418,30 +420,30 @@ export class Runner {
     const stop = new AbortController();
     await Promise.race([woken, clock.sleep((at as number) - clock.now(), stop.signal)]);
     stop.abort();
-    this.wakeUp = undefined;
+    this.#wakeUp = undefined;
   }
 
   // --- analysis -----------------------------------------------------------------------------
 
   /** Records finished actions and works out what they unblock. */
-  private analyze(): void {
-    const journal = this.journal;
-    const { statistics } = this.options;
-    for (const o of this.completed.splice(0)) {
+  #analyze(): void {
+    const journal = this.#journal;
+    const { statistics } = this.#options;
+    for (const o of this.#completed.splice(0)) {
       const { node } = o;
       if (o.mode === "execute") {
         statistics.executed++;
         if (o.ok) {
           const d = journal.transition(node, "SUCCESS", { result: o.value, failure: null });
           journal.reportProgress(node.name, 1);
-          (node.atom.action as AtomAction).succeeded?.(node, this.actionHost);
-          if (d.intention === "EXECUTE") this.forward.markDone(node, (n) => this.openForward(n));
-          else this.openBackward(node);
+          (node.atom.action as AtomAction).succeeded?.(node, this.#actionHost);
+          if (d.intention === "EXECUTE") this.#forward.markDone(node, (n) => this.#openForward(n));
+          else this.#openBackward(node);
         } else {
           // A retry's result is its history of tries: a failed try keeps it.
           const d = journal.transition(node, "FAILURE", { failure: o.failure, ...(node.kind === "retry" ? {} : { result: undefined }) });
-          if (d.intention !== "EXECUTE") this.openBackward(node); // already being reverted (a cancel)
-          else this.resolve(node, o.failure);
+          if (d.intention !== "EXECUTE") this.#openBackward(node); // already being reverted (a cancel)
+          else this.#resolve(node, o.failure);
         }
       } else {
         statistics.reverted++;
@@ -451,74 +453,74 @@ export class Runner {
           journal.reportProgress(node.name, 1);
           if (requeue) {
             journal.transition(node, "PENDING", { intention: "EXECUTE", result: undefined, failure: null, fields: { requeue: undefined } });
-            this.rebuild();
-          } else this.backward.markDone(node, (n) => this.openBackward(n));
+            this.#rebuild();
+          } else this.#backward.markDone(node, (n) => this.#openBackward(n));
         } else {
           journal.transition(node, "REVERT_FAILURE", { revertFailure: o.failure });
-          this.failures.push(o.failure);
+          this.#failures.push(o.failure);
         }
       }
     }
   }
 
   /** Decides what a failure of `node` means, sets the intentions, and looks again. */
-  private resolve(node: AtomNode, failure: Failure): void {
-    const { neverResolve, deferReverts } = this.options;
-    const { journal, graph } = this.loaded as Loaded;
+  #resolve(node: AtomNode, failure: Failure): void {
+    const { neverResolve, deferReverts } = this.#options;
+    const { journal, graph } = this.#loaded as Loaded;
     if (neverResolve) {
-      this.failures.push(failure);
+      this.#failures.push(failure);
       return;
     }
-    if ((node.atom.action as AtomAction).needsNetwork?.(node) && !this.options.online()) {
+    if ((node.atom.action as AtomAction).needsNetwork?.(node) && !this.#options.online()) {
       // Failing while offline says nothing about the task: undo it and wait for the network,
       // without spending an attempt of its retry.
       journal.intend(node.name, "REVERT", { requeue: true });
-      this.options.statistics.discardedFailures++;
+      this.#options.statistics.discardedFailures++;
     } else {
       // The nearest retry controller decides (its action holds how); with none, revert everything.
       const retry = node.retry;
-      apply(journal, graph, retry ? retry.atom.action.decide(retry, node, failure, this.actionHost, deferReverts) : { kind: "REVERT_ALL", implicit: true });
+      apply(journal, graph, retry ? retry.atom.action.decide(retry, node, failure, this.#actionHost, deferReverts) : { kind: "REVERT_ALL", implicit: true });
     }
-    this.rebuild();
+    this.#rebuild();
   }
 
-  private resetReverted(): void {
-    const journal = this.journal;
+  #resetReverted(): void {
+    const journal = this.#journal;
     // A retry cancelled between two tries (RETRYING) ran nothing of its next try: it starts over
     // with a new history. TaskFlow's table has no way out of RETRYING but RUNNING, hence `force`.
-    for (const n of this.loaded.graph.atoms.values()) journal.startOver(n, journal.detail(n.name).state === "RETRYING");
+    for (const n of this.#loaded.graph.atoms.values()) journal.startOver(n, journal.detail(n.name).state === "RETRYING");
     journal.updateFlow({ cancelled: undefined });
     journal.moveFlow("PENDING");
   }
 
   // --- the end ------------------------------------------------------------------------------
 
-  private gameOver(): "SUCCESS" | "FAILURE" | "REVERTED" | "SUSPENDED" {
-    if (this.failures.length > 0) return "FAILURE";
-    if (this.toExecute.size + this.toRevert.size + this.timed.size + this.offline.size + this.awaiting.size > 0) return "SUSPENDED";
-    const details = this.journal.atomDetails();
+  #gameOver(): "SUCCESS" | "FAILURE" | "REVERTED" | "SUSPENDED" {
+    if (this.#failures.length > 0) return "FAILURE";
+    if (this.#toExecute.size + this.#toRevert.size + this.#timed.size + this.#offline.size + this.#awaiting.size > 0) return "SUSPENDED";
+    const details = this.#journal.atomDetails();
     if (details.every((d) => d.state === "SUCCESS" || d.state === "IGNORE")) return "SUCCESS";
     return "REVERTED";
   }
 
   /** Writes why a suspended flow stopped, so a host that loads it knows what it waits for. */
-  private recordWhy(end: string): void {
+  #recordWhy(end: string): void {
     if (end !== "SUSPENDED") {
-      this.journal.stopped(undefined);
+      this.#journal.stopped(undefined);
       return;
     }
-    const held = this.toExecute.size + this.toRevert.size === 0;
-    const reason = !held ? "suspended" : this.awaiting.size > 0 ? "input" : this.timed.size > 0 ? "waiting" : "offline";
-    const deadlines = [...this.awaiting.values()].flatMap((h) => (h.deadline !== undefined ? [h.deadline] : []));
+    const held = this.#toExecute.size + this.#toRevert.size === 0;
+    const reason = !held ? "suspended" : this.#awaiting.size > 0 ? "input" : this.#timed.size > 0 ? "waiting" : "offline";
+    const deadlines = [...this.#awaiting.values()].flatMap((h) => (h.deadline !== undefined ? [h.deadline] : []));
     // Not Math.min(...times): spreading 100,000 held atoms into a call overflows the stack.
-    const times = [...deadlines, ...this.timed.values()];
+    const times = [...deadlines, ...this.#timed.values()];
     const wakeAt = reason === "suspended" || times.length === 0 ? undefined : times.reduce((a, b) => Math.min(a, b));
-    const waitingFor = [...this.awaiting].map(([n, hold]) => ({
+    const waitingFor = [...this.#awaiting].map(([n, hold]) => ({
       name: hold.input,
       ...(n.kind === "wait" && n.atom.description !== undefined ? { description: n.atom.description } : {}),
       ...(hold.deadline !== undefined ? { deadline: hold.deadline } : {}),
     }));
-    this.journal.stopped({ reason, wakeAt, waitingFor });
+    this.#journal.stopped({ reason, wakeAt, waitingFor });
   }
 }
 
