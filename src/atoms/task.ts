@@ -32,7 +32,9 @@ export interface TaskOptions<Args extends object = Record<string, unknown>> exte
 }
 
 /**
- * What `execute` receives beside its arguments. Return plain data: the result is stored.
+ * What `execute` receives beside its arguments. Return plain data: the result is stored. Read its
+ * fields or destructure them; a spread (`{ ...ctx }`) copies only `name` and `attempt`: the others
+ * are worked out when read, so that a task that never reads them costs nothing.
  * @example
  * task({ name: "post", requires: ["url"], execute: ({ url }: { url: string }, ctx) =>
  *   fetch(url, { method: "POST", signal: ctx.signal, headers: { "Idempotency-Key": ctx.idempotencyKey } }).then((r) => r.status) })
