@@ -58,6 +58,8 @@ function copy<T>(value: T, depth: number): T {
   const out = { ...value } as Record<string, unknown>;
   for (const key in out) {
     const v = out[key];
+    // A primitive (most of a record's values) without a call: a recursive function is not inlined.
+    if (v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol")) continue;
     const c = copy(v, depth + 1);
     if (c !== v) setOwn(out, key, c);
   }

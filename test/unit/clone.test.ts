@@ -1,0 +1,78 @@
+// cloneRecord: how the memory backend keeps what it is given apart from the caller's objects.
+import { describe, expect, it } from "vitest";
+import { cloneRecord } from "../../src/backend.js";
+import { MemoryBackend, StorageFailure, NotFound, SCHEMA_VERSION, type AtomDetail, type FlowDetail, type LogBook } from "../../src/index.js";
+
+describe("cloneRecord", () => {
+  it("copies plain objects and arrays at every depth, primitives as they are", () => {
+    const value = { a: 1, s: "x", n: null, u: undefined, b: true, big: 10n, list: [1, { deep: [2, "y"] }], nested: { more: { k: [null] } } };
+    const copy = cloneRecord(value);
+    expect(copy).toEqual(value);
+    expect(copy).not.toBe(value);
+    expect(copy.list).not.toBe(value.list);
+    expect(copy.list[1]).not.toBe(value.list[1]);
+    expect(copy.nested.more).not.toBe(value.nested.more);
+    (value.list[1] as { deep: unknown[] }).deep.push(3);
+    value.nested.more.k.push(null);
+    expect(copy.list[1]).toEqual({ deep: [2, "y"] });
+    expect(copy.nested.more.k).toEqual([null]);
+    expect(Object.hasOwn(copy, "u")).toBe(true);
+  });
+
+  it("keeps a __proto__ key an own property, not a prototype", () => {
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}') as Record<string, unknown>;
+    const copy = cloneRecord(value);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.hasOwn(copy, "__proto__")).toBe(true);
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
+  it("hands what is not plain data to structuredClone: a Date and a Map are cloned, a function or a symbol refused wherever it is", () => {
+    const at = new Date(0);
+    const copy = cloneRecord({ at, map: new Map([["k", 1]]) });
+    expect(copy.at).toEqual(at);
+    expect(copy.at).not.toBe(at);
+    expect(copy.map.get("k")).toBe(1);
+    for (const bad of [{ f: () => 1 }, { deep: { s: Symbol("s") } }, [1, () => 2], [[Symbol("t")]], () => 3]) {
+      expect(() => cloneRecord(bad)).toThrow(/could not be cloned/i);
+    }
+  });
+
+  it("clones a value nested deeper than 64 levels, and refuses a cycle", () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 100; i++) deep = { next: deep };
+    expect(cloneRecord(deep)).toEqual(deep);
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = cycle;
+    const copy = cloneRecord(cycle);
+    expect(copy.self).toBe(copy); // structuredClone keeps the cycle, as IndexedDB would
+  });
+});
+
+describe("MemoryBackend commit", () => {
+  const now = 1_700_000_000_000;
+  const book: LogBook = { schemaVersion: SCHEMA_VERSION, uuid: "b1", name: "b", createdAt: now, updatedAt: now, meta: {} };
+  const flow: FlowDetail = { schemaVersion: SCHEMA_VERSION, uuid: "f1", bookUuid: "b1", name: "f", state: "RUNNING", createdAt: now, updatedAt: now, meta: {} };
+  const atom = (result: unknown): AtomDetail => ({
+    schemaVersion: SCHEMA_VERSION, uuid: "f1:t", flowUuid: "f1", name: "t", kind: "task", state: "SUCCESS", intention: "EXECUTE", version: "1.0", meta: {}, updatedAt: now, result,
+  });
+
+  it("refuses a batch holding a value that cannot be cloned, and stores nothing of it", async () => {
+    const backend = new MemoryBackend();
+    const error = await backend.commit({ logBooks: [book], flows: [flow], atoms: [atom({ callback: () => 1 })] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageFailure);
+    expect((error as Error).message).toMatch(/not structured-cloneable/);
+    await expect(backend.getLogBook("b1")).rejects.toBeInstanceOf(NotFound);
+    await expect(backend.getFlowDetail("f1")).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it("stores a copy: changing the committed result afterwards changes nothing stored", async () => {
+    const backend = new MemoryBackend();
+    const result = { items: [{ sku: "a" }] };
+    await backend.commit({ logBooks: [book], flows: [flow], atoms: [atom(result)] });
+    result.items[0]!.sku = "changed";
+    result.items.push({ sku: "b" });
+    const [stored] = await backend.getAtomDetails("f1");
+    expect(stored?.result).toEqual({ items: [{ sku: "a" }] });
+  });
+});
