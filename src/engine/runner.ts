@@ -273,6 +273,8 @@ export class Runner {
 
   /** Moves held atoms whose time has come, input arrived, or network is back, to the ready queue. */
   #release(): void {
+    // Most runs hold nothing: no clock read, no iterator, no empty inputs object, per step.
+    if (this.#awaiting.size + this.#timed.size + this.#offline.size === 0) return;
     const now = this.#options.clock.now();
     const inputs = this.#journal.flowDetail.inputs ?? {};
     for (const [n, hold] of this.#awaiting) {

@@ -25,18 +25,23 @@ export interface StoredParents {
  */
 export function checkParents(batch: WriteBatch, stored: StoredParents, knownFlows?: ReadonlySet<string>): void {
   // Lists, not sets: a batch holds a flow or two (an engine's batch, one), and this runs on every
-  // commit, so on every atom's path.
+  // commit, so on every atom's path. An engine's usual batch (atoms of one stored flow, nothing
+  // else) makes no list but the empty one of its books.
   const books = batch.logBooks.map((b) => b.uuid);
-  const flows = batch.flows.map((f) => f.uuid);
   for (const f of batch.flows) {
     if (books.includes(f.bookUuid)) continue;
     if (!stored.hasBook(f.bookUuid)) throw missingParent("log book", f.bookUuid, f.uuid);
     books.push(f.bookUuid);
   }
+  let last: string | undefined;
+  let seen: string[] | undefined; // the flows checked, from the second one on
   for (const a of batch.atoms) {
-    if (flows.includes(a.flowUuid) || knownFlows?.has(a.flowUuid)) continue;
-    if (!stored.hasFlow(a.flowUuid)) throw missingParent("flow detail", a.flowUuid, a.uuid);
-    flows.push(a.flowUuid);
+    const id = a.flowUuid;
+    if (id === last || seen?.includes(id)) continue;
+    if (last !== undefined) (seen ??= [last]).push(id);
+    last = id;
+    if (batch.flows.some((f) => f.uuid === id) || knownFlows?.has(id)) continue;
+    if (!stored.hasFlow(id)) throw missingParent("flow detail", id, a.uuid);
   }
 }
 
