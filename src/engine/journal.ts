@@ -3,7 +3,7 @@ import { Failure, type FailureData } from "../failure.js";
 import type { HistoryEntry } from "../atoms/history.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
-import { setOwn } from "../persistence/clone.js";
+import { extensible, setOwn } from "../persistence/clone.js";
 import { checkStorable } from "../storage/storable.js";
 import type { AtomDetail, Fence, FlowDetail, LogBook, Transition, WorkerRun, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
@@ -17,11 +17,8 @@ export type FlowFields = Pick<FlowDetail, "fingerprint" | "flows" | "factory" | 
 
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
 function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
-  // Not a spread: V8 gives an object made by `{ ...o }` a hidden class of its own once a key is
-  // added to it (about 400 bytes each, Node 20), where `Object.assign({}, o)` shares one. A
-  // `"__proto__"` own key (a record read back keeps keys it does not know), which assign would
-  // turn into a prototype, goes through the spread.
-  const out = (Object.hasOwn(base, "__proto__") ? { ...base } : Object.assign({}, base)) as Record<string, unknown>;
+  // A record read back keeps keys it does not know, a "__proto__" one included: extensible() keeps it own.
+  const out = extensible(base) as Record<string, unknown>;
   for (const k in patch) {
     const v = (patch as Record<string, unknown>)[k];
     if (v === undefined) delete out[k];
