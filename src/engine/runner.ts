@@ -60,12 +60,8 @@ export class Runner {
   #backward!: Gates;
   #toExecute = new ReadyQueue();
   #toRevert = new ReadyQueue(true);
-  /** Ready atoms that wait for a time (a sleep, a retry's backoff), with that time. */
-  #timed = new Map<AtomNode, number>();
-  /** Ready atoms that need the network while the host is offline. */
-  #offline = new Set<AtomNode>();
-  /** Waits whose input has not come yet, with their deadlines. */
-  #awaiting = new Map<AtomNode, Extract<Hold, { on: "input" }>>();
+  /** Ready atoms held by what their action says they wait for: a time, an input, the network. */
+  #held = new Map<AtomNode, Hold>();
   #inflight = 0;
   #completed: Outcome[] = [];
   #wakeUp: (() => void) | undefined;
@@ -202,9 +198,7 @@ export class Runner {
     const { journal, graph, topo } = this.#loaded as Loaded;
     this.#toExecute = new ReadyQueue();
     this.#toRevert = new ReadyQueue(true);
-    this.#timed.clear();
-    this.#offline.clear();
-    this.#awaiting.clear();
+    this.#held.clear();
     const succeeded = (n: AtomNode) => {
       const d = journal.detail(n.name);
       return d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
@@ -254,16 +248,8 @@ export class Runner {
 
   /** Queues a ready atom, or holds it for what its action says it waits for: an input, a time, the network. */
   #gate(n: AtomNode): void {
-    const action = n.atom.action as AtomAction;
-    const hold = action.hold(n, this.#actionHost);
-    if (hold?.on === "input") {
-      this.#awaiting.set(n, hold);
-      return;
-    }
-    // A stored wake-up time holds any atom: a sleep's, or a retry's backoff.
-    const wakeAt = this.#journal.detail(n.name).wakeAt;
-    if (wakeAt !== undefined && wakeAt > this.#options.clock.now()) this.#timed.set(n, wakeAt);
-    else if (hold?.on === "network") this.#offline.add(n);
+    const hold = (n.atom.action as AtomAction).hold(n, this.#actionHost);
+    if (hold) this.#held.set(n, hold);
     else this.#toExecute.push(n);
   }
 
@@ -273,30 +259,22 @@ export class Runner {
 
   /** Moves held atoms whose time has come, input arrived, or network is back, to the ready queue. */
   #release(): void {
-    // Most runs hold nothing: no clock read, no iterator, no empty inputs object, per step.
-    if (this.#awaiting.size + this.#timed.size + this.#offline.size === 0) return;
+    // Most runs hold nothing: no clock read, no iterator, per step.
+    if (this.#held.size === 0) return;
     const now = this.#options.clock.now();
-    const inputs = this.#journal.flowDetail.inputs ?? {};
-    for (const [n, hold] of this.#awaiting) {
-      if (!Object.hasOwn(inputs, hold.input) && !(hold.deadline !== undefined && hold.deadline <= now)) continue;
-      this.#awaiting.delete(n);
+    const over: AtomNode[] = [];
+    for (const [n, hold] of this.#held) if (hold.over(this.#actionHost, now)) over.push(n);
+    // Gated again once the walk is done: an atom held anew is not met twice in one walk.
+    for (const n of over) {
+      this.#held.delete(n);
       this.#gate(n);
-    }
-    for (const [n, at] of this.#timed) {
-      if (at > now) continue;
-      this.#timed.delete(n);
-      this.#gate(n);
-    }
-    if (this.#offline.size > 0 && this.#options.online()) {
-      const held = [...this.#offline];
-      this.#offline.clear();
-      for (const n of held) this.#gate(n);
     }
   }
 
+  /** The next time a timer holds an atom until (a wait's deadline ends the run instead, for the host to run it then). */
   #nextWakeAt(): number | undefined {
     let next: number | undefined;
-    for (const at of this.#timed.values()) if (next === undefined || at < next) next = at;
+    for (const h of this.#held.values()) if (h.reason === "waiting" && h.at !== undefined && (next === undefined || h.at < next)) next = h.at;
     return next;
   }
 
@@ -499,7 +477,7 @@ export class Runner {
 
   #gameOver(): "SUCCESS" | "FAILURE" | "REVERTED" | "SUSPENDED" {
     if (this.#failures.length > 0) return "FAILURE";
-    if (this.#toExecute.size + this.#toRevert.size + this.#timed.size + this.#offline.size + this.#awaiting.size > 0) return "SUSPENDED";
+    if (this.#toExecute.size + this.#toRevert.size + this.#held.size > 0) return "SUSPENDED";
     const details = this.#journal.atomDetails();
     if (details.every((d) => d.state === "SUCCESS" || d.state === "IGNORE")) return "SUCCESS";
     return "REVERTED";
@@ -511,17 +489,18 @@ export class Runner {
       this.#journal.stopped(undefined);
       return;
     }
-    const held = this.#toExecute.size + this.#toRevert.size === 0;
-    const reason = !held ? "suspended" : this.#awaiting.size > 0 ? "input" : this.#timed.size > 0 ? "waiting" : "offline";
-    const deadlines = [...this.#awaiting.values()].flatMap((h) => (h.deadline !== undefined ? [h.deadline] : []));
-    // Not Math.min(...times): spreading 100,000 held atoms into a call overflows the stack.
-    const times = [...deadlines, ...this.#timed.values()];
-    const wakeAt = reason === "suspended" || times.length === 0 ? undefined : times.reduce((a, b) => Math.min(a, b));
-    const waitingFor = [...this.#awaiting].map(([n, hold]) => ({
-      name: hold.input,
-      ...(n.kind === "wait" && n.atom.description !== undefined ? { description: n.atom.description } : {}),
-      ...(hold.deadline !== undefined ? { deadline: hold.deadline } : {}),
-    }));
+    // Stopped by its holds alone: by an input first, then a time, then the network. What its
+    // waits wait for is stored in any case (a suspended flow still shows them).
+    const queued = this.#toExecute.size + this.#toRevert.size > 0;
+    let reason = queued ? "suspended" : "offline";
+    let wakeAt: number | undefined;
+    const waitingFor = [];
+    for (const h of this.#held.values()) {
+      if (h.input) waitingFor.push(h.input);
+      if (queued) continue;
+      if (h.reason === "input" || (h.reason === "waiting" && reason === "offline")) reason = h.reason;
+      if (h.at !== undefined && (wakeAt === undefined || h.at < wakeAt)) wakeAt = h.at;
+    }
     this.#journal.stopped({ reason, wakeAt, waitingFor });
   }
 }

@@ -61,6 +61,25 @@ describe("waiting for input", () => {
     expect(executed).toEqual({});
   });
 
+  it("stores what a suspended flow's waits wait for, with the reason that it was suspended", async () => {
+    const backend = new MemoryBackend();
+    const clock = new ManualClock(1_000);
+    // Serial: the wait is reached and held, then "stop" asks to suspend while "later" is still queued.
+    const flow = unorderedFlow(
+      "form",
+      waitFor("email", { description: "Your e-mail", timeoutMs: 60_000 }),
+      task({ name: "stop", execute: () => void engine.suspend() }),
+      task({ name: "later", execute: () => 1 }),
+    );
+    const engine: Engine = load(flow, { backend, clock });
+    await engine.run();
+    const stored = await backend.getFlowDetail(engine.flowDetailId);
+    expect(stored.suspendedReason).toBe("suspended");
+    expect(stored.waitingFor).toEqual([{ name: "email", description: "Your e-mail", deadline: 61_000 }]);
+    expect(stored.wakeAt).toBeUndefined();
+    expect(engine.storage.getAtomState("later")).toBe("PENDING");
+  });
+
   it("goes step by step, surviving a reload between each, with an early answer kept until its step", async () => {
     let backend = new MemoryBackend();
     let engine = load(wizard(), { backend });

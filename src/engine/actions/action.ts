@@ -1,14 +1,32 @@
 import type { Failure } from "../../failure.js";
+import type { FlowDetail } from "../../persistence/models.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Storage } from "../../storage/storage.js";
 import type { AtomNode, TaskNode } from "../compiler.js";
 import type { Journal } from "../journal.js";
 
 /**
- * What keeps a ready atom from starting: a time (a sleep, a retry's backoff), an input (a wait),
- * or the network (a task that needs it while the host is offline).
+ * What keeps a ready atom from starting, as its action says: a time (a sleep, a retry's backoff),
+ * an input (a wait, until its deadline), or the network (a task that needs it while the host is
+ * offline). The runner keeps held atoms in one place and asks each hold whether it is over, so
+ * a new kind that waits for something brings its own hold, and apps without waits carry no code
+ * for them.
  */
-export type Hold = { on: "time"; at: number } | { on: "input"; input: string; deadline: number | undefined } | { on: "network" };
+export interface Hold {
+  /** Why a flow stopped with only this holding it (its stored `suspendedReason`); a runner sleeps in-process only for `"waiting"`. */
+  readonly reason: "waiting" | "input" | "offline";
+  /** When it ends by itself (a timer) or fails (a wait's deadline), ms since the epoch. */
+  readonly at: number | undefined;
+  /** What the flow waits for, for a wait (the flow detail's `waitingFor` lists these). */
+  readonly input?: NonNullable<FlowDetail["waitingFor"]>[number];
+  /** Whether the atom may go now: its time has come, its input came, the network is back. */
+  over(host: ActionHost, now: number): boolean;
+}
+
+/** Holds an atom until a stored time (a sleep's wake-up, a retry's backoff) if it is still ahead. */
+export function untilTime(at: number | undefined, now: number): Hold | undefined {
+  return at !== undefined && at > now ? { reason: "waiting", at, over: (_, t) => at <= t } : undefined;
+}
 
 /** What an action sees of its run. */
 export interface ActionHost {

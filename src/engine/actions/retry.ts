@@ -4,7 +4,7 @@ import type { Failure } from "../../failure.js";
 import type { Journal } from "../journal.js";
 import type { AtomNode, RetryNode } from "../compiler.js";
 import type { Resolution } from "../resolution.js";
-import type { ActionHost, AtomAction } from "./action.js";
+import { untilTime, type ActionHost, type AtomAction } from "./action.js";
 import { storable } from "./task.js";
 
 /** A retry's stored history, as its controller sees it. */
@@ -46,7 +46,7 @@ export interface RetryAction extends AtomAction<RetryNode> {
  */
 export const retryAction: RetryAction = {
   kind: "retry",
-  hold: () => undefined,
+  hold: (node, { journal, clock }) => untilTime(journal.detail(node.name).wakeAt, clock.now()),
   async execute(node, host) {
     const args = host.storage.fetchArgs(node);
     const history = historyOf(host.journal, node);

@@ -1,7 +1,7 @@
 import type { RevertContext, TaskContext } from "../../atoms/task.js";
 import { checkStorable } from "../../storage/storable.js";
 import type { AtomNode, TaskNode } from "../compiler.js";
-import type { ActionHost, ActionSignal, AtomAction } from "./action.js";
+import type { ActionHost, ActionSignal, AtomAction, Hold } from "./action.js";
 
 /**
  * What execute receives beside its arguments: a class, not an object literal with a getter and
@@ -40,10 +40,13 @@ export function storable(node: AtomNode, value: unknown, what: string): unknown 
   return checkStorable(value, what, `the ${what} of ${node.atom.kind} "${node.name}"`);
 }
 
+/** A task that needs the network, while the host is offline: it goes once the host is back online. */
+const OFFLINE: Hold = { reason: "offline", at: undefined, over: (host) => host.online() };
+
 /** A task: the user's execute and revert, in this process. */
 export const taskAction: AtomAction<TaskNode> = {
   kind: "task",
-  hold: (node, host) => (node.atom.needsNetwork && !host.online() ? { on: "network" } : undefined),
+  hold: (node, host) => (node.atom.needsNetwork && !host.online() ? OFFLINE : undefined),
   // Not async: a synchronous execute's result goes back as it is, with no promise per atom (the
   // runner records it at once); what a promise or a thenable resolves to is checked when it comes.
   execute(node, host, signal) {

@@ -1,6 +1,6 @@
 import { RequestTimeout } from "../../errors.js";
 import type { WaitNode } from "../compiler.js";
-import type { AtomAction } from "./action.js";
+import type { ActionHost, AtomAction } from "./action.js";
 import { check, provide, waitingFor } from "../inputs.js";
 
 /** A wait's action, with what the engine asks only of flows that have waits. */
@@ -20,17 +20,23 @@ export const waitAction: WaitAction = {
   waitingFor,
   check,
   provide,
-  hold(node, { journal, clock }) {
+  hold(node, host) {
+    const { journal, clock } = host;
     if (journal.detail(node.name).state !== "PENDING") return undefined;
-    const { input, timeoutMs } = node.atom;
+    const { input, timeoutMs, description } = node.atom;
     let deadline = journal.detail(node.name).deadline;
     if (deadline === undefined && timeoutMs !== undefined) {
       deadline = clock.now() + timeoutMs;
       journal.setTimer(node.name, { deadline });
     }
-    const inputs = journal.flowDetail.inputs;
-    const due = deadline !== undefined && deadline <= clock.now();
-    return (inputs && Object.hasOwn(inputs, input)) || due ? undefined : { on: "input", input, deadline };
+    const over = ({ journal }: ActionHost, now: number) => Object.hasOwn(journal.flowDetail.inputs ?? {}, input) || (deadline !== undefined && deadline <= now);
+    if (over(host, clock.now())) return undefined;
+    return {
+      reason: "input",
+      at: deadline,
+      input: { name: input, ...(description !== undefined && { description }), ...(deadline !== undefined && { deadline }) },
+      over,
+    };
   },
   execute(node, { journal }) {
     // The engine starts a wait only once its input is stored, or once its deadline has passed.
