@@ -4,7 +4,9 @@
  * of an atom's cost on the memory backend), so plain objects, arrays and primitives are copied
  * here, and anything else (Date, Map, typed arrays, errors, or a value nested deeper than 64
  * levels, which is how a cycle shows) goes to the platform's `structuredClone`, which also
- * refuses what cannot be cloned (functions, symbols) with a DataCloneError.
+ * refuses what cannot be cloned (functions, symbols) with a DataCloneError. A frozen plain object
+ * whose values are all primitives (the engine's audit trail entries) is kept as it is: nothing
+ * can change it, so the result is as apart from later changes as a copy.
  * @example books.set(book.uuid, cloneRecord(book)) // later changes to `book` do not reach the store
  */
 export function cloneRecord<T>(value: T): T {
@@ -50,6 +52,9 @@ function copy<T>(value: T, depth: number): T {
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  // Frozen, its values all primitives (the journal's trail entries): nothing can change it, so
+  // it is kept rather than copied, which isolates the copy from later changes all the same.
+  if (Object.isFrozen(value) && Object.values(value).every((v) => v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol"))) return value;
   // A spread copies a record's keys in one step (V8 clones its shape: the engine's records have a
   // dozen keys, and adding them one by one grows the object as many times); then each value is
   // copied in place. for…in over a plain object sees its own keys only, as the spread copies them.
