@@ -38,11 +38,13 @@ describe("cloneRecord", () => {
     }
   });
 
-  it("keeps a frozen plain object of primitives as it is (nothing can change it), and copies a frozen one that holds an object", () => {
+  it("keeps a frozen plain object of primitives (or of such objects) as it is: nothing can change it; copies a frozen one that holds an object", () => {
     const entry = Object.freeze({ flowUuid: "f1", atom: "t", from: "PENDING", to: "RUNNING", at: 1, attempt: undefined, n: null });
     const copy = cloneRecord([entry]);
     expect(copy).not.toBe([entry]);
     expect(copy[0]).toBe(entry);
+    const both = Object.freeze({ entry, at: 2 });
+    expect(cloneRecord(both)).toBe(both);
     const holding = Object.freeze({ at: 1, inner: { k: 1 } });
     const copied = cloneRecord(holding);
     expect(copied).not.toBe(holding);
