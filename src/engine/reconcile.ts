@@ -27,7 +27,7 @@ export interface Reconciled {
  * are the journal's (a run's start), checked when they were loaded or made, so not again (that
  * check builds an id per atom).
  */
-export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number, own = false): Reconciled {
+export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number, own?: boolean): Reconciled {
   if (!own) checkAtomDetails(flow.uuid, stored, (name) => graph.atoms.get(name)?.atom.kind);
   let byName: Map<string, AtomDetail> | undefined;
   for (const d of stored) (byName ??= new Map()).set(d.name, d);
