@@ -185,7 +185,8 @@ export function compile(root: FlowItem): ExecutionGraph {
       if (atoms.has(item.name)) {
         throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
       }
-      const i = node(item.action.kind, item.name, item, s, [...path, item]);
+      // concat, not a spread: a list spread into keeps 17 slots, and every compiled node keeps its path.
+      const i = node(item.action.kind, item.name, item, s, path.concat([item]));
       const n = nodes[i] as AtomNode;
       atoms.set(item.name, n);
       n.retry = retry;
@@ -198,7 +199,7 @@ export function compile(root: FlowItem): ExecutionGraph {
       depth: scope ? scope.depth + 1 : 0,
       positions: item.items.reduce((m, c, i) => m.set(c, i), new Map<FlowItem, number>()), // no [item, i] pair per item on the way
     };
-    const childPath = [...path, item];
+    const childPath = path.concat([item]);
     const flowEntry = node("flow", item.name, undefined, flowScope, childPath);
     let entry = flowEntry;
     let inner = retry;
