@@ -67,9 +67,9 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
     this.inject = { ...options.inject } as Record<string, unknown>;
     const required = (options.requires ?? []) as readonly string[];
     const optional = Object.keys(this.defaults);
-    const rebind = options.rebind === undefined ? NO_ENTRIES : normalizeRebind(this.name, options.rebind, [...required, ...optional]);
-    this.requiredArgs = mapOf(required.map((a) => [a, rebind.get(a) ?? a]));
-    this.optionalArgs = mapOf(optional.filter((a) => !this.requiredArgs.has(a)).map((a) => [a, rebind.get(a) ?? a]));
+    const rebind = options.rebind && rebindOf(this.name, options.rebind, [...required, ...optional]);
+    this.requiredArgs = argMap(required, rebind, NO_ENTRIES);
+    this.optionalArgs = argMap(optional, rebind, this.requiredArgs);
     this.saveAs = normalizeProvides(this.name, options.provides);
   }
 
@@ -90,9 +90,12 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
 
   /** The storage names of `args` not injected, in one list (no copies of the map's entries on the way). */
   #notInjected(args: ReadonlyMap<string, string>): readonly string[] {
-    const names: string[] = [];
-    args.forEach((sym, arg) => Object.hasOwn(this.inject, arg) || names.push(sym));
-    return names.slice(); // as long as it is: a list pushed to from empty keeps 17 slots, and the atom keeps it
+    // As long as it is: a list pushed to from empty keeps 17 slots, and the atom keeps it.
+    const names = new Array<string>(args.size);
+    let i = 0;
+    args.forEach((sym, arg) => Object.hasOwn(this.inject, arg) || (names[i++] = sym));
+    names.length = i;
+    return names;
   }
 
   /** Storage names this atom's result is saved under. */
@@ -113,34 +116,36 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
  */
 export const NO_ENTRIES: ReadonlyMap<any, never> = new Map<any, never>();
 
-function mapOf<V>(entries: Array<[string, V]>): ReadonlyMap<string, V> {
-  return entries.length > 0 ? new Map(entries) : NO_ENTRIES;
+/** Argument → storage name for `args` (those not in `except`), made without a list of pairs on the way; the shared empty map for none. */
+function argMap(args: readonly string[], rebind: Rebound | undefined, except: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  let map: Map<string, string> | undefined;
+  for (const arg of args) if (!except.has(arg)) (map ??= new Map()).set(arg, (rebind && Object.hasOwn(rebind, arg) ? rebind[arg] : undefined) ?? arg);
+  return map ?? NO_ENTRIES;
 }
 
-function normalizeRebind(
-  name: string,
-  rebind: NonNullable<AtomOptions["rebind"]>,
-  args: string[],
-): Map<string, string> {
-  const map = new Map<string, string>();
+type Rebound = Readonly<Record<string, string | undefined>>;
+
+/**
+ * `rebind` by argument name, checked against the declared arguments `args`: the object given as
+ * it is (an atom is built per task, and a flow may have 100,000), a list turned into one.
+ */
+function rebindOf(name: string, rebind: NonNullable<AtomOptions["rebind"]>, args: string[]): Rebound {
   if (Array.isArray(rebind)) {
     if (rebind.length > args.length) {
       throw new CompilationFailure(
         `atom "${name}": rebind lists ${rebind.length} names but it declares only ${args.length} arguments (${args.join(", ")})`,
       );
     }
-    rebind.forEach((sym, i) => map.set(args[i] as string, sym));
-    return map;
+    return Object.fromEntries(rebind.map((sym, i) => [args[i], sym]));
   }
-  for (const [arg, sym] of Object.entries(rebind as Record<string, string>)) {
+  for (const arg of Object.keys(rebind)) {
     if (!args.includes(arg)) {
       throw new CompilationFailure(
         `atom "${name}": rebind names argument "${arg}", which is not declared; declare it in requires or optional`,
       );
     }
-    map.set(arg, sym);
   }
-  return map;
+  return rebind as Rebound;
 }
 
 function normalizeProvides(name: string, provides: ProvidesSpec | undefined): ReadonlyMap<string, string | number | null> {

@@ -1,4 +1,4 @@
-import { NO_ENTRIES, type Atom } from "../atoms/atom.js";
+import type { Atom } from "../atoms/atom.js";
 import type { Task } from "../atoms/task.js";
 import type { Retry } from "../atoms/retry.js";
 import type { Sleep } from "../atoms/sleep.js";
@@ -29,13 +29,28 @@ interface NodeBase {
   readonly deciders: Array<{ from: number; decider: Decider; depth: DeciderDepth }>;
   /** For atoms: the items enclosing it at each level of the tree, root first. */
   readonly path: readonly FlowItem[];
-  /** For atoms: argument → where to look it up (storage name and the atoms that provide it, nearest first), resolved once here. */
-  args: ReadonlyMap<string, { symbol: string; optional: boolean; providers: AtomNode[] }>;
+  /**
+   * For atoms: each argument with where to look it up (storage name and the atoms that provide
+   * it, nearest first), resolved once here. A list of `[argument, where]` pairs, not a Map: a Map
+   * costs about 200 bytes per atom that the flow keeps, and each walk over one makes an entry
+   * array per argument; `for (const [arg, spec] of n.args)` reads either.
+   */
+  args: ReadonlyArray<readonly [arg: string, spec: ArgSpec]>;
   /** The nearest enclosing retry (for a retry: its parent flow's retry). */
   retry: RetryNode | undefined;
   /** For a retry: the atoms of its flow, subflows included (not the retry itself). */
   readonly subgraph: AtomNode[];
 }
+
+/** Where an atom's argument is looked up: its storage name, whether it may be missing, and the atoms that may provide it, nearest first. */
+export interface ArgSpec {
+  readonly symbol: string;
+  readonly optional: boolean;
+  readonly providers: AtomNode[];
+}
+
+/** The one empty list of every node with no arguments (a flow keeps its compiled nodes). */
+const NO_ARGS: AtomNode["args"] = [];
 
 /** An atom node, tagged with its kind: the engine runs it through `atom.action`. */
 export interface TaskNode extends NodeBase { readonly kind: "task"; readonly atom: Task<any> }
@@ -83,9 +98,27 @@ export interface ExecutionGraph {
   readonly providers: ReadonlyMap<string, readonly AtomNode[]>;
 }
 
-interface Span {
+/** The compiled nodes of one item of a flow: where its edges in go, and where its edges out leave. */
+export interface Span {
   entry: number;
   exit: number;
+}
+
+/**
+ * What a flow's pattern links when the compiler closes the flow (`Flow.wire`): its items' spans
+ * in item order, between the flow's entry (or its retry) and its exit marker. Each pattern brings
+ * its own part of the compiler, so an app bundles the patterns it uses and no other.
+ */
+export interface Wiring {
+  readonly spans: readonly Span[];
+  /** Each item's position in the flow. */
+  readonly positions: ReadonlyMap<FlowItem, number>;
+  readonly entry: number;
+  readonly exit: number;
+  /** Adds an edge between two nodes. */
+  edge(from: number, to: number): void;
+  /** Puts a decider on the edge `from → to` (a graph flow's link). */
+  decider(from: number, to: number, decider: Decider, depth: DeciderDepth): void;
 }
 
 /** A flow the compiler has entered and not closed yet: the spans of its items compiled so far. */
@@ -117,7 +150,7 @@ export function compile(root: FlowItem): ExecutionGraph {
   const seen = new Set<FlowItem>();
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
-    const n = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: NO_ENTRIES, retry: undefined, subgraph: [] } as ExecNode;
+    const n = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: NO_ARGS, retry: undefined, subgraph: [] } as ExecNode;
     nodes.push(n);
     return n.index;
   };
@@ -152,7 +185,8 @@ export function compile(root: FlowItem): ExecutionGraph {
       if (atoms.has(item.name)) {
         throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
       }
-      const i = node(item.action.kind, item.name, item, s, [...path, item]);
+      // concat, not a spread: a list spread into keeps 17 slots, and every compiled node keeps its path.
+      const i = node(item.action.kind, item.name, item, s, path.concat([item]));
       const n = nodes[i] as AtomNode;
       atoms.set(item.name, n);
       n.retry = retry;
@@ -165,7 +199,7 @@ export function compile(root: FlowItem): ExecutionGraph {
       depth: scope ? scope.depth + 1 : 0,
       positions: item.items.reduce((m, c, i) => m.set(c, i), new Map<FlowItem, number>()), // no [item, i] pair per item on the way
     };
-    const childPath = [...path, item];
+    const childPath = path.concat([item]);
     const flowEntry = node("flow", item.name, undefined, flowScope, childPath);
     let entry = flowEntry;
     let inner = retry;
@@ -182,36 +216,13 @@ export function compile(root: FlowItem): ExecutionGraph {
   };
 
   /** Closes a flow whose items are all compiled: its exit marker and the edges of its pattern. */
+  /** Closes a flow whose items are all compiled: its exit marker, and the edges its pattern makes (the flow's own `wire`). */
   const close = ({ flow: item, scope: flowScope, path: childPath, flowEntry, entry, spans }: Frame): Span => {
     const exit = node("flow-end", `${item.name}[$]`, undefined, flowScope, childPath);
-    if (item.pattern === "linear") {
-      let prev = entry;
-      for (const s of spans) {
-        edge(prev, s.entry);
-        prev = s.exit;
-      }
-      edge(prev, exit);
-    } else {
-      const hasIn = new Set<FlowItem>();
-      const hasOut = new Set<FlowItem>();
-      if (item.pattern === "graph") {
-        for (const e of (item as GraphFlow).edges) {
-          const from = spans[flowScope.positions.get(e.from) as number] as Span;
-          const to = spans[flowScope.positions.get(e.to) as number] as Span;
-          edge(from.exit, to.entry);
-          if (e.decider) (nodes[to.entry] as ExecNode).deciders.push({ from: from.exit, decider: e.decider, depth: e.deciderDepth ?? "ALL" });
-          hasOut.add(e.from);
-          hasIn.add(e.to);
-        }
-      }
-      item.items.forEach((c, i) => {
-        const s = spans[i] as Span;
-        if (!hasIn.has(c)) edge(entry, s.entry);
-        if (!hasOut.has(c)) edge(s.exit, exit);
-      });
-    }
+    item.wire({ spans, positions: flowScope.positions, entry, exit, edge, decider });
     return { entry: flowEntry, exit };
   };
+  const decider = (from: number, to: number, decider: Decider, depth: DeciderDepth) => (nodes[to] as ExecNode).deciders.push({ from, decider, depth });
   const wrapped = new Set<FlowItem>();
   const asRetry = new Set<FlowItem>();
 
@@ -246,19 +257,24 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
     }
   }
   for (const n of atoms.values()) {
-    // An atom with no arguments keeps the shared empty map (a flow keeps its compiled nodes).
-    for (const [arg, sym] of n.atom.requiredArgs) addArg(n, providers, arg, sym, false);
-    for (const [arg, sym] of n.atom.optionalArgs) addArg(n, providers, arg, sym, true);
+    // An atom with no arguments keeps the shared empty list (a flow keeps its compiled nodes).
+    // forEach, not for…of: no entry array per argument.
+    n.atom.requiredArgs.forEach((sym, arg) => addArg(n, providers, arg, sym, false));
+    n.atom.optionalArgs.forEach((sym, arg) => addArg(n, providers, arg, sym, true));
   }
   return providers;
 }
 
 /** Resolves one argument of `n`: the atoms that may provide it, nearest first. */
 function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
-  const visible = (providers.get(symbol) ?? []).filter((c) => c !== n && sees(n, c));
-  visible.sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
-  // A copy as long as it is: what filter returns keeps 17 slots, and the compiled node keeps it.
-  n.args = (n.args === NO_ENTRIES ? new Map() : (n.args as Map<string, unknown>)).set(arg, { symbol, optional, providers: visible.slice() }) as AtomNode["args"];
+  const list = providers.get(symbol) ?? [];
+  // One provider (a chain, most flows): no filtered copy, no sort. Otherwise a copy as long as
+  // it is: what filter returns keeps 17 slots, and the compiled node keeps it.
+  const visible = list.length === 1 ? (list[0] !== n && sees(n, list[0] as AtomNode) ? list.slice() : []) : list.filter((c) => c !== n && sees(n, c)).sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index).slice();
+  // A new list per argument, as long as it is (an atom has a few; a list pushed to, or spread
+  // into, keeps 17 slots).
+  const entry = [arg, { symbol, optional, providers: visible }] as const;
+  n.args = n.args.length ? n.args.concat([entry]) : [entry];
 }
 
 /** Depth of the deepest flow enclosing both atoms. */

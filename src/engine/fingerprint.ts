@@ -1,5 +1,6 @@
 import type { AtomFingerprint, FlowFingerprint } from "../persistence/models.js";
 import type { GraphFlow } from "../patterns/graph.js";
+import type { Flow } from "../patterns/flow.js";
 import type { ExecutionGraph, FlowScope } from "./compiler.js";
 
 /** What a resume compares: every atom's name, kind, requires, optional, provides and version. */
@@ -34,14 +35,10 @@ export function flowsOf(graph: ExecutionGraph): FlowFingerprint[] {
     if (n.kind === "flow-end") continue;
     if (parent !== undefined) out[parent]?.items.push(n.name);
     if (n.kind !== "flow") continue;
-    const { pattern } = n.scope.flow;
+    const flow = n.scope.flow;
     at.set(n.scope, out.length);
-    out.push({
-      name: n.name, pattern, parent, items: [],
-      links: pattern === "graph"
-        ? (n.scope.flow as GraphFlow).edges.filter((e) => e.decider || !e.symbols.length).map((e) => [e.from.name, e.to.name, ...(e.decider ? [e.deciderDepth ?? "ALL"] : [])])
-        : undefined,
-    });
+    // A graph flow's own links (the others have none): read by the flow, so an app without graph flows does not bundle it.
+    out.push({ name: n.name, pattern: flow.pattern, parent, items: [], links: (flow as Flow & Partial<Pick<GraphFlow, "ownLinks">>).ownLinks?.() });
   }
   return out;
 }

@@ -44,7 +44,10 @@ export class Journal {
   #queuedBook: LogBook | undefined;
   #queuedFlow: FlowDetail | undefined;
   readonly #queuedAtoms = new Map<string, AtomDetail>();
-  #trail: Transition[] = [];
+  // Kept and written over, its first `#entries` queued: a batch takes a copy as long as they are
+  // (a list emptied and pushed to again allocates 17 slots).
+  readonly #trail: Array<Transition | undefined> = [];
+  #entries = 0;
   /** Live failures by their stored data, so an error is rethrown as the very object thrown. */
   readonly #failures = new WeakMap<object, Failure>();
   /** Atoms found RUNNING or REVERTING at load: their host went away mid-action. */
@@ -109,16 +112,17 @@ export class Journal {
 
   /** Changes not yet taken by the writer. */
   get pending(): number {
-    return (this.#queuedBook ? 1 : 0) + (this.#queuedFlow ? 1 : 0) + this.#queuedAtoms.size + this.#trail.length;
+    return (this.#queuedBook ? 1 : 0) + (this.#queuedFlow ? 1 : 0) + this.#queuedAtoms.size + this.#entries;
   }
 
   /** Empties the queue into a batch for the writer, fenced with its lock's token. */
   take(fence?: Fence): WriteBatch {
     // One literal with every key: a key added later gives the batch a new hidden class.
     const book = this.#queuedBook, flow = this.#queuedFlow;
-    const batch = { logBooks: book ? [book] : [], flows: flow ? [flow] : [], atoms: [...this.#queuedAtoms.values()], transitions: this.#trail, fence };
+    const batch = { logBooks: book ? [book] : [], flows: flow ? [flow] : [], atoms: [...this.#queuedAtoms.values()], transitions: this.#trail.slice(0, this.#entries) as Transition[], fence };
+    this.#trail.fill(undefined, 0, this.#entries);
+    this.#entries = 0;
     this.#queuedBook = this.#queuedFlow = undefined;
-    this.#trail = [];
     this.#queuedAtoms.clear();
     return batch;
   }
@@ -159,7 +163,7 @@ export class Journal {
     if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
     this.#details.set(node.name, d);
     this.#queuedAtoms.set(d.uuid, d);
-    this.#trail.push(this.entry(old.state, state, now, node.name, d.attempts));
+    this.#trail[this.#entries++] = this.entry(old.state, state, now, node.name, d.attempts);
     // Repeating an interrupted action is no change of state: TaskFlow announces nothing.
     if (this.notifier.has("atom") && old.state !== state) {
       const shown = state === "FAILURE" ? this.failureOf(node.name) : state === "REVERT_FAILURE" ? this.revertFailureOf(node.name) : undefined;
@@ -247,7 +251,7 @@ export class Journal {
     const old = this.#flow.state;
     if (force ? old === state : !checkFlowTransition(old, state)) return false;
     this.#setFlow({ state });
-    this.#trail.push(this.entry(old, state, this.#flow.updatedAt));
+    this.#trail[this.#entries++] = this.entry(old, state, this.#flow.updatedAt);
     this.notifier.emit("flow", { type: "flow", flowName: this.#flow.name, flowUuid: this.#flow.uuid, state, oldState: old });
     return true;
   }
@@ -296,7 +300,8 @@ export class Journal {
 
   /** An entry of the audit trail: a change of the flow (or of `atom`) made by this runner. */
   entry(from: string, to: string, at: number, atom?: string, attempt?: number): Transition {
-    return { flowUuid: this.#flow.uuid, atom, from, to, at, attempt, runner: this.runner, epoch: this.epoch };
+    // Frozen: nothing can change it once made, so a backend may keep it rather than a copy (see cloneRecord).
+    return Object.freeze({ flowUuid: this.#flow.uuid, atom, from, to, at, attempt, runner: this.runner, epoch: this.epoch });
   }
 
   // --- internals ----------------------------------------------------------------------------

@@ -23,10 +23,12 @@ export interface Reconciled {
  * matches stored atom details to the compiled atoms by name and says what the run must replay.
  * Stored atoms the definition no longer has are left in the log book, untouched.
  * @throws InvalidFormat for a stored atom detail the engine did not write for this flow (see
- * checkAtomDetails): a forged second record of an atom must not run it again
+ * checkAtomDetails): a forged second record of an atom must not run it again. `own`: the records
+ * are the journal's (a run's start), checked when they were loaded or made, so not again (that
+ * check builds an id per atom).
  */
-export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number): Reconciled {
-  checkAtomDetails(flow.uuid, stored, (name) => graph.atoms.get(name)?.atom.kind);
+export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number, own?: boolean): Reconciled {
+  if (!own) checkAtomDetails(flow.uuid, stored, (name) => graph.atoms.get(name)?.atom.kind);
   let byName: Map<string, AtomDetail> | undefined;
   for (const d of stored) (byName ??= new Map()).set(d.name, d);
   const startOver = flow.state === "REVERTED";

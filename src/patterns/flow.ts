@@ -1,5 +1,6 @@
 import type { Atom } from "../atoms/atom.js";
 import type { Retry } from "../atoms/retry.js";
+import type { Wiring } from "../engine/compiler.js";
 import { Duplicate } from "../errors.js";
 import type { Carried, Needs } from "../typing.js";
 
@@ -79,6 +80,9 @@ export abstract class Flow<Provides extends object = {}, Results extends object 
 
   /** Names this flow needs from outside (from the store or an earlier flow). */
   abstract get requires(): string[];
+
+  /** @internal Links its compiled items as its pattern orders them (the compiler asks each flow when it closes it). */
+  abstract wire(wiring: Wiring): void;
 
   /** Takes back the last item added (a graph flow refusing it). */
   protected dropLast(): void {

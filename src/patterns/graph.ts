@@ -1,8 +1,10 @@
 import { AmbiguousDependency, DependencyFailure, NotFound } from "../errors.js";
-import type { AtomNode, ExecNode, ExecutionGraph } from "../engine/compiler.js";
+import type { AtomNode, ExecNode, ExecutionGraph, Span, Wiring } from "../engine/compiler.js";
 import { decide } from "../engine/deciders.js";
 import type { Journal } from "../engine/journal.js";
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
+import { fan } from "./unordered.js";
+import type { FlowFingerprint } from "../persistence/models.js";
 import type { CarriedByAll, NeedsAsSet, Needs } from "../typing.js";
 
 /**
@@ -97,9 +99,33 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     return this;
   }
 
+  /** @internal Its edges, each item without one in after its entry, each without one out before its exit. */
+  wire(wiring: Wiring): void {
+    const { spans, positions, edge, decider } = wiring;
+    const hasIn = new Set<FlowItem>();
+    const hasOut = new Set<FlowItem>();
+    for (const e of this.edges) {
+      const from = spans[positions.get(e.from) as number] as Span;
+      const to = spans[positions.get(e.to) as number] as Span;
+      edge(from.exit, to.entry);
+      if (e.decider) decider(from.exit, to.entry, e.decider, e.deciderDepth ?? "ALL");
+      hasOut.add(e.from);
+      hasIn.add(e.to);
+    }
+    fan(wiring, this.children, hasIn, hasOut);
+  }
+
+  /** @internal Its links that requires and provides do not imply, for the flow detail's fingerprint: `[from, to]`, or `[from, to, decider depth]`. */
+  ownLinks(): FlowFingerprint["links"] {
+    return this.edges.filter((e) => e.decider || !e.symbols.length).map((e) => [e.from.name, e.to.name, ...(e.decider ? [e.deciderDepth ?? "ALL"] : [])]);
+  }
+
   /** Every edge, explicit and inferred. */
   get edges(): GraphEdge[] {
-    return [...this.#out.values()].flatMap((m) => (m instanceof Map ? [...m.values()] : [m]));
+    // One list, no list per item on the way (a compile reads it, and a chain has an edge per item).
+    const edges: GraphEdge[] = [];
+    this.#out.forEach((m) => (m instanceof Map ? m.forEach((e) => edges.push(e)) : edges.push(m)));
+    return edges;
   }
 
   get requires(): string[] {

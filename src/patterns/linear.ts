@@ -1,5 +1,6 @@
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
 import type { CarriedByAll, NeedsInOrder, Needs } from "../typing.js";
+import type { Wiring } from "../engine/compiler.js";
 
 /**
  * Items run one after another, in the order they were added.
@@ -15,6 +16,16 @@ export class LinearFlow<Provides extends object = {}, Results extends object = {
       for (const p of item.provides) provided.add(p);
     }
     return [...out];
+  }
+
+  /** @internal Its items one after another, between its entry and its exit. */
+  wire({ spans, entry, exit, edge }: Wiring): void {
+    let prev = entry;
+    for (const s of spans) {
+      edge(prev, s.entry);
+      prev = s.exit;
+    }
+    edge(prev, exit);
   }
 }
 

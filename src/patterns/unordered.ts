@@ -1,5 +1,6 @@
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
 import type { CarriedByAll, NeedsAsSet, Needs } from "../typing.js";
+import type { Span, Wiring } from "../engine/compiler.js";
 
 /**
  * Items that do not depend on one another; a parallel engine runs them concurrently.
@@ -12,6 +13,23 @@ export class UnorderedFlow<Provides extends object = {}, Results extends object 
     const fromRetry = new Set(this.retry?.provides ?? []);
     return [...new Set([...(this.retry?.requires ?? []), ...this.children.flatMap((c) => c.requires).filter((r) => !fromRetry.has(r))])];
   }
+
+  /** @internal Every item between its entry and its exit. */
+  wire(wiring: Wiring): void {
+    fan(wiring, this.children);
+  }
+}
+
+/**
+ * Links each item with no edge in (`hasIn`) from the flow's entry, and each with no edge out
+ * (`hasOut`) to its exit: every item, for an unordered flow; a graph flow's first and last ones.
+ */
+export function fan({ spans, entry, exit, edge }: Wiring, items: readonly FlowItem[], hasIn?: ReadonlySet<FlowItem>, hasOut?: ReadonlySet<FlowItem>): void {
+  items.forEach((c, i) => {
+    const s = spans[i] as Span;
+    if (!hasIn?.has(c)) edge(entry, s.entry);
+    if (!hasOut?.has(c)) edge(s.exit, exit);
+  });
 }
 
 /** @example unorderedFlow("notify", email, sms) // or unorderedFlow("notify", [email, sms]) */

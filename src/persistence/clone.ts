@@ -4,7 +4,9 @@
  * of an atom's cost on the memory backend), so plain objects, arrays and primitives are copied
  * here, and anything else (Date, Map, typed arrays, errors, or a value nested deeper than 64
  * levels, which is how a cycle shows) goes to the platform's `structuredClone`, which also
- * refuses what cannot be cloned (functions, symbols) with a DataCloneError.
+ * refuses what cannot be cloned (functions, symbols) with a DataCloneError. A frozen plain object
+ * whose values are all primitives or such objects (the engine's audit trail entries) is kept as
+ * it is: nothing can change it, so the result is as apart from later changes as a copy.
  * @example books.set(book.uuid, cloneRecord(book)) // later changes to `book` do not reach the store
  */
 export function cloneRecord<T>(value: T): T {
@@ -54,14 +56,19 @@ function copy<T>(value: T, depth: number): T {
   // dozen keys, and adding them one by one grows the object as many times); then each value is
   // copied in place. for…in over a plain object sees its own keys only, as the spread copies them.
   // A value copy() returns as it is (a primitive: most of a record's values) stays where the
-  // spread put it, unwritten.
-  const out = { ...value } as Record<string, unknown>;
+  // spread put it, unwritten. A frozen object (the journal's trail entries) whose values all come
+  // back as they are is kept itself: nothing can change it, so it is as apart from later changes
+  // as a copy; it is spread only once a value of it needs a copy.
+  const given = value as Record<string, unknown>;
+  let out = Object.isFrozen(given) ? given : { ...given };
   for (const key in out) {
     const v = out[key];
     // A primitive (most of a record's values) without a call: a recursive function is not inlined.
     if (v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol")) continue;
     const c = copy(v, depth + 1);
-    if (c !== v) setOwn(out, key, c);
+    if (c === v) continue;
+    if (out === given) out = { ...given };
+    setOwn(out, key, c);
   }
   return out as T;
 }

@@ -1,7 +1,7 @@
 // cloneRecord: how the memory backend keeps what it is given apart from the caller's objects.
 import { describe, expect, it } from "vitest";
 import { cloneRecord } from "../../src/backend.js";
-import { MemoryBackend, StorageFailure, NotFound, SCHEMA_VERSION, type AtomDetail, type FlowDetail, type LogBook } from "../../src/index.js";
+import { linearFlow, load, MemoryBackend, StorageFailure, NotFound, SCHEMA_VERSION, task, type AtomDetail, type FlowDetail, type LogBook, type Transition } from "../../src/index.js";
 
 describe("cloneRecord", () => {
   it("copies plain objects and arrays at every depth, primitives as they are", () => {
@@ -38,6 +38,24 @@ describe("cloneRecord", () => {
     }
   });
 
+  it("keeps a frozen plain object of primitives (or of such objects) as it is: nothing can change it; copies a frozen one that holds an object", () => {
+    const entry = Object.freeze({ flowUuid: "f1", atom: "t", from: "PENDING", to: "RUNNING", at: 1, attempt: undefined, n: null });
+    const copy = cloneRecord([entry]);
+    expect(copy).not.toBe([entry]);
+    expect(copy[0]).toBe(entry);
+    const both = Object.freeze({ entry, at: 2 });
+    expect(cloneRecord(both)).toBe(both);
+    const holding = Object.freeze({ at: 1, inner: { k: 1 } });
+    const copied = cloneRecord(holding);
+    expect(copied).not.toBe(holding);
+    expect(copied.inner).not.toBe(holding.inner);
+    expect(Object.isFrozen(copied)).toBe(false);
+    holding.inner.k = 2;
+    expect(copied.inner.k).toBe(1);
+    expect(() => cloneRecord(Object.freeze({ f: () => 1 }))).toThrow(/could not be cloned/i);
+    expect(() => cloneRecord(Object.freeze({ s: Symbol("s") }))).toThrow(/could not be cloned/i);
+  });
+
   it("clones a value nested deeper than 64 levels, and refuses a cycle", () => {
     let deep: Record<string, unknown> = { leaf: 1 };
     for (let i = 0; i < 100; i++) deep = { next: deep };
@@ -64,6 +82,21 @@ describe("MemoryBackend commit", () => {
     expect((error as Error).message).toMatch(/not structured-cloneable/);
     await expect(backend.getLogBook("b1")).rejects.toBeInstanceOf(NotFound);
     await expect(backend.getFlowDetail("f1")).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it("keeps the engine's trail entries (frozen) without a copy, and reads them back as copies a caller may change", async () => {
+    const backend = new MemoryBackend();
+    const engine = load(linearFlow("f", task({ name: "a", execute: () => 1 })), { backend });
+    const seen: Transition[] = [];
+    engine.on("committed", (e) => seen.push(...e.transitions));
+    await engine.run();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((t) => Object.isFrozen(t))).toBe(true);
+    const trail = await backend.getTrail(engine.flowDetailId);
+    expect(trail.map((t) => `${t.atom ?? "flow"} ${t.from}>${t.to}`)).toEqual(seen.map((t) => `${t.atom ?? "flow"} ${t.from}>${t.to}`));
+    expect(trail.some((t) => Object.isFrozen(t))).toBe(false);
+    trail[0]!.to = "changed";
+    expect((await backend.getTrail(engine.flowDetailId))[0]?.to).toBe(seen[0]?.to);
   });
 
   it("stores a copy: changing the committed result afterwards changes nothing stored", async () => {
