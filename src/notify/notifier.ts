@@ -69,7 +69,8 @@ export interface WaitEvent {
  * `atom` events are told when a transition is decided, before it is stored (so a listener may
  * annotate it); this one once it is stored, so what a listener tells others (another tab, a
  * server) can be read back from the log book by then. An entry whose `from` equals its `to` is an
- * action started again after a crash, announced by no `atom` event.
+ * action started again after a crash, announced by no `atom` event. The entries are frozen: a
+ * backend may keep these very objects (the memory backend does).
  * @example engine.on("committed", (e) => e.transitions.forEach((t) => channel.postMessage({ atom: t.atom, state: t.to })))
  */
 export interface CommittedEvent {

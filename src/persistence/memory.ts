@@ -66,7 +66,10 @@ export class MemoryBackend implements Backend {
     this.#read = read;
   }
 
-  /** A copy of every stored record, as stored (see `memoryBackendFromDump` in `taskflow-ts/backend` to restore it). */
+  /**
+   * A copy of every stored record, as stored (see `memoryBackendFromDump` in `taskflow-ts/backend`
+   * to restore it). Audit-trail entries the engine wrote come frozen: they are shared, not copied.
+   */
   dump(): MemoryDump {
     return cloneRecord({
       logBooks: [...this.#books.values()],
