@@ -63,6 +63,9 @@ export class Runner {
   /** Ready atoms held by what their action says they wait for: a time, an input, the network. */
   #held = new Map<AtomNode, Hold>();
   #inflight = 0;
+  /** The atoms one scheduling step starts and how (lists written over by the next step: no list or pair per step). */
+  readonly #started: AtomNode[] = [];
+  readonly #modes: Mode[] = [];
   #completed: Outcome[] = [];
   #wakeUp: (() => void) | undefined;
   /** Failures that end the run FAILURE: revert failures, or any failure with `neverResolve`. */
@@ -309,8 +312,9 @@ export class Runner {
   /** Starts ready atoms up to the concurrency limit, after committing that they are running. */
   async #schedule(): Promise<void> {
     const journal = this.#journal;
-    const started: Array<{ node: AtomNode; mode: Mode }> = [];
-    while (this.#inflight + started.length < this.#options.maxConcurrency && this.#canSchedule()) {
+    const started = this.#started;
+    let count = 0;
+    while (this.#inflight + count < this.#options.maxConcurrency && this.#canSchedule()) {
       const reverting = this.#toRevert.size > 0;
       const node = (reverting ? this.#toRevert.pop() : this.#toExecute.pop()) as AtomNode;
       if (reverting) {
@@ -321,15 +325,16 @@ export class Runner {
           continue;
         }
         journal.transition(node, "REVERTING");
-        started.push({ node, mode: "revert" });
+        this.#modes[count] = "revert";
       } else {
         if (!this.#isExecuteReady(node)) continue;
         journal.transition(node, "RUNNING", { fields: { attempts: (journal.detail(node.name).attempts ?? 0) + 1 } });
-        started.push({ node, mode: "execute" });
+        this.#modes[count] = "execute";
       }
+      started[count++] = node;
     }
     await this.#loaded.writer.commit(); // write-ahead: RUNNING/REVERTING is stored before the action starts
-    for (const s of started) this.#launch(s.node, s.mode);
+    for (let i = 0; i < count; i++) this.#launch(started[i] as AtomNode, this.#modes[i] as Mode);
   }
 
   /** The atoms of a retrying flow go back to PENDING to run again, their old timers forgotten. */

@@ -94,7 +94,7 @@ export class Writer {
       }
       if (batch.flows.length > 0) this.#stored = true;
       this.counter.commits++;
-      this.journal.notifier.emit("committed", { type: "committed", flowUuid: this.journal.flowDetail.uuid, transitions: batch.transitions ?? [] });
+      if (this.journal.notifier.has("committed")) this.journal.notifier.emit("committed", { type: "committed", flowUuid: this.journal.flowDetail.uuid, transitions: batch.transitions ?? [] });
       return true;
     } finally {
       // The turn passes to the next commit asked, if any; the writer stays busy until the last.
