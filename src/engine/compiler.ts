@@ -215,7 +215,6 @@ export function compile(root: FlowItem): ExecutionGraph {
     return undefined;
   };
 
-  /** Closes a flow whose items are all compiled: its exit marker and the edges of its pattern. */
   /** Closes a flow whose items are all compiled: its exit marker, and the edges its pattern makes (the flow's own `wire`). */
   const close = ({ flow: item, scope: flowScope, path: childPath, flowEntry, entry, spans }: Frame): Span => {
     const exit = node("flow-end", `${item.name}[$]`, undefined, flowScope, childPath);
