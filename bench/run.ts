@@ -22,8 +22,8 @@
  * What is timed, per round: building the flow, `load` and `run`, against a fresh MemoryBackend
  * (the peer times the same: building its flow, `engines.load` and `run`). Per case, outside the
  * timed region: one forced collection, so that no earlier case's garbage is charged to it, then
- * warm-up rounds at the case's own size (not at 100,000: one round there takes seconds, and the
- * smaller sizes ran just before). The timed rounds then run back to back with no forced
+ * warm-up rounds at the case's own size, 30,000 atoms' worth (none at 100,000: one round there
+ * takes seconds, and the smaller sizes ran just before). The timed rounds then run back to back with no forced
  * collection between them, as an application runs flows: each round pays for collecting about
  * one round's garbage, its own or the round's before, which is the cost a user pays in the long
  * run. (A collection forced before every round would leave a small run's garbage uncollected
@@ -92,7 +92,17 @@ const WARMUP_RUNS = 2;
  * one round is a sample, not a median (the growth from 100 to 100,000 is a target).
  */
 const roundsAt = (n: number) => (n <= 1000 ? 15 : n <= 10000 ? 5 : 3);
-const warmupsAt = (n: number) => (n <= 10000 ? 2 : 0);
+/**
+ * Untimed rounds before a case's timed ones: enough to run 30,000 atoms at the case's own size
+ * (300 rounds at 100, 30 at 1,000, 3 at 10,000), and at least two. Two rounds were too few: at
+ * 1,000 atoms the median round still fell from about 18 to 8–12 µs per atom between the 5th and
+ * the 30th round in one process (`node --expose-gc`, chain flows, 41 timed rounds after W
+ * untimed ones, W = 5, 30, 100), as V8 finished optimizing the per-flow code and grew its young
+ * generation to the allocation rate; a long-running app runs in that steady state. None at
+ * 100,000: one round there runs 100,000 atoms, and takes seconds.
+ */
+const WARMUP_ATOMS = 30_000;
+const warmupsAt = (n: number) => (n < 100000 ? Math.max(2, Math.ceil(WARMUP_ATOMS / n)) : 0);
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PEER_SCRIPT = resolve(REPO_ROOT, "..", "shared", "peer", "taskflow_bench.py");
