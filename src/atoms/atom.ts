@@ -63,8 +63,9 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
       throw new CompilationFailure(`atom "${this.name}": version "${this.version}" must be "major.minor"`);
     }
     this.priority = options.priority ?? 0;
-    this.defaults = { ...options.optional } as Record<string, unknown>;
-    this.inject = { ...options.inject } as Record<string, unknown>;
+    // Most atoms have neither: they share one empty object rather than keep two each.
+    this.defaults = (options.optional ? { ...options.optional } : NO_VALUES) as Record<string, unknown>;
+    this.inject = (options.inject ? { ...options.inject } : NO_VALUES) as Record<string, unknown>;
     const required = (options.requires ?? []) as readonly string[];
     const optional = Object.keys(this.defaults);
     const rebind = options.rebind && rebindOf(this.name, options.rebind, [...required, ...optional]);
@@ -115,6 +116,7 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
  * Never written to: the fields that hold it are read-only maps.
  */
 export const NO_ENTRIES: ReadonlyMap<any, never> = new Map<any, never>();
+const NO_VALUES: Readonly<Record<string, never>> = Object.freeze({});
 
 /** Argument → storage name for `args` (those not in `except`), made without a list of pairs on the way; the shared empty map for none. */
 function argMap(args: readonly string[], rebind: Rebound | undefined, except: ReadonlyMap<string, string>): ReadonlyMap<string, string> {

@@ -3,9 +3,13 @@ import type { GraphFlow } from "../patterns/graph.js";
 import type { Flow } from "../patterns/flow.js";
 import type { ExecutionGraph, FlowScope } from "./compiler.js";
 
-/** What a resume compares: every atom's name, kind, requires, optional, provides and version. */
+/**
+ * What a resume compares: every atom's name, kind, requires, optional, provides and version.
+ * Frozen, lists and entries: the flow detail keeps it, and the memory backend keeps it as it is
+ * rather than a copy at each commit of the flow detail (see cloneRecord), an entry per atom.
+ */
 export function fingerprint(graph: ExecutionGraph): AtomFingerprint[] {
-  return [...graph.atoms.values()].map(({ atom, name }) => ({
+  const out = [...graph.atoms.values()].map(({ atom, name }) => Object.freeze({
     name,
     kind: atom.kind,
     requires: sorted(atom.requires),
@@ -13,13 +17,14 @@ export function fingerprint(graph: ExecutionGraph): AtomFingerprint[] {
     provides: sorted(atom.provides),
     version: atom.version,
   }));
+  return Object.freeze(out) as AtomFingerprint[];
 }
 
 /**
- * Names in order: a list of one name or none is its own sorted copy (never written to), so the
- * flow detail, which keeps an entry per atom, does not keep a new list for each.
+ * Names in order, frozen: a list of one name or none is its own sorted copy (the atom's, never
+ * written to), so the flow detail, which keeps an entry per atom, does not keep a new list for each.
  */
-const sorted = (names: readonly string[]) => (names.length > 1 ? [...names].sort() : names) as string[];
+const sorted = (names: readonly string[]) => Object.freeze(names.length > 1 ? [...names].sort() : names) as string[];
 
 /**
  * …and the flows: each one's kind, its items in compile order (a retry first, a subflow by its
@@ -40,5 +45,7 @@ export function flowsOf(graph: ExecutionGraph): FlowFingerprint[] {
     // A graph flow's own links (the others have none): read by the flow, so an app without graph flows does not bundle it.
     out.push({ name: n.name, pattern: flow.pattern, parent, items: [], links: (flow as Flow & Partial<Pick<GraphFlow, "ownLinks">>).ownLinks?.() });
   }
-  return out;
+  // Frozen once built, as the atoms' fingerprint (a linear flow of n atoms lists n items).
+  for (const f of out) Object.freeze(Object.freeze(f).items);
+  return Object.freeze(out) as FlowFingerprint[];
 }

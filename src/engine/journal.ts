@@ -28,6 +28,18 @@ function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
 }
 
 /**
+ * Freezes an atom detail about to be queued, with its timestamps and meta (objects the engine
+ * made or read, no caller's): records are replaced, never changed, so the memory backend keeps
+ * this one instead of a copy at every commit (see cloneRecord), and a reader of the journal's
+ * records cannot change them under the engine. Results and failures stay as they are.
+ */
+function sealed(d: AtomDetail): void {
+  Object.freeze(d.timestamps);
+  Object.freeze(d.meta);
+  Object.freeze(d);
+}
+
+/**
  * The one place where the records of a flow detail change. Each operation checks TaskFlow's
  * tables where a state moves, stamps the time, queues the new record for the next commit and
  * tells listeners. Records are replaced, never mutated, once queued, so a backend may read them
@@ -161,6 +173,7 @@ export class Journal {
     if ("revertResult" in patch) d.revertResult = patch.revertResult;
     if (patch.failure !== undefined) d.failure = patch.failure === null ? undefined : this.#remember(patch.failure);
     if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
+    sealed(d);
     this.#details.set(node.name, d);
     this.#queuedAtoms.set(d.uuid, d);
     this.#trail[this.#entries++] = this.entry(old.state, state, now, node.name, d.attempts);
@@ -310,6 +323,7 @@ export class Journal {
   #put(name: string, patch: Partial<AtomDetail>): AtomDetail {
     const next = merged(this.detail(name), patch);
     next.updatedAt = this.clock.now();
+    sealed(next);
     this.#details.set(name, next);
     this.#queuedAtoms.set(next.uuid, next);
     return next;

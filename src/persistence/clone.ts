@@ -5,13 +5,27 @@
  * here, and anything else (Date, Map, typed arrays, errors, or a value nested deeper than 64
  * levels, which is how a cycle shows) goes to the platform's `structuredClone`, which also
  * refuses what cannot be cloned (functions, symbols) with a DataCloneError. A frozen plain object
- * whose values are all primitives or such objects (the engine's audit trail entries) is kept as
- * it is: nothing can change it, so the result is as apart from later changes as a copy.
+ * or list whose values are all primitives or such objects (the engine's atom details, audit
+ * trail entries and fingerprints) is kept as it is: nothing can change it, so the result is as
+ * apart from later changes as a copy, and a record is not copied at every commit.
  * @example books.set(book.uuid, cloneRecord(book)) // later changes to `book` do not reach the store
  */
 export function cloneRecord<T>(value: T): T {
+  return cloned(value, true);
+}
+
+/**
+ * A copy for a reader: as {@link cloneRecord}, but frozen objects are copied too (unfrozen), so
+ * the reader may change what it gets, as it may change what any backend reads.
+ * @example const detail = thawedClone(stored); detail.meta.note = "seen" // the stored record is unchanged
+ */
+export function thawedClone<T>(value: T): T {
+  return cloned(value, false);
+}
+
+function cloned<T>(value: T, keepFrozen: boolean): T {
   try {
-    return copy(value, 0);
+    return copy(value, 0, keepFrozen);
   } catch (e) {
     if (e === TOO_DEEP) return structuredClone(value);
     throw e;
@@ -40,14 +54,22 @@ export function extensible<T extends object>(o: T): T {
   return Object.hasOwn(o, "__proto__") ? { ...o } : Object.assign({}, o);
 }
 
-function copy<T>(value: T, depth: number): T {
+function copy<T>(value: T, depth: number, keepFrozen: boolean): T {
   if (value === null || typeof value !== "object") {
     return typeof value === "function" || typeof value === "symbol" ? structuredClone(value) : value;
   }
   if (depth > 64) throw TOO_DEEP;
   if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copy(value[i], depth + 1);
+    // A frozen list whose items all come back as they are is kept, as a frozen object is below.
+    let out: unknown[] = keepFrozen && Object.isFrozen(value) ? value : new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const c = copy(value[i], depth + 1, keepFrozen);
+      if (out === value) {
+        if (c === value[i]) continue;
+        out = value.slice();
+      }
+      out[i] = c;
+    }
     return out as T;
   }
   const proto = Object.getPrototypeOf(value);
@@ -56,16 +78,16 @@ function copy<T>(value: T, depth: number): T {
   // dozen keys, and adding them one by one grows the object as many times); then each value is
   // copied in place. for…in over a plain object sees its own keys only, as the spread copies them.
   // A value copy() returns as it is (a primitive: most of a record's values) stays where the
-  // spread put it, unwritten. A frozen object (the journal's trail entries) whose values all come
+  // spread put it, unwritten. A frozen object (the journal's records) whose values all come
   // back as they are is kept itself: nothing can change it, so it is as apart from later changes
   // as a copy; it is spread only once a value of it needs a copy.
   const given = value as Record<string, unknown>;
-  let out = Object.isFrozen(given) ? given : { ...given };
+  let out = keepFrozen && Object.isFrozen(given) ? given : { ...given };
   for (const key in out) {
     const v = out[key];
     // A primitive (most of a record's values) without a call: a recursive function is not inlined.
     if (v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol")) continue;
-    const c = copy(v, depth + 1);
+    const c = copy(v, depth + 1, keepFrozen);
     if (c === v) continue;
     if (out === given) out = { ...given };
     setOwn(out, key, c);

@@ -1,5 +1,5 @@
 import { InvalidFormat, NotFound, StorageFailure } from "../errors.js";
-import { cloneRecord } from "./clone.js";
+import { cloneRecord, thawedClone } from "./clone.js";
 import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, TrailEntry, Transition, WriteBatch } from "./models.js";
@@ -68,10 +68,10 @@ export class MemoryBackend implements Backend {
 
   /**
    * A copy of every stored record, as stored (see `memoryBackendFromDump` in `taskflow-ts/backend`
-   * to restore it). Audit-trail entries the engine wrote come frozen: they are shared, not copied.
+   * to restore it); yours to change, as every read.
    */
   dump(): MemoryDump {
-    return cloneRecord({
+    return thawedClone({
       logBooks: [...this.#books.values()],
       flows: [...this.#flows.values()],
       atoms: [...this.#atoms.values()],
@@ -132,7 +132,7 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return this.#read.one("log book", cloneRecord(raw), uuid);
+    return this.#read.one("log book", thawedClone(raw), uuid);
   }
 
   async listLogBooks(options?: ListOptions): Promise<LogBook[]> {
@@ -183,7 +183,7 @@ export class MemoryBackend implements Backend {
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.#ensureOpen();
     if (!this.#books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => this.#read.one("flow detail", cloneRecord(this.#flows.get(id)), id));
+    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => this.#read.one("flow detail", thawedClone(this.#flows.get(id)), id));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -191,13 +191,13 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    return this.#read.one("flow detail", cloneRecord(raw), uuid);
+    return this.#read.one("flow detail", thawedClone(raw), uuid);
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) => this.#read.one("atom detail", cloneRecord(this.#atoms.get(id)), id));
+    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map((id) => this.#read.one("atom detail", thawedClone(this.#atoms.get(id)), id));
   }
 
   async close(): Promise<void> {
@@ -284,7 +284,7 @@ export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
 
 /** Stored records as the shared decoders take them: copies, each under its uuid. */
 function entries(map: Map<string, unknown>): StoredEntry[] {
-  return [...map].map(([uuid, v]) => [uuid, cloneRecord(v), uuid]);
+  return [...map].map(([uuid, v]) => [uuid, thawedClone(v), uuid]);
 }
 
 function index<T>(map: Map<string, Set<T>>, parent: string, child: T): void {

@@ -1,6 +1,7 @@
 // cloneRecord: how the memory backend keeps what it is given apart from the caller's objects.
 import { describe, expect, it } from "vitest";
 import { cloneRecord } from "../../src/backend.js";
+import { thawedClone } from "../../src/persistence/clone.js";
 import { linearFlow, load, MemoryBackend, StorageFailure, NotFound, SCHEMA_VERSION, task, type AtomDetail, type FlowDetail, type LogBook, type Transition } from "../../src/index.js";
 
 describe("cloneRecord", () => {
@@ -57,6 +58,27 @@ describe("cloneRecord", () => {
     expect(() => cloneRecord(Object.freeze({ s: Symbol("s") }))).toThrow(/could not be cloned/i);
   });
 
+  it("keeps a frozen list of primitives or frozen objects as it is; copies one that holds an object, unfrozen", () => {
+    const names = Object.freeze(["a", "b"]);
+    const entries = Object.freeze([Object.freeze({ name: "a", requires: names }), Object.freeze({ name: "b", requires: names })]);
+    expect(cloneRecord(entries)).toBe(entries);
+    const holding = Object.freeze([1, { k: 1 }] as const);
+    const copied = cloneRecord(holding);
+    expect(copied).not.toBe(holding);
+    expect(copied).toEqual([1, { k: 1 }]);
+    expect(Object.isFrozen(copied)).toBe(false);
+    expect(copied[1]).not.toBe(holding[1]);
+  });
+
+  it("thawedClone copies frozen objects too, unfrozen, at every depth", () => {
+    const inner = Object.freeze({ k: 1 });
+    const record = Object.freeze({ at: 1, inner, list: Object.freeze([inner]) });
+    const copy = thawedClone(record);
+    expect(copy).toEqual(record);
+    expect([copy === record, copy.inner === inner, copy.list[0] === inner]).toEqual([false, false, false]);
+    expect([Object.isFrozen(copy), Object.isFrozen(copy.inner), Object.isFrozen(copy.list)]).toEqual([false, false, false]);
+  });
+
   it("clones a value nested deeper than 64 levels, and refuses a cycle", () => {
     let deep: Record<string, unknown> = { leaf: 1 };
     for (let i = 0; i < 100; i++) deep = { next: deep };
@@ -98,6 +120,29 @@ describe("MemoryBackend commit", () => {
     expect(trail.some((t) => Object.isFrozen(t))).toBe(false);
     trail[0]!.to = "changed";
     expect((await backend.getTrail(engine.flowDetailId))[0]?.to).toBe(seen[0]?.to);
+  });
+
+  it("keeps the engine's atom details and fingerprints frozen (not the task's result), and reads and dumps them as copies a caller may change", async () => {
+    const backend = new MemoryBackend();
+    const result = { items: ["a"] };
+    const engine = load(linearFlow("f", task({ name: "a", execute: () => result })), { backend });
+    await engine.run();
+    const own = engine.storage.atomDetails()[0]!;
+    expect([Object.isFrozen(own), Object.isFrozen(own.timestamps), Object.isFrozen(own.meta)]).toEqual([true, true, true]);
+    const { fingerprint, flows } = engine.storage.flowDetail; // an entry per atom, kept by each copy of the flow detail
+    expect([fingerprint, fingerprint?.[0], fingerprint?.[0]?.requires, flows, flows?.[0], flows?.[0]?.items].every((x) => Object.isFrozen(x))).toBe(true);
+    expect(Object.isFrozen(result)).toBe(false); // the task's value is its own: copied when stored, never frozen
+    result.items.push("later");
+    const [read] = await backend.getAtomDetails(engine.flowDetailId);
+    const dumped = backend.dump().atoms[0] as AtomDetail;
+    for (const d of [read!, dumped]) {
+      expect(d.result).toEqual({ items: ["a"] });
+      expect([Object.isFrozen(d), Object.isFrozen(d.timestamps), Object.isFrozen(d.meta)]).toEqual([false, false, false]);
+      d.state = "FAILURE";
+      d.meta.note = "changed";
+    }
+    const [again] = await backend.getAtomDetails(engine.flowDetailId);
+    expect([again?.state, again?.meta]).toEqual(["SUCCESS", {}]);
   });
 
   it("stores a copy: changing the committed result afterwards changes nothing stored", async () => {
