@@ -25,17 +25,19 @@ export interface Reconciled {
  * @throws InvalidFormat for a stored atom detail the engine did not write for this flow (see
  * checkAtomDetails): a forged second record of an atom must not run it again. `own`: the records
  * are the journal's (a run's start), checked when they were loaded or made, so not again (that
- * check builds an id per atom).
+ * check builds an id per atom), and are in compile order, as `Journal.atomDetails()` lists them.
  */
 export function reconcile(graph: ExecutionGraph, flow: FlowDetail, stored: readonly AtomDetail[], now: number, own?: boolean): Reconciled {
   if (!own) checkAtomDetails(flow.uuid, stored, (name) => graph.atoms.get(name)?.atom.kind);
+  // The journal's own records are its atoms in compile order: matched by position, not by a map of names.
   let byName: Map<string, AtomDetail> | undefined;
-  for (const d of stored) (byName ??= new Map()).set(d.name, d);
+  if (!own) for (const d of stored) (byName ??= new Map()).set(d.name, d);
+  let i = 0;
   const startOver = flow.state === "REVERTED";
   const out: Reconciled = { details: [], interrupted: [], startOver, crashed: flow.state === "RUNNING" || flow.state === "SUSPENDING", retries: [], failures: [] };
   // One pass: this runs at every load and every run, over every atom of the definition.
   for (const n of graph.atoms.values()) {
-    const d = byName?.get(n.name) ?? pendingAtomDetail(flow.uuid, { name: n.name, kind: n.atom.kind, version: n.atom.version }, now);
+    const d = (own ? stored[i++] : byName?.get(n.name)) ?? pendingAtomDetail(flow.uuid, { name: n.name, kind: n.atom.kind, version: n.atom.version }, now);
     out.details.push(d);
     if (d.state === "PENDING" || d.state === "SUCCESS") continue;
     if (d.state === "RUNNING" || d.state === "REVERTING") out.interrupted.push(d.name);
