@@ -147,7 +147,7 @@ export function isFlow(item: FlowItem): item is Flow {
 export function compile(root: FlowItem): ExecutionGraph {
   const nodes: ExecNode[] = [];
   const atoms = new Map<string, AtomNode>();
-  const seen = new Set<FlowItem>();
+  const seen = new Set<FlowItem>(); // flows entered (atoms: by name, in `atoms`)
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
     const n = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: NO_ARGS, retry: undefined, subgraph: [] } as ExecNode;
@@ -175,16 +175,18 @@ export function compile(root: FlowItem): ExecutionGraph {
       wrapped.add(item);
       item = new LinearFlow(`${item.name}[retry]`, { retry: (item as Task<any>).retry }).add(item);
     }
-    if (seen.has(item)) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
-    seen.add(item);
-    if (!isFlow(item) && item.kind === "retry" && !asRetry.has(item)) {
+    // An atom added twice is found by its name, in the one lookup that finds two atoms of one
+    // name (a flow of 100,000 atoms makes tables that size, and each lookup is a cache miss); a
+    // flow, by itself.
+    const named = isFlow(item) ? undefined : atoms.get(item.name);
+    if (isFlow(item) ? seen.has(item) : named?.atom === item) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
+    if (isFlow(item)) seen.add(item);
+    else if (item.kind === "retry" && !asRetry.has(item)) {
       throw new CompilationFailure(`retry "${item.name}" is added as an item of a flow; attach it with linearFlow(name, { retry }, ...items)`);
     }
     if (!isFlow(item)) {
       const s = scope ?? { flow: undefined as unknown as Flow, parent: undefined, depth: 0, positions: new Map() };
-      if (atoms.has(item.name)) {
-        throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
-      }
+      if (named) throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
       // concat, not a spread: a list spread into keeps 17 slots, and every compiled node keeps its path.
       const i = node(item.action.kind, item.name, item, s, path.concat([item]));
       const n = nodes[i] as AtomNode;

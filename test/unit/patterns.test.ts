@@ -215,6 +215,13 @@ describe("duplicates", () => {
   it("the same atom object in two subflows raises Duplicate when compiled", () => {
     const a = t("a");
     expect(() => compile(linearFlow("f", linearFlow("l1", a), linearFlow("l2", a)))).toThrow(Duplicate);
+    expect(() => compile(linearFlow("f", linearFlow("l1", a), linearFlow("l2", a)))).toThrow('"a" is added more than once to the flow');
+  });
+
+  it("says which duplicate it found: one object added twice (an atom or a flow), or two atoms of one name", () => {
+    const sub = linearFlow("sub", t("x"));
+    expect(() => compile(linearFlow("f", linearFlow("l1", sub), linearFlow("l2", sub)))).toThrow('"sub" is added more than once to the flow');
+    expect(() => compile(linearFlow("f", t("same"), linearFlow("l", t("same"))))).toThrow('two atoms are named "same"; atom names must be unique in a flow');
   });
 });
 
