@@ -15,6 +15,9 @@ type AtomFields = Pick<AtomDetail, "progress" | "progressDetails" | "injected" |
 /** The engine's own fields of a flow detail (everything but its identity, state and the user's meta). */
 export type FlowFields = Pick<FlowDetail, "fingerprint" | "flows" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
 
+/** A batch's list of log books or flow details when it has none (most: a batch per transition). */
+const NO_RECORDS: never[] = Object.freeze([]) as never[];
+
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
 function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
   // A record read back keeps keys it does not know, a "__proto__" one included: extensible() keeps it own.
@@ -131,7 +134,7 @@ export class Journal {
   take(fence?: Fence): WriteBatch {
     // One literal with every key: a key added later gives the batch a new hidden class.
     const book = this.#queuedBook, flow = this.#queuedFlow;
-    const batch = { logBooks: book ? [book] : [], flows: flow ? [flow] : [], atoms: [...this.#queuedAtoms.values()], transitions: this.#trail.slice(0, this.#entries) as Transition[], fence };
+    const batch = { logBooks: book ? [book] : NO_RECORDS, flows: flow ? [flow] : NO_RECORDS, atoms: [...this.#queuedAtoms.values()], transitions: this.#trail.slice(0, this.#entries) as Transition[], fence };
     this.#trail.fill(undefined, 0, this.#entries);
     this.#entries = 0;
     this.#queuedBook = this.#queuedFlow = undefined;

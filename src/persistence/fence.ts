@@ -23,7 +23,8 @@ export function fencedFlows(batch: WriteBatch, stored: (uuid: string) => FlowDet
     }
     if (current && fence.epoch > epoch && !batch.flows.some((f) => f.uuid === fence.flowUuid)) claimed = { ...current, epoch: fence.epoch };
   }
-  const flows = batch.flows.map((f) => {
+  // No list of its own for a batch without flow details (most: an atom's transition).
+  const flows = batch.flows.length === 0 ? batch.flows : batch.flows.map((f) => {
     const epoch = Math.max(f.epoch ?? 0, stored(f.uuid)?.epoch ?? 0, f.uuid === fence?.flowUuid ? fence.epoch : 0);
     return epoch === (f.epoch ?? 0) ? f : { ...f, epoch };
   });

@@ -94,16 +94,19 @@ export class MemoryBackend implements Backend {
     const flows = fencedFlows(batch, this.#flowOf);
     checkKeys(batch, this.#keys);
     // Clone everything before storing anything: a value that cannot be cloned throws here and
-    // leaves the store as it was, as a failed transaction would.
-    let copy: [LogBook[], FlowDetail[], AtomDetail[], Transition[]];
+    // leaves the store as it was, as a failed transaction would. The lists are the caller's, read
+    // only before this returns (no await above): records are stored, not lists.
+    let books: LogBook[], copied: FlowDetail[], atoms: AtomDetail[], trail: Transition[];
     try {
-      copy = cloneRecord([batch.logBooks, flows, batch.atoms, batch.transitions ?? []]);
+      books = clonedItems(batch.logBooks);
+      copied = clonedItems(flows);
+      atoms = clonedItems(batch.atoms);
+      trail = clonedItems(batch.transitions ?? []);
     } catch (e) {
       throw new StorageFailure(`commit refused: a record is not structured-cloneable (${(e as Error).message})`, { cause: e });
     }
     // Index loops, not destructuring or for…of: this async function runs once per commit, and
     // V8 leaves it an iterator per loop (about 0.3 KB a commit).
-    const books = copy[0], copied = copy[1], atoms = copy[2], trail = copy[3];
     for (let i = 0; i < books.length; i++) this.#books.set(books[i]!.uuid, books[i]!);
     for (let i = 0; i < copied.length; i++) this.#putFlow(copied[i]!);
     for (let i = 0; i < atoms.length; i++) this.#putAtom(atoms[i]!);
@@ -285,6 +288,19 @@ export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
   if (trail !== undefined && !Array.isArray(trail)) throw new InvalidFormat(`memory dump: "trail" is not a list of records`);
   backend[RESTORE]({ logBooks: records("logBooks"), flows: records("flows"), atoms: records("atoms"), trail: cloneRecord(trail) }, keys as Array<[string, string]>, CHECKED);
   return backend;
+}
+
+/**
+ * The records of a list, cloned: the list itself when every record comes back as it is (the
+ * engine's frozen ones), so a commit makes no list of its own.
+ */
+function clonedItems<T>(list: readonly T[]): T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const c = cloneRecord(list[i] as T);
+    if (c !== list[i]) (out ??= list.slice())[i] = c;
+  }
+  return out ?? (list as T[]);
 }
 
 /** Stored records as the shared decoders take them: copies, each under its uuid. */
