@@ -338,7 +338,7 @@ export class Engine<Provides extends object = {}, Results extends object = {}> {
     // An atom's detail is written on its first change, not here: the fingerprint lists every
     // atom already, and a fan-out of n atoms would otherwise pay n more puts before it starts.
     const reconciled = reconcile(graph, flow, stored, now);
-    const journal = new Journal(book, flow, reconciled.details, reconciled.interrupted, this.clock, this.#notifier, this.runnerId);
+    const journal = new Journal(book, flow, graph.atoms, reconciled.details, reconciled.interrupted, this.clock, this.#notifier, this.runnerId);
     const writer = new Writer(this.backend, journal, this.clock, id !== undefined ? flow : undefined, this.statistics);
     const storage = new Storage(journal, writer, graph);
     if (previous) storage.keepTransient(previous.storage); // values injected in memory only survive a reload

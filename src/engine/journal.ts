@@ -49,8 +49,13 @@ function sealed(d: AtomDetail): void {
  * while the engine goes on. What is queued leaves through {@link take}, to the writer.
  */
 export class Journal {
-  readonly #details = new Map<string, AtomDetail>();
-  readonly #order: readonly string[];
+  /**
+   * Each atom's record under its compiled node's index: the engine's hot path holds the node and
+   * reads and writes here without a lookup by name (at 100,000 atoms each lookup in a table that
+   * size is a cache miss). Names go through the graph's atoms, compile order.
+   */
+  readonly #details: AtomDetail[] = [];
+  readonly #atoms: ReadonlyMap<string, AtomNode>;
   // What the next commit writes (TaskFlow's storage writes each change at once; this engine
   // batches them, write-ahead, see the writer): the log book and the flow detail if they changed,
   // each changed atom detail once, in its latest form, and every transition, in order (the audit
@@ -74,7 +79,9 @@ export class Journal {
   constructor(
     readonly book: LogBook,
     flow: FlowDetail,
-    /** Every atom of the definition, in compile order (PENDING where nothing was stored). */
+    /** The compiled atoms, by name, in compile order. */
+    atoms: ReadonlyMap<string, AtomNode>,
+    /** Every atom's detail, in compile order (PENDING where nothing was stored). */
     details: readonly AtomDetail[],
     interrupted: Iterable<string>,
     private readonly clock: Clock,
@@ -84,8 +91,9 @@ export class Journal {
     readonly runner: string,
   ) {
     this.#flow = flow;
-    for (const d of details) this.#details.set(d.name, d);
-    this.#order = details.map((d) => d.name);
+    this.#atoms = atoms;
+    let i = 0;
+    for (const n of atoms.values()) this.#details[n.index] = details[i++] as AtomDetail;
     this.#interrupted = new Set(interrupted);
   }
 
@@ -99,16 +107,20 @@ export class Journal {
     return this.#flow.state;
   }
 
-  /** @throws NotFound for a name that is not an atom of this flow */
-  detail(name: string): AtomDetail {
-    const d = this.#details.get(name);
-    if (!d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${name}"`);
+  /**
+   * An atom's detail, by its name or its compiled node (the engine's, no lookup).
+   * @throws NotFound for a name that is not an atom of this flow
+   */
+  detail(atom: string | AtomNode): AtomDetail {
+    const n = typeof atom === "string" ? this.#atoms.get(atom) : atom;
+    const d = n && this.#details[n.index];
+    if (!d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${n?.name ?? atom}"`);
     return d;
   }
 
   /** Every atom detail, in compile order. */
   atomDetails(): AtomDetail[] {
-    return this.#order.map((n) => this.#details.get(n) as AtomDetail);
+    return [...this.#atoms.values()].map((n) => this.#details[n.index] as AtomDetail);
   }
 
   /** Whether the atom's last action was cut short by its host going away (and has not restarted). */
@@ -151,7 +163,7 @@ export class Journal {
    * of the audit trail, and announced.
    */
   transition(node: AtomNode, state: AtomState, patch: { result?: unknown; failure?: Failure | null; revertResult?: unknown; revertFailure?: Failure | null; intention?: Intention; fields?: Partial<AtomFields> } = {}, force = false): AtomDetail {
-    const old = this.detail(node.name);
+    const old = this.detail(node);
     const kind = old.kind;
     // An atom its last host left mid-action may repeat that action, or (RUNNING when its flow was
     // set to revert: a cancel) be reverted without executing again, as TaskFlow's resume does.
@@ -177,7 +189,7 @@ export class Journal {
     if (patch.failure !== undefined) d.failure = patch.failure === null ? undefined : this.#remember(patch.failure);
     if (patch.revertFailure !== undefined) d.revertFailure = patch.revertFailure === null ? undefined : this.#remember(patch.revertFailure);
     sealed(d);
-    this.#details.set(node.name, d);
+    this.#details[node.index] = d;
     this.#queuedAtoms.set(d.uuid, d);
     this.#trail[this.#entries++] = this.entry(old.state, state, now, node.name, d.attempts);
     // Repeating an interrupted action is no change of state: TaskFlow announces nothing.
@@ -203,7 +215,7 @@ export class Journal {
    * revert and `engine.reset()` all start an atom over the same way.
    */
   startOver(node: AtomNode, force = false): void {
-    const d = this.detail(node.name);
+    const d = this.detail(node);
     const fresh = { intention: "EXECUTE" as const, result: undefined, revertResult: undefined, failure: null, revertFailure: null, fields: { wakeAt: undefined, deadline: undefined } };
     if (d.state === "REVERTED" || d.state === "IGNORE" || (d.state !== "PENDING" && force)) this.transition(node, "PENDING", fresh, force);
     else if (d.state === "PENDING" && (d.intention !== "EXECUTE" || d.wakeAt !== undefined || d.deadline !== undefined)) {
@@ -324,10 +336,11 @@ export class Journal {
 
   // One copy per change: the record merged is new, so it is stamped before it is queued.
   #put(name: string, patch: Partial<AtomDetail>): AtomDetail {
+    const node = this.#atoms.get(name) as AtomNode;
     const next = merged(this.detail(name), patch);
     next.updatedAt = this.clock.now();
     sealed(next);
-    this.#details.set(name, next);
+    this.#details[node.index] = next;
     this.#queuedAtoms.set(next.uuid, next);
     return next;
   }

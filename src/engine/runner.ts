@@ -127,11 +127,11 @@ export class Runner {
     if (asked.suspend) journal.moveFlow("SUSPENDING");
     if (hook) await hook("RESUMING");
     // A retry stored RETRYING goes on with its next try; its flow must be PENDING for that.
-    for (const r of reconciled.retries) if (journal.detail(r.name).state === "RETRYING") this.#resetSubgraph(r);
+    for (const r of reconciled.retries) if (journal.detail(r).state === "RETRYING") this.#resetSubgraph(r);
     this.#rebuild();
     for (const n of reconciled.failures) {
       // A failure stored before the host went away is resolved again (TaskFlow's RESUMING).
-      const d = journal.detail(n.name);
+      const d = journal.detail(n);
       if (d.state === "FAILURE" && d.intention === "EXECUTE") this.#resolve(n, journal.failureOf(n.name) as Failure);
     }
     const cancelled = asked.cancel;
@@ -203,7 +203,7 @@ export class Runner {
     this.#toRevert = new ReadyQueue(true);
     this.#held.clear();
     const succeeded = (n: AtomNode) => {
-      const d = journal.detail(n.name);
+      const d = journal.detail(n);
       return d.state === "IGNORE" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
     this.#forward = new Gates(graph.nodes, "forward", topo, (n) => !n.atom || succeeded(n));
@@ -211,7 +211,7 @@ export class Runner {
     // Going back, what was reverted, never ran, or stays as it is (an atom a revision leaves
     // alone) passes the order through.
     const settled = (n: AtomNode) => {
-      const d = journal.detail(n.name);
+      const d = journal.detail(n);
       // A retry between two tries (RETRYING) has nothing of this try to undo: its flow was reverted.
       return NEVER_RAN.has(d.state) || d.state === "REVERTED" || d.state === "RETRYING" || (d.state === "SUCCESS" && d.intention === "EXECUTE");
     };
@@ -224,18 +224,18 @@ export class Runner {
 
   /** Stored RUNNING by a host that went away, and still meant to execute. */
   #isInterruptedRun(n: AtomNode): boolean {
-    const d = this.#journal.detail(n.name);
+    const d = this.#journal.detail(n);
     return d.state === "RUNNING" && d.intention === "EXECUTE" && this.#journal.isInterrupted(n.name);
   }
 
   #isExecuteReady(n: AtomNode): boolean {
-    const d = this.#journal.detail(n.name);
+    const d = this.#journal.detail(n);
     if (this.#isInterruptedRun(n)) return true;
     return d.intention === "EXECUTE" && (d.state === "PENDING" || d.state === "RETRYING");
   }
 
   #isRevertReady(n: AtomNode): boolean {
-    const d = this.#journal.detail(n.name);
+    const d = this.#journal.detail(n);
     if (d.intention !== "REVERT" && d.intention !== "RETRY") return false;
     return d.state === "SUCCESS" || d.state === "FAILURE" || ((d.state === "REVERTING" || d.state === "RUNNING") && this.#journal.isInterrupted(n.name));
   }
@@ -300,7 +300,7 @@ export class Runner {
     const widest = skippedBy(graph, journal, n);
     if (!widest) return false;
     for (const a of widest) {
-      if (journal.detail(a.name).state !== "PENDING") continue;
+      if (journal.detail(a).state !== "PENDING") continue;
       journal.transition(a, "IGNORE", { intention: "IGNORE" });
       this.#forward.markDone(a, (m) => this.#openForward(m));
     }
@@ -319,7 +319,7 @@ export class Runner {
       const node = (reverting ? this.#toRevert.pop() : this.#toExecute.pop()) as AtomNode;
       if (reverting) {
         if (!this.#isRevertReady(node) || !this.#backward.isOpen(node)) continue;
-        if (journal.detail(node.name).intention === "RETRY") {
+        if (journal.detail(node).intention === "RETRY") {
           (node as RetryNode).atom.action.again(node as RetryNode, this.#actionHost);
           this.#rebuild();
           continue;
@@ -328,7 +328,7 @@ export class Runner {
         this.#modes[count] = "revert";
       } else {
         if (!this.#isExecuteReady(node)) continue;
-        journal.transition(node, "RUNNING", { fields: { attempts: (journal.detail(node.name).attempts ?? 0) + 1 } });
+        journal.transition(node, "RUNNING", { fields: { attempts: (journal.detail(node).attempts ?? 0) + 1 } });
         this.#modes[count] = "execute";
       }
       started[count++] = node;
@@ -435,7 +435,7 @@ export class Runner {
       } else {
         statistics.reverted++;
         if (o.ok) {
-          const requeue = journal.detail(node.name).requeue === true;
+          const requeue = journal.detail(node).requeue === true;
           journal.transition(node, "REVERTED", { revertResult: o.value, revertFailure: null, ...(node.kind === "retry" ? { result: [] } : {}) });
           journal.reportProgress(node.name, 1);
           if (requeue) {
@@ -475,7 +475,7 @@ export class Runner {
     const journal = this.#journal;
     // A retry cancelled between two tries (RETRYING) ran nothing of its next try: it starts over
     // with a new history. TaskFlow's table has no way out of RETRYING but RUNNING, hence `force`.
-    for (const n of this.#loaded.graph.atoms.values()) journal.startOver(n, journal.detail(n.name).state === "RETRYING");
+    for (const n of this.#loaded.graph.atoms.values()) journal.startOver(n, journal.detail(n).state === "RETRYING");
     journal.updateFlow({ cancelled: undefined });
     journal.moveFlow("PENDING");
   }

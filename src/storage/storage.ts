@@ -221,7 +221,7 @@ export class Storage implements StoredValues {
     const atom = node.atom;
     const args: Record<string, unknown> = {};
     const atomTransient = this.#atomTransient.get(node.name);
-    const atomPersistent = this.detail(node.name).injected;
+    const atomPersistent = this.#journal.detail(node).injected;
     let missing: string[] | undefined;
     for (const [arg, spec] of node.args) {
       if (atomTransient && Object.hasOwn(atomTransient, arg)) setOwn(args, arg, atomTransient[arg]);
@@ -294,7 +294,7 @@ export class Storage implements StoredValues {
    * argument), a failed atom provides its Failure whole, in any state, as TaskFlow's storage does.
    */
   #provided(node: AtomNode, name: string, failures = false): unknown {
-    const d = this.#journal.detail(node.name);
+    const d = this.#journal.detail(node);
     const where = node.atom.saveAs.get(name);
     if (failures && d.failure && where === null) return this.getFailure(node.name);
     if (d.state !== "SUCCESS" || where === undefined) return NONE;

@@ -49,7 +49,7 @@ export abstract class Executor implements TaskExecutor {
  */
 async function delegate(executor: TaskExecutor, node: TaskNode, host: ActionHost, signal: ActionSignal, action: "execute" | "revert"): Promise<unknown> {
   const { journal, storage } = host;
-  const ctx = new Context(node.name, host, signal);
+  const ctx = new Context(node, host, signal);
   const d = journal.detail(node.name);
   const request: TaskRequest = {
     action, task: node.atom.implementation ?? node.name, atom: node.name, flowUuid: journal.flowDetail.uuid,

@@ -15,9 +15,9 @@ export class Context implements TaskContext {
   readonly #host: ActionHost;
   readonly #signal: ActionSignal;
 
-  constructor(name: string, host: ActionHost, signal: ActionSignal) {
-    this.name = name;
-    this.attempt = host.journal.detail(name).attempts ?? 1;
+  constructor(node: AtomNode, host: ActionHost, signal: ActionSignal) {
+    this.name = node.name;
+    this.attempt = host.journal.detail(node).attempts ?? 1;
     this.#host = host;
     this.#signal = signal;
   }
@@ -51,7 +51,7 @@ export const taskAction: AtomAction<TaskNode> = {
   // runner records it at once); what a promise or a thenable resolves to is checked when it comes.
   execute(node, host, signal) {
     if (host.executor) return host.executor.run(node, host, signal, "execute");
-    const result = node.atom.execute(host.storage.fetchArgs(node), new Context(node.name, host, signal));
+    const result = node.atom.execute(host.storage.fetchArgs(node), new Context(node, host, signal));
     return typeof (result as PromiseLike<unknown> | null)?.then === "function" ? Promise.resolve(result).then((r) => storable(node, r, "result")) : storable(node, result, "result");
   },
   async revert(node, host, signal) {
@@ -59,8 +59,8 @@ export const taskAction: AtomAction<TaskNode> = {
     const args = host.storage.fetchArgs(node);
     const task = node.atom;
     if (!task.revert) return undefined;
-    const d = host.journal.detail(node.name);
-    const ctx: RevertContext = Object.assign(new Context(node.name, host, signal), {
+    const d = host.journal.detail(node);
+    const ctx: RevertContext = Object.assign(new Context(node, host, signal), {
       result: d.failure ? host.storage.getFailure(node.name) : d.result,
       flowFailures: host.storage.executeFailures(),
     });
