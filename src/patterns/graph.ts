@@ -102,15 +102,14 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
   /** @internal Its edges, each item without one in after its entry, each without one out before its exit. */
   wire(wiring: Wiring): void {
     const { spans, positions, edge, decider } = wiring;
-    const hasIn = new Set<FlowItem>();
-    const hasOut = new Set<FlowItem>();
+    const hasIn: boolean[] = [];
+    const hasOut: boolean[] = [];
     for (const e of this.edges) {
-      const from = spans[positions.get(e.from) as number] as Span;
-      const to = spans[positions.get(e.to) as number] as Span;
+      const f = positions.get(e.from) as number, t = positions.get(e.to) as number;
+      const from = spans[f] as Span, to = spans[t] as Span;
       edge(from.exit, to.entry);
       if (e.decider) decider(from.exit, to.entry, e.decider, e.deciderDepth ?? "ALL");
-      hasOut.add(e.from);
-      hasIn.add(e.to);
+      hasOut[f] = hasIn[t] = true;
     }
     fan(wiring, this.children, hasIn, hasOut);
   }
@@ -185,20 +184,20 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
   }
 
   #addInferred(from: FlowItem, to: FlowItem, sym: string): void {
-    const edge = this.#edge(from, to);
+    const out = this.#out.get(from); // looked up once, for both steps (one lookup per atom in a flow of many)
+    const edge = this.#edge(from, to, out);
     if (edge) edge.symbols.push(sym);
-    else this.#setEdge({ from, to, symbols: [sym] });
+    else this.#setEdge({ from, to, symbols: [sym] }, out);
   }
 
-  #edge(from: FlowItem, to: FlowItem): GraphEdge | undefined {
-    const out = this.#out.get(from);
+  /** `out`: what `#out` holds for `from`, when the caller has it. */
+  #edge(from: FlowItem, to: FlowItem, out = this.#out.get(from)): GraphEdge | undefined {
     return out instanceof Map ? out.get(to) : out?.to === to ? out : undefined;
   }
 
-  /** Adds `edge`, or puts it in the place of the edge between the same items. */
-  #setEdge(edge: GraphEdge): void {
+  /** Adds `edge`, or puts it in the place of the edge between the same items. `out`: as for #edge. */
+  #setEdge(edge: GraphEdge, out = this.#out.get(edge.from)): void {
     const { from, to } = edge;
-    const out = this.#out.get(from);
     if (out instanceof Map) out.set(to, edge);
     else if (!out || out.to === to) this.#out.set(from, edge);
     else this.#out.set(from, new Map([[out.to, out], [to, edge]]));
