@@ -31,15 +31,15 @@ function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
 }
 
 /**
- * Freezes an atom detail about to be queued, with its timestamps and meta (objects the engine
+ * Freezes an atom detail the journal holds, with its timestamps and meta (objects the engine
  * made or read, no caller's): records are replaced, never changed, so the memory backend keeps
- * this one instead of a copy at every commit (see cloneRecord), and a reader of the journal's
- * records cannot change them under the engine. Results and failures stay as they are.
+ * one it is given instead of a copy at every commit (see cloneRecord), and a reader of the
+ * journal's records cannot change them under the engine. Results and failures stay as they are.
  */
-function sealed(d: AtomDetail): void {
+function sealed(d: AtomDetail): AtomDetail {
   Object.freeze(d.timestamps);
   Object.freeze(d.meta);
-  Object.freeze(d);
+  return Object.freeze(d);
 }
 
 /**
@@ -93,7 +93,7 @@ export class Journal {
     this.#flow = flow;
     this.#atoms = atoms;
     let i = 0;
-    for (const n of atoms.values()) this.#details[n.index] = details[i++] as AtomDetail;
+    for (const n of atoms.values()) this.#details[n.index] = sealed(details[i++] as AtomDetail);
     this.#interrupted = new Set(interrupted);
   }
 

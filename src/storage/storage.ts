@@ -27,10 +27,13 @@ export interface StoredValues {
   /** The flow detail as last changed (committed or about to be). */
   readonly flowDetail: Readonly<FlowDetail>;
   readonly flowState: FlowState;
-  /** Every atom detail, in compile order (PENDING where nothing is stored yet). */
-  atomDetails(): AtomDetail[];
-  /** @throws NotFound for a name that is not an atom of this flow */
-  detail(name: string): AtomDetail;
+  /** Every atom detail, in compile order (PENDING where nothing is stored yet): the engine's own records, frozen. */
+  atomDetails(): Array<Readonly<AtomDetail>>;
+  /**
+   * The engine's own record of an atom, frozen (with its timestamps and meta): copy it to change it.
+   * @throws NotFound for a name that is not an atom of this flow
+   */
+  detail(name: string): Readonly<AtomDetail>;
   getAtomState(name: string): AtomState;
   /** What the atom's execute returned, readable in SUCCESS and REVERTING; its Failure, in any state, if it threw (as in TaskFlow). @throws NotFound otherwise */
   getResult(name: string): unknown;
@@ -116,13 +119,13 @@ export class Storage implements StoredValues {
     return this.#journal.flowState;
   }
 
-  /** Every atom detail, in compile order. */
-  atomDetails(): AtomDetail[] {
+  /** Every atom detail, in compile order (frozen). */
+  atomDetails(): Array<Readonly<AtomDetail>> {
     return this.#journal.atomDetails();
   }
 
   /** @throws NotFound for a name that is not an atom of this flow */
-  detail(name: string): AtomDetail {
+  detail(name: string): Readonly<AtomDetail> {
     return this.#journal.detail(name);
   }
 

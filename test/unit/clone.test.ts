@@ -126,6 +126,8 @@ describe("MemoryBackend commit", () => {
     const backend = new MemoryBackend();
     const result = { items: ["a"] };
     const engine = load(linearFlow("f", task({ name: "a", execute: () => result })), { backend });
+    await engine.prepare();
+    expect(Object.isFrozen(engine.storage.detail("a"))).toBe(true); // PENDING, not yet written: the journal's all the same
     await engine.run();
     const own = engine.storage.atomDetails()[0]!;
     expect([Object.isFrozen(own), Object.isFrozen(own.timestamps), Object.isFrozen(own.meta)]).toEqual([true, true, true]);
