@@ -53,7 +53,7 @@ export function requireParents(tx: WriteTx, batch: WriteBatch, known: ReadonlySe
  * `trailSeqs` then holds the number of the last trail record of each flow it names and of each
  * of `trailFlows` (the flows the batch appends trail records for), a raise's mark included.
  */
-export function fenceFlows(tx: WriteTx, batch: WriteBatch, trailFlows: readonly string[]): { flows: FlowDetail[]; settle: () => Promise<number | undefined>; trailSeqs: Map<string, number> } {
+export function fenceFlows(tx: WriteTx, batch: WriteBatch, trailFlows: readonly string[]): { flows: readonly FlowDetail[]; settle: () => Promise<number | undefined>; trailSeqs: Map<string, number> } {
   const ids = [...new Set([...batch.flows.map((f) => f.uuid), ...(batch.fence ? [batch.fence.flowUuid] : [])])];
   const index = tx.objectStore("flows").index("fence");
   const tokens = Promise.all(ids.map((id) => index.openKeyCursor(IDBKeyRange.bound([id], [id, Infinity]))));

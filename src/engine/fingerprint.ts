@@ -6,7 +6,7 @@ import type { ExecutionGraph, FlowScope } from "./compiler.js";
 /**
  * What a resume compares: every atom's name, kind, requires, optional, provides and version.
  * Frozen, lists and entries: the flow detail keeps it, and the memory backend keeps it as it is
- * rather than a copy at each commit of the flow detail (see cloneRecord), an entry per atom.
+ * rather than a copy at each commit of the flow detail (see keptClone), an entry per atom.
  */
 export function fingerprint(graph: ExecutionGraph): AtomFingerprint[] {
   const out = [...graph.atoms.values()].map(({ atom, name }) => Object.freeze({

@@ -33,7 +33,7 @@ function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
 /**
  * Freezes an atom detail the journal holds, with its timestamps and meta (objects the engine
  * made or read, no caller's): records are replaced, never changed, so the memory backend keeps
- * one it is given instead of a copy at every commit (see cloneRecord), and a reader of the
+ * one it is given instead of a copy at every commit (see keptClone), and a reader of the
  * journal's records cannot change them under the engine. Results and failures stay as they are.
  */
 function sealed(d: AtomDetail): AtomDetail {
@@ -114,7 +114,8 @@ export class Journal {
   detail(atom: string | AtomNode): AtomDetail {
     const n = typeof atom === "string" ? this.#atoms.get(atom) : atom;
     const d = n && this.#details[n.index];
-    if (!d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${n?.name ?? atom}"`);
+    // A node of another graph (another engine's) would find a record of this one by its index.
+    if (d?.name !== n?.name || !d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${n?.name ?? atom}"`);
     return d;
   }
 
@@ -328,7 +329,7 @@ export class Journal {
 
   /** An entry of the audit trail: a change of the flow (or of `atom`) made by this runner. */
   entry(from: string, to: string, at: number, atom?: string, attempt?: number): Transition {
-    // Frozen: nothing can change it once made, so a backend may keep it rather than a copy (see cloneRecord).
+    // Frozen: nothing can change it once made, so a backend may keep it rather than a copy (see keptClone).
     return Object.freeze({ flowUuid: this.#flow.uuid, atom, from, to, at, attempt, runner: this.runner, epoch: this.epoch });
   }
 

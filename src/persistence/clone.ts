@@ -4,23 +4,24 @@
  * of an atom's cost on the memory backend), so plain objects, arrays and primitives are copied
  * here, and anything else (Date, Map, typed arrays, errors, or a value nested deeper than 64
  * levels, which is how a cycle shows) goes to the platform's `structuredClone`, which also
- * refuses what cannot be cloned (functions, symbols) with a DataCloneError. A frozen plain object
- * or list whose values are all primitives or such objects (the engine's atom details, audit
- * trail entries and fingerprints) is kept as it is: nothing can change it, so the result is as
- * apart from later changes as a copy, and a record is not copied at every commit.
+ * refuses what cannot be cloned (functions, symbols) with a DataCloneError. As `structuredClone`,
+ * it copies frozen objects too, unfrozen: what it returns is the caller's to change.
  * @example books.set(book.uuid, cloneRecord(book)) // later changes to `book` do not reach the store
  */
 export function cloneRecord<T>(value: T): T {
-  return cloned(value, true);
+  return cloned(value, false);
 }
 
 /**
- * A copy for a reader: as {@link cloneRecord}, but frozen objects are copied too (unfrozen), so
- * the reader may change what it gets, as it may change what any backend reads.
- * @example const detail = thawedClone(stored); detail.meta.note = "seen" // the stored record is unchanged
+ * A copy to keep in a store: as {@link cloneRecord}, except that a frozen plain object or list
+ * whose values are all primitives or such objects (the engine's atom details, audit trail
+ * entries and fingerprints) is kept as it is: nothing can change it, so it is as apart from later
+ * changes as a copy, and a record is not copied at every commit. What is read back from the store
+ * goes through {@link cloneRecord}, so readers get copies they may change.
+ * @example atoms.set(detail.uuid, keptClone(detail)) // the engine's frozen record itself; a caller's, a copy
  */
-export function thawedClone<T>(value: T): T {
-  return cloned(value, false);
+export function keptClone<T>(value: T): T {
+  return cloned(value, true);
 }
 
 function cloned<T>(value: T, keepFrozen: boolean): T {

@@ -10,7 +10,7 @@ import type { FlowDetail, WriteBatch } from "./models.js";
  * @throws LockLost when the batch's token is older than the flow's: nothing may be written
  * @example const flows = fencedFlows(batch, (uuid) => storedFlows.get(uuid)); // then put them with the rest of the batch
  */
-export function fencedFlows(batch: WriteBatch, stored: (uuid: string) => FlowDetail | undefined): FlowDetail[] {
+export function fencedFlows(batch: WriteBatch, stored: (uuid: string) => FlowDetail | undefined): readonly FlowDetail[] {
   const { fence } = batch;
   let claimed: FlowDetail | undefined;
   if (fence) {

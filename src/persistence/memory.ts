@@ -1,5 +1,5 @@
 import { InvalidFormat, NotFound, StorageFailure } from "../errors.js";
-import { cloneRecord, thawedClone } from "./clone.js";
+import { cloneRecord, keptClone } from "./clone.js";
 import type { Backend, ExpireOptions, ListOptions } from "../ports/backend.js";
 import { systemClock } from "../ports/clock.js";
 import type { AtomDetail, FlowDetail, LogBook, TrailEntry, Transition, WriteBatch } from "./models.js";
@@ -31,8 +31,8 @@ export interface MemoryDump {
 
 /**
  * Log books in memory, behaving like durable storage: records are stored as structured clones
- * and every read returns a fresh copy, so mutating a returned object never changes
- * what is stored. (To count its commits, wrap it: `countCommits(new MemoryBackend())`.)
+ * (the engine's own records, frozen, as they are) and every read returns a fresh copy, so
+ * mutating a returned object never changes what is stored. (To count its commits, wrap it: `countCommits(new MemoryBackend())`.)
  *
  * @example
  * const backend = new MemoryBackend();
@@ -75,7 +75,7 @@ export class MemoryBackend implements Backend {
    * to restore it); yours to change, as every read.
    */
   dump(): MemoryDump {
-    return thawedClone({
+    return cloneRecord({
       logBooks: [...this.#books.values()],
       flows: [...this.#flows.values()],
       atoms: [...this.#atomsOfFlow.values()].flatMap((m) => [...m.values()]),
@@ -117,7 +117,8 @@ export class MemoryBackend implements Backend {
   async getTrail(flowUuid: string): Promise<TrailEntry[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    return this.#read.trail(flowUuid, cloneRecord(this.#trails.get(flowUuid) ?? []));
+    // Kept as stored (frozen entries of primitives): the reader makes each entry a new object.
+    return this.#read.trail(flowUuid, keptClone(this.#trails.get(flowUuid) ?? []));
   }
 
   async getKeyedFlow(key: string): Promise<string | undefined> {
@@ -139,7 +140,7 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#books.get(uuid);
     if (raw === undefined) throw new NotFound(`log book "${uuid}" is not stored`);
-    return this.#read.one("log book", thawedClone(raw), uuid);
+    return this.#read.one("log book", cloneRecord(raw), uuid);
   }
 
   async listLogBooks(options?: ListOptions): Promise<LogBook[]> {
@@ -189,7 +190,7 @@ export class MemoryBackend implements Backend {
   async getFlowDetails(bookUuid: string): Promise<FlowDetail[]> {
     this.#ensureOpen();
     if (!this.#books.has(bookUuid)) throw new NotFound(`log book "${bookUuid}" is not stored`);
-    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => this.#read.one("flow detail", thawedClone(this.#flows.get(id)), id));
+    const details = [...(this.#flowsOfBook.get(bookUuid) ?? [])].map((id) => this.#read.one("flow detail", cloneRecord(this.#flows.get(id)), id));
     return details.sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -197,13 +198,13 @@ export class MemoryBackend implements Backend {
     this.#ensureOpen();
     const raw = this.#flows.get(uuid);
     if (raw === undefined) throw new NotFound(`flow detail "${uuid}" is not stored`);
-    return this.#read.one("flow detail", thawedClone(raw), uuid);
+    return this.#read.one("flow detail", cloneRecord(raw), uuid);
   }
 
   async getAtomDetails(flowUuid: string): Promise<AtomDetail[]> {
     this.#ensureOpen();
     if (!this.#flows.has(flowUuid)) throw new NotFound(`flow detail "${flowUuid}" is not stored`);
-    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map(([id, raw]) => this.#read.one("atom detail", thawedClone(raw), id));
+    return [...(this.#atomsOfFlow.get(flowUuid) ?? [])].map(([id, raw]) => this.#read.one("atom detail", cloneRecord(raw), id));
   }
 
   async close(): Promise<void> {
@@ -297,7 +298,7 @@ export function memoryBackendFromDump(dump: MemoryDump): MemoryBackend {
 function clonedItems<T>(list: readonly T[]): T[] {
   let out: T[] | undefined;
   for (let i = 0; i < list.length; i++) {
-    const c = cloneRecord(list[i] as T);
+    const c = keptClone(list[i] as T);
     if (c !== list[i]) (out ??= list.slice())[i] = c;
   }
   return out ?? (list as T[]);
@@ -305,7 +306,7 @@ function clonedItems<T>(list: readonly T[]): T[] {
 
 /** Stored records as the shared decoders take them: copies, each under its uuid. */
 function entries(map: Map<string, unknown>): StoredEntry[] {
-  return [...map].map(([uuid, v]) => [uuid, thawedClone(v), uuid]);
+  return [...map].map(([uuid, v]) => [uuid, cloneRecord(v), uuid]);
 }
 
 function index<T>(map: Map<string, Set<T>>, parent: string, child: T): void {

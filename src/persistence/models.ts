@@ -155,13 +155,15 @@ export interface WorkerRun {
 
 /**
  * A set of record updates that a backend commits atomically: all of them or none.
- * Records are complete (upserts), so a backend never merges partial records.
+ * Records are complete (upserts), so a backend never merges partial records. A batch is the
+ * caller's, read-only to the backend: the engine's lists and records in it may be frozen (store
+ * copies, as `cloneRecord` makes them, and change those).
  * @example await backend.commit({ logBooks: [book], flows: [flowDetail], atoms: [] })
  */
 export interface WriteBatch {
-  logBooks: LogBook[];
-  flows: FlowDetail[];
-  atoms: AtomDetail[];
+  readonly logBooks: readonly LogBook[];
+  readonly flows: readonly FlowDetail[];
+  readonly atoms: readonly AtomDetail[];
   /** The writer's lock on the flow: the backend refuses the batch if a newer holder has written. */
   fence?: Fence | undefined;
   /**
@@ -169,7 +171,7 @@ export interface WriteBatch {
    * to their flow detail's audit trail in the same transaction as the records (none if it refuses
    * the batch), and never changes or drops one until its log book is deleted.
    */
-  transitions?: Transition[] | undefined;
+  readonly transitions?: readonly Transition[] | undefined;
   /**
    * User keys to point at flow details, in the same transaction as the records (see
    * {@link KeyBinding}): a key already bound elsewhere refuses the whole batch with `Duplicate`.

@@ -2,7 +2,7 @@
 // (memory in Node here; IndexedDB in Chromium and Durable Objects in workerd with their adapters).
 import { describe, expect, it } from "vitest";
 import {
-  Duplicate, Failure, InvalidFormat, linearFlow, NotFound, SCHEMA_VERSION, task,
+  Duplicate, Failure, InvalidFormat, linearFlow, load, NotFound, SCHEMA_VERSION, task,
   type AtomDetail, type Backend, type FlowDetail, type FlowState, type KeyBinding, type LogBook,
 } from "../../src/index.js";
 import { resumeOrStart } from "../../src/resume.js";
@@ -99,6 +99,23 @@ export function describeBackendContract(name: string, hooks: ContractHooks): voi
       (read?.result as { items: string[] }).items.push("returned");
       const [again] = await backend.getAtomDetails(fd.uuid);
       expect(again?.result).toEqual({ items: ["a"] });
+    });
+
+    it("hands out copies of the records an engine wrote (the engine's are frozen): a reader may change them, and nothing stored changes", async () => {
+      const backend = await hooks.make();
+      const engine = load(linearFlow("copies", task({ name: "a", execute: () => ({ n: 1 }) })), { backend });
+      await engine.run();
+      const [read] = await backend.getAtomDetails(engine.flowDetailId);
+      const flowRead = await backend.getFlowDetail(engine.flowDetailId);
+      // Each write is a TypeError on a frozen object (modules are strict): none may throw.
+      read!.state = "FAILURE";
+      read!.meta.note = "changed";
+      (read!.timestamps ?? {}).SUCCESS = 0;
+      (read!.result as { n: number }).n = 2;
+      flowRead.fingerprint![0]!.name = "changed";
+      const [again] = await backend.getAtomDetails(engine.flowDetailId);
+      expect([again?.state, again?.meta, again?.result]).toEqual(["SUCCESS", {}, { n: 1 }]);
+      expect((await backend.getFlowDetail(engine.flowDetailId)).fingerprint?.[0]?.name).toBe("a");
     });
 
     // Issue 11, item 13: JSON.parse and structured clone make `"__proto__"` an own key; a copy

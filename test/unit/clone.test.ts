@@ -1,7 +1,7 @@
 // cloneRecord: how the memory backend keeps what it is given apart from the caller's objects.
 import { describe, expect, it } from "vitest";
 import { cloneRecord } from "../../src/backend.js";
-import { thawedClone } from "../../src/persistence/clone.js";
+import { keptClone } from "../../src/persistence/clone.js";
 import { linearFlow, load, MemoryBackend, StorageFailure, NotFound, SCHEMA_VERSION, task, type AtomDetail, type FlowDetail, type LogBook, type Transition } from "../../src/index.js";
 
 describe("cloneRecord", () => {
@@ -39,41 +39,41 @@ describe("cloneRecord", () => {
     }
   });
 
-  it("keeps a frozen plain object of primitives (or of such objects) as it is: nothing can change it; copies a frozen one that holds an object", () => {
+  it("keptClone keeps a frozen plain object of primitives (or of such objects) as it is: nothing can change it; copies a frozen one that holds an object", () => {
     const entry = Object.freeze({ flowUuid: "f1", atom: "t", from: "PENDING", to: "RUNNING", at: 1, attempt: undefined, n: null });
     const list = [entry];
-    const copy = cloneRecord(list);
+    const copy = keptClone(list);
     expect(copy).not.toBe(list);
     expect(copy[0]).toBe(entry);
     const both = Object.freeze({ entry, at: 2 });
-    expect(cloneRecord(both)).toBe(both);
+    expect(keptClone(both)).toBe(both);
     const holding = Object.freeze({ at: 1, inner: { k: 1 } });
-    const copied = cloneRecord(holding);
+    const copied = keptClone(holding);
     expect(copied).not.toBe(holding);
     expect(copied.inner).not.toBe(holding.inner);
     expect(Object.isFrozen(copied)).toBe(false);
     holding.inner.k = 2;
     expect(copied.inner.k).toBe(1);
-    expect(() => cloneRecord(Object.freeze({ f: () => 1 }))).toThrow(/could not be cloned/i);
-    expect(() => cloneRecord(Object.freeze({ s: Symbol("s") }))).toThrow(/could not be cloned/i);
+    expect(() => keptClone(Object.freeze({ f: () => 1 }))).toThrow(/could not be cloned/i);
+    expect(() => keptClone(Object.freeze({ s: Symbol("s") }))).toThrow(/could not be cloned/i);
   });
 
-  it("keeps a frozen list of primitives or frozen objects as it is; copies one that holds an object, unfrozen", () => {
+  it("keptClone keeps a frozen list of primitives or frozen objects as it is; copies one that holds an object, unfrozen", () => {
     const names = Object.freeze(["a", "b"]);
     const entries = Object.freeze([Object.freeze({ name: "a", requires: names }), Object.freeze({ name: "b", requires: names })]);
-    expect(cloneRecord(entries)).toBe(entries);
+    expect(keptClone(entries)).toBe(entries);
     const holding = Object.freeze([1, { k: 1 }] as const);
-    const copied = cloneRecord(holding);
+    const copied = keptClone(holding);
     expect(copied).not.toBe(holding);
     expect(copied).toEqual([1, { k: 1 }]);
     expect(Object.isFrozen(copied)).toBe(false);
     expect(copied[1]).not.toBe(holding[1]);
   });
 
-  it("thawedClone copies frozen objects too, unfrozen, at every depth", () => {
+  it("copies frozen objects too, unfrozen, at every depth, as structuredClone does: what it returns is the caller's", () => {
     const inner = Object.freeze({ k: 1 });
     const record = Object.freeze({ at: 1, inner, list: Object.freeze([inner]) });
-    const copy = thawedClone(record);
+    const copy = cloneRecord(record);
     expect(copy).toEqual(record);
     expect([copy === record, copy.inner === inner, copy.list[0] === inner]).toEqual([false, false, false]);
     expect([Object.isFrozen(copy), Object.isFrozen(copy.inner), Object.isFrozen(copy.list)]).toEqual([false, false, false]);

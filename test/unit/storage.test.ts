@@ -200,6 +200,17 @@ describe("MemoryBackend", () => {
 });
 
 describe("engine storage", () => {
+  it("refuses a compiled node of another engine's flow (records are kept by node index, so it would find another atom's)", async () => {
+    const mine = load(linearFlow("mine", task({ name: "a", requires: ["v"], execute: () => 1 })), { store: { v: 0 } });
+    const theirs = load(linearFlow("theirs", task({ name: "b", execute: () => 2 })));
+    await Promise.all([mine.prepare(), theirs.prepare()]);
+    const node = theirs.compile().atoms.get("b");
+    expect(node?.index).toBe(mine.compile().atoms.get("a")?.index); // the same index in both graphs
+    const reader = mine.storage as unknown as { fetchArgs(n: unknown): unknown };
+    expect(() => reader.fetchArgs(node)).toThrow(NotFound);
+    expect(() => reader.fetchArgs(node)).toThrow('flow "mine" has no atom named "b"');
+  });
+
   it("is not available before prepare()", () => {
     const e = load(progressing("a"));
     expect(() => e.storage).toThrow();

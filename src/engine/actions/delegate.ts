@@ -50,7 +50,7 @@ export abstract class Executor implements TaskExecutor {
 async function delegate(executor: TaskExecutor, node: TaskNode, host: ActionHost, signal: ActionSignal, action: "execute" | "revert"): Promise<unknown> {
   const { journal, storage } = host;
   const ctx = new Context(node, host, signal);
-  const d = journal.detail(node.name);
+  const d = journal.detail(node);
   const request: TaskRequest = {
     action, task: node.atom.implementation ?? node.name, atom: node.name, flowUuid: journal.flowDetail.uuid,
     args: storage.fetchArgs(node), attempt: ctx.attempt, idempotencyKey: ctx.idempotencyKey,
