@@ -115,7 +115,7 @@ export class Journal {
     const n = typeof atom === "string" ? this.#atoms.get(atom) : atom;
     const d = n && this.#details[n.index];
     // A node of another graph (another engine's) would find a record of this one by its index.
-    if (d?.name !== n?.name || !d) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${n?.name ?? atom}"`);
+    if (!d || d.name !== (n as AtomNode).name) throw new NotFound(`flow "${this.#flow.name}" has no atom named "${n?.name ?? atom}"`);
     return d;
   }
 
@@ -337,11 +337,12 @@ export class Journal {
 
   // One copy per change: the record merged is new, so it is stamped before it is queued.
   #put(name: string, patch: Partial<AtomDetail>): AtomDetail {
-    const node = this.#atoms.get(name) as AtomNode;
-    const next = merged(this.detail(name), patch);
+    // One lookup of the name: detail() refuses a name that is not an atom's.
+    const node = this.#atoms.get(name);
+    const next = merged(this.detail(node ?? name), patch);
     next.updatedAt = this.clock.now();
     sealed(next);
-    this.#details[node.index] = next;
+    this.#details[(node as AtomNode).index] = next;
     this.#queuedAtoms.set(next.uuid, next);
     return next;
   }
