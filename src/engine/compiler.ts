@@ -23,10 +23,10 @@ interface NodeBase {
   readonly name: string;
   /** The flow this node belongs to (for a flow marker: the flow it marks). */
   readonly scope: FlowScope;
-  preds: number[];
-  succs: number[];
+  preds: readonly number[];
+  succs: readonly number[];
   /** Decider edges into this node. */
-  readonly deciders: Array<{ from: number; decider: Decider; depth: DeciderDepth }>;
+  deciders: ReadonlyArray<{ readonly from: number; readonly decider: Decider; readonly depth: DeciderDepth }>;
   /** For atoms: the items enclosing it at each level of the tree, root first. */
   readonly path: readonly FlowItem[];
   /**
@@ -39,7 +39,7 @@ interface NodeBase {
   /** The nearest enclosing retry (for a retry: its parent flow's retry). */
   retry: RetryNode | undefined;
   /** For a retry: the atoms of its flow, subflows included (not the retry itself). */
-  readonly subgraph: AtomNode[];
+  subgraph: readonly AtomNode[];
 }
 
 /** Where an atom's argument is looked up: its storage name, whether it may be missing, and the atoms that may provide it, nearest first. */
@@ -51,6 +51,18 @@ export interface ArgSpec {
 
 /** The one empty list of every node with no arguments (a flow keeps its compiled nodes). */
 const NO_ARGS: AtomNode["args"] = [];
+/** The one empty list of every node with no edges, deciders or subgraph of a kind, until it gets one (see {@link appended}). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * `list` with `item` at its end: a list of one to start with, then `list` itself pushed to. A flow
+ * keeps its compiled nodes, and an empty list costs 32 bytes, one pushed to from empty 17 slots.
+ */
+function appended<T>(list: readonly T[], item: T): readonly T[] {
+  if (!list.length) return [item];
+  (list as T[]).push(item);
+  return list;
+}
 
 /** An atom node, tagged with its kind: the engine runs it through `atom.action`. */
 export interface TaskNode extends NodeBase { readonly kind: "task"; readonly atom: Task<any> }
@@ -150,18 +162,14 @@ export function compile(root: FlowItem): ExecutionGraph {
   const seen = new Set<FlowItem>(); // flows entered (atoms: by name, in `atoms`)
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
-    const n = { index: nodes.length, kind, name, atom, scope, preds: [], succs: [], deciders: [], path, args: NO_ARGS, retry: undefined, subgraph: [] } as ExecNode;
+    const n = { index: nodes.length, kind, name, atom, scope, preds: NONE, succs: NONE, deciders: NONE, path, args: NO_ARGS, retry: undefined, subgraph: NONE } as ExecNode;
     nodes.push(n);
     return n.index;
   };
-  // A node's first edge makes a list of one: an empty list pushed to reserves 17 slots, and a
-  // flow keeps its compiled nodes (a chain or a linear flow: one edge in, one out, each).
   const edge = (from: number, to: number) => {
     const f = nodes[from] as ExecNode, t = nodes[to] as ExecNode;
-    if (f.succs.length) f.succs.push(to);
-    else f.succs = [to];
-    if (t.preds.length) t.preds.push(from);
-    else t.preds = [from];
+    f.succs = appended(f.succs, to);
+    t.preds = appended(t.preds, from);
   };
 
   // No recursion: a flow being compiled is a frame on `open`, and its items are entered one at a
@@ -192,7 +200,7 @@ export function compile(root: FlowItem): ExecutionGraph {
       const n = nodes[i] as AtomNode;
       atoms.set(item.name, n);
       n.retry = retry;
-      for (let r = retry; r; r = r.retry) r.subgraph.push(n);
+      for (let r = retry; r; r = r.retry) r.subgraph = appended(r.subgraph, n);
       return { entry: i, exit: i };
     }
     const flowScope: FlowScope = {
@@ -223,7 +231,10 @@ export function compile(root: FlowItem): ExecutionGraph {
     item.wire({ spans, positions: flowScope.positions, entry, exit, edge, decider });
     return { entry: flowEntry, exit };
   };
-  const decider = (from: number, to: number, decider: Decider, depth: DeciderDepth) => (nodes[to] as ExecNode).deciders.push({ from, decider, depth });
+  const decider = (from: number, to: number, decider: Decider, depth: DeciderDepth) => {
+    const n = nodes[to] as ExecNode;
+    n.deciders = appended(n.deciders, { from, decider, depth });
+  };
   const wrapped = new Set<FlowItem>();
   const asRetry = new Set<FlowItem>();
 

@@ -38,8 +38,18 @@ function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
  */
 function sealed(d: AtomDetail): AtomDetail {
   Object.freeze(d.timestamps);
+  // Most atoms never get meta: they share one empty object rather than keep one each (a record
+  // already frozen, a backend's own, is kept as it is).
+  if (!Object.isFrozen(d) && isEmpty(d.meta)) d.meta = NO_META;
   Object.freeze(d.meta);
   return Object.freeze(d);
+}
+
+const NO_META: AtomDetail["meta"] = Object.freeze({});
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /**

@@ -19,4 +19,7 @@ export const defaultIds: IdGenerator = () => nanoid();
  * never-started atom (two tabs on one flow) write one record, not two. A JSON pair, unambiguous
  * whatever the flow's id and the atom's name contain.
  */
-export const atomDetailId = (flowUuid: string, name: string): string => JSON.stringify([flowUuid, name]);
+export const atomDetailId = (flowUuid: string, name: string): string =>
+  // Joined, not JSON.stringify([flowUuid, name]) (the same text): V8 returns that as a rope of
+  // three strings, about 100 bytes, where a joined one is flat, about 50; a flow keeps one per atom.
+  ["[", JSON.stringify(flowUuid), ",", JSON.stringify(name), "]"].join("");

@@ -147,6 +147,24 @@ describe("MemoryBackend commit", () => {
     expect([again?.state, again?.meta]).toEqual(["SUCCESS", {}]);
   });
 
+  it("resumes from atom details a backend hands out frozen (its own cached records), empty meta and all", async () => {
+    const deepFrozen = (d: AtomDetail) => Object.freeze({ ...d, meta: Object.freeze({ ...d.meta }), timestamps: d.timestamps && Object.freeze({ ...d.timestamps }) });
+    class FrozenReads extends MemoryBackend {
+      override async getAtomDetails(uuid: string): Promise<AtomDetail[]> {
+        return (await super.getAtomDetails(uuid)).map(deepFrozen);
+      }
+    }
+    const backend = new FrozenReads();
+    const flow = () => linearFlow("f", task({ name: "a", provides: "x", execute: () => 1 }), task({ name: "b", requires: ["x"], provides: "y", execute: ({ x }: { x: number }) => x + 1 }));
+    const first = load(flow(), { backend });
+    first.on("atom", (e) => e.name === "b" && e.state === "RUNNING" && first.suspend());
+    await first.run();
+    expect((await backend.getAtomDetails(first.flowDetailId)).every((d) => Object.isFrozen(d) && Object.keys(d.meta).length === 0)).toBe(true);
+    const again = load(flow(), { backend, flowDetailId: first.flowDetailId });
+    await again.run();
+    expect([again.storage.flowDetail.state, again.storage.fetch("y")]).toEqual(["SUCCESS", 2]);
+  });
+
   it("stores a copy: changing the committed result afterwards changes nothing stored", async () => {
     const backend = new MemoryBackend();
     const result = { items: [{ sku: "a" }] };
