@@ -12,6 +12,11 @@
  * audit entry per transition; its result by name. It awaits once per transition, as a commit
  * does. No checks, no events, no failure handling, no compiler: it cannot do what the engine
  * does, and is not meant to.
+ *
+ * With `padding`, each write also keeps that many small objects (three fields each), so that the
+ * loop keeps as much per atom as the engine: {@link CHAIN_PADDING} keeps about 2.7 KB per atom
+ * (`gc()` and `heapUsed` after a round of 100,000 on Node 24), what the engine keeps for a chain
+ * flow; without, the loop keeps about 0.7 KB.
  */
 
 type Shape = "linear" | "chain" | "fan";
@@ -43,17 +48,31 @@ function define(shape: Shape, n: number): Definition[] {
   return defs;
 }
 
+/** Small objects kept per write for the loop to keep about what the engine keeps per chain atom. */
+export const CHAIN_PADDING = 14;
+
+interface Pad {
+  readonly k: number;
+  readonly next: Pad | null;
+  readonly name: string;
+}
+
 /** One round: build, load, run; returns the last atom's result (checked by the caller). */
-export async function rawRound(shape: Shape, n: number): Promise<unknown> {
+export async function rawRound(shape: Shape, n: number, padding = 0): Promise<unknown> {
   const defs = define(shape, n);
   const byName = new Map<string, Definition>();
   for (const d of defs) byName.set(d.name, d);
   const records = new Map<string, StateRecord>();
   const trail: Array<{ readonly name: string; readonly to: string; readonly at: number }> = [];
   const results = new Map<string, unknown>(shape === "chain" ? [["x0", 0]] : []);
+  const kept: Array<Pad | null> = [];
   const write = (r: StateRecord) => {
     records.set(r.name, Object.freeze(r));
     trail.push(Object.freeze({ name: r.name, to: r.state, at: r.at }));
+    if (padding === 0) return;
+    let pad: Pad | null = null;
+    for (let k = 0; k < padding; k++) pad = { k, next: pad, name: r.name };
+    kept.push(pad);
   };
   for (const d of defs) write({ name: d.name, state: "PENDING", at: Date.now() });
   await Promise.resolve();
