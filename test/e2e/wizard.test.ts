@@ -346,12 +346,17 @@ describe("a CPU-heavy step", () => {
     const [{ from, to }] = busy as [{ from: number; to: number }];
     expect(to - from).toBeGreaterThanOrEqual(BUSY_MS);
     const ticks = await page.evaluate(() => (globalThis as unknown as { ticks: number[] }).ticks);
-    const edges = [from, ...ticks.filter((t) => t > from && t < to), to];
+    const inside = ticks.filter((t) => t > from && t < to);
+    const edges = [from, ...inside, to];
     const longestGap = Math.max(...edges.slice(1).map((t, i) => t - (edges[i] as number)));
-    console.info(`the page during the worker's ${(to - from).toFixed(0)} ms step: ${edges.length - 2} timer ticks, longest gap ${longestGap.toFixed(1)} ms`);
+    console.info(`the page during the worker's ${(to - from).toFixed(0)} ms step: ${inside.length} timer ticks, longest gap ${longestGap.toFixed(1)} ms`);
     // A page that ran the step itself would not tick once in the window (see the contrast in
-    // test/browser/worker.test.ts); a third of it leaves room for a loaded 2-core machine.
-    expect(longestGap).toBeLessThan(BUSY_MS / 3);
+    // test/browser/worker.test.ts). It ticks throughout, in both halves of it; not a bound on the
+    // longest gap, which a 2-core machine shared with other tests stretches (the page's thread
+    // starved while the worker spins) without the worker blocking anything.
+    const middle = (from + to) / 2;
+    expect([inside.some((t) => t < middle), inside.some((t) => t >= middle)]).toEqual([true, true]);
+    expect(inside.length).toBeGreaterThanOrEqual(10);
     await context.close();
   }, 90_000);
 });
