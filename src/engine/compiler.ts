@@ -183,18 +183,17 @@ export function compile(root: FlowItem): ExecutionGraph {
       wrapped.add(item);
       item = new LinearFlow(`${item.name}[retry]`, { retry: (item as Task<any>).retry }).add(item);
     }
-    // An atom added twice is found by its name, in the one lookup that finds two atoms of one
-    // name (a flow of 100,000 atoms makes tables that size, and each lookup is a cache miss); a
-    // flow, by itself.
-    const named = isFlow(item) ? undefined : atoms.get(item.name);
-    if (isFlow(item) ? seen.has(item) : named?.atom === item) throw new Duplicate(`"${item.name}" is added more than once to the flow`);
-    if (isFlow(item)) seen.add(item);
-    else if (item.kind === "retry" && !asRetry.has(item)) {
-      throw new CompilationFailure(`retry "${item.name}" is added as an item of a flow; attach it with linearFlow(name, { retry }, ...items)`);
-    }
+    const twice = () => new Duplicate(`"${item.name}" is added more than once to the flow`);
     if (!isFlow(item)) {
-      const s = scope ?? { flow: undefined as unknown as Flow, parent: undefined, depth: 0, positions: new Map() };
+      // An atom added twice is found by its name, in the one lookup that finds two atoms of one
+      // name (a flow of 100,000 atoms makes tables that size, and each lookup is a cache miss).
+      const named = atoms.get(item.name);
+      if (named?.atom === item) throw twice();
+      if (item.kind === "retry" && !asRetry.has(item)) {
+        throw new CompilationFailure(`retry "${item.name}" is added as an item of a flow; attach it with linearFlow(name, { retry }, ...items)`);
+      }
       if (named) throw new Duplicate(`two atoms are named "${item.name}"; atom names must be unique in a flow`);
+      const s = scope ?? { flow: undefined as unknown as Flow, parent: undefined, depth: 0, positions: new Map() };
       // concat, not a spread: a list spread into keeps 17 slots, and every compiled node keeps its path.
       const i = node(item.action.kind, item.name, item, s, path.concat([item]));
       const n = nodes[i] as AtomNode;
@@ -203,6 +202,8 @@ export function compile(root: FlowItem): ExecutionGraph {
       for (let r = retry; r; r = r.retry) r.subgraph = appended(r.subgraph, n);
       return { entry: i, exit: i };
     }
+    if (seen.has(item)) throw twice();
+    seen.add(item);
     const flowScope: FlowScope = {
       flow: item,
       parent: scope,

@@ -16,7 +16,7 @@ export function decide(graph: ExecutionGraph, journal: Journal, target: ExecNode
     const sources = source.atom ? [source] : [...graph.atoms.values()].filter((a) => a.path.includes(source.scope.flow));
     const history: Record<string, unknown> = {};
     for (const s of sources) {
-      const d = journal.detail(s.name);
+      const d = journal.detail(s);
       if (d.state === "SUCCESS") setOwn(history, s.name, d.result);
     }
     if (Object.keys(history).length === 0 && sources.length > 0) continue;

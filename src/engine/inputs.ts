@@ -39,7 +39,7 @@ export function waitingFor(journal: Journal, graph: ExecutionGraph): Waiting[] {
   const out: Waiting[] = [];
   for (const n of graph.atoms.values()) {
     if (n.kind !== "wait") continue;
-    const d = journal.detail(n.name);
+    const d = journal.detail(n);
     if (d.state !== "PENDING" || d.intention !== "EXECUTE" || Object.hasOwn(inputs, n.atom.input) || !before(n)) continue;
     out.push({ name: n.atom.input, atom: n.name, description: n.atom.description, deadline: d.deadline, schema: n.atom.schema });
   }
@@ -67,7 +67,7 @@ export async function check(waits: WaitNode[], name: string, value: unknown): Pr
 
 /** Validates and buffers a value for the waits for `name` (the caller commits). @throws DisallowedAccess once they took theirs */
 export async function provide(journal: Journal, waits: WaitNode[], name: string, value: unknown): Promise<void> {
-  if (waits.some((n) => journal.detail(n.name).state !== "PENDING")) {
+  if (waits.some((n) => journal.detail(n).state !== "PENDING")) {
     throw new DisallowedAccess(`flow "${journal.flowDetail.name}" already has its "${name}"; to change it, use revise(engine, "${name}", value)`);
   }
   const checked = await checkValue(waits, name, value);

@@ -24,7 +24,7 @@ export function apply(journal: Journal, graph: ExecutionGraph, resolution: Resol
   }
   const { retry } = resolution;
   for (const n of retry.subgraph) revert(n);
-  if (resolution.kind === "RETRY" && journal.detail(retry.name).intention !== "REVERT") {
+  if (resolution.kind === "RETRY" && journal.detail(retry).intention !== "REVERT") {
     journal.intend(retry.name, "RETRY");
   } else {
     revert(retry);

@@ -90,14 +90,14 @@ async function reviseValue(journal: Journal, graph: ExecutionGraph, name: string
     throw new NotFound(`flow "${journal.flowDetail.name}" does not read an input named "${name}": no wait and no atom requires it`);
   }
   for (const n of affected) for (const p of n.atom.provides) for (const r of readers(p)) affected.add(r);
-  const busy = running ? [...affected].filter((n) => ["RUNNING", "REVERTING", "RETRYING"].includes(journal.detail(n.name).state)) : [];
+  const busy = running ? [...affected].filter((n) => ["RUNNING", "REVERTING", "RETRYING"].includes(journal.detail(n).state)) : [];
   if (busy.length > 0) {
     const names = busy.map((n) => `"${n.name}"`).join(", ");
     throw new DisallowedAccess(`cannot revise "${name}" while ${names} ${busy.length > 1 ? "are" : "is"} running; try again when ${busy.length > 1 ? "they end" : "it ends"}`);
   }
   const checked = await check(waits, name, value);
   for (const n of affected) {
-    const d = journal.detail(n.name);
+    const d = journal.detail(n);
     if (d.state === "SUCCESS" || d.state === "FAILURE") journal.intend(n.name, "REVERT", { requeue: true });
   }
   const flow = journal.flowDetail;

@@ -9,12 +9,12 @@ import { storable } from "./task.js";
 
 /** A retry's stored history, as its controller sees it. */
 function historyOf(journal: Journal, retry: RetryNode): History {
-  return new History((journal.detail(retry.name).result as HistoryEntry[] | undefined) ?? [], journal.failureOf(retry.name));
+  return new History((journal.detail(retry).result as HistoryEntry[] | undefined) ?? [], journal.failureOf(retry.name));
 }
 
 /** Adds `failure` of `atom` to the current try of `retry`, once (a resumed run resolves again). */
 function recordFailure(journal: Journal, retry: RetryNode, atom: AtomNode, failure: Failure): void {
-  const entries = (journal.detail(retry.name).result as HistoryEntry[] | undefined) ?? [];
+  const entries = (journal.detail(retry).result as HistoryEntry[] | undefined) ?? [];
   const last = entries.at(-1);
   if (!last || Object.hasOwn(last.failures, atom.name)) return;
   const updated = [...entries.slice(0, -1), { ...last, failures: { ...last.failures, [atom.name]: failure.toJSON() } }];
@@ -46,7 +46,7 @@ export interface RetryAction extends AtomAction<RetryNode> {
  */
 export const retryAction: RetryAction = {
   kind: "retry",
-  hold: (node, { journal, clock }) => untilTime(journal.detail(node.name).wakeAt, clock.now()),
+  hold: (node, { journal, clock }) => untilTime(journal.detail(node).wakeAt, clock.now()),
   async execute(node, host) {
     const args = host.storage.fetchArgs(node);
     const history = historyOf(host.journal, node);

@@ -8,7 +8,7 @@ import { untilTime, type AtomAction } from "./action.js";
 export const sleepAction: AtomAction<SleepNode> = {
   kind: "sleep",
   hold(node, { journal, clock }) {
-    const d = journal.detail(node.name);
+    const d = journal.detail(node);
     let at = d.wakeAt;
     if (d.state === "PENDING" && at === undefined) {
       const w = node.atom.wait;
@@ -17,6 +17,6 @@ export const sleepAction: AtomAction<SleepNode> = {
     }
     return untilTime(at, clock.now());
   },
-  execute: (node, { journal }) => journal.detail(node.name).wakeAt ?? 0,
+  execute: (node, { journal }) => journal.detail(node).wakeAt ?? 0,
   revert: () => undefined,
 };

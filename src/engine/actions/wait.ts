@@ -22,9 +22,9 @@ export const waitAction: WaitAction = {
   provide,
   hold(node, host) {
     const { journal, clock } = host;
-    if (journal.detail(node.name).state !== "PENDING") return undefined;
+    if (journal.detail(node).state !== "PENDING") return undefined;
     const { input, timeoutMs, description } = node.atom;
-    let deadline = journal.detail(node.name).deadline;
+    let deadline = journal.detail(node).deadline;
     if (deadline === undefined && timeoutMs !== undefined) {
       deadline = clock.now() + timeoutMs;
       journal.setTimer(node.name, { deadline });
