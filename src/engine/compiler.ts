@@ -31,27 +31,25 @@ interface NodeBase {
   readonly path: readonly FlowItem[];
   /**
    * For atoms: each argument with where to look it up (storage name and the atoms that provide
-   * it, nearest first), resolved once here. A list of `[argument, where]` pairs, not a Map: a Map
-   * costs about 200 bytes per atom that the flow keeps, and each walk over one makes an entry
-   * array per argument; `for (const [arg, spec] of n.args)` reads either.
+   * it, nearest first), resolved once here. A list, not a Map: a Map costs about 200 bytes per
+   * atom that the flow keeps, and each walk over one makes an entry array per argument.
    */
-  args: ReadonlyArray<readonly [arg: string, spec: ArgSpec]>;
+  args: readonly ArgSpec[];
   /** The nearest enclosing retry (for a retry: its parent flow's retry). */
   retry: RetryNode | undefined;
   /** For a retry: the atoms of its flow, subflows included (not the retry itself). */
   subgraph: readonly AtomNode[];
 }
 
-/** Where an atom's argument is looked up: its storage name, whether it may be missing, and the atoms that may provide it, nearest first. */
+/** Where an atom's argument is looked up: the argument, its storage name, whether it may be missing, and the atoms that may provide it, nearest first. */
 export interface ArgSpec {
+  readonly arg: string;
   readonly symbol: string;
   readonly optional: boolean;
-  readonly providers: AtomNode[];
+  readonly providers: readonly AtomNode[];
 }
 
-/** The one empty list of every node with no arguments (a flow keeps its compiled nodes). */
-const NO_ARGS: AtomNode["args"] = [];
-/** The one empty list of every node with no edges, deciders or subgraph of a kind, until it gets one (see {@link appended}). */
+/** The one empty list of every node with no edges, deciders, arguments or subgraph of a kind, until it gets one (see {@link appended}). */
 const NONE: readonly never[] = Object.freeze([]);
 
 /**
@@ -162,7 +160,7 @@ export function compile(root: FlowItem): ExecutionGraph {
   const seen = new Set<FlowItem>(); // flows entered (atoms: by name, in `atoms`)
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
-    const n = { index: nodes.length, kind, name, atom, scope, preds: NONE, succs: NONE, deciders: NONE, path, args: NO_ARGS, retry: undefined, subgraph: NONE } as ExecNode;
+    const n = { index: nodes.length, kind, name, atom, scope, preds: NONE, succs: NONE, deciders: NONE, path, args: NONE, retry: undefined, subgraph: NONE } as ExecNode;
     nodes.push(n);
     return n.index;
   };
@@ -281,13 +279,11 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
 /** Resolves one argument of `n`: the atoms that may provide it, nearest first. */
 function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
   const list = providers.get(symbol) ?? [];
-  // One provider (a chain, most flows): no filtered copy, no sort. Otherwise a copy as long as
-  // it is: what filter returns keeps 17 slots, and the compiled node keeps it.
-  const visible = list.length === 1 ? (list[0] !== n && sees(n, list[0] as AtomNode) ? list.slice() : []) : list.filter((c) => c !== n && sees(n, c)).sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index).slice();
-  // A new list per argument, as long as it is (an atom has a few; a list pushed to, or spread
-  // into, keeps 17 slots).
-  const entry = [arg, { symbol, optional, providers: visible }] as const;
-  n.args = n.args.length ? n.args.concat([entry]) : [entry];
+  // One provider (a chain, most flows): the providers' own list of one (complete by now, and
+  // never changed after), no filtered copy, no sort. Otherwise a copy as long as it is: what
+  // filter returns keeps 17 slots, and the compiled node keeps it.
+  const visible = list.length === 1 ? (list[0] !== n && sees(n, list[0] as AtomNode) ? list : NONE) : list.filter((c) => c !== n && sees(n, c)).sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index).slice();
+  n.args = appended(n.args, { arg, symbol, optional, providers: visible });
 }
 
 /** Depth of the deepest flow enclosing both atoms. */

@@ -371,7 +371,8 @@ export class Engine<Provides extends object = {}, Results extends object = {}> {
     const { storage } = this.#prepared();
     const missing: Array<{ atom: string; symbol: string }> = [];
     for (const n of this.#graph().atoms.values()) {
-      for (const [arg, spec] of n.args) {
+      for (const spec of n.args) {
+        const { arg } = spec;
         if (spec.optional || Object.hasOwn(n.atom.inject, arg) || storage.hasAtomArg(n.name, arg)) continue;
         if (spec.providers.length === 0 && !storage.isInjected(spec.symbol)) missing.push({ atom: n.name, symbol: spec.symbol });
       }

@@ -82,7 +82,7 @@ async function reviseValue(journal: Journal, graph: ExecutionGraph, name: string
   // Who reads each name, built once: following provides through a large flow stays linear.
   const readersOf = new Map<string, Set<AtomNode>>();
   for (const n of graph.atoms.values()) {
-    for (const [, a] of n.args) readersOf.set(a.symbol, (readersOf.get(a.symbol) ?? new Set()).add(n));
+    for (const a of n.args) readersOf.set(a.symbol, (readersOf.get(a.symbol) ?? new Set()).add(n));
   }
   const readers = (symbol: string) => readersOf.get(symbol) ?? [];
   const affected = new Set<AtomNode>(waits.length > 0 ? waits : readers(name));

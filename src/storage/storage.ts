@@ -226,7 +226,8 @@ export class Storage implements StoredValues {
     const atomTransient = this.#atomTransient.get(node.name);
     const atomPersistent = this.#journal.detail(node).injected;
     let missing: string[] | undefined;
-    for (const [arg, spec] of node.args) {
+    for (const spec of node.args) {
+      const { arg } = spec;
       if (atomTransient && Object.hasOwn(atomTransient, arg)) setOwn(args, arg, atomTransient[arg]);
       else if (atomPersistent && Object.hasOwn(atomPersistent, arg)) setOwn(args, arg, atomPersistent[arg]);
       else if (Object.hasOwn(atom.inject, arg)) setOwn(args, arg, atom.inject[arg]);

@@ -23,7 +23,7 @@ import {
 import { ENGINES, progressing, rejection } from "./helpers.js";
 
 /** Finds an argument in a compiled atom's list of `[argument, where]` pairs. */
-const named = (arg: string) => (entry: AtomNode["args"][number]) => entry[0] === arg;
+const named = (arg: string) => (entry: AtomNode["args"][number]) => entry.arg === arg;
 
 type XYZ = { x: number; y: number; z: number };
 const multiArgOneReturn = (extra: Partial<Parameters<typeof task<XYZ, number>>[0]> = {}) =>
@@ -236,7 +236,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       await e.run();
       expect(seen).toEqual(["c2"]);
       expect(e.storage.fetchAll().dog).toEqual(["c1", "c2"]);
-      expect(compileGraph(e.flow).atoms.get("washer")?.args.find(named("dog"))?.[1].providers.map((p) => p.name)).toEqual(["customer2", "customer"]);
+      expect(compileGraph(e.flow).atoms.get("washer")?.args.find(named("dog"))?.providers.map((p) => p.name)).toEqual(["customer2", "customer"]);
     });
 
     it("a nested atom sees its own flow's provider before the parent's (overlap_parent)", async () => {
@@ -287,7 +287,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
       }
       expect(error).toBeInstanceOf(MissingDependencies);
       expect((error as MissingDependencies).missing).toEqual([{ atom: "consumer", symbol: "x" }]);
-      expect(compileGraph(e.flow).atoms.get("consumer")?.args.find(named("x"))?.[1].providers.map((p) => p.name)).toEqual([]);
+      expect(compileGraph(e.flow).atoms.get("consumer")?.args.find(named("x"))?.providers.map((p) => p.name)).toEqual([]);
     });
 
     it("an unordered flow after a linear provider sees it", async () => {
@@ -317,8 +317,8 @@ describe.each(ENGINES)("%s engine", (engine) => {
       );
       const e = make(flow);
       const atoms = compileGraph(e.flow).atoms;
-      expect(atoms.get("dryer")?.args.find(named("dog"))?.[1].providers.map((p) => p.name)).toEqual(["customer"]);
-      expect(atoms.get("dryer")?.args.find(named("wash"))?.[1].providers.map((p) => p.name)).toEqual(["washer"]);
+      expect(atoms.get("dryer")?.args.find(named("dog"))?.providers.map((p) => p.name)).toEqual(["customer"]);
+      expect(atoms.get("dryer")?.args.find(named("wash"))?.providers.map((p) => p.name)).toEqual(["washer"]);
       expect(atoms.get("customer")?.args.length).toBe(0);
     });
 
