@@ -278,11 +278,16 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
 
 /** Resolves one argument of `n`: the atoms that may provide it, nearest first. */
 function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
-  const list = providers.get(symbol) ?? [];
+  const list = providers.get(symbol) ?? NONE;
   // One provider (a chain, most flows): the providers' own list of one (complete by now, and
-  // never changed after), no filtered copy, no sort. Otherwise a copy as long as it is: what
-  // filter returns keeps 17 slots, and the compiled node keeps it.
-  const visible = list.length === 1 ? (list[0] !== n && sees(n, list[0] as AtomNode) ? list : NONE) : list.filter((c) => c !== n && sees(n, c)).sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index).slice();
+  // never changed after), no filtered copy, no sort. Otherwise a copy as long as it is (what
+  // filter returns keeps 17 slots, and the compiled node keeps it), or the shared empty list.
+  let visible: readonly AtomNode[];
+  if (list.length === 1) visible = list[0] !== n && sees(n, list[0] as AtomNode) ? list : NONE;
+  else {
+    const found = list.filter((c) => c !== n && sees(n, c)).sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
+    visible = found.length ? found.slice() : NONE;
+  }
   n.args = appended(n.args, { arg, symbol, optional, providers: visible });
 }
 

@@ -39,7 +39,7 @@ function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
 function sealed(d: AtomDetail): AtomDetail {
   Object.freeze(d.timestamps);
   // Most atoms never get meta: they share one empty object rather than keep one each (a record
-  // already frozen, a backend's own, is kept as it is).
+  // already frozen, a backend's own, is kept as it is; one without meta gets the empty one).
   if (!Object.isFrozen(d) && isEmpty(d.meta)) d.meta = NO_META;
   Object.freeze(d.meta);
   return Object.freeze(d);

@@ -55,7 +55,8 @@ describe("a CPU-heavy task", () => {
   // Issue 12: "a CPU-heavy task in the worker does not block the page". The same task, run in
   // the worker then in the page, while the page counts when its own 10 ms timer fires during the
   // task's busy time. A behaviour, not a benchmark: in the page the timer never fires (nothing
-  // else runs); with the task in the worker it fires throughout, in both halves of the busy time.
+  // else runs); with the task in the worker it fires throughout: in both halves of the busy time,
+  // and at least a third as often as in a page left alone.
   // Not how long the page went without a tick: on two cores shared with the other test projects
   // the page's thread is sometimes starved for a fifth of the time while the worker spins (a run
   // measured a 214 ms gap in 600 ms), which says nothing of the worker; it logs the gap instead.
@@ -86,7 +87,9 @@ describe("a CPU-heavy task", () => {
     expect(page.count).toBe(0); // the contrast: run in the page, the task blocks it throughout
     expect(page.longestGapMs).toBeGreaterThanOrEqual(BUSY_MS);
     expect(worker.halves.every((n) => n > 0)).toBe(true);
-    expect(worker.count).toBeGreaterThanOrEqual(10); // about 60 when the page has a core to itself
+    // At least a third of the ticks of a page left alone (one each 10 ms: about 60 here): a page
+    // stalled for most of the task fails it, a page starved now and then does not.
+    expect(worker.count).toBeGreaterThanOrEqual(BUSY_MS / 30);
   });
 });
 

@@ -351,12 +351,13 @@ describe("a CPU-heavy step", () => {
     const longestGap = Math.max(...edges.slice(1).map((t, i) => t - (edges[i] as number)));
     console.info(`the page during the worker's ${(to - from).toFixed(0)} ms step: ${inside.length} timer ticks, longest gap ${longestGap.toFixed(1)} ms`);
     // A page that ran the step itself would not tick once in the window (see the contrast in
-    // test/browser/worker.test.ts). It ticks throughout, in both halves of it; not a bound on the
-    // longest gap, which a 2-core machine shared with other tests stretches (the page's thread
-    // starved while the worker spins) without the worker blocking anything.
+    // test/browser/worker.test.ts). It ticks throughout: in both halves of it, and at least a
+    // third as often as a page left alone (one tick each 10 ms). Not a bound on the longest gap,
+    // which a 2-core machine shared with other tests stretches (the page's thread starved while
+    // the worker spins) without the worker blocking anything.
     const middle = (from + to) / 2;
     expect([inside.some((t) => t < middle), inside.some((t) => t >= middle)]).toEqual([true, true]);
-    expect(inside.length).toBeGreaterThanOrEqual(10);
+    expect(inside.length).toBeGreaterThanOrEqual(BUSY_MS / 30);
     await context.close();
   }, 90_000);
 });

@@ -22,7 +22,7 @@ import {
 } from "../../src/index.js";
 import { ENGINES, progressing, rejection } from "./helpers.js";
 
-/** Finds an argument in a compiled atom's list of `[argument, where]` pairs. */
+/** Finds an argument in a compiled atom's list of arguments, by its name. */
 const named = (arg: string) => (entry: AtomNode["args"][number]) => entry.arg === arg;
 
 type XYZ = { x: number; y: number; z: number };
