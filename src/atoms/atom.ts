@@ -1,4 +1,5 @@
 import { CompilationFailure } from "../errors.js";
+import { EMPTY_LIST, EMPTY_OBJECT } from "../empty.js";
 import type { AtomAction } from "../engine/actions/action.js";
 import type { Carried, Needs } from "../typing.js";
 
@@ -64,8 +65,8 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
     }
     this.priority = options.priority ?? 0;
     // Most atoms have neither: they share one empty object rather than keep two each.
-    this.defaults = (options.optional ? { ...options.optional } : NO_VALUES) as Record<string, unknown>;
-    this.inject = (options.inject ? { ...options.inject } : NO_VALUES) as Record<string, unknown>;
+    this.defaults = (options.optional ? { ...options.optional } : EMPTY_OBJECT) as Record<string, unknown>;
+    this.inject = (options.inject ? { ...options.inject } : EMPTY_OBJECT) as Record<string, unknown>;
     const required = (options.requires ?? []) as readonly string[];
     const optional = Object.keys(this.defaults);
     const rebind = options.rebind && rebindOf(this.name, options.rebind, [...required, ...optional]);
@@ -96,12 +97,12 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
     let i = 0;
     args.forEach((sym, arg) => Object.hasOwn(this.inject, arg) || (names[i++] = sym));
     names.length = i;
-    return i ? names : NO_NAMES;
+    return i ? names : EMPTY_LIST;
   }
 
   /** Storage names this atom's result is saved under. */
   get provides(): readonly string[] {
-    return (this.#provides ??= this.saveAs.size ? [...this.saveAs.keys()] : NO_NAMES);
+    return (this.#provides ??= this.saveAs.size ? [...this.saveAs.keys()] : EMPTY_LIST);
   }
 
   // Computed once: flows, the compiler and fingerprints ask for them per atom, many times.
@@ -116,9 +117,6 @@ export abstract class Atom<Args extends object = Record<string, unknown>, Provid
  * Never written to: the fields that hold it are read-only maps.
  */
 export const NO_ENTRIES: ReadonlyMap<any, never> = new Map<any, never>();
-const NO_VALUES: Readonly<Record<string, never>> = Object.freeze({});
-/** The one empty list of names of every atom that requires, reads or provides none (an empty list costs 32 bytes, and each atom kept three). */
-const NO_NAMES: readonly never[] = Object.freeze([]);
 
 /** Argument → storage name for `args` (those not in `except`), made without a list of pairs on the way; the shared empty map for none. */
 function argMap(args: readonly string[], rebind: Rebound | undefined, except: ReadonlyMap<string, string>): ReadonlyMap<string, string> {

@@ -7,6 +7,7 @@ import { CompilationFailure, Duplicate } from "../errors.js";
 import type { Flow, FlowItem } from "../patterns/flow.js";
 import type { GraphFlow, Decider, DeciderDepth } from "../patterns/graph.js";
 import { LinearFlow } from "../patterns/linear.js";
+import { EMPTY_LIST } from "../empty.js";
 
 /** One level of the flow tree, for scoping and decider depths. */
 export interface FlowScope {
@@ -49,12 +50,10 @@ export interface ArgSpec {
   readonly providers: readonly AtomNode[];
 }
 
-/** The one empty list of every node with no edges, deciders, arguments or subgraph of a kind, until it gets one (see {@link appended}). */
-const NONE: readonly never[] = Object.freeze([]);
-
 /**
- * `list` with `item` at its end: a list of one to start with, then `list` itself pushed to. A flow
- * keeps its compiled nodes, and an empty list costs 32 bytes, one pushed to from empty 17 slots.
+ * `list` with `item` at its end: a list of one to start with (in place of the shared empty one a
+ * node starts with), then `list` itself pushed to. A flow keeps its compiled nodes, and a list
+ * pushed to from empty keeps 17 slots.
  */
 function appended<T>(list: readonly T[], item: T): readonly T[] {
   if (!list.length) return [item];
@@ -160,7 +159,7 @@ export function compile(root: FlowItem): ExecutionGraph {
   const seen = new Set<FlowItem>(); // flows entered (atoms: by name, in `atoms`)
 
   const node = (kind: ExecNode["kind"], name: string, atom: Atom<any> | undefined, scope: FlowScope, path: FlowItem[]): number => {
-    const n = { index: nodes.length, kind, name, atom, scope, preds: NONE, succs: NONE, deciders: NONE, path, args: NONE, retry: undefined, subgraph: NONE } as ExecNode;
+    const n = { index: nodes.length, kind, name, atom, scope, preds: EMPTY_LIST, succs: EMPTY_LIST, deciders: EMPTY_LIST, path, args: EMPTY_LIST, retry: undefined, subgraph: EMPTY_LIST } as ExecNode;
     nodes.push(n);
     return n.index;
   };
@@ -278,15 +277,15 @@ function resolveArguments(atoms: Map<string, AtomNode>): Map<string, AtomNode[]>
 
 /** Resolves one argument of `n`: the atoms that may provide it, nearest first. */
 function addArg(n: AtomNode, providers: Map<string, AtomNode[]>, arg: string, symbol: string, optional: boolean): void {
-  const list = providers.get(symbol) ?? NONE;
+  const list = providers.get(symbol) ?? EMPTY_LIST;
   // One provider (a chain, most flows): the providers' own list of one (complete by now, and
   // never changed after), no filtered copy, no sort. Otherwise a copy as long as it is (what
   // filter returns keeps 17 slots, and the compiled node keeps it), or the shared empty list.
   let visible: readonly AtomNode[];
-  if (list.length === 1) visible = list[0] !== n && sees(n, list[0] as AtomNode) ? list : NONE;
+  if (list.length === 1) visible = list[0] !== n && sees(n, list[0] as AtomNode) ? list : EMPTY_LIST;
   else {
     const found = list.filter((c) => c !== n && sees(n, c)).sort((x, y) => lcaDepth(n, y) - lcaDepth(n, x) || y.index - x.index);
-    visible = found.length ? found.slice() : NONE;
+    visible = found.length ? found.slice() : EMPTY_LIST;
   }
   n.args = appended(n.args, { arg, symbol, optional, providers: visible });
 }

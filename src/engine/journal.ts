@@ -4,6 +4,7 @@ import type { HistoryEntry } from "../atoms/history.js";
 import { providedValue } from "../snapshot/rules.js";
 import type { Notifier } from "../notify/notifier.js";
 import { extensible, setOwn } from "../persistence/clone.js";
+import { EMPTY_LIST, EMPTY_OBJECT } from "../empty.js";
 import { checkStorable } from "../storage/storable.js";
 import type { AtomDetail, Fence, FlowDetail, LogBook, Transition, WorkerRun, WriteBatch } from "../persistence/models.js";
 import type { Clock } from "../ports/clock.js";
@@ -14,9 +15,6 @@ import type { AtomNode } from "./compiler.js";
 type AtomFields = Pick<AtomDetail, "progress" | "progressDetails" | "injected" | "wakeAt" | "deadline" | "requeue" | "generation" | "attempts">;
 /** The engine's own fields of a flow detail (everything but its identity, state and the user's meta). */
 export type FlowFields = Pick<FlowDetail, "fingerprint" | "flows" | "factory" | "store" | "suspendedReason" | "wakeAt" | "inputs" | "waitingFor" | "cancelled">;
-
-/** A batch's list of log books or flow details when it has none (most: a batch per transition). */
-const NO_RECORDS: never[] = Object.freeze([]) as never[];
 
 /** Keys set to `undefined` in a patch are removed: a record never carries them. */
 function merged<T extends object>(base: T, patch: Partial<T> | undefined): T {
@@ -40,12 +38,10 @@ function sealed(d: AtomDetail): AtomDetail {
   Object.freeze(d.timestamps);
   // Most atoms never get meta: they share one empty object rather than keep one each (a record
   // already frozen, a backend's own, is kept as it is; one without meta gets the empty one).
-  if (!Object.isFrozen(d) && isEmpty(d.meta)) d.meta = NO_META;
+  if (!Object.isFrozen(d) && isEmpty(d.meta)) d.meta = EMPTY_OBJECT;
   Object.freeze(d.meta);
   return Object.freeze(d);
 }
-
-const NO_META: AtomDetail["meta"] = Object.freeze({});
 
 function isEmpty(o: object): boolean {
   for (const _ in o) return false;
@@ -157,7 +153,7 @@ export class Journal {
   take(fence?: Fence): WriteBatch {
     // One literal with every key: a key added later gives the batch a new hidden class.
     const book = this.#queuedBook, flow = this.#queuedFlow;
-    const batch = { logBooks: book ? [book] : NO_RECORDS, flows: flow ? [flow] : NO_RECORDS, atoms: [...this.#queuedAtoms.values()], transitions: this.#trail.slice(0, this.#entries) as Transition[], fence };
+    const batch = { logBooks: book ? [book] : EMPTY_LIST, flows: flow ? [flow] : EMPTY_LIST, atoms: [...this.#queuedAtoms.values()], transitions: this.#trail.slice(0, this.#entries) as Transition[], fence };
     this.#trail.fill(undefined, 0, this.#entries);
     this.#entries = 0;
     this.#queuedBook = this.#queuedFlow = undefined;

@@ -4,6 +4,7 @@ import { decide } from "../engine/deciders.js";
 import type { Journal } from "../engine/journal.js";
 import { build, Flow, type FlowItem, type FlowItems, type FlowOptions } from "./flow.js";
 import { fan } from "./unordered.js";
+import { EMPTY_LIST } from "../empty.js";
 import type { FlowFingerprint } from "../persistence/models.js";
 import type { CarriedByAll, NeedsAsSet, Needs } from "../typing.js";
 
@@ -155,14 +156,14 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
       const list = this.#providers.get(sym);
       if (list) list.push(item);
       else this.#providers.set(sym, [item]);
-      for (const c of this.#consumers.get(sym) ?? NONE) if (c !== item) this.#addInferred(item, c, sym);
+      for (const c of this.#consumers.get(sym) ?? EMPTY_LIST) if (c !== item) this.#addInferred(item, c, sym);
     }
     for (const sym of item.requires) {
       // A list of one to start with: an empty list pushed to reserves 17 slots, and the flow keeps it.
       const list = this.#consumers.get(sym);
       if (list) list.push(item);
       else this.#consumers.set(sym, [item]);
-      for (const p of this.#providers.get(sym) ?? NONE) if (p !== item) this.#addInferred(p, item, sym);
+      for (const p of this.#providers.get(sym) ?? EMPTY_LIST) if (p !== item) this.#addInferred(p, item, sym);
     }
     // A new item can only close a cycle through itself.
     const cycle = this.#pathBetween(item, item);
@@ -245,9 +246,6 @@ export class GraphFlow<Provides extends object = {}, Results extends object = {}
     return undefined;
   }
 }
-
-/** What a lookup that finds no list iterates: one empty list, not a new one each time. */
-const NONE: readonly FlowItem[] = [];
 
 /** @example graphFlow("build", compile, link, test) // ordered by what each requires; or graphFlow("build", [compile, link, test]) */
 export function graphFlow<const Items extends Array<FlowItems | FlowOptions>>(
