@@ -180,12 +180,11 @@ export function compile(root: FlowItem): ExecutionGraph {
       wrapped.add(item);
       item = new LinearFlow(`${item.name}[retry]`, { retry: (item as Task<any>).retry }).add(item);
     }
-    const twice = () => new Duplicate(`"${item.name}" is added more than once to the flow`);
     if (!isFlow(item)) {
       // An atom added twice is found by its name, in the one lookup that finds two atoms of one
       // name (a flow of 100,000 atoms makes tables that size, and each lookup is a cache miss).
       const named = atoms.get(item.name);
-      if (named?.atom === item) throw twice();
+      if (named?.atom === item) throw addedTwice(item);
       if (item.kind === "retry" && !asRetry.has(item)) {
         throw new CompilationFailure(`retry "${item.name}" is added as an item of a flow; attach it with linearFlow(name, { retry }, ...items)`);
       }
@@ -199,7 +198,7 @@ export function compile(root: FlowItem): ExecutionGraph {
       for (let r = retry; r; r = r.retry) r.subgraph = appended(r.subgraph, n);
       return { entry: i, exit: i };
     }
-    if (seen.has(item)) throw twice();
+    if (seen.has(item)) throw addedTwice(item);
     seen.add(item);
     const flowScope: FlowScope = {
       flow: item,
@@ -253,6 +252,11 @@ export function compile(root: FlowItem): ExecutionGraph {
     }
   }
   return { root, nodes, atoms, providers: resolveArguments(atoms) };
+}
+
+/** The error for one object (an atom or a flow) added to a flow more than once. */
+function addedTwice(item: FlowItem): Duplicate {
+  return new Duplicate(`"${item.name}" is added more than once to the flow`);
 }
 
 /** Precomputes, for every argument of every atom, which atoms may provide it, nearest first; returns the providers of each name. */

@@ -127,7 +127,7 @@ export class Journal {
 
   /** Every atom detail, in compile order. */
   atomDetails(): AtomDetail[] {
-    return [...this.#atoms.values()].map((n) => this.#details[n.index] as AtomDetail);
+    return Array.from(this.#atoms.values(), (n) => this.#details[n.index] as AtomDetail);
   }
 
   /** Whether the atom's last action was cut short by its host going away (and has not restarted). */
