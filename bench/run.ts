@@ -174,28 +174,28 @@ async function once(name: CaseName, engine: EngineKind, n: number): Promise<Omit
 
 /** One case: a forced collection and warm-up rounds (untimed), then the timed rounds back to back; the median round. */
 async function measure(name: CaseName, engine: EngineKind, n: number): Promise<Sample> {
-  collect();
-  for (let r = 0; r < warmupsAt(n); r++) await once(name, engine, n);
-  const samples: Array<Omit<Sample, "bestMs">> = [];
-  for (let r = 0; r < roundsAt(n); r++) samples.push(await once(name, engine, n));
-  samples.sort((a, b) => a.ms - b.ms);
+  const samples = await timedRounds(n, () => once(name, engine, n));
   return { ...(samples[samples.length >> 1] as Sample), bestMs: (samples[0] as Sample).ms };
 }
 
 /** The raw loop (bench/raw-loop.ts) at the same size, warmed up and repeated as a case is: its median round. */
 async function measureRaw(name: CaseName, n: number, padding = 0): Promise<number> {
-  const round = async () => {
+  const samples = await timedRounds(n, async () => {
     const start = performance.now();
     const last = await rawRound(name, n, padding);
     if (last !== (name === "chain" ? n : 1)) throw new Error(`raw ${name}/${n}: wrong final value ${String(last)}`);
-    return performance.now() - start;
-  };
+    return { ms: performance.now() - start };
+  });
+  return (samples[samples.length >> 1] as { ms: number }).ms;
+}
+
+/** A forced collection and the warm-up rounds at size `n` (untimed), then its timed rounds back to back: fastest first. */
+async function timedRounds<S extends { ms: number }>(n: number, round: () => Promise<S>): Promise<S[]> {
   collect();
   for (let r = 0; r < warmupsAt(n); r++) await round();
-  const ms: number[] = [];
-  for (let r = 0; r < roundsAt(n); r++) ms.push(await round());
-  ms.sort((a, b) => a - b);
-  return ms[ms.length >> 1] as number;
+  const samples: S[] = [];
+  for (let r = 0; r < roundsAt(n); r++) samples.push(await round());
+  return samples.sort((a, b) => a.ms - b.ms);
 }
 
 // --- peer -------------------------------------------------------------------------------------
